@@ -1,0 +1,79 @@
+# kumo: one boring Makefile. `make` builds build/kumo.elf, build/kumo-mb1.elf (the ELF32
+# multiboot1 wrapper QEMU's -kernel wants) and build/kumo.iso (GRUB, multiboot2).
+# `make run`, `make run-bochs`, `make test`, `make bench` install what they need first.
+
+CC       := gcc
+LD       := ld
+OBJCOPY  := objcopy
+BUILD    := build
+CMDLINE  ?= console=com1 com1=115200,8n1
+
+GCC_INC  := $(shell $(CC) -print-file-name=include)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+CFLAGS   := -std=gnu11 -O2 -g -ffreestanding -nostdinc -isystem $(GCC_INC) -Iinclude \
+            -idirafter /usr/include -fno-pic -fno-pie -mcmodel=kernel -mno-red-zone \
+            -mgeneral-regs-only -fno-stack-protector -fno-omit-frame-pointer \
+            -fno-asynchronous-unwind-tables -fno-strict-aliasing -fcf-protection=none \
+            $(WARN) -MMD -MP
+ASFLAGS  := -D__ASSEMBLY__ -Iinclude -MMD -MP
+LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments -T linker.ld
+
+# Per-directory object lists: every source file in these directories is part of the image.
+boot-src    := $(wildcard boot/*.S)
+arch-src    := $(wildcard arch/x86/*.c arch/x86/*.S)
+kernel-src  := $(wildcard kernel/*.c kernel/lib/*.c)
+drivers-src := $(wildcard drivers/*.c)
+SRCS := $(boot-src) $(arch-src) $(kernel-src) $(drivers-src)
+OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(SRCS)))
+
+all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	@$(CC) $(ASFLAGS) -c $< -o $@
+
+$(BUILD)/kumo.elf: $(OBJS) linker.ld
+	@echo "  LD      $@"
+	@$(LD) $(LDFLAGS) -o $@ $(OBJS)
+
+# QEMU's multiboot1 loader refuses ELF64: wrap the loaded bytes in an ELF32 whose single
+# segment sits at the same physical address and also covers .bss.
+$(BUILD)/kumo-mb1.elf: $(BUILD)/kumo.elf scripts/mkelf32.sh
+	scripts/mkelf32.sh $< $@
+
+$(BUILD)/kumo.iso: $(BUILD)/kumo.elf scripts/mkiso.sh
+	scripts/mkiso.sh $@ "$(CMDLINE)"
+
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	@echo "kumo in QEMU (SVM+NPT, 4 CPUs). Quit: Ctrl-] then x."
+	qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -smp 4 -m 512 -nic none \
+	    -display none -serial mon:stdio -echr 0x1d -cdrom $(BUILD)/kumo.iso -boot d
+
+run-bochs: deps all
+	@echo "kumo in Bochs (VT-x+EPT, 2 CPUs). Quit: Ctrl-C, then 'quit' at the debugger prompt."
+	scripts/bochs.sh $(BUILD)/kumo.iso 2 interactive
+
+unit: deps
+	$(MAKE) -C tests/unit all
+
+test: deps all
+	$(MAKE) -C tests/unit all
+	python3 tests/run.py
+
+bench: deps all
+	python3 tests/bench.py
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps run run-bochs unit test bench clean
+-include $(OBJS:.o=.d)

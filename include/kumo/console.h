@@ -1,0 +1,26 @@
+/*
+ * The hypervisor console: printk() prefixes every line with "(kumo) " and writes it to
+ * every registered sink (the serial port). Log levels follow Xen's loglvl= option.
+ */
+#ifndef KUMO_CONSOLE_H
+#define KUMO_CONSOLE_H
+
+#include <kumo/lib.h>
+
+/* Prefixes a message may start with, as in Xen: XENLOG_ERR etc. */
+#define KLOG_ERR     "<0>"
+#define KLOG_WARNING "<1>"
+#define KLOG_INFO    "<2>"
+#define KLOG_DEBUG   "<3>"
+
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void vprintk(const char *fmt, va_list ap);
+
+/* Sink registration: the serial driver registers its putc; called with the console lock held. */
+void console_register_sink(void (*write)(const char *s, size_t n));
+/* Drop the console lock unconditionally (panic path: another CPU may hold it forever). */
+void console_force_unlock(void);
+/* Copies ring bytes from *pos onwards (clamped to what the ring still holds); advances *pos. */
+size_t console_read_ring(char *buf, size_t len, size_t *pos);
+
+#endif

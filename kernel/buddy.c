@@ -1,0 +1,146 @@
+/*
+ * Binary buddy allocator over frame descriptors. A free block of order k starts at a pfn
+ * that is a multiple of 2^k and its buddy is at pfn ^ 2^k. Every page of a free block is
+ * marked PGF_FREE (so any double free is caught), its head also PGF_HEAD with the order.
+ * Callers serialise (kernel/page_alloc.c holds heap_lock).
+ */
+#include <kumo/buddy.h>
+#include <kumo/console.h>
+
+void buddy_init(struct buddy_zone *z, struct page_info *frame_table,
+                unsigned long base_pfn, unsigned long nr_pfns)
+{
+    z->base_pfn = base_pfn;
+    z->nr_pfns = nr_pfns;
+    z->frame_table = frame_table;
+    z->free_pages = 0;
+    z->total_pages = 0;
+    for (unsigned int o = 0; o <= BUDDY_MAX_ORDER; o++)
+        list_init(&z->free_list[o]);
+    for (unsigned long i = 0; i < nr_pfns; i++) {
+        list_init(&frame_table[i].list);
+        frame_table[i].order = 0;
+        frame_table[i].flags = PGF_RESERVED;
+    }
+}
+
+static bool in_zone(const struct buddy_zone *z, unsigned long pfn)
+{
+    return pfn >= z->base_pfn && pfn - z->base_pfn < z->nr_pfns;
+}
+
+static void set_flags(struct buddy_zone *z, unsigned long pfn, unsigned int order, uint32_t f)
+{
+    for (unsigned long i = 0; i < (1UL << order); i++)
+        buddy_pfn_to_page(z, pfn + i)->flags = f;
+}
+
+/* Links an already PGF_FREE-marked block as a free-list head. */
+static void link_head(struct buddy_zone *z, unsigned long pfn, unsigned int order)
+{
+    struct page_info *pg = buddy_pfn_to_page(z, pfn);
+
+    pg->flags = PGF_FREE | PGF_HEAD;
+    pg->order = order;
+    list_add(&pg->list, &z->free_list[order]);
+}
+
+/* Puts a block back and merges upwards while its buddy is a free block of the same order. */
+static void merge_free(struct buddy_zone *z, unsigned long pfn, unsigned int order)
+{
+    while (order < BUDDY_MAX_ORDER) {
+        unsigned long buddy = pfn ^ (1UL << order);
+        struct page_info *bp;
+
+        if (!in_zone(z, buddy) || !in_zone(z, buddy + (1UL << order) - 1))
+            break;
+        bp = buddy_pfn_to_page(z, buddy);
+        if (!(bp->flags & PGF_HEAD) || bp->order != order)
+            break;
+        list_del(&bp->list);
+        bp->flags = PGF_FREE;
+        pfn &= ~(1UL << order);
+        order++;
+    }
+    link_head(z, pfn, order);
+}
+
+void buddy_add_range(struct buddy_zone *z, unsigned long pfn, unsigned long nr)
+{
+    unsigned long end = pfn + nr;
+
+    if (pfn < z->base_pfn)
+        pfn = z->base_pfn;
+    if (end > z->base_pfn + z->nr_pfns)
+        end = z->base_pfn + z->nr_pfns;
+    while (pfn < end) {
+        unsigned int order = 0;
+
+        /* Largest naturally aligned block starting at pfn that fits before end. */
+        while (order < BUDDY_MAX_ORDER && !(pfn & (1UL << order)) &&
+               pfn + (2UL << order) <= end)
+            order++;
+        set_flags(z, pfn, order, PGF_FREE);
+        z->free_pages += 1UL << order;
+        z->total_pages += 1UL << order;
+        merge_free(z, pfn, order);
+        pfn += 1UL << order;
+    }
+}
+
+struct page_info *buddy_alloc(struct buddy_zone *z, unsigned int order)
+{
+    unsigned int o = order;
+    struct page_info *pg;
+    unsigned long pfn;
+
+    if (order > BUDDY_MAX_ORDER)
+        return NULL;
+    while (o <= BUDDY_MAX_ORDER && list_empty(&z->free_list[o]))
+        o++;
+    if (o > BUDDY_MAX_ORDER)
+        return NULL;
+    pg = list_first_entry(&z->free_list[o], struct page_info, list);
+    list_del(&pg->list);
+    pfn = buddy_page_to_pfn(z, pg);
+    /* Split: the upper halves go back on the smaller free lists. */
+    while (o > order) {
+        o--;
+        link_head(z, pfn + (1UL << o), o);
+    }
+    set_flags(z, pfn, order, 0);
+    pg->order = order;
+    z->free_pages -= 1UL << order;
+    return pg;
+}
+
+void buddy_free(struct buddy_zone *z, struct page_info *pg, unsigned int order)
+{
+    unsigned long pfn = buddy_page_to_pfn(z, pg);
+
+    if (order > BUDDY_MAX_ORDER || !in_zone(z, pfn) || !in_zone(z, pfn + (1UL << order) - 1) ||
+        (pfn & ((1UL << order) - 1))) {
+        printk("buddy: bad free of pfn %#lx order %u ignored\n", pfn, order);
+        return;
+    }
+    for (unsigned long i = 0; i < (1UL << order); i++) {
+        uint32_t f = buddy_pfn_to_page(z, pfn + i)->flags;
+
+        if (f & (PGF_FREE | PGF_RESERVED)) {
+            printk("buddy: free of %s pfn %#lx (block %#lx order %u) ignored\n",
+                   (f & PGF_FREE) ? "already free" : "reserved", pfn + i, pfn, order);
+            return;
+        }
+    }
+    set_flags(z, pfn, order, PGF_FREE);
+    z->free_pages += 1UL << order;
+    merge_free(z, pfn, order);
+}
+
+int buddy_largest_free_order(const struct buddy_zone *z)
+{
+    for (int o = BUDDY_MAX_ORDER; o >= 0; o--)
+        if (!list_empty(&z->free_list[o]))
+            return o;
+    return -1;
+}

@@ -1,0 +1,159 @@
+/*
+ * The hypervisor console. printk() formats a message, prefixes each line with "(kumo) ",
+ * keeps it in a ring (replayed to sinks registered later, and for readconsole), and writes
+ * it to every sink. Messages may start with a KLOG_* level, filtered by loglvl=.
+ */
+#include <asm/irq.h>
+#include <asm/percpu.h>
+#include <kumo/console.h>
+#include <kumo/param.h>
+
+#define CONSOLE_RING_SIZE 16384
+#define MAX_SINKS 4
+#define LINE_PREFIX "(kumo) "
+
+static char console_ring[CONSOLE_RING_SIZE];
+static size_t ring_head;                    /* total bytes ever written */
+static DEFINE_SPINLOCK(console_lock);
+static int console_owner = -1;              /* CPU holding console_lock, for nesting */
+static bool at_line_start = true;
+static void (*sinks[MAX_SINKS])(const char *s, size_t n);
+static unsigned int nr_sinks;
+
+/* 0 = errors only ... 3 = debug; messages without a level always print. */
+static unsigned int loglvl_threshold = 2;
+
+static int parse_loglvl(const char *s)
+{
+    static const char *const names[] = { "error", "warning", "info", "debug" };
+
+    if (!strcmp(s, "none")) {
+        loglvl_threshold = 0;
+        return 0;
+    }
+    if (!strcmp(s, "all")) {
+        loglvl_threshold = 3;
+        return 0;
+    }
+    for (unsigned int i = 0; i < ARRAY_SIZE(names); i++) {
+        size_t n = strlen(names[i]);
+
+        /* Xen's form is <level>[/<rate-limited level>]; the second half is accepted. */
+        if (!strncmp(s, names[i], n) && (s[n] == '\0' || s[n] == '/')) {
+            loglvl_threshold = i;
+            return 0;
+        }
+    }
+    return -22;
+}
+custom_param("loglvl", parse_loglvl);
+
+static void emit(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        console_ring[(ring_head + i) % CONSOLE_RING_SIZE] = s[i];
+    ring_head += n;
+    for (unsigned int i = 0; i < nr_sinks; i++)
+        sinks[i](s, n);
+}
+
+static void emit_lines(const char *s, size_t n)
+{
+    while (n) {
+        const char *nl = memchr(s, '\n', n);
+        size_t chunk = nl ? (size_t)(nl - s) + 1 : n;
+
+        if (at_line_start)
+            emit(LINE_PREFIX, sizeof(LINE_PREFIX) - 1);
+        emit(s, chunk);
+        at_line_start = nl != NULL;
+        s += chunk;
+        n -= chunk;
+    }
+}
+
+static unsigned long console_lock_acquire(bool *nested)
+{
+    unsigned long flags = local_irq_save();
+    int me = (int)this_cpu()->id;
+
+    *nested = console_owner == me;
+    if (!*nested) {
+        spin_lock(&console_lock);
+        console_owner = me;
+    }
+    return flags;
+}
+
+static void console_lock_release(unsigned long flags, bool nested)
+{
+    if (!nested) {
+        console_owner = -1;
+        spin_unlock(&console_lock);
+    }
+    local_irq_restore(flags);
+}
+
+void vprintk(const char *fmt, va_list ap)
+{
+    char buf[512];
+    const char *msg = buf;
+    unsigned long flags;
+    bool nested;
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+    if (n > (int)sizeof(buf) - 1)
+        n = sizeof(buf) - 1;
+    if (buf[0] == '<' && buf[1] >= '0' && buf[1] <= '3' && buf[2] == '>') {
+        if ((unsigned int)(buf[1] - '0') > loglvl_threshold)
+            return;
+        msg += 3;
+        n -= 3;
+    }
+    flags = console_lock_acquire(&nested);
+    emit_lines(msg, (size_t)n);
+    console_lock_release(flags, nested);
+}
+
+void printk(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprintk(fmt, ap);
+    va_end(ap);
+}
+
+void console_register_sink(void (*write)(const char *s, size_t n))
+{
+    unsigned long flags;
+    bool nested;
+    size_t start = ring_head > CONSOLE_RING_SIZE ? ring_head - CONSOLE_RING_SIZE : 0;
+
+    flags = console_lock_acquire(&nested);
+    if (nr_sinks < MAX_SINKS) {
+        sinks[nr_sinks++] = write;
+        /* Replay what was printed before this sink existed (early boot messages). */
+        for (size_t i = start; i < ring_head; i++)
+            write(&console_ring[i % CONSOLE_RING_SIZE], 1);
+    }
+    console_lock_release(flags, nested);
+}
+
+void console_force_unlock(void)
+{
+    console_owner = -1;
+    spin_lock_init(&console_lock);
+}
+
+size_t console_read_ring(char *buf, size_t len, size_t *pos)
+{
+    size_t oldest = ring_head > CONSOLE_RING_SIZE ? ring_head - CONSOLE_RING_SIZE : 0;
+    size_t n = 0;
+
+    if (*pos < oldest)
+        *pos = oldest;
+    while (n < len && *pos < ring_head)
+        buf[n++] = console_ring[(*pos)++ % CONSOLE_RING_SIZE];
+    return n;
+}

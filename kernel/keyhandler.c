@@ -1,0 +1,133 @@
+/*
+ * Debug keys and the serial input switch. A 20 ms timer on CPU 0 drains the UART (no
+ * interrupt routing is needed for that); three CTRL-a in a row toggle whether input goes
+ * to Dom0 or to the debug keys below.
+ */
+#include <asm/apic.h>
+#include <asm/percpu.h>
+#include <asm/processor.h>
+#include <kumo/console.h>
+#include <kumo/keyhandler.h>
+#include <kumo/mm.h>
+#include <kumo/panic.h>
+#include <kumo/timer.h>
+#include <kumo/uart.h>
+
+#define POLL_PERIOD MILLISECS(20)
+#define CTRL_A 0x01
+
+static struct timer poll_timer;
+static bool input_to_kumo;
+static unsigned int ctrl_a_run;
+static void (*dom0_input)(char c);
+
+struct keyhandler {
+    char key;
+    const char *desc;
+    void (*fn)(void);
+};
+
+static void key_help(void);
+
+static void key_memory(void)
+{
+    printk("Memory: %lu of %lu pages free (%lu MiB)\n", total_free_pages(), total_heap_pages(),
+           total_free_pages() >> (20 - PAGE_SHIFT));
+}
+
+static void key_time(void)
+{
+    unsigned int cpu;
+
+    printk("System time %ld ns, TSC %lu kHz\n", (long)NOW(), (unsigned long)tsc_khz);
+    for_each_online_cpu(cpu)
+        printk("CPU %u: APIC id %u, %lu interrupts\n", cpu, per_cpu(cpu)->apic_id,
+               per_cpu(cpu)->irq_count);
+}
+
+static void key_nmi(void)
+{
+    printk("Sending NMI to all other CPUs\n");
+    apic_send_nmi_allbutself();
+}
+
+static void key_crash(void)
+{
+    printk("'C' pressed -> deliberately crashing the hypervisor\n");
+    __asm__ volatile("ud2");
+}
+
+static void key_reboot(void)
+{
+    printk("'R' pressed -> rebooting machine\n");
+    machine_restart();
+}
+
+static const struct keyhandler keyhandlers[] = {
+    { 'h', "print this help", key_help },
+    { 'm', "memory info", key_memory },
+    { 't', "time and per-CPU interrupt counts", key_time },
+    { 'n', "send an NMI to all other CPUs", key_nmi },
+    { 'C', "crash the hypervisor (tests the fatal-trap path)", key_crash },
+    { 'R', "reboot the machine", key_reboot },
+};
+
+static void key_help(void)
+{
+    printk("'h' pressed -> showing installed handlers\n");
+    for (unsigned int i = 0; i < ARRAY_SIZE(keyhandlers); i++)
+        printk(" key '%c' (ascii '%02x') => %s\n", keyhandlers[i].key, keyhandlers[i].key,
+               keyhandlers[i].desc);
+}
+
+static void handle_keypress(char c)
+{
+    for (unsigned int i = 0; i < ARRAY_SIZE(keyhandlers); i++)
+        if (keyhandlers[i].key == c) {
+            keyhandlers[i].fn();
+            return;
+        }
+    if (c != '\r' && c != '\n')
+        printk("Unknown debug key '%c' (ascii '%02x'): 'h' lists them\n",
+               c >= 0x20 && c < 0x7F ? c : '?', (unsigned char)c);
+}
+
+static void receive(char c)
+{
+    if (c == CTRL_A) {
+        if (++ctrl_a_run == 3) {
+            ctrl_a_run = 0;
+            input_to_kumo = !input_to_kumo;
+            printk("*** Serial input to %s (type 'CTRL-a' three times to switch input)\n",
+                   input_to_kumo ? "kumo" : "DOM0");
+        }
+        return;
+    }
+    ctrl_a_run = 0;
+    if (input_to_kumo)
+        handle_keypress(c);
+    else if (dom0_input)
+        dom0_input(c);
+}
+
+static void poll_serial(void *unused)
+{
+    int c;
+
+    (void)unused;
+    while ((c = uart_getc()) >= 0)
+        receive((char)c);
+    timer_set(&poll_timer, NOW() + POLL_PERIOD);
+}
+
+void console_set_dom0_input(void (*sink)(char c))
+{
+    dom0_input = sink;
+}
+
+void console_input_init(void)
+{
+    timer_init(&poll_timer, poll_serial, NULL, 0);
+    timer_set(&poll_timer, NOW() + POLL_PERIOD);
+    printk("*** Serial input to DOM0 (type 'CTRL-a' three times to switch input)\n");
+}

@@ -1,0 +1,115 @@
+"""Running kumo under QEMU or Bochs for system tests: serial output captured, serial input
+scripted, every wait bounded, and the last 50 console lines shown when a wait fails."""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+DEFAULT_CMDLINE = "console=com1 com1=115200,8n1"
+
+
+class WaitFailed(Exception):
+    pass
+
+
+last_machine = None
+
+
+class Machine:
+    """One emulator run. Output accumulates in self.log (text)."""
+
+    def __init__(self, argv, serial_file=None, cwd=None):
+        global last_machine
+        last_machine = self
+        self.log = ""
+        self._lock = threading.Lock()
+        self.serial_file = serial_file
+        # A session of its own: stop() kills wrapper scripts and the emulator under them.
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True)
+        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._reader.start()
+
+    def _read_stdout(self):
+        while True:
+            chunk = self.proc.stdout.read1(4096)
+            if not chunk:
+                return
+            if self.serial_file is None:
+                with self._lock:
+                    self.log += chunk.decode("utf-8", "replace").replace("\r", "")
+
+    def text(self):
+        if self.serial_file is not None and os.path.exists(self.serial_file):
+            try:
+                with open(self.serial_file, "rb") as f:
+                    return f.read().decode("utf-8", "replace").replace("\r", "")
+            except FileNotFoundError:
+                return ""
+        with self._lock:
+            return self.log
+
+    def wait_for(self, pattern, timeout, start=0):
+        """Waits until regex pattern appears in the output after offset start; returns the match."""
+        rx = re.compile(pattern, re.M)
+        deadline = time.time() + timeout
+        while True:
+            m = rx.search(self.text(), start)
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                time.sleep(0.2)
+                m = rx.search(self.text(), start)
+                if m:
+                    return m
+                raise WaitFailed("emulator exited (rc %s) before /%s/" % (self.proc.returncode, pattern))
+            if time.time() > deadline:
+                raise WaitFailed("no /%s/ within %ss" % (pattern, timeout))
+            time.sleep(0.05)
+
+    def send(self, data, delay=0.05):
+        """Types data on the serial line, a byte at a time as a person would."""
+        for b in data.encode():
+            self.proc.stdin.write(bytes([b]))
+            self.proc.stdin.flush()
+            time.sleep(delay)
+
+    def tail(self, n=50):
+        return "\n".join(self.text().splitlines()[-n:])
+
+    def stop(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.serial_file is not None and os.path.exists(self.serial_file):
+            self.log = self.text()
+            os.unlink(self.serial_file)
+
+
+def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extra=()):
+    argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64,+svm,+npt",
+            "-smp", str(ncpus), "-m", str(megs), "-nic", "none", "-display", "none",
+            "-no-reboot", "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0",
+            "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    if iso:
+        argv += ["-cdrom", iso, "-boot", "d"]
+    else:
+        argv += ["-kernel", kernel or os.path.join(BUILD, "kumo-mb1.elf"), "-append", cmdline]
+    return Machine(argv + list(extra))
+
+
+def bochs(iso, ncpus=2, megs=256):
+    fd, serial = tempfile.mkstemp(prefix="kumo-bochs-", suffix=".log")
+    os.close(fd)
+    return Machine([os.path.join(ROOT, "scripts", "bochs.sh"), iso, str(ncpus), serial, str(megs)],
+                   serial_file=serial)
