@@ -65,14 +65,8 @@ static void merge_free(struct buddy_zone *z, unsigned long pfn, unsigned int ord
     link_head(z, pfn, order);
 }
 
-void buddy_add_range(struct buddy_zone *z, unsigned long pfn, unsigned long nr)
+static void donate_run(struct buddy_zone *z, unsigned long pfn, unsigned long end)
 {
-    unsigned long end = pfn + nr;
-
-    if (pfn < z->base_pfn)
-        pfn = z->base_pfn;
-    if (end > z->base_pfn + z->nr_pfns)
-        end = z->base_pfn + z->nr_pfns;
     while (pfn < end) {
         unsigned int order = 0;
 
@@ -85,6 +79,30 @@ void buddy_add_range(struct buddy_zone *z, unsigned long pfn, unsigned long nr)
         z->total_pages += 1UL << order;
         merge_free(z, pfn, order);
         pfn += 1UL << order;
+    }
+}
+
+void buddy_add_range(struct buddy_zone *z, unsigned long pfn, unsigned long nr)
+{
+    unsigned long end = pfn + nr;
+    bool reported = false;
+
+    if (pfn < z->base_pfn)
+        pfn = z->base_pfn;
+    if (end > z->base_pfn + z->nr_pfns)
+        end = z->base_pfn + z->nr_pfns;
+    /* Only still-reserved frames are donated: a frame given twice would corrupt the lists. */
+    while (pfn < end) {
+        unsigned long run = pfn;
+
+        while (run < end && buddy_pfn_to_page(z, run)->flags == PGF_RESERVED)
+            run++;
+        donate_run(z, pfn, run);
+        if (run < end && !reported) {
+            printk("buddy: pfn %#lx donated twice; ignored\n", run);
+            reported = true;
+        }
+        pfn = run + 1;
     }
 }
 
