@@ -29,6 +29,12 @@ static bool in_zone(const struct buddy_zone *z, unsigned long pfn)
     return pfn >= z->base_pfn && pfn - z->base_pfn < z->nr_pfns;
 }
 
+/* A block may only be merged or freed if no page of it falls off either end of the zone. */
+static bool block_in_zone(const struct buddy_zone *z, unsigned long pfn, unsigned int order)
+{
+    return in_zone(z, pfn) && in_zone(z, pfn + (1UL << order) - 1);
+}
+
 static void set_flags(struct buddy_zone *z, unsigned long pfn, unsigned int order, uint32_t f)
 {
     for (unsigned long i = 0; i < (1UL << order); i++)
@@ -52,10 +58,11 @@ static void merge_free(struct buddy_zone *z, unsigned long pfn, unsigned int ord
         unsigned long buddy = pfn ^ (1UL << order);
         struct page_info *bp;
 
-        if (!in_zone(z, buddy) || !in_zone(z, buddy + (1UL << order) - 1))
+        if (!block_in_zone(z, buddy, order))
             break;
         bp = buddy_pfn_to_page(z, buddy);
-        if (!(bp->flags & PGF_HEAD) || bp->order != order)
+        /* Only a head carries a valid order; a free non-head page is inside a bigger block. */
+        if (bp->flags != (PGF_FREE | PGF_HEAD) || bp->order != order)
             break;
         list_del(&bp->list);
         bp->flags = PGF_FREE;
@@ -72,7 +79,7 @@ static void donate_run(struct buddy_zone *z, unsigned long pfn, unsigned long en
 
         /* Largest naturally aligned block starting at pfn that fits before end. */
         while (order < BUDDY_MAX_ORDER && !(pfn & (1UL << order)) &&
-               pfn + (2UL << order) <= end)
+               end - pfn >= (2UL << order))
             order++;
         set_flags(z, pfn, order, PGF_FREE);
         z->free_pages += 1UL << order;
@@ -84,13 +91,15 @@ static void donate_run(struct buddy_zone *z, unsigned long pfn, unsigned long en
 
 void buddy_add_range(struct buddy_zone *z, unsigned long pfn, unsigned long nr)
 {
-    unsigned long end = pfn + nr;
+    unsigned long zone_end = z->base_pfn + z->nr_pfns;
+    /* A range reaching the top of the address space must not wrap to a tiny end. */
+    unsigned long end = nr > ~0UL - pfn ? ~0UL : pfn + nr;
     bool reported = false;
 
     if (pfn < z->base_pfn)
         pfn = z->base_pfn;
-    if (end > z->base_pfn + z->nr_pfns)
-        end = z->base_pfn + z->nr_pfns;
+    if (end > zone_end)
+        end = zone_end;
     /* Only still-reserved frames are donated: a frame given twice would corrupt the lists. */
     while (pfn < end) {
         unsigned long run = pfn;
@@ -134,10 +143,17 @@ struct page_info *buddy_alloc(struct buddy_zone *z, unsigned int order)
 
 void buddy_free(struct buddy_zone *z, struct page_info *pg, unsigned int order)
 {
-    unsigned long pfn = buddy_page_to_pfn(z, pg);
+    uintptr_t off = (uintptr_t)pg - (uintptr_t)z->frame_table;
+    unsigned long pfn;
 
-    if (order > BUDDY_MAX_ORDER || !in_zone(z, pfn) || !in_zone(z, pfn + (1UL << order) - 1) ||
-        (pfn & ((1UL << order) - 1))) {
+    /* Compare addresses before indexing: pg may not point into the frame table at all. */
+    if (off % sizeof(*pg) || off / sizeof(*pg) >= z->nr_pfns) {
+        printk("buddy: bad free of page_info %p ignored\n", (void *)pg);
+        return;
+    }
+    pfn = z->base_pfn + off / sizeof(*pg);
+    if (order > BUDDY_MAX_ORDER || (pfn & ((1UL << order) - 1)) ||
+        !block_in_zone(z, pfn, order)) {
         printk("buddy: bad free of pfn %#lx order %u ignored\n", pfn, order);
         return;
     }

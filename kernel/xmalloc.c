@@ -15,6 +15,7 @@
 #define MIN_SHIFT   4                   /* 16 bytes */
 #define MAX_SHIFT   11                  /* 2048 bytes */
 #define NR_CLASSES  (MAX_SHIFT - MIN_SHIFT + 1)
+#define LARGE_MAX_ORDER 18              /* the page allocator's largest block: 1 GiB */
 
 struct free_obj {
     struct free_obj *next;
@@ -115,7 +116,8 @@ void *xmalloc_bytes(size_t size)
 {
     void *p;
 
-    if (!size || size > (1UL << 30))
+    /* Bounding size first keeps the order search in alloc_large() from overflowing. */
+    if (!size || size > (PAGE_SIZE << LARGE_MAX_ORDER) - sizeof(struct page_hdr))
         return NULL;
     spin_lock(&xmalloc_lock);
     p = size <= (1UL << MAX_SHIFT) ? alloc_small(size) : alloc_large(size);
@@ -162,12 +164,14 @@ static void free_small(struct page_hdr *h, void *p)
 void xfree(void *p)
 {
     struct page_hdr *h = (struct page_hdr *)((uintptr_t)p & ~(uintptr_t)(PAGE_SIZE - 1));
+
     if (!p)
         return;
     spin_lock(&xmalloc_lock);
-    if (h->magic == SLAB_MAGIC) {
+    /* Range-check the class and order too: a stray magic match must not steer us wild. */
+    if (h->magic == SLAB_MAGIC && h->shift >= MIN_SHIFT && h->shift <= MAX_SHIFT) {
         free_small(h, p);
-    } else if (h->magic == LARGE_MAGIC && p == (void *)(h + 1)) {
+    } else if (h->magic == LARGE_MAGIC && h->shift <= LARGE_MAX_ORDER && p == (void *)(h + 1)) {
         h->magic = 0;
         pages_in_use -= 1UL << h->shift;
         backend->free_pages(h, h->shift);

@@ -22,6 +22,8 @@ struct acpi_info {
     uint8_t revision;              /* RSDP revision: 0 = ACPI 1.0 (RSDT), 2+ = XSDT */
     paddr_t madt_pa;
     uint32_t madt_len;
+    paddr_t fadt_pa;               /* for power-off: PM1 control blocks and the DSDT */
+    uint32_t fadt_len;
     paddr_t lapic_pa;              /* from the MADT, or its address override entry */
     unsigned int nr_cpus;          /* enabled or online-capable processors, at most ACPI_MAX_CPUS */
     struct acpi_cpu cpus[ACPI_MAX_CPUS];

@@ -27,7 +27,7 @@ void xfree(void *p);
 #define xzalloc(type) ((type *)xzalloc_bytes(sizeof(type)))
 #define xzalloc_array(type, n) ((type *)xzalloc_bytes(sizeof(type) * (n)))
 
-/* Bytes currently held from the backend (for leak checks in tests and boot reports). */
+/* Pages currently held from the backend (for leak checks in tests and boot reports). */
 size_t xmalloc_pages_in_use(void);
 
 #endif
