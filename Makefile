@@ -20,13 +20,31 @@ LDFLAGS  := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segme
 
 # Per-directory object lists: every source file in these directories is part of the image.
 boot-src    := $(wildcard boot/*.S)
-arch-src    := $(wildcard arch/x86/*.c arch/x86/*.S)
-kernel-src  := $(wildcard kernel/*.c kernel/lib/*.c)
+arch-src    := $(wildcard arch/x86/*.c arch/x86/*.S arch/x86/hvm/*.c arch/x86/hvm/*/*.c \
+                          arch/x86/hvm/*/*.S)
+kernel-src  := $(wildcard kernel/*.c kernel/lib/*.c kernel/sched/*.c)
 drivers-src := $(wildcard drivers/*.c)
 SRCS := $(boot-src) $(arch-src) $(kernel-src) $(drivers-src)
 OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(SRCS)))
 
-all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso
+# Test kernels (tests/guests/<name>/main.c + the runtime in tests/guests/lib).
+GUEST_CFLAGS := -std=gnu11 -O2 -ffreestanding -nostdinc -isystem $(GCC_INC) -Iinclude \
+            -Itests/guests/lib -idirafter /usr/include -fno-pic -fno-pie -mno-red-zone \
+            -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
+            -fcf-protection=none $(WARN) -Wno-missing-prototypes
+GUEST_LIB := tests/guests/lib/head.S tests/guests/lib/lib.c kernel/lib/vsnprintf.c \
+             kernel/lib/string.c
+GUESTS := $(filter-out lib,$(notdir $(wildcard tests/guests/*)))
+GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
+
+all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso $(GUEST_ELFS)
+
+$(BUILD)/guests/%.elf: tests/guests/%/main.c $(GUEST_LIB) tests/guests/lib/guest.h \
+                       tests/guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $@"
+	@$(CC) $(GUEST_CFLAGS) -nostdlib -static -Wl,-T,tests/guests/lib/guest.ld \
+	    -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack -o $@ $< $(GUEST_LIB)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -8,7 +8,12 @@
 #include <asm/irq.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
+#include <asm/hvm.h>
 #include <kumo/acpi.h>
+#include <kumo/acpi_power.h>
+#include <kumo/domain_build.h>
+#include <kumo/hypercall.h>
+#include <kumo/sched.h>
 #include <kumo/boot.h>
 #include <kumo/console.h>
 #include <kumo/dom0.h>
@@ -151,6 +156,9 @@ static void boot_cpu_setup(void)
     softirq_init();
     timer_subsys_init();
     timer_init_cpu(0);
+    sched_init();
+    sched_init_cpu(0);
+    hvm_init();
     printk("CPU 0 online (APIC id %u)\n", c->apic_id);
     c->online = true;
 }
@@ -180,6 +188,7 @@ void start_kumo(uint32_t magic, uint32_t info_pa)
     paging_init(memmap_ram_end(boot_info.memmap, boot_info.nr_memmap));
     acpi_setup();
     memory_setup();
+    acpi_power_init(&acpi);
     xmalloc_init(&xenheap_backend);
     boot_cpu_setup();
     local_irq_enable();
@@ -187,7 +196,9 @@ void start_kumo(uint32_t magic, uint32_t info_pa)
     online = smp_boot_cpus(&acpi, opt_maxcpus);
     timer_selftest();
     dom0_params_report();
+    console_io_init();
     console_input_init();
     printk("%u CPUs online\n", online);
+    build_boot_domains();
     idle_loop();
 }

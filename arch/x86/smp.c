@@ -4,6 +4,8 @@
  * waits (bounded) for the AP to mark itself online from start_secondary().
  */
 #include <asm/apic.h>
+#include <asm/hvm.h>
+#include <kumo/sched.h>
 #include <asm/desc.h>
 #include <asm/irq.h>
 #include <asm/percpu.h>
@@ -32,17 +34,6 @@ static void *tramp_var(char *sym)
     return (char *)__va(TRAMPOLINE_PHYS) + (sym - trampoline_start);
 }
 
-void idle_loop(void)
-{
-    for (;;) {
-        local_irq_disable();
-        if (!this_cpu()->softirq_pending)
-            safe_halt();
-        local_irq_enable();
-        do_softirq();
-    }
-}
-
 void start_secondary(void);
 void start_secondary(void)
 {
@@ -51,6 +42,8 @@ void start_secondary(void)
     desc_load_cpu(c);
     apic_setup_cpu();
     timer_init_cpu(c->id);
+    sched_init_cpu(c->id);
+    hvm_cpu_up();
     if (apic_id() != c->apic_id)
         printk(KLOG_WARNING "CPU %u: APIC id %u, MADT said %u\n", c->id, apic_id(), c->apic_id);
     printk("CPU %u online (APIC id %u)\n", c->id, c->apic_id);

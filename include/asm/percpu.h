@@ -9,6 +9,9 @@
 #include <asm/config.h>
 #include <kumo/list.h>
 #include <kumo/spinlock.h>
+#include <kumo/timer.h>
+
+struct vcpu;
 
 struct tss64 {
     uint32_t rsvd0;
@@ -44,6 +47,15 @@ struct cpu_info {
 
     volatile unsigned long softirq_pending;
     unsigned long irq_count;    /* interrupts taken, for reports */
+
+    /* Run queue of vCPUs placed on this pCPU (kernel/sched/core.c). */
+    spinlock_t runq_lock;
+    struct list_head runq;
+    struct vcpu *curr_vcpu;
+    struct timer slice_timer;
+    void *hvm_host_area;        /* vendor's per-CPU page: VMXON region / host save area */
+    void *hvm_host_vmcb;        /* SVM: host state saved with VMSAVE around VMRUN */
+    uint64_t asid_generation, next_asid;
 
     spinlock_t timer_lock;
     struct list_head timers;    /* sorted by expiry */

@@ -1,0 +1,85 @@
+/*
+ * CPUID for guests: the host's leaves with what we do not virtualise hidden, and Xen's
+ * leaves at 0x40000000 (linux-pvh-abi.md section 2) so PVH kernels recognise the platform.
+ */
+#include <asm/processor.h>
+#include <kumo/domain.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/xen_abi.h>
+
+#define XEN_LEAF_BASE 0x40000000
+#define KUMO_XEN_MAJOR 4
+#define KUMO_XEN_MINOR 17
+
+/* CPUID.1:ECX bits: VMX 5, SMX 6, MONITOR 3, x2APIC 21, TSC-deadline 24, XSAVE 26, OSXSAVE 27. */
+#define HIDE_1_ECX ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 21) | (1u << 24) | (1u << 26) | \
+                    (1u << 27))
+#define HYPERVISOR_BIT (1u << 31)
+
+static void xen_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
+{
+    *r = (struct cpuid_regs){ 0, 0, 0, 0 };
+    switch (leaf - XEN_LEAF_BASE) {
+    case 0:
+        r->eax = XEN_LEAF_BASE + 5;
+        r->ebx = XEN_CPUID_SIGNATURE_EBX;
+        r->ecx = XEN_CPUID_SIGNATURE_ECX;
+        r->edx = XEN_CPUID_SIGNATURE_EDX;
+        break;
+    case 1:
+        r->eax = KUMO_XEN_MAJOR << 16 | KUMO_XEN_MINOR;
+        break;
+    case 2:
+        r->eax = 1;                     /* one hypercall page */
+        r->ebx = 0x40000000;            /* its MSR */
+        break;
+    case 4:
+        r->eax = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT;
+        r->ebx = v->id;
+        r->ecx = v->domain->domid;
+        break;
+    }
+}
+
+void hvm_cpuid(struct vcpu *v)
+{
+    struct guest_regs *g = &v->arch.regs;
+    uint32_t leaf = (uint32_t)g->rax, sub = (uint32_t)g->rcx;
+    struct cpuid_regs r;
+
+    if (leaf >= XEN_LEAF_BASE && leaf < XEN_LEAF_BASE + 0x100) {
+        xen_leaf(v, leaf, &r);
+    } else {
+        cpuid_count(leaf, sub, &r);
+        switch (leaf) {
+        case 1:
+            r.ecx = (r.ecx & ~HIDE_1_ECX) | HYPERVISOR_BIT;
+            /* Initial APIC id in EBX[31:24]: 2 x vCPU, as Xen numbers them. */
+            r.ebx = (r.ebx & 0x0000FFFF) | (v->id * 2) << 24 |
+                    (uint32_t)MIN(v->domain->nr_vcpus * 2, 255u) << 16;
+            break;
+        case 5:                         /* MONITOR/MWAIT */
+        case 6:                         /* thermal and power */
+            r = (struct cpuid_regs){ 0, 0, 0, 0 };
+            break;
+        case 7:
+            if (sub == 0)
+                r.ebx &= ~((1u << 2) | (1u << 10));   /* SGX, INVPCID */
+            r.ecx &= ~(1u << 5);                      /* WAITPKG */
+            break;
+        case 0xD:                       /* XSAVE is hidden with it */
+            r = (struct cpuid_regs){ 0, 0, 0, 0 };
+            break;
+        case 0x80000001:
+            r.ecx &= ~(1u << 2);        /* SVM */
+            break;
+        case 0x8000000A:                /* SVM features */
+            r = (struct cpuid_regs){ 0, 0, 0, 0 };
+            break;
+        }
+    }
+    g->rax = r.eax;
+    g->rbx = r.ebx;
+    g->rcx = r.ecx;
+    g->rdx = r.edx;
+}

@@ -1,0 +1,112 @@
+/*
+ * Vendor-neutral HVM core: picks VT-x or SVM at boot, runs a vCPU, and dispatches exits to
+ * the common handlers by kind. Anything a guest does that cannot be handled crashes that
+ * guest, never the hypervisor.
+ */
+#include <asm/hvm.h>
+#include <asm/irq.h>
+#include <asm/percpu.h>
+#include <kumo/console.h>
+#include <kumo/domain.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/sched.h>
+#include <kumo/time.h>
+
+const struct hvm_ops *hvm_ops;
+bool hvm_enabled;
+
+void hvm_init(void)
+{
+    const struct hvm_ops *ops = vmx_probe();
+
+    if (!ops)
+        ops = svm_probe();
+    if (!ops) {
+        printk("HVM: no VT-x with EPT or SVM with NPT on this CPU; guests are disabled\n");
+        return;
+    }
+    if (ops->cpu_up()) {
+        printk("HVM: %s could not be enabled on CPU 0; guests are disabled\n", ops->name);
+        return;
+    }
+    hvm_ops = ops;
+    hvm_enabled = true;
+    printk("HVM: %s\n", ops->name);
+}
+
+void hvm_cpu_up(void)
+{
+    if (hvm_enabled && hvm_ops->cpu_up())
+        printk("HVM: could not enable %s on CPU %u\n", hvm_ops->name, smp_processor_id());
+}
+
+static void advance(struct vcpu *v, const struct hvm_exit *e)
+{
+    v->arch.regs.rip += e->insn_len;
+}
+
+/* Returns false when v must leave the CPU (blocked, crashed, shut down). */
+static bool handle_exit(struct vcpu *v, struct hvm_exit *e)
+{
+    struct domain *d = v->domain;
+
+    switch (e->kind) {
+    case HVM_EXIT_NONE:
+        return true;
+    case HVM_EXIT_CPUID:
+        hvm_cpuid(v);
+        advance(v, e);
+        return true;
+    case HVM_EXIT_HLT:
+        advance(v, e);
+        return hvm_hlt(v);
+    case HVM_EXIT_IO:
+        if (e->io.string) {
+            domain_crash(d, "string I/O to port %#x is not emulated", e->io.port);
+            return false;
+        }
+        hvm_io(v, e->io.port, e->io.bytes, e->io.in);
+        advance(v, e);
+        return true;
+    case HVM_EXIT_MSR_READ:
+    case HVM_EXIT_MSR_WRITE:
+        if (hvm_msr(v, e->kind == HVM_EXIT_MSR_WRITE))
+            advance(v, e);
+        return !d->is_shutdown;
+    case HVM_EXIT_HYPERCALL:
+        advance(v, e);
+        hvm_hypercall(v);
+        return v->state == VCPU_RUNNING && !d->is_shutdown;
+    case HVM_EXIT_NPF:
+        domain_crash(d, "%s access to guest-physical %#lx outside its memory (rip %#lx)",
+                     e->npf.write ? "write" : "read", (unsigned long)e->npf.gpa,
+                     (unsigned long)v->arch.regs.rip);
+        return false;
+    case HVM_EXIT_TRIPLE_FAULT:
+        domain_crash(d, "triple fault at rip %#lx", (unsigned long)v->arch.regs.rip);
+        return false;
+    case HVM_EXIT_FAILED:
+        break;
+    }
+    domain_crash(d, "vCPU %u: %s (exit %#lx)", v->id, e->why ? e->why : "unhandled exit",
+                 (unsigned long)e->raw);
+    return false;
+}
+
+void hvm_run_vcpu(struct vcpu *v)
+{
+    struct cpu_info *c = this_cpu();
+    s_time_t start = NOW(), slice_end = start + SCHED_SLICE;
+    struct hvm_exit e;
+
+    /* The slice ends through a softirq like any other reason to leave the guest. */
+    timer_set(&c->slice_timer, slice_end);
+    while (!c->softirq_pending && !v->domain->is_shutdown) {
+        hvm_ops->run(v, &e);
+        if (!handle_exit(v, &e))
+            break;
+    }
+    timer_cancel(&c->slice_timer);
+    v->cpu_time_ns += (uint64_t)(NOW() - start);
+    v->arch.last_pcpu = (int)c->id;
+}

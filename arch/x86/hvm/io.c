@@ -1,0 +1,44 @@
+/*
+ * Port I/O and HLT for PVH guests (DESIGN.md D4): there is no emulated PC, so reads return
+ * all-ones and writes are dropped, except port 0xE9, each domain's debug console.
+ */
+#include <kumo/console.h>
+#include <kumo/domain.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/sched.h>
+
+#define DEBUG_CONSOLE_PORT 0xE9
+
+void domain_console_putc(struct domain *d, char c)
+{
+    if (c == '\n' || d->conlen == sizeof(d->conbuf) - 1) {
+        d->conbuf[d->conlen] = '\0';
+        printk("[%s] %s\n", d->name, d->conbuf);
+        d->conlen = 0;
+        if (c == '\n')
+            return;
+    }
+    if (c != '\r' && c != '\0')
+        d->conbuf[d->conlen++] = c;
+}
+
+void hvm_io(struct vcpu *v, uint16_t port, unsigned int bytes, bool in)
+{
+    struct guest_regs *g = &v->arch.regs;
+    uint64_t mask = bytes == 1 ? 0xFF : bytes == 2 ? 0xFFFF : 0xFFFFFFFF;
+
+    if (in) {
+        /* Writes to EAX in 32-bit operations zero the upper half, as hardware does. */
+        g->rax = bytes == 4 ? mask : (g->rax & ~mask) | mask;
+        return;
+    }
+    if (port == DEBUG_CONSOLE_PORT)
+        domain_console_putc(v->domain, (char)g->rax);
+}
+
+bool hvm_hlt(struct vcpu *v)
+{
+    /* No event sources exist yet: a halted vCPU sleeps until something wakes it. */
+    vcpu_block(v);
+    return false;
+}

@@ -1,0 +1,152 @@
+/*
+ * The per-domain p2m: 4-level nested page tables (NPT or EPT, whose entry format the
+ * vendor supplies through hvm_ops->p2m_entry) mapping guest-physical to host-physical,
+ * with 2 MiB leaves where both addresses are aligned. Table pages are the domain's and are
+ * freed with it. Also the gfn->mfn lookup used to copy to and from guest memory.
+ */
+#include <asm/hvm.h>
+#include <asm/p2m.h>
+#include <kumo/domain.h>
+#include <kumo/mm.h>
+#include <kumo/xmalloc.h>
+
+#define ENOMEM 12
+
+static uint64_t *p2m_new_table(struct domain *d, paddr_t *pa)
+{
+    uint64_t *t = alloc_xenheap_pages(0);
+
+    if (!t)
+        return NULL;
+    memset(t, 0, PAGE_SIZE);
+    *pa = __pa(t);
+    list_add(&maddr_to_page(*pa)->list, &d->p2m_page_list);
+    d->p2m_pages++;
+    return t;
+}
+
+int p2m_init(struct domain *d)
+{
+    list_init(&d->p2m_page_list);
+    return p2m_new_table(d, &d->p2m_root) ? 0 : -ENOMEM;
+}
+
+void p2m_teardown(struct domain *d)
+{
+    struct page_info *pg, *n;
+
+    list_for_each_entry_safe(pg, n, &d->p2m_page_list, list) {
+        list_del(&pg->list);
+        free_domheap_pages(pg, 0);
+    }
+    d->p2m_pages = 0;
+    d->p2m_root = 0;
+}
+
+#define P2M_LARGE (1ULL << 7)           /* a leaf above level 1, in NPT and EPT alike */
+
+/*
+ * Both formats keep the next level's address in bits 12..51. A 2 MiB leaf that must hold
+ * a 4 KiB mapping is split into 512 leaves with the same permissions first.
+ */
+static uint64_t *next_level(struct domain *d, uint64_t *entry, unsigned int level)
+{
+    uint64_t *t;
+    paddr_t pa;
+
+    if (*entry & 7 && !(*entry & P2M_LARGE))
+        return __va(*entry & PADDR_MASK);
+    t = p2m_new_table(d, &pa);
+    if (!t)
+        return NULL;
+    if (*entry & 7) {
+        paddr_t base = *entry & PADDR_MASK & ~((PAGE_SIZE << (9 * level)) - 1);
+
+        for (unsigned int i = 0; i < 512; i++)
+            t[i] = hvm_ops->p2m_entry(base + ((paddr_t)i << (12 + 9 * (level - 1))), level,
+                                      true, P2M_RWX);
+    }
+    *entry = hvm_ops->p2m_entry(pa, level + 1, false, P2M_RWX);
+    return t;
+}
+
+/* Maps one 4 KiB (order 0) or 2 MiB (order 9) page. */
+static int p2m_set_entry(struct domain *d, uint64_t gpa, paddr_t ma, unsigned int order,
+                         unsigned int perms)
+{
+    uint64_t *t = __va(d->p2m_root);
+    unsigned int level;
+
+    for (level = 4; level > (order == 9 ? 2u : 1u); level--) {
+        t = next_level(d, &t[PT_INDEX(gpa, 12 + 9 * (level - 1))], level - 1);
+        if (!t)
+            return -ENOMEM;
+    }
+    t[PT_INDEX(gpa, 12 + 9 * (level - 1))] = hvm_ops->p2m_entry(ma, level, true, perms);
+    return 0;
+}
+
+int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
+                  unsigned int perms)
+{
+    while (nr) {
+        unsigned int order = (!(gfn & 511) && !(mfn & 511) && nr >= 512) ? 9 : 0;
+        int rc = p2m_set_entry(d, (uint64_t)gfn << PAGE_SHIFT, (paddr_t)mfn << PAGE_SHIFT,
+                               order, perms);
+
+        if (rc)
+            return rc;
+        gfn += 1UL << order;
+        mfn += 1UL << order;
+        nr -= 1UL << order;
+    }
+    return 0;
+}
+
+bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn)
+{
+    if (gfn == d->shared_info_gfn) {
+        *mfn = (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT);
+        return true;
+    }
+    for (unsigned int i = 0; i < d->nr_extents; i++) {
+        const struct p2m_extent *e = &d->extents[i];
+
+        if (gfn >= e->gfn && gfn - e->gfn < e->nr) {
+            *mfn = e->mfn + (gfn - e->gfn);
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool copy_guest_phys(struct domain *d, uint64_t gpa, void *buf, size_t len, bool to)
+{
+    while (len) {
+        size_t chunk = MIN(len, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
+        unsigned long mfn;
+        char *va;
+
+        if (!gfn_to_mfn(d, (unsigned long)(gpa >> PAGE_SHIFT), &mfn))
+            return false;
+        va = (char *)__va((paddr_t)mfn << PAGE_SHIFT) + (gpa & (PAGE_SIZE - 1));
+        if (to)
+            memcpy(va, buf, chunk);
+        else
+            memcpy(buf, va, chunk);
+        gpa += chunk;
+        buf = (char *)buf + chunk;
+        len -= chunk;
+    }
+    return true;
+}
+
+bool copy_to_guest_phys(struct domain *d, uint64_t gpa, const void *src, size_t len)
+{
+    return copy_guest_phys(d, gpa, (void *)src, len, true);
+}
+
+bool copy_from_guest_phys(struct domain *d, void *dst, uint64_t gpa, size_t len)
+{
+    return copy_guest_phys(d, gpa, dst, len, false);
+}

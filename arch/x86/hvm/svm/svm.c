@@ -1,0 +1,453 @@
+/*
+ * AMD SVM with nested paging (AMD APM Vol 2, chapter 15). One VMCB per vCPU; one MSR and
+ * one I/O permission map shared by all guests; ASIDs handed out per pCPU by generation.
+ * QEMU's SVM has no next-RIP save or decode assists, so instruction lengths are known here.
+ */
+#include <asm/hvm.h>
+#include <asm/irq.h>
+#include <asm/percpu.h>
+#include <asm/processor.h>
+#include <kumo/console.h>
+#include <kumo/domain.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/mm.h>
+#include <kumo/xen_abi.h>
+
+#define MSR_VM_CR       0xC0010114
+#define MSR_VM_HSAVE_PA 0xC0010117
+#define VM_CR_SVMDIS    (1u << 4)
+#define EFER_SVME       (1UL << 12)
+
+/* VMCB offsets (APM Vol 2, appendix B). */
+#define VMCB_INTERCEPT_EXC  0x008
+#define VMCB_INTERCEPT_MISC1 0x00C
+#define VMCB_INTERCEPT_MISC2 0x010
+#define VMCB_IOPM_PA        0x040
+#define VMCB_MSRPM_PA       0x048
+#define VMCB_TSC_OFFSET     0x050
+#define VMCB_ASID           0x058
+#define VMCB_TLB_CTL        0x05C
+#define VMCB_VINTR          0x060
+#define VMCB_EXITCODE       0x070
+#define VMCB_EXITINFO1      0x078
+#define VMCB_EXITINFO2      0x080
+#define VMCB_NP_ENABLE      0x090
+#define VMCB_EVENTINJ       0x0A8
+#define VMCB_NCR3           0x0B0
+#define VMCB_SEG(n)         (0x400 + 16 * (n))  /* ES CS SS DS FS GS GDTR LDTR IDTR TR */
+#define VMCB_CPL            0x4CB
+#define VMCB_EFER           0x4D0
+#define VMCB_CR4            0x548
+#define VMCB_CR3            0x550
+#define VMCB_CR0            0x558
+#define VMCB_DR7            0x560
+#define VMCB_DR6            0x568
+#define VMCB_RFLAGS         0x570
+#define VMCB_RIP            0x578
+#define VMCB_RSP            0x5D8
+#define VMCB_RAX            0x5F8
+#define VMCB_STAR           0x600
+#define VMCB_LSTAR          0x608
+#define VMCB_CSTAR          0x610
+#define VMCB_SFMASK         0x618
+#define VMCB_KGS            0x620
+#define VMCB_SYSENTER_CS    0x628
+#define VMCB_SYSENTER_ESP   0x630
+#define VMCB_SYSENTER_EIP   0x638
+#define VMCB_CR2            0x640
+#define VMCB_GPAT           0x668
+
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_IDTR, SEG_TR };
+
+/* Exit codes (APM Vol 2, appendix C). */
+#define EXIT_EXCP_UD   0x46
+#define EXIT_INTR      0x60
+#define EXIT_NMI       0x61
+#define EXIT_CPUID     0x72
+#define EXIT_HLT       0x78
+#define EXIT_IOIO      0x7B
+#define EXIT_MSR       0x7C
+#define EXIT_SHUTDOWN  0x7F
+#define EXIT_VMRUN     0x80
+#define EXIT_VMMCALL   0x81
+#define EXIT_SKINIT    0x86
+#define EXIT_NPF       0x400
+#define EXIT_INVALID   0xFFFFFFFFu
+
+/* Intercept bits, vector 3 (offset 0x0C) and vector 4 (offset 0x10). */
+#define I3_INTR     (1u << 0)
+#define I3_NMI      (1u << 1)
+#define I3_CPUID    (1u << 18)
+#define I3_INVD     (1u << 22)
+#define I3_HLT      (1u << 24)
+#define I3_IOIO     (1u << 27)
+#define I3_MSR      (1u << 28)
+#define I3_TASKSW   (1u << 29)
+#define I3_SHUTDOWN (1u << 31)
+#define I4_SVM_INSNS 0x7Fu        /* VMRUN VMMCALL VMLOAD VMSAVE STGI CLGI SKINIT */
+#define I4_ICEBP    (1u << 8)
+#define I4_MONITOR  (1u << 10)
+#define I4_MWAIT    (1u << 11)
+
+void svm_vmrun(paddr_t vmcb_pa, struct guest_regs *regs, paddr_t host_vmcb_pa);
+
+static void *msrpm, *iopm;
+static uint32_t max_asid;
+
+static inline uint64_t *vmcb64(struct vcpu *v, unsigned int off)
+{
+    return (uint64_t *)((char *)v->arch.vmcs_or_vmcb + off);
+}
+
+static inline uint32_t *vmcb32(struct vcpu *v, unsigned int off)
+{
+    return (uint32_t *)((char *)v->arch.vmcs_or_vmcb + off);
+}
+
+static void set_seg(struct vcpu *v, unsigned int seg, uint16_t sel, uint16_t attr,
+                    uint32_t limit, uint64_t base)
+{
+    char *p = (char *)v->arch.vmcs_or_vmcb + VMCB_SEG(seg);
+
+    *(uint16_t *)p = sel;
+    *(uint16_t *)(p + 2) = attr;
+    *(uint32_t *)(p + 4) = limit;
+    *(uint64_t *)(p + 8) = base;
+}
+
+/* MSRs whose state lives in the VMCB (switched by VMLOAD/VMSAVE) go straight through. */
+static void msrpm_allow(uint32_t msr)
+{
+    uint32_t base = msr < 0x2000 ? 0 : msr >= 0xC0010000 ? 0x1000 : 0x800;
+    uint32_t bit = 2 * (msr & 0x1FFF);
+
+    ((uint8_t *)msrpm)[base + bit / 8] &= (uint8_t)~(3u << (bit % 8));
+}
+
+static int svm_cpu_up(void)
+{
+    struct cpu_info *c = this_cpu();
+
+    if (rdmsr(MSR_VM_CR) & VM_CR_SVMDIS)
+        return -1;
+    if (!c->hvm_host_area) {
+        c->hvm_host_area = alloc_xenheap_pages(0);
+        c->hvm_host_vmcb = alloc_xenheap_pages(0);
+        if (!c->hvm_host_area || !c->hvm_host_vmcb)
+            return -1;
+        memset(c->hvm_host_vmcb, 0, PAGE_SIZE);
+    }
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+    wrmsr(MSR_VM_HSAVE_PA, __pa(c->hvm_host_area));
+    c->asid_generation = 1;
+    c->next_asid = 1;
+    return 0;
+}
+
+static int svm_vcpu_init(struct vcpu *v)
+{
+    void *vmcb = alloc_xenheap_pages(0);
+
+    if (!vmcb)
+        return -1;
+    memset(vmcb, 0, PAGE_SIZE);
+    v->arch.vmcs_or_vmcb = vmcb;
+    v->arch.vmcs_or_vmcb_pa = __pa(vmcb);
+    *vmcb32(v, VMCB_INTERCEPT_EXC) = 1u << 6;              /* #UD: VMCALL from a guest */
+    *vmcb32(v, VMCB_INTERCEPT_MISC1) = I3_INTR | I3_NMI | I3_CPUID | I3_INVD | I3_HLT |
+                                       I3_IOIO | I3_MSR | I3_TASKSW | I3_SHUTDOWN;
+    *vmcb32(v, VMCB_INTERCEPT_MISC2) = I4_SVM_INSNS | I4_ICEBP | I4_MONITOR | I4_MWAIT;
+    *vmcb64(v, VMCB_IOPM_PA) = __pa(iopm);
+    *vmcb64(v, VMCB_MSRPM_PA) = __pa(msrpm);
+    *vmcb64(v, VMCB_VINTR) = 1ULL << 24;                   /* V_INTR_MASKING */
+    *vmcb64(v, VMCB_NP_ENABLE) = 1;
+    *vmcb64(v, VMCB_NCR3) = v->domain->p2m_root;
+    *vmcb64(v, VMCB_GPAT) = 0x0007040600070406ULL;         /* the power-on PAT */
+    *vmcb64(v, VMCB_DR6) = 0xFFFF0FF0;
+    *vmcb64(v, VMCB_DR7) = 0x400;
+    return 0;
+}
+
+static void svm_vcpu_destroy(struct vcpu *v)
+{
+    free_xenheap_pages(v->arch.vmcs_or_vmcb, 0);
+    v->arch.vmcs_or_vmcb = NULL;
+}
+
+static void svm_set_pvh_state(struct vcpu *v, const struct hvm_pvh_start *s)
+{
+    /* Attributes: type | S<<4 | DPL<<5 | P<<7 | AVL<<8 | L<<9 | DB<<10 | G<<11. */
+    set_seg(v, SEG_CS, 0x08, 0xC9B, 0xFFFFFFFF, 0);
+    set_seg(v, SEG_DS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+    set_seg(v, SEG_ES, 0x10, 0xC93, 0xFFFFFFFF, 0);
+    set_seg(v, SEG_SS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+    set_seg(v, SEG_FS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+    set_seg(v, SEG_GS, 0x10, 0xC93, 0xFFFFFFFF, 0);
+    set_seg(v, SEG_TR, 0x18, 0x08B, 0x67, 0);
+    set_seg(v, SEG_LDTR, 0, 0x082, 0xFFFF, 0);
+    set_seg(v, SEG_GDTR, 0, 0, 0xFFFF, 0);
+    set_seg(v, SEG_IDTR, 0, 0, 0xFFFF, 0);
+    *(uint8_t *)((char *)v->arch.vmcs_or_vmcb + VMCB_CPL) = 0;
+    *vmcb64(v, VMCB_CR0) = X86_CR0_PE | X86_CR0_ET;
+    *vmcb64(v, VMCB_CR3) = 0;
+    *vmcb64(v, VMCB_CR4) = 0;
+    *vmcb64(v, VMCB_EFER) = EFER_SVME;                     /* VMRUN requires it */
+    v->arch.efer = 0;
+    memset(&v->arch.regs, 0, sizeof(v->arch.regs));
+    v->arch.regs.rip = s->entry;
+    v->arch.regs.rbx = s->ebx;
+    v->arch.regs.rflags = 0x2;
+}
+
+static void assign_asid(struct vcpu *v)
+{
+    struct cpu_info *c = this_cpu();
+
+    *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_TLB_CTL) = 0;
+    if (v->arch.last_pcpu == (int)c->id && v->arch.asid_generation == c->asid_generation)
+        return;
+    if (c->next_asid >= max_asid) {
+        /* Out of ASIDs: start a new generation, flushing what the old one cached. */
+        c->asid_generation++;
+        c->next_asid = 1;
+        *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_TLB_CTL) = 1;
+    }
+    v->arch.asid_or_vpid = (uint32_t)c->next_asid++;
+    v->arch.asid_generation = c->asid_generation;
+    *vmcb32(v, VMCB_ASID) = v->arch.asid_or_vpid;
+    *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_TLB_CTL) = 1;
+}
+
+static bool insn_is(struct vcpu *v, const uint8_t *want, size_t n)
+{
+    uint8_t buf[4];
+    uint64_t cs_base = *vmcb64(v, VMCB_SEG(SEG_CS) + 8);
+
+    return !copy_from_guest_virt(v, buf, cs_base + v->arch.regs.rip, n) && !memcmp(buf, want, n);
+}
+
+static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t error)
+{
+    *vmcb64(v, VMCB_EVENTINJ) = vector | 3u << 8 | (has_error ? 1u << 11 : 0) | 1u << 31 |
+                                (uint64_t)error << 32;
+}
+
+static void decode_exit(struct vcpu *v, struct hvm_exit *e)
+{
+    static const uint8_t vmcall[3] = { 0x0F, 0x01, 0xC1 };
+    uint64_t code = *vmcb64(v, VMCB_EXITCODE), info1 = *vmcb64(v, VMCB_EXITINFO1);
+
+    e->raw = code;
+    e->kind = HVM_EXIT_NONE;
+    e->insn_len = 0;
+    switch ((uint32_t)code) {
+    case EXIT_INTR:
+    case EXIT_NMI:
+        return;
+    case EXIT_CPUID:
+        e->kind = HVM_EXIT_CPUID;
+        e->insn_len = 2;
+        return;
+    case EXIT_HLT:
+        e->kind = HVM_EXIT_HLT;
+        e->insn_len = 1;
+        return;
+    case EXIT_IOIO:
+        e->kind = HVM_EXIT_IO;
+        e->io.in = info1 & 1;
+        e->io.string = info1 & 4;
+        e->io.bytes = (info1 >> 4) & 1 ? 1 : (info1 >> 5) & 1 ? 2 : 4;
+        e->io.port = (uint16_t)(info1 >> 16);
+        e->insn_len = (unsigned int)(*vmcb64(v, VMCB_EXITINFO2) - v->arch.regs.rip);
+        return;
+    case EXIT_MSR:
+        e->kind = info1 ? HVM_EXIT_MSR_WRITE : HVM_EXIT_MSR_READ;
+        e->insn_len = 2;
+        return;
+    case EXIT_SHUTDOWN:
+        e->kind = HVM_EXIT_TRIPLE_FAULT;
+        return;
+    case EXIT_VMMCALL:
+        e->kind = HVM_EXIT_HYPERCALL;
+        e->insn_len = 3;
+        return;
+    case EXIT_EXCP_UD:
+        /* A guest that picked Intel's VMCALL still reaches the hypervisor. */
+        if (insn_is(v, vmcall, sizeof(vmcall))) {
+            e->kind = HVM_EXIT_HYPERCALL;
+            e->insn_len = 3;
+        } else {
+            inject(v, 6, false, 0);
+        }
+        return;
+    case EXIT_NPF:
+        e->kind = HVM_EXIT_NPF;
+        e->npf.gpa = *vmcb64(v, VMCB_EXITINFO2);
+        e->npf.write = info1 & 2;
+        return;
+    case EXIT_INVALID:
+        e->kind = HVM_EXIT_FAILED;
+        e->why = "VMRUN refused the guest state";
+        return;
+    }
+    if (code >= EXIT_VMRUN && code <= EXIT_SKINIT) {
+        inject(v, 6, false, 0);             /* no nested virtualization */
+        return;
+    }
+    e->kind = HVM_EXIT_FAILED;
+    e->why = "unexpected SVM exit";
+}
+
+static void svm_run(struct vcpu *v, struct hvm_exit *e)
+{
+    struct cpu_info *c = this_cpu();
+
+    assign_asid(v);
+    *vmcb64(v, VMCB_RAX) = v->arch.regs.rax;
+    *vmcb64(v, VMCB_RSP) = v->arch.regs.rsp;
+    *vmcb64(v, VMCB_RIP) = v->arch.regs.rip;
+    *vmcb64(v, VMCB_RFLAGS) = v->arch.regs.rflags;
+    __asm__ volatile("clgi" ::: "memory");
+    svm_vmrun(v->arch.vmcs_or_vmcb_pa, &v->arch.regs, __pa(c->hvm_host_vmcb));
+    __asm__ volatile("stgi" ::: "memory");
+    v->arch.last_pcpu = (int)c->id;
+    v->arch.regs.rax = *vmcb64(v, VMCB_RAX);
+    v->arch.regs.rsp = *vmcb64(v, VMCB_RSP);
+    v->arch.regs.rip = *vmcb64(v, VMCB_RIP);
+    v->arch.regs.rflags = *vmcb64(v, VMCB_RFLAGS);
+    /* An injected event was delivered unless EXITINTINFO says otherwise; clear it. */
+    *vmcb64(v, VMCB_EVENTINJ) = 0;
+    decode_exit(v, e);
+}
+
+static void svm_get_paging(struct vcpu *v, struct hvm_paging *p)
+{
+    p->cr0 = *vmcb64(v, VMCB_CR0);
+    p->cr3 = *vmcb64(v, VMCB_CR3);
+    p->cr4 = *vmcb64(v, VMCB_CR4);
+    p->efer = *vmcb64(v, VMCB_EFER);
+    p->cpl = *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_CPL);
+}
+
+static int msr_slot(uint32_t msr)
+{
+    switch (msr) {
+    case 0x277:        return VMCB_GPAT;
+    case 0x174:        return VMCB_SYSENTER_CS;
+    case 0x175:        return VMCB_SYSENTER_ESP;
+    case 0x176:        return VMCB_SYSENTER_EIP;
+    case 0xC0000081:   return VMCB_STAR;
+    case 0xC0000082:   return VMCB_LSTAR;
+    case 0xC0000083:   return VMCB_CSTAR;
+    case 0xC0000084:   return VMCB_SFMASK;
+    case MSR_FS_BASE:  return VMCB_SEG(SEG_FS) + 8;
+    case MSR_GS_BASE:  return VMCB_SEG(SEG_GS) + 8;
+    case MSR_KERNEL_GS_BASE: return VMCB_KGS;
+    }
+    return -1;
+}
+
+static bool svm_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+    int slot = msr_slot(msr);
+
+    if (msr == MSR_EFER) {
+        *val = *vmcb64(v, VMCB_EFER) & ~EFER_SVME;
+        return true;
+    }
+    if (msr == 0x10) {                      /* TSC */
+        *val = rdtsc() + *vmcb64(v, VMCB_TSC_OFFSET);
+        return true;
+    }
+    if (slot < 0)
+        return false;
+    *val = *vmcb64(v, (unsigned int)slot);
+    return true;
+}
+
+static bool svm_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+    int slot = msr_slot(msr);
+
+    if (msr == MSR_EFER) {
+        /* SCE, LME, LMA, NXE only; SVME stays set underneath (VMRUN needs it). */
+        if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+            return false;
+        *vmcb64(v, VMCB_EFER) = (val & ~EFER_LMA) | (*vmcb64(v, VMCB_EFER) & EFER_LMA) |
+                                EFER_SVME;
+        return true;
+    }
+    if (msr == 0x10) {
+        *vmcb64(v, VMCB_TSC_OFFSET) = val - rdtsc();
+        return true;
+    }
+    if (slot < 0)
+        return false;
+    *vmcb64(v, (unsigned int)slot) = val;
+    return true;
+}
+
+static void svm_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+    *vmcb64(v, VMCB_TSC_OFFSET) = offset;
+}
+
+/* NPT entries are ordinary long-mode entries, and every one needs U/S (APM 15.25.5). */
+static uint64_t npt_entry(paddr_t pa, unsigned int level, bool leaf, unsigned int perms)
+{
+    uint64_t e = pa | _PAGE_PRESENT | _PAGE_USER;
+
+    if (perms & P2M_W)
+        e |= _PAGE_RW;
+    if (leaf && level > 1)
+        e |= _PAGE_PSE;
+    return e;
+}
+
+static void svm_p2m_flush(struct domain *d)
+{
+    /* Give every vCPU a fresh ASID on its next entry. */
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        d->vcpus[i]->arch.asid_generation = 0;
+}
+
+static const uint8_t vmmcall_insn[3] = { 0x0F, 0x01, 0xD9 };
+
+static const struct hvm_ops svm_ops = {
+    .name = "SVM with NPT",
+    .cpu_up = svm_cpu_up,
+    .vcpu_init = svm_vcpu_init,
+    .vcpu_destroy = svm_vcpu_destroy,
+    .vcpu_set_pvh_state = svm_set_pvh_state,
+    .run = svm_run,
+    .inject_exception = inject,
+    .get_paging = svm_get_paging,
+    .msr_read = svm_msr_read,
+    .msr_write = svm_msr_write,
+    .set_tsc_offset = svm_set_tsc_offset,
+    .p2m_entry = npt_entry,
+    .p2m_flush = svm_p2m_flush,
+    .hypercall_insn = vmmcall_insn,
+};
+
+const struct hvm_ops *svm_probe(void)
+{
+    static const uint32_t passthrough[] = { MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE,
+                                            0xC0000081, 0xC0000082, 0xC0000083, 0xC0000084,
+                                            0x174, 0x175, 0x176 };
+    struct cpuid_regs r;
+
+    if (!cpu_has(0x80000001, 2, 2) || !cpu_has(0x8000000A, 3, 0))
+        return NULL;
+    cpuid(0x8000000A, &r);
+    max_asid = r.ebx;
+    msrpm = alloc_xenheap_pages(1);
+    iopm = alloc_xenheap_pages(2);
+    if (!msrpm || !iopm || max_asid < 2)
+        return NULL;
+    memset(msrpm, 0xFF, 2 * PAGE_SIZE);
+    memset(iopm, 0xFF, 4 * PAGE_SIZE);
+    for (unsigned int i = 0; i < ARRAY_SIZE(passthrough); i++)
+        msrpm_allow(passthrough[i]);
+    return &svm_ops;
+}

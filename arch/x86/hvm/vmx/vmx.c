@@ -1,0 +1,600 @@
+/*
+ * Intel VT-x with EPT, VPID and unrestricted guest (SDM Vol 3C chapters 23-29). One VMCS
+ * per vCPU, set up on the pCPU that runs it. Controls are computed from the TRUE_* MSRs as
+ * (want | allowed0) & allowed1. CR0.PG is intercepted so the long-mode switch (EFER.LMA and
+ * the IA-32e entry control) happens here; KERNEL_GS_BASE and the syscall MSRs, which the
+ * VMCS does not hold, are switched around every entry.
+ */
+#include <asm/desc.h>
+#include <asm/hvm.h>
+#include <asm/irq.h>
+#include <asm/percpu.h>
+#include <asm/processor.h>
+#include <kumo/console.h>
+#include <kumo/domain.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/mm.h>
+#include <kumo/xen_abi.h>
+#include "vmcs.h"
+
+#define MSR_FEATURE_CONTROL 0x3A
+#define MSR_VMX_BASIC       0x480
+#define MSR_VMX_PINBASED    0x481
+#define MSR_VMX_PROCBASED   0x482
+#define MSR_VMX_EXIT        0x483
+#define MSR_VMX_ENTRY       0x484
+#define MSR_VMX_CR0_FIXED0  0x486
+#define MSR_VMX_CR0_FIXED1  0x487
+#define MSR_VMX_CR4_FIXED0  0x488
+#define MSR_VMX_PROCBASED2  0x48B
+#define MSR_VMX_EPT_VPID    0x48C
+#define MSR_VMX_TRUE_PIN    0x48D
+#define MSR_PAT             0x277
+#define X86_CR4_VMXE        (1UL << 13)
+
+#define PIN_EXT_INTR        (1u << 0)
+#define PIN_NMI             (1u << 3)
+#define PROC_TSC_OFFSET     (1u << 3)
+#define PROC_HLT            (1u << 7)
+#define PROC_MWAIT          (1u << 10)
+#define PROC_UNCOND_IO      (1u << 24)
+#define PROC_MONITOR        (1u << 29)
+#define PROC_SECONDARY      (1u << 31)
+#define PROC2_EPT           (1u << 1)
+#define PROC2_VPID          (1u << 5)
+#define PROC2_UNRESTRICTED  (1u << 7)
+#define EXIT_HOST_64        (1u << 9)
+#define EXIT_SAVE_PAT       (1u << 18)
+#define EXIT_LOAD_PAT       (1u << 19)
+#define EXIT_SAVE_EFER      (1u << 20)
+#define EXIT_LOAD_EFER      (1u << 21)
+#define ENTRY_IA32E         (1u << 9)
+#define ENTRY_LOAD_PAT      (1u << 14)
+#define ENTRY_LOAD_EFER     (1u << 15)
+
+/* Basic exit reasons (SDM Vol 3D appendix C). */
+enum {
+    EXIT_EXCEPTION_NMI = 0, EXIT_EXTERNAL_INTR = 1, EXIT_TRIPLE_FAULT = 2, EXIT_INIT = 3,
+    EXIT_SIPI = 4, EXIT_CPUID = 10, EXIT_HLT = 12, EXIT_INVD = 13, EXIT_VMCALL = 18,
+    EXIT_VMX_FIRST = 19, EXIT_VMX_LAST = 27, EXIT_CR_ACCESS = 28, EXIT_IO = 30,
+    EXIT_RDMSR = 31, EXIT_WRMSR = 32, EXIT_INVALID_STATE = 33, EXIT_MSR_LOAD = 34,
+    EXIT_MWAIT = 36, EXIT_MONITOR = 39, EXIT_EPT_VIOLATION = 48, EXIT_EPT_MISCONFIG = 49,
+    EXIT_XSETBV = 55,
+};
+
+int vmx_enter(struct guest_regs *regs, int launched);
+void vmx_exit(void);
+
+static uint32_t vmcs_revision;
+static bool true_ctls;
+static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
+static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0;
+static uint16_t next_vpid = 1;
+
+static uint32_t adjust(uint32_t msr, uint32_t want)
+{
+    uint64_t caps = rdmsr(msr);
+
+    return (want | (uint32_t)caps) & (uint32_t)(caps >> 32);
+}
+
+static int vmx_cpu_up(void)
+{
+    struct cpu_info *c = this_cpu();
+    uint64_t fc = rdmsr(MSR_FEATURE_CONTROL);
+
+    /* Bit 0 lock, bit 2 VMXON outside SMX (SDM Vol 3C 23.7). */
+    if (!(fc & 1))
+        wrmsr(MSR_FEATURE_CONTROL, fc | 5);
+    else if (!(fc & 4))
+        return -1;
+    if (!c->hvm_host_area) {
+        c->hvm_host_area = alloc_xenheap_pages(0);
+        if (!c->hvm_host_area)
+            return -1;
+        memset(c->hvm_host_area, 0, PAGE_SIZE);
+        *(uint32_t *)c->hvm_host_area = vmcs_revision;
+    }
+    write_cr0(read_cr0() | X86_CR0_NE);
+    write_cr4(read_cr4() | X86_CR4_VMXE);
+    return vmxon(__pa(c->hvm_host_area)) ? 0 : -1;
+}
+
+static int vmx_vcpu_init(struct vcpu *v)
+{
+    void *vmcs = alloc_xenheap_pages(0);
+
+    if (!vmcs)
+        return -1;
+    memset(vmcs, 0, PAGE_SIZE);
+    *(uint32_t *)vmcs = vmcs_revision;
+    v->arch.vmcs_or_vmcb = vmcs;
+    v->arch.vmcs_or_vmcb_pa = __pa(vmcs);
+    v->arch.asid_or_vpid = next_vpid++ % 0xFFFF + 1;
+    return 0;
+}
+
+static void vmx_vcpu_destroy(struct vcpu *v)
+{
+    /* A VMCS may still be cached by the CPU that ran it: flush it to memory first. */
+    vmclear(v->arch.vmcs_or_vmcb_pa);
+    free_xenheap_pages(v->arch.vmcs_or_vmcb, 0);
+    v->arch.vmcs_or_vmcb = NULL;
+}
+
+static void vmx_set_pvh_state(struct vcpu *v, const struct hvm_pvh_start *s)
+{
+    memset(&v->arch.regs, 0, sizeof(v->arch.regs));
+    v->arch.regs.rip = s->entry;
+    v->arch.regs.rbx = s->ebx;
+    v->arch.regs.rflags = 0x2;
+    v->arch.cr0_shadow = X86_CR0_PE | X86_CR0_ET;
+    v->arch.efer = 0;
+    v->arch.launched = false;
+    v->arch.last_pcpu = -1;             /* the VMCS is (re)written on the next run */
+}
+
+static void write_host_state(void)
+{
+    struct cpu_info *c = this_cpu();
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
+
+    __asm__ volatile("sgdt %0" : "=m"(gdtr));
+    vmwrite(HOST_CR0, read_cr0());
+    vmwrite(HOST_CR3, read_cr3());
+    vmwrite(HOST_CR4, read_cr4());
+    vmwrite(HOST_CS_SELECTOR, SEL_CODE64);
+    vmwrite(HOST_SS_SELECTOR, SEL_DATA);
+    vmwrite(HOST_DS_SELECTOR, SEL_DATA);
+    vmwrite(HOST_ES_SELECTOR, SEL_DATA);
+    vmwrite(HOST_FS_SELECTOR, 0);
+    vmwrite(HOST_GS_SELECTOR, 0);
+    vmwrite(HOST_TR_SELECTOR, SEL_TSS);
+    vmwrite(HOST_FS_BASE, 0);
+    vmwrite(HOST_GS_BASE, (uint64_t)c);
+    vmwrite(HOST_TR_BASE, (uint64_t)&c->tss);
+    vmwrite(HOST_GDTR_BASE, gdtr.base);
+    vmwrite(HOST_IDTR_BASE, (uint64_t)c->idt);
+    vmwrite(HOST_IA32_EFER, rdmsr(MSR_EFER));
+    vmwrite(HOST_IA32_PAT, rdmsr(MSR_PAT));
+    vmwrite(HOST_SYSENTER_CS, 0);
+    vmwrite(HOST_SYSENTER_ESP, 0);
+    vmwrite(HOST_SYSENTER_EIP, 0);
+    vmwrite(HOST_RIP, (uint64_t)vmx_exit);
+}
+
+static void write_guest_segments(void)
+{
+    static const enum vmcs_field sel[] = { GUEST_ES_SELECTOR, GUEST_SS_SELECTOR,
+                                           GUEST_DS_SELECTOR, GUEST_FS_SELECTOR,
+                                           GUEST_GS_SELECTOR };
+    static const enum vmcs_field lim[] = { GUEST_ES_LIMIT, GUEST_SS_LIMIT, GUEST_DS_LIMIT,
+                                           GUEST_FS_LIMIT, GUEST_GS_LIMIT };
+    static const enum vmcs_field ar[] = { GUEST_ES_AR, GUEST_SS_AR, GUEST_DS_AR, GUEST_FS_AR,
+                                          GUEST_GS_AR };
+    static const enum vmcs_field base[] = { GUEST_ES_BASE, GUEST_SS_BASE, GUEST_DS_BASE,
+                                            GUEST_FS_BASE, GUEST_GS_BASE };
+
+    /* PVH entry state: flat 32-bit segments, a busy TSS, no LDT (pvh.pandoc). */
+    for (unsigned int i = 0; i < ARRAY_SIZE(sel); i++) {
+        vmwrite(sel[i], 0x10);
+        vmwrite(lim[i], 0xFFFFFFFF);
+        vmwrite(ar[i], 0xC093);
+        vmwrite(base[i], 0);
+    }
+    vmwrite(GUEST_CS_SELECTOR, 0x08);
+    vmwrite(GUEST_CS_LIMIT, 0xFFFFFFFF);
+    vmwrite(GUEST_CS_AR, 0xC09B);
+    vmwrite(GUEST_CS_BASE, 0);
+    vmwrite(GUEST_TR_SELECTOR, 0x18);
+    vmwrite(GUEST_TR_LIMIT, 0x67);
+    vmwrite(GUEST_TR_AR, 0x8B);
+    vmwrite(GUEST_TR_BASE, 0);
+    vmwrite(GUEST_LDTR_SELECTOR, 0);
+    vmwrite(GUEST_LDTR_LIMIT, 0xFFFF);
+    vmwrite(GUEST_LDTR_AR, 0x10000);           /* unusable */
+    vmwrite(GUEST_LDTR_BASE, 0);
+    vmwrite(GUEST_GDTR_BASE, 0);
+    vmwrite(GUEST_GDTR_LIMIT, 0xFFFF);
+    vmwrite(GUEST_IDTR_BASE, 0);
+    vmwrite(GUEST_IDTR_LIMIT, 0xFFFF);
+}
+
+static void write_guest_state(struct vcpu *v)
+{
+    uint64_t efer_mask = ENTRY_IA32E;
+
+    write_guest_segments();
+    vmwrite(GUEST_CR0, v->arch.cr0_shadow | X86_CR0_NE);
+    vmwrite(CR0_READ_SHADOW, v->arch.cr0_shadow);
+    vmwrite(CR0_GUEST_HOST_MASK, X86_CR0_PG | X86_CR0_NE | X86_CR0_CD | X86_CR0_NW);
+    vmwrite(GUEST_CR3, 0);
+    vmwrite(GUEST_CR4, cr4_fixed0);
+    vmwrite(CR4_READ_SHADOW, 0);
+    vmwrite(CR4_GUEST_HOST_MASK, cr4_fixed0);
+    vmwrite(GUEST_DR7, 0x400);
+    vmwrite(GUEST_IA32_EFER, v->arch.efer);
+    vmwrite(GUEST_IA32_PAT, 0x0007040600070406ULL);
+    vmwrite(GUEST_SYSENTER_CS, 0);
+    vmwrite(GUEST_SYSENTER_ESP, 0);
+    vmwrite(GUEST_SYSENTER_EIP, 0);
+    vmwrite(GUEST_INTERRUPTIBILITY, 0);
+    vmwrite(GUEST_ACTIVITY_STATE, 0);
+    vmwrite(VMCS_LINK_POINTER, ~0ULL);
+    vmwrite(VM_ENTRY_CONTROLS, entry_ctl & ~efer_mask);
+}
+
+static void write_controls(struct vcpu *v)
+{
+    vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin_ctl);
+    vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
+    vmwrite(SECONDARY_VM_EXEC_CONTROL, proc2_ctl);
+    vmwrite(VM_EXIT_CONTROLS, exit_ctl);
+    vmwrite(EXCEPTION_BITMAP, 1u << 6);        /* #UD: VMMCALL from a guest */
+    vmwrite(TSC_OFFSET, v->arch.tsc_offset);
+    vmwrite(VPID, v->arch.asid_or_vpid);
+    /* EPTP: write-back, 4-level walk (SDM Vol 3C 24.6.11). */
+    vmwrite(EPT_POINTER, v->domain->p2m_root | 3 << 3 | 6);
+}
+
+/* Loads v's VMCS on this CPU, writing it from scratch the first time it runs here. */
+static void vmcs_load(struct vcpu *v)
+{
+    if (v->arch.last_pcpu != (int)this_cpu()->id) {
+        vmclear(v->arch.vmcs_or_vmcb_pa);
+        vmptrld(v->arch.vmcs_or_vmcb_pa);
+        write_controls(v);
+        write_host_state();
+        if (!v->arch.launched)
+            write_guest_state(v);
+        v->arch.launched = false;
+    } else {
+        vmptrld(v->arch.vmcs_or_vmcb_pa);
+    }
+}
+
+static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t error)
+{
+    (void)v;
+    /* Type 3 = hardware exception, bit 11 = deliver error code, bit 31 = valid. */
+    vmwrite(VM_ENTRY_INTR_INFO, vector | 3u << 8 | (has_error ? 1u << 11 : 0) | 1u << 31);
+    vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, error);
+}
+
+static void set_cr0(struct vcpu *v, uint64_t val)
+{
+    bool was_paging = v->arch.cr0_shadow & X86_CR0_PG, paging = val & X86_CR0_PG;
+    uint32_t entry = (uint32_t)vmread(VM_ENTRY_CONTROLS);
+
+    if (paging && !was_paging && (v->arch.efer & EFER_LME)) {
+        v->arch.efer |= EFER_LMA;
+        entry |= ENTRY_IA32E;
+    } else if (!paging && was_paging) {
+        v->arch.efer &= ~EFER_LMA;
+        entry &= ~ENTRY_IA32E;
+    }
+    v->arch.cr0_shadow = val;
+    vmwrite(VM_ENTRY_CONTROLS, entry);
+    vmwrite(GUEST_IA32_EFER, v->arch.efer);
+    vmwrite(CR0_READ_SHADOW, val);
+    vmwrite(GUEST_CR0, (val | X86_CR0_NE) & ~(X86_CR0_CD | X86_CR0_NW));
+}
+
+static uint64_t *gpr(struct vcpu *v, unsigned int n)
+{
+    struct guest_regs *g = &v->arch.regs;
+    uint64_t *by_number[16] = { &g->rax, &g->rcx, &g->rdx, &g->rbx, &g->rsp, &g->rbp,
+                                &g->rsi, &g->rdi, &g->r8, &g->r9, &g->r10, &g->r11,
+                                &g->r12, &g->r13, &g->r14, &g->r15 };
+
+    return by_number[n & 15];
+}
+
+/* MOV to/from CR0 and CR4 (qualification: SDM Vol 3C table 28-3). */
+static bool cr_access(struct vcpu *v, struct hvm_exit *e)
+{
+    uint64_t q = vmread(EXIT_QUALIFICATION);
+    unsigned int cr = q & 15, type = (q >> 4) & 3;
+    uint64_t *reg = gpr(v, (unsigned int)(q >> 8));
+
+    if (type == 0 && cr == 0) {
+        set_cr0(v, *reg & 0xFFFFFFFF);
+    } else if (type == 0 && cr == 4) {
+        vmwrite(CR4_READ_SHADOW, *reg);
+        vmwrite(GUEST_CR4, *reg | cr4_fixed0);
+    } else if (type == 3) {                     /* LMSW: low 4 bits of CR0 */
+        set_cr0(v, (v->arch.cr0_shadow & ~0xEULL) | ((q >> 16) & 0xF) |
+                   (v->arch.cr0_shadow & 1));
+    } else {
+        return false;
+    }
+    e->kind = HVM_EXIT_NONE;
+    e->insn_len = (unsigned int)vmread(VM_EXIT_INSTRUCTION_LEN);
+    v->arch.regs.rip += e->insn_len;
+    e->insn_len = 0;
+    return true;
+}
+
+static void decode_exit(struct vcpu *v, struct hvm_exit *e)
+{
+    static const uint8_t vmmcall[3] = { 0x0F, 0x01, 0xD9 };
+    uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
+    uint64_t q;
+    uint8_t insn[3];
+
+    e->raw = reason;
+    e->kind = HVM_EXIT_NONE;
+    e->insn_len = (unsigned int)vmread(VM_EXIT_INSTRUCTION_LEN);
+    if (reason & (1u << 31)) {
+        e->kind = HVM_EXIT_FAILED;
+        e->why = "VM entry failed: invalid guest state";
+        return;
+    }
+    switch (reason & 0xFFFF) {
+    case EXIT_EXCEPTION_NMI:
+        q = vmread(VM_EXIT_INTR_INFO);
+        if (((q >> 8) & 7) == 2) {              /* an NMI meant for the host */
+            __asm__ volatile("int $2");
+        } else if ((q & 0xFF) == 6) {
+            /* A guest that picked AMD's VMMCALL still reaches the hypervisor. */
+            if (!copy_from_guest_virt(v, insn, vmread(GUEST_CS_BASE) + v->arch.regs.rip, 3) &&
+                !memcmp(insn, vmmcall, 3)) {
+                e->kind = HVM_EXIT_HYPERCALL;
+                e->insn_len = 3;
+            } else {
+                inject(v, 6, false, 0);
+            }
+        } else {
+            e->kind = HVM_EXIT_FAILED;
+            e->why = "unexpected exception exit";
+        }
+        return;
+    case EXIT_EXTERNAL_INTR:
+    case EXIT_INIT:
+    case EXIT_SIPI:
+        return;
+    case EXIT_TRIPLE_FAULT:
+        e->kind = HVM_EXIT_TRIPLE_FAULT;
+        return;
+    case EXIT_CPUID:
+        e->kind = HVM_EXIT_CPUID;
+        return;
+    case EXIT_HLT:
+        e->kind = HVM_EXIT_HLT;
+        return;
+    case EXIT_VMCALL:
+        e->kind = HVM_EXIT_HYPERCALL;
+        return;
+    case EXIT_CR_ACCESS:
+        if (cr_access(v, e))
+            return;
+        break;
+    case EXIT_IO:
+        q = vmread(EXIT_QUALIFICATION);
+        e->kind = HVM_EXIT_IO;
+        e->io.bytes = (uint8_t)((q & 7) + 1);
+        e->io.in = q & 8;
+        e->io.string = q & 16;
+        e->io.port = (uint16_t)(q >> 16);
+        return;
+    case EXIT_RDMSR:
+        e->kind = HVM_EXIT_MSR_READ;
+        return;
+    case EXIT_WRMSR:
+        e->kind = HVM_EXIT_MSR_WRITE;
+        return;
+    case EXIT_EPT_VIOLATION:
+        e->kind = HVM_EXIT_NPF;
+        e->npf.gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+        e->npf.write = vmread(EXIT_QUALIFICATION) & 2;
+        return;
+    case EXIT_INVD:
+    case EXIT_MWAIT:
+    case EXIT_MONITOR:
+    case EXIT_XSETBV:
+        inject(v, 6, false, 0);
+        return;
+    }
+    if ((reason & 0xFFFF) >= EXIT_VMX_FIRST && (reason & 0xFFFF) <= EXIT_VMX_LAST) {
+        inject(v, 6, false, 0);                 /* no nested virtualization */
+        return;
+    }
+    e->kind = HVM_EXIT_FAILED;
+    e->why = "unexpected VMX exit";
+}
+
+static void vmx_run(struct vcpu *v, struct hvm_exit *e)
+{
+    unsigned long flags;
+    int failed;
+
+    flags = local_irq_save();
+    vmcs_load(v);
+    vmwrite(GUEST_RSP, v->arch.regs.rsp);
+    vmwrite(GUEST_RIP, v->arch.regs.rip);
+    vmwrite(GUEST_RFLAGS, v->arch.regs.rflags);
+    wrmsr(MSR_KERNEL_GS_BASE, v->arch.msr_kgs);
+    wrmsr(0xC0000081, v->arch.msr_star);
+    wrmsr(0xC0000082, v->arch.msr_lstar);
+    wrmsr(0xC0000083, v->arch.msr_cstar);
+    wrmsr(0xC0000084, v->arch.msr_sfmask);
+    failed = vmx_enter(&v->arch.regs, v->arch.launched);
+    /* SWAPGS in the guest changes KERNEL_GS_BASE without an exit. */
+    v->arch.msr_kgs = rdmsr(MSR_KERNEL_GS_BASE);
+    local_irq_restore(flags);
+    if (failed) {
+        e->kind = HVM_EXIT_FAILED;
+        e->raw = vmread(VM_INSTRUCTION_ERROR);
+        e->why = "VMLAUNCH/VMRESUME failed";
+        return;
+    }
+    v->arch.launched = true;
+    v->arch.last_pcpu = (int)this_cpu()->id;
+    v->arch.regs.rsp = vmread(GUEST_RSP);
+    v->arch.regs.rip = vmread(GUEST_RIP);
+    v->arch.regs.rflags = vmread(GUEST_RFLAGS);
+    vmwrite(VM_ENTRY_INTR_INFO, 0);
+    decode_exit(v, e);
+}
+
+static void vmx_get_paging(struct vcpu *v, struct hvm_paging *p)
+{
+    vmptrld(v->arch.vmcs_or_vmcb_pa);
+    p->cr0 = v->arch.cr0_shadow;
+    p->cr3 = vmread(GUEST_CR3);
+    p->cr4 = vmread(CR4_READ_SHADOW) | (vmread(GUEST_CR4) & ~cr4_fixed0);
+    p->efer = v->arch.efer;
+    p->cpl = (vmread(GUEST_SS_AR) >> 5) & 3;
+}
+
+static uint64_t *syscall_msr(struct vcpu *v, uint32_t msr)
+{
+    switch (msr) {
+    case MSR_KERNEL_GS_BASE: return &v->arch.msr_kgs;
+    case 0xC0000081: return &v->arch.msr_star;
+    case 0xC0000082: return &v->arch.msr_lstar;
+    case 0xC0000083: return &v->arch.msr_cstar;
+    case 0xC0000084: return &v->arch.msr_sfmask;
+    }
+    return NULL;
+}
+
+static int vmcs_msr(uint32_t msr)
+{
+    switch (msr) {
+    case MSR_FS_BASE: return GUEST_FS_BASE;
+    case MSR_GS_BASE: return GUEST_GS_BASE;
+    case MSR_PAT:     return GUEST_IA32_PAT;
+    case 0x174:       return GUEST_SYSENTER_CS;
+    case 0x175:       return GUEST_SYSENTER_ESP;
+    case 0x176:       return GUEST_SYSENTER_EIP;
+    }
+    return -1;
+}
+
+static bool vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+    uint64_t *p = syscall_msr(v, msr);
+    int f = vmcs_msr(msr);
+
+    if (msr == MSR_EFER)
+        *val = v->arch.efer;
+    else if (msr == 0x10)
+        *val = rdtsc() + v->arch.tsc_offset;
+    else if (p)
+        *val = *p;
+    else if (f >= 0)
+        *val = vmread((enum vmcs_field)f);
+    else
+        return false;
+    return true;
+}
+
+static bool vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+    uint64_t *p = syscall_msr(v, msr);
+    int f = vmcs_msr(msr);
+
+    if (msr == MSR_EFER) {
+        if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+            return false;
+        v->arch.efer = (val & ~EFER_LMA) | (v->arch.efer & EFER_LMA);
+        vmwrite(GUEST_IA32_EFER, v->arch.efer);
+    } else if (msr == 0x10) {
+        v->arch.tsc_offset = val - rdtsc();
+        vmwrite(TSC_OFFSET, v->arch.tsc_offset);
+    } else if (p) {
+        *p = val;
+    } else if (f >= 0) {
+        vmwrite((enum vmcs_field)f, val);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
+{
+    v->arch.tsc_offset = offset;
+}
+
+/* EPT entries (SDM Vol 3C 28.2.2): RWX in bits 0-2, leaves add WB type and, above 4 KiB, PS. */
+static uint64_t ept_entry(paddr_t pa, unsigned int level, bool leaf, unsigned int perms)
+{
+    uint64_t e = pa;
+
+    if (!leaf)
+        return e | 7;
+    e |= (perms & P2M_R ? 1 : 0) | (perms & P2M_W ? 2 : 0) | (perms & P2M_X ? 4 : 0);
+    e |= 6 << 3;
+    if (level > 1)
+        e |= 1 << 7;
+    return e;
+}
+
+static void vmx_p2m_flush(struct domain *d)
+{
+    struct { uint64_t eptp, rsvd; } desc = { d->p2m_root | 3 << 3 | 6, 0 };
+
+    /* Single-context INVEPT (type 1) on this CPU; other CPUs flush when they next load it. */
+    __asm__ volatile("invept %0, %1" :: "m"(desc), "r"(1UL) : "cc", "memory");
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i]->arch.last_pcpu != (int)this_cpu()->id)
+            d->vcpus[i]->arch.last_pcpu = -2;  /* forces vmclear+rewrite, launched kept */
+}
+
+static const uint8_t vmcall_insn[3] = { 0x0F, 0x01, 0xC1 };
+
+static const struct hvm_ops vmx_ops = {
+    .name = "VMX with EPT",
+    .cpu_up = vmx_cpu_up,
+    .vcpu_init = vmx_vcpu_init,
+    .vcpu_destroy = vmx_vcpu_destroy,
+    .vcpu_set_pvh_state = vmx_set_pvh_state,
+    .run = vmx_run,
+    .inject_exception = inject,
+    .get_paging = vmx_get_paging,
+    .msr_read = vmx_msr_read,
+    .msr_write = vmx_msr_write,
+    .set_tsc_offset = vmx_set_tsc_offset,
+    .p2m_entry = ept_entry,
+    .p2m_flush = vmx_p2m_flush,
+    .hypercall_insn = vmcall_insn,
+};
+
+const struct hvm_ops *vmx_probe(void)
+{
+    uint64_t basic, proc2_caps, ept_caps;
+    uint32_t base;
+
+    if (!cpu_has(1, 2, 5))
+        return NULL;
+    basic = rdmsr(MSR_VMX_BASIC);
+    vmcs_revision = (uint32_t)basic & 0x7FFFFFFF;
+    true_ctls = basic & (1ULL << 55);
+    base = true_ctls ? MSR_VMX_TRUE_PIN : MSR_VMX_PINBASED;
+    if (!(rdmsr(MSR_VMX_PROCBASED) >> 32 & PROC_SECONDARY))
+        return NULL;
+    proc2_caps = rdmsr(MSR_VMX_PROCBASED2) >> 32;
+    if ((proc2_caps & (PROC2_EPT | PROC2_UNRESTRICTED | PROC2_VPID)) !=
+        (PROC2_EPT | PROC2_UNRESTRICTED | PROC2_VPID))
+        return NULL;
+    ept_caps = rdmsr(MSR_VMX_EPT_VPID);
+    /* 4-level walks, write-back tables, 2 MiB pages, INVEPT. */
+    if (!(ept_caps & (1 << 6)) || !(ept_caps & (1 << 14)) || !(ept_caps & (1 << 16)) ||
+        !(ept_caps & (1 << 20)))
+        return NULL;
+    pin_ctl = adjust(base, PIN_EXT_INTR | PIN_NMI);
+    proc_ctl = adjust(base + 1, PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_UNCOND_IO |
+                                PROC_MONITOR | PROC_SECONDARY);
+    /* CR3 load/store exiting are default-1 without TRUE controls; EPT makes them moot. */
+    proc_ctl &= ~((1u << 15) | (1u << 16)) | (uint32_t)rdmsr(base + 1);
+    proc2_ctl = adjust(MSR_VMX_PROCBASED2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED);
+    exit_ctl = adjust(base + 2, EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
+                                EXIT_LOAD_EFER);
+    entry_ctl = adjust(base + 3, ENTRY_LOAD_PAT | ENTRY_LOAD_EFER);
+    cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
+    cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
+    cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
+    return &vmx_ops;
+}

@@ -1,0 +1,103 @@
+/*
+ * The vendor interface (DESIGN.md D5): VT-x and SVM each implement struct hvm_ops and
+ * translate their exits into a vendor-neutral struct hvm_exit, which the common handlers
+ * in arch/x86/hvm/ act on. Common code never touches a VMCS or VMCB.
+ */
+#ifndef ASM_HVM_H
+#define ASM_HVM_H
+
+#include <kumo/types.h>
+
+struct vcpu;
+struct domain;
+
+/* Guest general-purpose registers: the truth while the vCPU is outside the guest. */
+struct guest_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip, rflags;
+};
+
+enum hvm_exit_kind {
+    HVM_EXIT_NONE,          /* handled inside the vendor code, or an interrupt: just re-enter */
+    HVM_EXIT_CPUID,
+    HVM_EXIT_HLT,
+    HVM_EXIT_IO,
+    HVM_EXIT_MSR_READ,
+    HVM_EXIT_MSR_WRITE,
+    HVM_EXIT_HYPERCALL,     /* VMCALL or VMMCALL, whichever the guest used */
+    HVM_EXIT_NPF,           /* nested/EPT fault outside the guest's memory */
+    HVM_EXIT_TRIPLE_FAULT,
+    HVM_EXIT_FAILED,        /* entry failed or an exit the vendor cannot handle: crash */
+};
+
+struct hvm_exit {
+    enum hvm_exit_kind kind;
+    uint64_t raw;           /* vendor exit code, for messages */
+    unsigned int insn_len;  /* bytes to skip once handled */
+    union {
+        struct { uint16_t port; uint8_t bytes; bool in; bool string; } io;
+        struct { uint32_t index; } msr;
+        struct { uint64_t gpa; bool write; } npf;
+    };
+    const char *why;        /* for HVM_EXIT_FAILED */
+};
+
+/* What a guest page walk needs to know about the vCPU's paging mode. */
+struct hvm_paging {
+    uint64_t cr0, cr3, cr4, efer;
+    unsigned int cpl;
+};
+
+/* Initial register state of a PVH vCPU (32-bit protected mode, paging off). */
+struct hvm_pvh_start {
+    uint32_t entry;
+    uint32_t ebx;
+};
+
+/* p2m entry permissions. */
+#define P2M_R 1
+#define P2M_W 2
+#define P2M_X 4
+#define P2M_RWX (P2M_R | P2M_W | P2M_X)
+
+struct hvm_ops {
+    const char *name;                           /* "VMX with EPT" / "SVM with NPT" */
+    /* Enables virtualization on the calling pCPU. 0 or -errno; every CPU, once. */
+    int (*cpu_up)(void);
+    /* Allocates and fills the VMCS/VMCB for v; undone by vcpu_destroy. */
+    int (*vcpu_init)(struct vcpu *v);
+    void (*vcpu_destroy)(struct vcpu *v);
+    /* Puts v in the PVH entry state (pvh.pandoc): 32-bit flat, paging off. */
+    void (*vcpu_set_pvh_state)(struct vcpu *v, const struct hvm_pvh_start *s);
+    /* Runs v until an exit needing common handling; v->arch.regs holds its registers after. */
+    void (*run)(struct vcpu *v, struct hvm_exit *exit);
+    /* Queues a hardware exception for the next entry. */
+    void (*inject_exception)(struct vcpu *v, unsigned int vector, bool has_error, uint32_t error);
+    void (*get_paging)(struct vcpu *v, struct hvm_paging *p);
+    /* MSRs that live in the VMCS/VMCB (EFER, PAT, FS/GS base, syscall MSRs...). */
+    bool (*msr_read)(struct vcpu *v, uint32_t msr, uint64_t *val);
+    bool (*msr_write)(struct vcpu *v, uint32_t msr, uint64_t val);
+    void (*set_tsc_offset)(struct vcpu *v, uint64_t offset);
+    /* p2m: entry format of the nested tables, and the root to load. */
+    uint64_t (*p2m_entry)(paddr_t pa, unsigned int level, bool leaf, unsigned int perms);
+    void (*p2m_flush)(struct domain *d);
+    /* Hypercall instruction bytes for the hypercall page (3 bytes). */
+    const uint8_t *hypercall_insn;
+};
+
+extern const struct hvm_ops *hvm_ops;
+extern bool hvm_enabled;
+
+const struct hvm_ops *svm_probe(void);
+const struct hvm_ops *vmx_probe(void);
+
+/* Picks the vendor and enables it on the boot CPU; prints "HVM: ..." either way. */
+void hvm_init(void);
+/* Enables the vendor on a secondary CPU (no-op when HVM is off). */
+void hvm_cpu_up(void);
+
+/* Runs v on this pCPU until it blocks, dies, or a softirq wants the CPU. */
+void hvm_run_vcpu(struct vcpu *v);
+
+#endif

@@ -1,0 +1,14 @@
+/* The per-domain nested page tables (arch/x86/hvm/p2m.c). */
+#ifndef ASM_P2M_H
+#define ASM_P2M_H
+
+#include <kumo/domain.h>
+
+/* Allocates the root table. 0 or -ENOMEM; undone by p2m_teardown(). */
+int p2m_init(struct domain *d);
+void p2m_teardown(struct domain *d);
+/* Maps nr frames gfn.. -> mfn.. with perms. 0 or -ENOMEM (earlier entries stay). */
+int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
+                  unsigned int perms);
+
+#endif

@@ -1,0 +1,115 @@
+/*
+ * Domains and vCPUs. A domain owns its memory (a list of page blocks, mapped by its p2m),
+ * its vCPUs and its console line buffer. Lifecycle: domain_create -> vcpus created ->
+ * domain_unpause; domain_shutdown (guest's request) or domain_crash; domain_destroy frees
+ * everything. domlist_lock protects the domain table.
+ */
+#ifndef KUMO_DOMAIN_H
+#define KUMO_DOMAIN_H
+
+#include <asm/hvm.h>
+#include <kumo/list.h>
+#include <kumo/spinlock.h>
+#include <kumo/timer.h>
+
+#define MAX_DOMAINS     64
+#define MAX_VCPUS       64
+#define DOMID_INVALID   0x7FF4
+#define DOMAIN_NAME_LEN 32
+
+struct p2m_extent {
+    unsigned long gfn, mfn, nr;
+};
+
+enum vcpu_state { VCPU_OFFLINE, VCPU_RUNNABLE, VCPU_RUNNING, VCPU_BLOCKED };
+
+struct vcpu_arch {
+    struct guest_regs regs;
+    void *vmcs_or_vmcb;             /* vendor's page */
+    paddr_t vmcs_or_vmcb_pa;
+    uint32_t asid_or_vpid;
+    uint64_t asid_generation;
+    int last_pcpu;
+    bool launched;                  /* VMX: VMLAUNCH done */
+    uint64_t msr_kgs, msr_star, msr_lstar, msr_cstar, msr_sfmask;   /* VMX-only MSR state */
+    uint64_t efer;                  /* guest view */
+    uint64_t cr0_shadow;            /* VMX guest view of CR0 */
+    uint64_t tsc_offset;
+};
+
+struct vcpu {
+    unsigned int id;
+    struct domain *domain;
+    enum vcpu_state state;
+    unsigned int pcpu;              /* where it runs (no scheduler yet: fixed) */
+    bool is_up;
+    struct list_head runq_link;
+    uint64_t cpu_time_ns;
+    struct vcpu_arch arch;
+};
+
+struct domain {
+    uint16_t domid;
+    char name[DOMAIN_NAME_LEN];
+    bool privileged;
+    bool is_dying;
+    bool is_shutdown;
+    unsigned int shutdown_code;
+    unsigned int nr_vcpus;
+    struct vcpu *vcpus[MAX_VCPUS];
+    uint64_t cpumask;               /* pCPUs its vCPUs may use (boot-time cpus=) */
+    unsigned int weight, cap;
+
+    /* Memory: blocks from the page allocator, mapped contiguously from GFN 0. */
+    spinlock_t page_lock;
+    struct list_head page_list;     /* block heads; page_info.order = block order */
+    struct p2m_extent *extents;     /* gfn -> mfn runs, sorted by gfn */
+    unsigned int nr_extents, max_extents;
+    unsigned long tot_pages, max_pages;
+    unsigned long p2m_pages;        /* page-table pages of the p2m */
+    struct list_head p2m_page_list;
+    paddr_t p2m_root;               /* PML4 of the NPT/EPT tables */
+    unsigned long shared_info_gfn;  /* ~0 until placed */
+    void *shared_info;
+
+    /* Console: 0xE9 and console_io output is line-buffered here. */
+    char conbuf[160];
+    unsigned int conlen;
+    unsigned long console_tokens;   /* rate limit for DomU console_io */
+    int64_t console_refill;
+};
+
+extern struct domain *domain_table[MAX_DOMAINS];
+extern spinlock_t domlist_lock;
+
+/*
+ * Creates an empty, paused domain with no memory and no vCPUs. domid DOMID_INVALID picks
+ * the lowest free id. Returns the domain or NULL (with *err) on failure. Undone by
+ * domain_destroy().
+ */
+struct domain *domain_create(uint16_t domid, const char *name, bool privileged, int *err);
+/* Adds nr vCPUs (vendor state included). 0 or -errno, with nothing left half-made. */
+int domain_create_vcpus(struct domain *d, unsigned int nr);
+/* Gives d `bytes` of RAM mapped from GFN 0 (2 MiB pages where possible). 0 or -ENOMEM. */
+int domain_populate(struct domain *d, uint64_t bytes);
+/* Marks every online vCPU runnable. */
+void domain_unpause(struct domain *d);
+/* Guest asked to stop (SCHEDOP_shutdown): records the reason and stops its vCPUs. */
+void domain_shutdown(struct domain *d, unsigned int reason);
+/* Something the guest did cannot go on: logs "d<N> crashed: why", stops the domain. */
+void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Frees everything the domain holds and releases its id. The domain must be stopped. */
+void domain_destroy(struct domain *d);
+struct domain *domain_by_id(uint16_t domid);
+
+/* Guest-physical to host-physical, for domain memory (no holes in our layout). */
+bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn);
+/* Copy to/from guest-physical memory; false if any byte lies outside the domain's RAM. */
+bool copy_to_guest_phys(struct domain *d, uint64_t gpa, const void *src, size_t len);
+bool copy_from_guest_phys(struct domain *d, void *dst, uint64_t gpa, size_t len);
+
+/* Current vCPU of this pCPU (NULL in the idle loop). */
+struct vcpu *current_vcpu(void);
+void set_current_vcpu(struct vcpu *v);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * Hypercall dispatch: one table of {handler, privileged} indexed by hypercall number.
+ * Handlers take the vCPU and up to five arguments and return 0 or a negative Xen errno
+ * (some, like XENVER_version, a non-negative value). Guest pointers are guest virtual
+ * addresses, reached only through copy_{from,to}_guest_virt.
+ */
+#ifndef KUMO_HYPERCALL_H
+#define KUMO_HYPERCALL_H
+
+#include <kumo/domain.h>
+
+typedef long (*hypercall_fn)(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3,
+                             uint64_t a4, uint64_t a5);
+
+long do_xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t, uint64_t);
+long do_console_io(struct vcpu *v, uint64_t cmd, uint64_t count, uint64_t buf, uint64_t,
+                   uint64_t);
+long do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t, uint64_t);
+long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t, uint64_t);
+long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t,
+                uint64_t);
+
+/* Dom0's serial input (from the console input switch) for CONSOLEIO_read. */
+void console_io_init(void);
+
+#endif

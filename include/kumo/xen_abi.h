@@ -1,0 +1,24 @@
+/*
+ * The Xen guest ABI, from Debian's libxen-dev public headers (DESIGN.md D2): the one place
+ * the hypervisor includes them. The interface version is left at the headers' default.
+ */
+#ifndef KUMO_XEN_ABI_H
+#define KUMO_XEN_ABI_H
+
+#include <kumo/types.h>
+
+#define __XEN__ 1
+#include <xen/xen.h>
+#include <xen/errno.h>
+#include <xen/version.h>
+#include <xen/sched.h>
+#include <xen/memory.h>
+#include <xen/vcpu.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
+#include <xen/elfnote.h>
+#include <xen/features.h>
+#include <xen/arch-x86/hvm/start_info.h>
+#include <xen/arch-x86/cpuid.h>
+
+#endif

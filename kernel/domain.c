@@ -1,0 +1,226 @@
+/*
+ * Domain lifecycle: creation with complete unwinding, memory population, shutdown, crash
+ * and destruction. Every page a domain holds is on its page_list or its p2m_page_list, so
+ * destroy returns all of it to the allocator.
+ */
+#include <asm/hvm.h>
+#include <asm/irq.h>
+#include <asm/p2m.h>
+#include <asm/percpu.h>
+#include <kumo/console.h>
+#include <kumo/domain.h>
+#include <kumo/mm.h>
+#include <kumo/panic.h>
+#include <kumo/sched.h>
+#include <kumo/xen_abi.h>
+#include <kumo/xmalloc.h>
+
+struct domain *domain_table[MAX_DOMAINS];
+DEFINE_SPINLOCK(domlist_lock);
+
+struct domain *domain_by_id(uint16_t domid)
+{
+    return domid < MAX_DOMAINS ? domain_table[domid] : NULL;
+}
+
+struct domain *domain_create(uint16_t domid, const char *name, bool privileged, int *err)
+{
+    struct domain *d = xzalloc(struct domain);
+    unsigned long flags;
+
+    *err = -XEN_ENOMEM;
+    if (!d)
+        return NULL;
+    spin_lock_init(&d->page_lock);
+    list_init(&d->page_list);
+    d->shared_info_gfn = ~0UL;
+    d->privileged = privileged;
+    d->weight = 256;
+    d->cpumask = ~0ULL;
+    strlcpy(d->name, name, sizeof(d->name));
+    if (p2m_init(d))
+        goto fail;
+
+    spin_lock_irqsave(&domlist_lock, flags);
+    if (domid == DOMID_INVALID)
+        for (domid = privileged ? 0 : 1; domid < MAX_DOMAINS && domain_table[domid]; domid++)
+            ;
+    if (domid >= MAX_DOMAINS || domain_table[domid]) {
+        spin_unlock_irqrestore(&domlist_lock, flags);
+        *err = domid >= MAX_DOMAINS ? -XEN_ENOSPC : -XEN_EEXIST;
+        goto fail;
+    }
+    d->domid = domid;
+    domain_table[domid] = d;
+    spin_unlock_irqrestore(&domlist_lock, flags);
+    *err = 0;
+    return d;
+
+fail:
+    p2m_teardown(d);
+    xfree(d);
+    return NULL;
+}
+
+static void vcpu_free(struct vcpu *v)
+{
+    if (v->arch.vmcs_or_vmcb)
+        hvm_ops->vcpu_destroy(v);
+    xfree(v);
+}
+
+int domain_create_vcpus(struct domain *d, unsigned int nr)
+{
+    unsigned int first = d->nr_vcpus;
+
+    if (nr > MAX_VCPUS - d->nr_vcpus)
+        return -XEN_EINVAL;
+    for (unsigned int i = 0; i < nr; i++) {
+        struct vcpu *v = xzalloc(struct vcpu);
+
+        if (!v)
+            goto fail;
+        v->id = first + i;
+        v->domain = d;
+        v->state = VCPU_OFFLINE;
+        v->arch.last_pcpu = -1;
+        list_init(&v->runq_link);
+        if (hvm_ops->vcpu_init(v)) {
+            xfree(v);
+            goto fail;
+        }
+        d->vcpus[v->id] = v;
+        d->nr_vcpus++;
+    }
+    return 0;
+
+fail:
+    while (d->nr_vcpus > first) {
+        d->nr_vcpus--;
+        vcpu_free(d->vcpus[d->nr_vcpus]);
+        d->vcpus[d->nr_vcpus] = NULL;
+    }
+    return -XEN_ENOMEM;
+}
+
+static int add_extent(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr)
+{
+    struct p2m_extent *e = d->nr_extents ? &d->extents[d->nr_extents - 1] : NULL;
+
+    if (e && e->gfn + e->nr == gfn && e->mfn + e->nr == mfn) {
+        e->nr += nr;
+        return 0;
+    }
+    if (d->nr_extents == d->max_extents) {
+        unsigned int max = d->max_extents ? d->max_extents * 2 : 16;
+        struct p2m_extent *n = xmalloc_bytes(max * sizeof(*n));
+
+        if (!n)
+            return -XEN_ENOMEM;
+        if (d->extents)
+            memcpy(n, d->extents, d->nr_extents * sizeof(*n));
+        xfree(d->extents);
+        d->extents = n;
+        d->max_extents = max;
+    }
+    d->extents[d->nr_extents++] = (struct p2m_extent){ gfn, mfn, nr };
+    return 0;
+}
+
+int domain_populate(struct domain *d, uint64_t bytes)
+{
+    unsigned long want = (unsigned long)(bytes >> PAGE_SHIFT), gfn = d->tot_pages;
+
+    d->max_pages = MAX(d->max_pages, want);
+    while (d->tot_pages < want) {
+        unsigned long left = want - d->tot_pages;
+        unsigned int order = left >= 512 && !(gfn & 511) ? 9 : 0;
+        struct page_info *pg = alloc_domheap_pages(order);
+        unsigned long mfn;
+
+        if (!pg && order) {
+            order = 0;
+            pg = alloc_domheap_pages(0);
+        }
+        if (!pg)
+            return -XEN_ENOMEM;
+        mfn = (unsigned long)(page_to_maddr(pg) >> PAGE_SHIFT);
+        memset(__va(page_to_maddr(pg)), 0, PAGE_SIZE << order);
+        list_add_tail(&pg->list, &d->page_list);
+        pg->order = order;
+        d->tot_pages += 1UL << order;
+        if (add_extent(d, gfn, mfn, 1UL << order) ||
+            p2m_map_range(d, gfn, mfn, 1UL << order, P2M_RWX))
+            return -XEN_ENOMEM;
+        gfn += 1UL << order;
+    }
+    return 0;
+}
+
+void domain_unpause(struct domain *d)
+{
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i]->is_up)
+            vcpu_wake(d->vcpus[i]);
+}
+
+static void domain_stop_vcpus(struct domain *d)
+{
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_stop(d->vcpus[i]);
+}
+
+void domain_shutdown(struct domain *d, unsigned int reason)
+{
+    static const char *const reasons[] = { "poweroff", "reboot", "suspend", "crash",
+                                           "watchdog", "soft_reset" };
+
+    if (d->is_shutdown)
+        return;
+    d->is_shutdown = true;
+    d->shutdown_code = reason;
+    domain_stop_vcpus(d);
+    printk("d%u (%s) shut down: %s (code %u)\n", d->domid, d->name,
+           reason < ARRAY_SIZE(reasons) ? reasons[reason] : "unknown", reason);
+    domain_stopped(d);
+}
+
+void domain_crash(struct domain *d, const char *fmt, ...)
+{
+    char why[160];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (d->is_shutdown)
+        return;
+    printk("d%u crashed: %s\n", d->domid, why);
+    d->is_shutdown = true;
+    d->shutdown_code = SHUTDOWN_crash;
+    domain_stop_vcpus(d);
+    domain_stopped(d);
+}
+
+void domain_destroy(struct domain *d)
+{
+    struct page_info *pg, *n;
+    unsigned long flags;
+
+    d->is_dying = true;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_free(d->vcpus[i]);
+    list_for_each_entry_safe(pg, n, &d->page_list, list) {
+        unsigned int order = pg->order;
+
+        list_del(&pg->list);
+        free_domheap_pages(pg, order);
+    }
+    p2m_teardown(d);
+    xfree(d->extents);
+    spin_lock_irqsave(&domlist_lock, flags);
+    if (domain_table[d->domid] == d)
+        domain_table[d->domid] = NULL;
+    spin_unlock_irqrestore(&domlist_lock, flags);
+    xfree(d);
+}

@@ -1,0 +1,122 @@
+/*
+ * The PVH domain builder (linux-pvh-abi.md section 1): memory from GFN 0, the kernel's
+ * segments at their physical addresses, then one page-aligned area after the image with
+ * hvm_start_info v1, the memory map, the command line and the module list, then the
+ * modules. vCPU 0 starts at the PHYS32_ENTRY with EBX pointing at the start info.
+ */
+#include <kumo/console.h>
+#include <kumo/domain_build.h>
+#include <kumo/elf_load.h>
+#include <kumo/sched.h>
+#include <kumo/xen_abi.h>
+
+#define LOW_RAM_END 0xA0000              /* Linux needs RAM below 1 MiB (trampoline) */
+
+struct start_area {
+    struct hvm_start_info si;
+    struct hvm_memmap_table_entry memmap[3];
+    struct hvm_modlist_entry mods[8];
+};
+
+/* Lays out start info, command lines and modules from `at`; returns the start info's GPA. */
+static int write_start_info(struct domain *d, const struct pvh_build_args *a, uint64_t at,
+                            uint64_t *si_gpa, const char **why)
+{
+    static struct start_area sa;
+    uint64_t cursor = at + ROUNDUP(sizeof(sa), 16);
+    size_t len;
+
+    memset(&sa, 0, sizeof(sa));
+    if (a->nr_modules > ARRAY_SIZE(sa.mods)) {
+        *why = "too many modules";
+        return -XEN_EINVAL;
+    }
+    sa.si.magic = XEN_HVM_START_MAGIC_VALUE;
+    sa.si.version = 1;
+    sa.si.flags = a->privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
+    sa.memmap[0] = (struct hvm_memmap_table_entry){ 0, LOW_RAM_END, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+    sa.memmap[1] = (struct hvm_memmap_table_entry){ LOW_RAM_END, 0x100000 - LOW_RAM_END,
+                                                     XEN_HVM_MEMMAP_TYPE_RESERVED, 0 };
+    sa.memmap[2] = (struct hvm_memmap_table_entry){ 0x100000, a->memory - 0x100000,
+                                                     XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+    sa.si.memmap_paddr = at + offsetof(struct start_area, memmap);
+    sa.si.memmap_entries = 3;
+    len = strlen(a->cmdline ? a->cmdline : "") + 1;
+    sa.si.cmdline_paddr = cursor;
+    if (!copy_to_guest_phys(d, cursor, a->cmdline ? a->cmdline : "", len))
+        goto nomem;
+    cursor = ROUNDUP(cursor + len, 16);
+    sa.si.nr_modules = a->nr_modules;
+    sa.si.modlist_paddr = a->nr_modules ? at + offsetof(struct start_area, mods) : 0;
+    for (unsigned int i = 0; i < a->nr_modules; i++) {
+        const struct build_module *m = &a->modules[i];
+
+        len = strlen(m->cmdline) + 1;
+        sa.mods[i].cmdline_paddr = cursor;
+        if (!copy_to_guest_phys(d, cursor, m->cmdline, len))
+            goto nomem;
+        cursor = ROUNDUP(cursor + len, PAGE_SIZE);
+        sa.mods[i].paddr = cursor;
+        sa.mods[i].size = m->len;
+        if (!copy_to_guest_phys(d, cursor, m->data, m->len))
+            goto nomem;
+        cursor = ROUNDUP(cursor + m->len, 16);
+    }
+    if (!copy_to_guest_phys(d, at, &sa, sizeof(sa)))
+        goto nomem;
+    *si_gpa = at;
+    return 0;
+
+nomem:
+    *why = "memory too small for the kernel, command line and modules";
+    return -XEN_ENOMEM;
+}
+
+struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
+{
+    struct elf_image_info info;
+    struct hvm_pvh_start start;
+    struct domain *d;
+    uint64_t si_gpa;
+    int err;
+
+    if (elf_inspect(a->kernel, a->kernel_len, &info, why))
+        return NULL;
+    if (a->memory < (2 << 20) || info.paddr_hi + PAGE_SIZE > a->memory ||
+        a->memory > (1ULL << 40)) {
+        *why = "memory does not fit the kernel image";
+        return NULL;
+    }
+    if (!a->vcpus || a->vcpus > MAX_VCPUS) {
+        *why = "bad vCPU count";
+        return NULL;
+    }
+    d = domain_create(a->privileged ? 0 : DOMID_INVALID, a->name, a->privileged, &err);
+    if (!d) {
+        *why = err == -XEN_ENOSPC ? "no free domain id" : "out of memory";
+        return NULL;
+    }
+    d->cpumask = a->cpumask ? a->cpumask : ~0ULL;
+    d->weight = a->weight ? a->weight : 256;
+    d->cap = a->cap;
+    *why = "out of memory";
+    if (domain_populate(d, a->memory) || domain_create_vcpus(d, a->vcpus))
+        goto fail;
+    if (elf_load(d, a->kernel, a->kernel_len)) {
+        *why = "could not copy the kernel";
+        goto fail;
+    }
+    if (write_start_info(d, a, ROUNDUP(info.paddr_hi, PAGE_SIZE), &si_gpa, why))
+        goto fail;
+    start.entry = info.phys32_entry;
+    start.ebx = (uint32_t)si_gpa;
+    hvm_ops->vcpu_set_pvh_state(d->vcpus[0], &start);
+    d->vcpus[0]->is_up = true;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_place(d->vcpus[i]);
+    return d;
+
+fail:
+    domain_destroy(d);
+    return NULL;
+}

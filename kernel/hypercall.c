@@ -1,0 +1,194 @@
+/*
+ * The hypercall table and the small hypercalls: xen_version, sched_op, vcpu_op. Numbers,
+ * structures and errno values are Xen 4.17's (DESIGN.md D1). Privileged entries answer
+ * -EPERM to an unprivileged caller before anything else is looked at.
+ */
+#include <kumo/boot.h>
+#include <asm/processor.h>
+#include <kumo/console.h>
+#include <kumo/domain.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/hypercall.h>
+#include <kumo/sched.h>
+#include <kumo/softirq.h>
+#include <kumo/xen_abi.h>
+
+#define KUMO_XEN_VERSION ((4 << 16) | 17)
+
+struct hypercall_entry {
+    hypercall_fn fn;
+    bool privileged;
+};
+
+static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3,
+                            uint64_t a4, uint64_t a5)
+{
+    (void)v, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
+    return -XEN_ENOSYS;
+}
+
+static const struct hypercall_entry hypercall_table[64] = {
+    [__HYPERVISOR_platform_op] = { not_implemented, true },
+    [__HYPERVISOR_memory_op] = { do_memory_op, false },
+    [__HYPERVISOR_xen_version] = { do_xen_version, false },
+    [__HYPERVISOR_console_io] = { do_console_io, false },
+    [__HYPERVISOR_vcpu_op] = { do_vcpu_op, false },
+    [__HYPERVISOR_sched_op] = { do_sched_op, false },
+    [__HYPERVISOR_sysctl] = { not_implemented, true },
+    [__HYPERVISOR_domctl] = { not_implemented, true },
+};
+
+void hvm_hypercall(struct vcpu *v)
+{
+    struct guest_regs *g = &v->arch.regs;
+    struct hvm_paging p;
+    uint64_t nr = g->rax, a[5];
+    const struct hypercall_entry *e;
+    long rc;
+
+    hvm_ops->get_paging(v, &p);
+    if (p.efer & EFER_LMA) {
+        a[0] = g->rdi, a[1] = g->rsi, a[2] = g->rdx, a[3] = g->r10, a[4] = g->r8;
+    } else {                            /* 32-bit convention: ebx, ecx, edx, esi, edi */
+        nr = (uint32_t)nr;
+        a[0] = (uint32_t)g->rbx, a[1] = (uint32_t)g->rcx, a[2] = (uint32_t)g->rdx;
+        a[3] = (uint32_t)g->rsi, a[4] = (uint32_t)g->rdi;
+    }
+    e = nr < ARRAY_SIZE(hypercall_table) ? &hypercall_table[nr] : NULL;
+    if (p.cpl != 0)
+        rc = -XEN_EPERM;                /* only the guest kernel may call */
+    else if (!e || !e->fn)
+        rc = -XEN_ENOSYS;
+    else if (e->privileged && !v->domain->privileged)
+        rc = -XEN_EPERM;
+    else
+        rc = e->fn(v, a[0], a[1], a[2], a[3], a[4]);
+    g->rax = (uint64_t)rc;
+}
+
+static long copy_string_out(struct vcpu *v, uint64_t arg, const char *s, size_t size)
+{
+    char buf[1024];
+
+    memset(buf, 0, size);
+    strlcpy(buf, s, size);
+    return copy_to_guest_virt(v, arg, buf, size);
+}
+
+long do_xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4,
+                    uint64_t a5)
+{
+    xen_feature_info_t fi;
+
+    (void)a3, (void)a4, (void)a5;
+    switch (cmd) {
+    case XENVER_version:
+        return KUMO_XEN_VERSION;
+    case XENVER_extraversion:
+        return copy_string_out(v, arg, ".0-kumo", sizeof(xen_extraversion_t));
+    case XENVER_compile_info: {
+        xen_compile_info_t ci;
+
+        memset(&ci, 0, sizeof(ci));
+        strlcpy(ci.compiler, "gcc " __VERSION__, sizeof(ci.compiler));
+        strlcpy(ci.compile_by, "kumo", sizeof(ci.compile_by));
+        strlcpy(ci.compile_domain, "kumo", sizeof(ci.compile_domain));
+        strlcpy(ci.compile_date, __DATE__, sizeof(ci.compile_date));
+        return copy_to_guest_virt(v, arg, &ci, sizeof(ci));
+    }
+    case XENVER_capabilities:
+        return copy_string_out(v, arg, "hvm-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p",
+                               sizeof(xen_capabilities_info_t));
+    case XENVER_changeset:
+        return copy_string_out(v, arg, "kumo", sizeof(xen_changeset_info_t));
+    case XENVER_platform_parameters: {
+        xen_platform_parameters_t pp = { 0 };
+
+        return copy_to_guest_virt(v, arg, &pp, sizeof(pp));
+    }
+    case XENVER_get_features:
+        if (copy_from_guest_virt(v, &fi, arg, sizeof(fi)))
+            return -XEN_EFAULT;
+        fi.submap = 0;
+        if (fi.submap_idx == 0) {
+            fi.submap = 1u << XENFEAT_writable_page_tables |
+                        1u << XENFEAT_auto_translated_physmap |
+                        1u << XENFEAT_hvm_callback_vector | 1u << XENFEAT_hvm_safe_pvclock;
+            if (v->domain->privileged)
+                fi.submap |= 1u << XENFEAT_dom0;
+        }
+        return copy_to_guest_virt(v, arg, &fi, sizeof(fi));
+    case XENVER_pagesize:
+        return PAGE_SIZE;
+    case XENVER_guest_handle: {
+        xen_domain_handle_t h = { 0 };
+
+        return copy_to_guest_virt(v, arg, h, sizeof(h));
+    }
+    case XENVER_commandline:
+        if (!v->domain->privileged)
+            return -XEN_EPERM;
+        return copy_string_out(v, arg, boot_info.cmdline, sizeof(xen_commandline_t));
+    }
+    return -XEN_ENOSYS;
+}
+
+long do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4,
+                 uint64_t a5)
+{
+    struct sched_shutdown ss;
+    struct sched_remote_shutdown rs;
+    struct domain *target;
+
+    (void)a3, (void)a4, (void)a5;
+    switch (cmd) {
+    case SCHEDOP_yield:
+        raise_softirq(SCHEDULE_SOFTIRQ);
+        return 0;
+    case SCHEDOP_block:
+        vcpu_block(v);
+        return 0;
+    case SCHEDOP_shutdown:
+        if (copy_from_guest_virt(v, &ss, arg, sizeof(ss)))
+            return -XEN_EFAULT;
+        if (ss.reason > SHUTDOWN_MAX)
+            return -XEN_EINVAL;
+        domain_shutdown(v->domain, ss.reason);
+        return 0;
+    case SCHEDOP_shutdown_code:
+        if (copy_from_guest_virt(v, &ss, arg, sizeof(ss)))
+            return -XEN_EFAULT;
+        if (ss.reason > SHUTDOWN_MAX)
+            return -XEN_EINVAL;
+        v->domain->shutdown_code = ss.reason;
+        return 0;
+    case SCHEDOP_remote_shutdown:
+        if (!v->domain->privileged)
+            return -XEN_EPERM;
+        if (copy_from_guest_virt(v, &rs, arg, sizeof(rs)))
+            return -XEN_EFAULT;
+        target = domain_by_id(rs.domain_id);
+        if (!target)
+            return -XEN_ESRCH;
+        if (rs.reason > SHUTDOWN_MAX)
+            return -XEN_EINVAL;
+        domain_shutdown(target, rs.reason);
+        return 0;
+    }
+    return -XEN_ENOSYS;
+}
+
+long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t a4,
+                uint64_t a5)
+{
+    struct domain *d = v->domain;
+
+    (void)arg, (void)a4, (void)a5;
+    if (vcpuid >= d->nr_vcpus)
+        return -XEN_ENOENT;
+    switch (cmd) {
+    case VCPUOP_is_up:
+        return d->vcpus[vcpuid]->is_up;
+    }
+    return -XEN_ENOSYS;
+}

@@ -1,0 +1,45 @@
+/*
+ * The test-kernel runtime, in the spirit of XTF: a test defines test_title and
+ * test_main(), reports with xtf_success/failure/error/skip, and the runtime prints one
+ * "Test result: PASS|FAIL|ERROR|SKIP" line, then shuts the domain down.
+ */
+#ifndef GUEST_H
+#define GUEST_H
+
+#include <kumo/lib.h>
+#include <kumo/xen_abi.h>
+
+extern const char test_title[];
+void test_main(void);
+
+/* The domain's start info (physical = virtual in test kernels). */
+extern uint64_t start_info_pa;
+
+long hypercall(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
+               unsigned long a4, unsigned long a5);
+#define HYPERCALL2(nr, a, b) hypercall(nr, (unsigned long)(a), (unsigned long)(b), 0, 0, 0)
+#define HYPERCALL3(nr, a, b, c) \
+    hypercall(nr, (unsigned long)(a), (unsigned long)(b), (unsigned long)(c), 0, 0)
+
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void debug_putc(char c);                    /* port 0xE9 */
+void guest_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
+bool guest_is_dom0(void);
+void shutdown(unsigned int reason) __attribute__((noreturn));
+uint64_t rdtsc(void);
+
+/* Fails the test (the hypervisor misbehaved) but goes on. */
+void xtf_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The test itself could not run (a test bug or missing environment). */
+void xtf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void xtf_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void xtf_success(void);
+
+#define CHECK_EQ(what, got, want)                                                     \
+    do {                                                                              \
+        long _g = (long)(got), _w = (long)(want);                                     \
+        if (_g != _w)                                                                 \
+            xtf_failure("%s: got %ld, expected %ld", what, _g, _w);                   \
+    } while (0)
+
+#endif

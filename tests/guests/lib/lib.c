@@ -1,0 +1,126 @@
+/* Test-kernel runtime: hypercalls by the CPU vendor's instruction, console, reporting. */
+#include "guest.h"
+
+enum result { RESULT_PASS, RESULT_SKIP, RESULT_ERROR, RESULT_FAIL };
+static enum result result = RESULT_PASS;
+static int use_vmmcall = -1;
+
+uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (uint64_t)hi << 32 | lo;
+}
+
+void guest_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+    __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
+}
+
+long hypercall(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
+               unsigned long a4, unsigned long a5)
+{
+    register unsigned long r10 __asm__("r10") = a4;
+    register unsigned long r8 __asm__("r8") = a5;
+    long ret;
+
+    if (use_vmmcall < 0) {
+        uint32_t a, b, c, d;
+
+        guest_cpuid(0, &a, &b, &c, &d);
+        use_vmmcall = b == 0x68747541;      /* "Auth"enticAMD */
+    }
+    if (use_vmmcall)
+        __asm__ volatile("vmmcall" : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
+                         : "a"(nr) : "memory", "rcx", "r11");
+    else
+        __asm__ volatile("vmcall" : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
+                         : "a"(nr) : "memory", "rcx", "r11");
+    return ret;
+}
+
+void debug_putc(char c)
+{
+    __asm__ volatile("outb %0, $0xE9" :: "a"(c));
+}
+
+void printk(const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    HYPERCALL3(__HYPERVISOR_console_io, CONSOLEIO_write, MIN(n, (int)sizeof(buf) - 1), buf);
+}
+
+bool guest_is_dom0(void)
+{
+    const struct hvm_start_info *si = (const void *)start_info_pa;
+
+    return si->flags & SIF_INITDOMAIN;
+}
+
+void shutdown(unsigned int reason)
+{
+    struct sched_shutdown ss = { .reason = reason };
+
+    HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_shutdown, &ss);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+static void report(enum result r, const char *kind, const char *fmt, va_list ap)
+{
+    char buf[200];
+
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    printk("%s: %s\n", kind, buf);
+    if (r > result)
+        result = r;
+}
+
+void xtf_failure(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(RESULT_FAIL, "Failure", fmt, ap);
+    va_end(ap);
+}
+
+void xtf_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(RESULT_ERROR, "Error", fmt, ap);
+    va_end(ap);
+}
+
+void xtf_skip(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    report(RESULT_SKIP, "Skip", fmt, ap);
+    va_end(ap);
+}
+
+void xtf_success(void)
+{
+}
+
+void guest_start(void);
+void guest_start(void)
+{
+    static const char *const names[] = { "PASS", "SKIP", "ERROR", "FAIL" };
+
+    printk("--- %s ---\n", test_title);
+    test_main();
+    printk("Test result: %s\n", names[result]);
+    shutdown(SHUTDOWN_poweroff);
+}
