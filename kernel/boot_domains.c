@@ -97,6 +97,8 @@ static const char *domu_key(struct pvh_build_args *a, char *name_buf, const char
     }
     if (!strcmp(key, "cpus"))
         return parse_cpus(val, &a->cpumask) ? "bad cpus" : NULL;
+    if (strcmp(key, "vcpus") && strcmp(key, "weight") && strcmp(key, "cap"))
+        return "unknown key";
     n = simple_strtoull(val, &end, 10);
     if (end == val || *end)
         return "bad number";
@@ -106,10 +108,8 @@ static const char *domu_key(struct pvh_build_args *a, char *name_buf, const char
         a->weight = (unsigned int)n;
     else if (!strcmp(key, "cap") && n <= 100 * NR_CPUS)
         a->cap = (unsigned int)n;
-    else if (!strcmp(key, "weight") || !strcmp(key, "cap"))
-        return "value out of range";
     else
-        return "unknown key";
+        return "value out of range";
     return NULL;
 }
 
@@ -212,6 +212,7 @@ void build_boot_domains(void)
 
     if (!hvm_enabled)
         return;
+    printk("Heap: %lu pages free before building domains\n", total_free_pages());
     if (boot_info.nr_modules && !is_domu_module(&boot_info.modules[0]))
         dom0_kernel = &boot_info.modules[0];
     if (dom0_kernel)

@@ -217,6 +217,7 @@ void domain_destroy(struct domain *d)
         free_domheap_pages(pg, order);
     }
     p2m_teardown(d);
+    free_xenheap_pages(d->shared_info, 0);
     xfree(d->extents);
     spin_lock_irqsave(&domlist_lock, flags);
     if (domain_table[d->domid] == d)

@@ -37,9 +37,18 @@ def run_unit_tests(results):
         sys.stdout.flush()
 
 
+def system_tests():
+    """Every TESTS list of tests/system/test_*.py, in file-name order."""
+    import importlib
+    tests = []
+    for path in sorted(glob.glob(os.path.join(HERE, "system", "test_*.py"))):
+        module = importlib.import_module(os.path.splitext(os.path.basename(path))[0])
+        tests += module.TESTS
+    return tests
+
+
 def run_system_tests(results, only):
-    import test_boot
-    for test in test_boot.TESTS:
+    for test in system_tests():
         name = test.__name__
         if only and not any(s in name for s in only):
             continue

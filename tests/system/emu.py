@@ -96,7 +96,25 @@ class Machine:
             os.unlink(self.serial_file)
 
 
-def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extra=()):
+def guest(name):
+    """Path of a test kernel built from tests/guests/<name>."""
+    return os.path.join(BUILD, "guests", name + ".elf")
+
+
+def make_iso(cmdline=DEFAULT_CMDLINE, modules=()):
+    """A GRUB ISO booting kumo with module2 lines [(path, string)]; the caller deletes it."""
+    fd, iso = tempfile.mkstemp(prefix="kumo-", suffix=".iso")
+    os.close(fd)
+    args = [os.path.join(ROOT, "scripts", "mkiso.sh"), iso, cmdline]
+    for path, string in modules:
+        args += [path, string]
+    subprocess.run(args, check=True)
+    return iso
+
+
+def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extra=(),
+         modules=()):
+    """modules: [(path, string)] handed over as multiboot modules (QEMU's -initrd list)."""
     argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64,+svm,+npt",
             "-smp", str(ncpus), "-m", str(megs), "-nic", "none", "-display", "none",
             "-no-reboot", "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0",
@@ -105,6 +123,9 @@ def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extr
         argv += ["-cdrom", iso, "-boot", "d"]
     else:
         argv += ["-kernel", kernel or os.path.join(BUILD, "kumo-mb1.elf"), "-append", cmdline]
+        if modules:
+            argv += ["-initrd", ",".join(("%s %s" % (p, s)).replace(",", ",,")
+                                         for p, s in modules)]
     return Machine(argv + list(extra))
 
 

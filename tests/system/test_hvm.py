@@ -1,0 +1,98 @@
+"""System tests of the HVM core: test kernels as Dom0 and as boot-time DomUs, on QEMU
+(SVM+NPT) and Bochs (VT-x+EPT); domain memory returns to the heap; bad domU lines are
+skipped without stopping the others."""
+import os
+import re
+
+from emu import DEFAULT_CMDLINE, bochs, guest, make_iso, qemu
+from test_boot import FATAL, expect
+
+TIMEOUT = 60
+BOCHS_TIMEOUT = 240
+
+
+def results(log):
+    """{domain name: result} from the '[name] Test result: X' lines."""
+    return dict(re.findall(r"^\(kumo\) \[([^\]]+)\] Test result: (\w+)$", log, re.M))
+
+
+def check_domus_ran_and_freed(m, names, timeout):
+    for name in names:
+        m.wait_for(r"\[%s\] Test result: \w+" % re.escape(name), timeout)
+    m.wait_for(r"^\(kumo\) d%d destroyed" % len(names), timeout)
+    m.wait_for(r"^\(kumo\) d\d+ destroyed: \d+ pages returned, \d+ pages free$", timeout)
+    log = m.text()
+    got = results(log)
+    for name in names:
+        expect(got.get(name) == "PASS", "%s: %s" % (name, got.get(name)))
+    before = int(re.search(r"Heap: (\d+) pages free before building domains", log).group(1))
+    after = [int(x) for x in re.findall(r"destroyed: \d+ pages returned, (\d+) pages free", log)]
+    expect(len(after) == len(names), "expected %d destroyed domains, saw %d" % (len(names), len(after)))
+    expect(after[-1] == before, "heap has %d pages free after destroy, %d before" % (after[-1], before))
+    expect(not FATAL.search(log), "fatal message in the log")
+    return log
+
+
+DOMU_MODULES = [
+    (guest("smoke"), "domU name=g1 memory=16M vcpus=1 -- one"),
+    (guest("smoke"), "domU name=g2 memory=18M cpus=1 weight=512 -- two"),
+    (guest("smoke"), "domU name=bad memory=lots"),
+    (guest("smoke"), "domU name=bad2 colour=red"),
+]
+
+
+def qemu_smoke_dom0():
+    m = qemu(ncpus=2, megs=512, cmdline=DEFAULT_CMDLINE + " dom0_mem=64M dom0_max_vcpus=1",
+             modules=[(guest("smoke"), "console=hvc0 smoke-as-dom0")])
+    try:
+        m.wait_for(r"\[Domain-0\] Test result: \w+", TIMEOUT)
+        log = m.text()
+        expect("HVM: SVM with NPT" in log, "not on SVM")
+        expect(results(log).get("Domain-0") == "PASS", "Dom0 smoke: %s" % results(log))
+        expect("Dom0: 64 MiB, 1 vCPUs, 0 modules, command line 'console=hvc0 smoke-as-dom0'" in log,
+               "Dom0 not built as asked")
+        # Dom0's poweroff turns the machine off: QEMU exits by itself.
+        m.proc.wait(timeout=30)
+    finally:
+        m.stop()
+
+
+def qemu_smoke_domus_and_memory_returned():
+    m = qemu(ncpus=2, megs=256, modules=DOMU_MODULES)
+    try:
+        log = check_domus_ran_and_freed(m, ["g1", "g2"], TIMEOUT)
+        expect("No Dom0 kernel module" in log, "unexpected Dom0")
+        expect("domU module 2: bad memory in 'memory=lots'; domain skipped" in log,
+               "bad memory value not reported")
+        expect("domU module 3: unknown key in 'colour=red'; domain skipped" in log,
+               "bad key not reported")
+    finally:
+        m.stop()
+
+
+def bochs_smoke_domus_and_dom0():
+    iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=32M dom0_max_vcpus=1",
+                   [(guest("smoke"), "smoke-as-dom0")])
+    try:
+        m = bochs(iso, ncpus=2)
+        try:
+            m.wait_for(r"\[Domain-0\] Test result: \w+", BOCHS_TIMEOUT)
+            log = m.text()
+            expect("HVM: VMX with EPT" in log, "not on VMX")
+            expect(results(log).get("Domain-0") == "PASS", "Dom0 smoke: %s" % results(log))
+        finally:
+            m.stop()
+        iso2 = make_iso(DEFAULT_CMDLINE, DOMU_MODULES[:2])
+        try:
+            m = bochs(iso2, ncpus=2)
+            try:
+                check_domus_ran_and_freed(m, ["g1", "g2"], BOCHS_TIMEOUT)
+            finally:
+                m.stop()
+        finally:
+            os.unlink(iso2)
+    finally:
+        os.unlink(iso)
+
+
+TESTS = [qemu_smoke_dom0, qemu_smoke_domus_and_memory_returned, bochs_smoke_domus_and_dom0]
