@@ -5,6 +5,7 @@
 #include <asm/processor.h>
 #include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
+#include <kumo/time.h>
 #include <kumo/xen_abi.h>
 
 #define XEN_LEAF_BASE 0x40000000
@@ -16,7 +17,7 @@
                     (1u << 27))
 #define HYPERVISOR_BIT (1u << 31)
 
-static void xen_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
+static void xen_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
     *r = (struct cpuid_regs){ 0, 0, 0, 0 };
     switch (leaf - XEN_LEAF_BASE) {
@@ -33,6 +34,13 @@ static void xen_leaf(struct vcpu *v, uint32_t leaf, struct cpuid_regs *r)
         r->eax = 1;                     /* one hypercall page */
         r->ebx = 0x40000000;            /* its MSR */
         break;
+    case 3:
+        /* TSC information: guests see the host TSC (plus an offset) at its real rate. */
+        if (sub == 0)
+            r->ecx = (uint32_t)tsc_khz;         /* EBX tsc_mode 0: default */
+        else if (sub == 2)
+            r->eax = (uint32_t)tsc_khz;
+        break;
     case 4:
         r->eax = XEN_HVM_CPUID_VCPU_ID_PRESENT | XEN_HVM_CPUID_DOMID_PRESENT;
         r->ebx = v->id;
@@ -48,7 +56,7 @@ void hvm_cpuid(struct vcpu *v)
     struct cpuid_regs r;
 
     if (leaf >= XEN_LEAF_BASE && leaf < XEN_LEAF_BASE + 0x100) {
-        xen_leaf(v, leaf, &r);
+        xen_leaf(v, leaf, sub, &r);
     } else {
         cpuid_count(leaf, sub, &r);
         switch (leaf) {
