@@ -124,6 +124,20 @@ void printk(const char *fmt, ...)
     va_end(ap);
 }
 
+void console_write_line_raw(const char *s, size_t n)
+{
+    unsigned long flags;
+    bool nested;
+
+    flags = console_lock_acquire(&nested);
+    if (!at_line_start)
+        emit("\n", 1);
+    emit(s, n);
+    emit("\n", 1);
+    at_line_start = true;
+    console_lock_release(flags, nested);
+}
+
 void console_register_sink(void (*write)(const char *s, size_t n))
 {
     unsigned long flags;

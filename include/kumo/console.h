@@ -16,6 +16,9 @@
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vprintk(const char *fmt, va_list ap);
 
+/* Writes one line (n bytes, no newline) without the "(kumo) " prefix: Dom0's console. */
+void console_write_line_raw(const char *s, size_t n);
+
 /* Sink registration: the serial driver registers its putc; called with the console lock held. */
 void console_register_sink(void (*write)(const char *s, size_t n));
 /* Drop the console lock unconditionally (panic path: another CPU may hold it forever). */

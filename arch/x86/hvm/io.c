@@ -9,11 +9,15 @@
 
 #define DEBUG_CONSOLE_PORT 0xE9
 
+/* Dom0's lines go out as they are, as in Xen; a DomU's carry its name. */
 void domain_console_putc(struct domain *d, char c)
 {
     if (c == '\n' || d->conlen == sizeof(d->conbuf) - 1) {
         d->conbuf[d->conlen] = '\0';
-        printk("[%s] %s\n", d->name, d->conbuf);
+        if (d->privileged)
+            console_write_line_raw(d->conbuf, d->conlen);
+        else
+            printk("[%s] %s\n", d->name, d->conbuf);
         d->conlen = 0;
         if (c == '\n')
             return;
