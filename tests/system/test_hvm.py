@@ -75,6 +75,23 @@ def qemu_smoke_domus_and_memory_returned():
         m.stop()
 
 
+EXCEPTION_MODULES = [
+    (guest("exceptions"), "domU name=exc memory=16M cpus=0"),
+    (guest("smoke"), "domU name=neighbour memory=16M cpus=0"),
+]
+
+
+def qemu_exceptions_across_exits():
+    """Both domains share one pCPU, so slices end with timer exits in the middle of things."""
+    m = qemu(ncpus=1, modules=EXCEPTION_MODULES)
+    try:
+        log = check_domus_ran_and_freed(m, ["exc", "neighbour"], TIMEOUT)
+        expect(re.search(r"\[exc\] (\d+) rounds: \1 #BP, \1 #UD delivered", log),
+               "exceptions lost or duplicated")
+    finally:
+        m.stop()
+
+
 def bochs_smoke_domus_and_dom0():
     iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=32M dom0_max_vcpus=1",
                    [(guest("smoke"), "smoke-as-dom0")])
@@ -88,11 +105,13 @@ def bochs_smoke_domus_and_dom0():
             m.proc.wait(timeout=30)         # Dom0's poweroff ends Bochs (ACPI S5)
         finally:
             m.stop()
-        iso2 = make_iso(DEFAULT_CMDLINE, DOMU_MODULES[:2])
+        iso2 = make_iso(DEFAULT_CMDLINE, DOMU_MODULES[:2] + EXCEPTION_MODULES[:1])
         try:
             m = bochs(iso2, ncpus=2)
             try:
-                check_domus_ran_and_freed(m, ["g1", "g2"], BOCHS_TIMEOUT)
+                log = check_domus_ran_and_freed(m, ["g1", "g2", "exc"], BOCHS_TIMEOUT)
+                expect(re.search(r"\[exc\] (\d+) rounds: \1 #BP, \1 #UD delivered", log),
+                       "exceptions lost or duplicated on VMX")
             finally:
                 m.stop()
         finally:
@@ -101,4 +120,5 @@ def bochs_smoke_domus_and_dom0():
         os.unlink(iso)
 
 
-TESTS = [qemu_smoke_dom0, qemu_smoke_domus_and_memory_returned, bochs_smoke_domus_and_dom0]
+TESTS = [qemu_smoke_dom0, qemu_smoke_domus_and_memory_returned, qemu_exceptions_across_exits,
+         bochs_smoke_domus_and_dom0]

@@ -31,6 +31,7 @@
 #define VMCB_EXITCODE       0x070
 #define VMCB_EXITINFO1      0x078
 #define VMCB_EXITINFO2      0x080
+#define VMCB_EXITINTINFO    0x088
 #define VMCB_NP_ENABLE      0x090
 #define VMCB_EVENTINJ       0x0A8
 #define VMCB_NCR3           0x0B0
@@ -315,8 +316,12 @@ static void svm_run(struct vcpu *v, struct hvm_exit *e)
     v->arch.regs.rsp = *vmcb64(v, VMCB_RSP);
     v->arch.regs.rip = *vmcb64(v, VMCB_RIP);
     v->arch.regs.rflags = *vmcb64(v, VMCB_RFLAGS);
-    /* An injected event was delivered unless EXITINTINFO says otherwise; clear it. */
-    *vmcb64(v, VMCB_EVENTINJ) = 0;
+    /*
+     * An event whose delivery the exit interrupted (a guest #PF when a host interrupt came,
+     * say) is in EXITINTINFO, in EVENTINJ's format: deliver it again (APM 15.7.2).
+     */
+    *vmcb64(v, VMCB_EVENTINJ) = *vmcb64(v, VMCB_EXITINTINFO) & (1ULL << 31) ?
+                                *vmcb64(v, VMCB_EXITINTINFO) : 0;
     decode_exit(v, e);
 }
 

@@ -403,6 +403,26 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
     e->why = "unexpected VMX exit";
 }
 
+/*
+ * An event whose delivery the exit interrupted (a guest #PF when a host interrupt came,
+ * say) is in the IDT-vectoring field: deliver it again on the next entry (SDM Vol 3C 27.2.4).
+ */
+static void reinject_interrupted_event(void)
+{
+    uint32_t info = (uint32_t)vmread(IDT_VECTORING_INFO);
+    unsigned int type = (info >> 8) & 7;
+
+    if (!(info & (1u << 31))) {
+        vmwrite(VM_ENTRY_INTR_INFO, 0);
+        return;
+    }
+    vmwrite(VM_ENTRY_INTR_INFO, info & ~(1u << 12));
+    if (info & (1u << 11))
+        vmwrite(VM_ENTRY_EXCEPTION_ERROR_CODE, vmread(IDT_VECTORING_ERROR_CODE));
+    if (type == 4 || type == 5 || type == 6)      /* software interrupt or exception */
+        vmwrite(VM_ENTRY_INSTRUCTION_LEN, vmread(VM_EXIT_INSTRUCTION_LEN));
+}
+
 static void vmx_run(struct vcpu *v, struct hvm_exit *e)
 {
     unsigned long flags;
@@ -433,7 +453,7 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     v->arch.regs.rsp = vmread(GUEST_RSP);
     v->arch.regs.rip = vmread(GUEST_RIP);
     v->arch.regs.rflags = vmread(GUEST_RFLAGS);
-    vmwrite(VM_ENTRY_INTR_INFO, 0);
+    reinject_interrupted_event();
     decode_exit(v, e);
 }
 

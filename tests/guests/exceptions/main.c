@@ -1,0 +1,60 @@
+/*
+ * Exceptions survive exits: the guest raises #BP (delivered natively) and #UD (intercepted
+ * by the hypervisor, which looks for VMCALL/VMMCALL and re-injects it) in a tight loop
+ * while the scheduler's timer keeps interrupting it. An event whose delivery an exit
+ * interrupted must be delivered again: every raise must reach its handler, exactly once.
+ */
+#include "guest.h"
+
+const char test_title[] = "Exceptions across exits";
+
+struct idt_entry {
+    uint16_t off0, sel;
+    uint8_t ist, attr;
+    uint16_t off1;
+    uint32_t off2, zero;
+};
+
+static struct idt_entry idt[32] __attribute__((aligned(16)));
+volatile unsigned long bp_count, ud_count;
+
+void bp_stub(void);
+void ud_stub(void);
+__asm__(".text\n"
+        "bp_stub: lock incq bp_count(%rip); iretq\n"
+        "ud_stub: lock incq ud_count(%rip); addq $2, (%rsp); iretq\n");
+
+static void set_gate(unsigned int v, void (*fn)(void))
+{
+    uint64_t a = (uint64_t)fn;
+
+    idt[v] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16),
+                                 (uint32_t)(a >> 32), 0 };
+}
+
+void test_main(void)
+{
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
+        sizeof(idt) - 1, (uint64_t)idt
+    };
+    uint32_t a, b, khz, d;
+    unsigned long rounds = 0;
+    uint64_t end;
+
+    set_gate(3, bp_stub);
+    set_gate(6, ud_stub);
+    __asm__ volatile("lidt %0" :: "m"(idtr));
+    guest_cpuid(0x40000003, &a, &b, &khz, &d);
+    /* Long enough for many scheduler-timer exits (10 ms slices). */
+    end = rdtsc() + (uint64_t)(khz ? khz : 1000000) * 300;
+    while (rdtsc() < end) {
+        __asm__ volatile("int3" ::: "memory");
+        __asm__ volatile("ud2" ::: "memory");
+        rounds++;
+    }
+    printk("%lu rounds: %lu #BP, %lu #UD delivered\n", rounds, bp_count, ud_count);
+    CHECK_EQ("#BP deliveries", bp_count, rounds);
+    CHECK_EQ("#UD deliveries", ud_count, rounds);
+    if (rounds < 100)
+        xtf_error("only %lu rounds ran", rounds);
+}
