@@ -62,6 +62,17 @@ def qemu_smoke_dom0():
         m.stop()
 
 
+def qemu_dom0_reboot_restarts_machine():
+    m = qemu(ncpus=1, cmdline=DEFAULT_CMDLINE + " dom0_mem=32M",
+             modules=[(guest("smoke"), "on-exit=reboot")])
+    try:
+        m.wait_for(r"^\(kumo\) Dom0 rebooted: restarting the machine$", TIMEOUT)
+        m.proc.wait(timeout=30)         # QEMU runs with -no-reboot: a reset ends it
+        expect(results(m.text()).get("Domain-0") == "PASS", "Dom0 smoke failed")
+    finally:
+        m.stop()
+
+
 def qemu_smoke_domus_and_memory_returned():
     m = qemu(ncpus=2, megs=256, modules=DOMU_MODULES)
     try:
@@ -120,5 +131,5 @@ def bochs_smoke_domus_and_dom0():
         os.unlink(iso)
 
 
-TESTS = [qemu_smoke_dom0, qemu_smoke_domus_and_memory_returned, qemu_exceptions_across_exits,
+TESTS = [qemu_smoke_dom0, qemu_dom0_reboot_restarts_machine, qemu_smoke_domus_and_memory_returned, qemu_exceptions_across_exits,
          bochs_smoke_domus_and_dom0]

@@ -114,6 +114,13 @@ void xtf_success(void)
 {
 }
 
+const char *guest_cmdline(void)
+{
+    const struct hvm_start_info *si = (const void *)start_info_pa;
+
+    return si->cmdline_paddr ? (const char *)si->cmdline_paddr : "";
+}
+
 void guest_start(void);
 void guest_start(void)
 {
@@ -122,5 +129,6 @@ void guest_start(void)
     printk("--- %s ---\n", test_title);
     test_main();
     printk("Test result: %s\n", names[result]);
-    shutdown(SHUTDOWN_poweroff);
+    /* "on-exit=reboot" on the command line asks for a reboot instead of a poweroff. */
+    shutdown(strstr(guest_cmdline(), "on-exit=reboot") ? SHUTDOWN_reboot : SHUTDOWN_poweroff);
 }
