@@ -9,6 +9,7 @@
 #include <asm/percpu.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
+#include <kumo/event.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
 #include <kumo/sched.h>
@@ -38,8 +39,10 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     d->weight = 256;
     d->cpumask = ~0ULL;
     strlcpy(d->name, name, sizeof(d->name));
-    if (p2m_init(d))
+    d->shared_info = alloc_xenheap_pages(0);
+    if (!d->shared_info || p2m_init(d) || evtchn_init(d))
         goto fail;
+    memset(d->shared_info, 0, PAGE_SIZE);
 
     spin_lock_irqsave(&domlist_lock, flags);
     if (domid == DOMID_INVALID)
@@ -58,6 +61,8 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
 
 fail:
     p2m_teardown(d);
+    xfree(d->evtchn);
+    free_xenheap_pages(d->shared_info, 0);
     xfree(d);
     return NULL;
 }
@@ -85,6 +90,7 @@ int domain_create_vcpus(struct domain *d, unsigned int nr)
         v->state = VCPU_OFFLINE;
         v->arch.last_pcpu = -1;
         list_init(&v->runq_link);
+        timer_init(&v->singleshot_timer, NULL, v, 0);   /* armed for real by vcpu_place() */
         if (hvm_ops->vcpu_init(v)) {
             xfree(v);
             goto fail;
@@ -208,6 +214,9 @@ void domain_destroy(struct domain *d)
     unsigned long flags;
 
     d->is_dying = true;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vcpu_time_destroy(d->vcpus[i]);
+    evtchn_destroy(d);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         vcpu_free(d->vcpus[i]);
     list_for_each_entry_safe(pg, n, &d->page_list, list) {

@@ -7,6 +7,7 @@
 #include <asm/processor.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
+#include <kumo/event.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/sched.h>
@@ -32,7 +33,10 @@ static const struct hypercall_entry hypercall_table[64] = {
     [__HYPERVISOR_memory_op] = { do_memory_op, false },
     [__HYPERVISOR_xen_version] = { do_xen_version, false },
     [__HYPERVISOR_console_io] = { do_console_io, false },
+    [__HYPERVISOR_set_timer_op] = { do_set_timer_op, false },
     [__HYPERVISOR_vcpu_op] = { do_vcpu_op, false },
+    [__HYPERVISOR_event_channel_op] = { do_event_channel_op, false },
+    [__HYPERVISOR_hvm_op] = { do_hvm_op, false },
     [__HYPERVISOR_sched_op] = { do_sched_op, false },
     [__HYPERVISOR_sysctl] = { not_implemented, true },
     [__HYPERVISOR_domctl] = { not_implemented, true },
@@ -146,7 +150,8 @@ long do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64
         raise_softirq(SCHEDULE_SOFTIRQ);
         return 0;
     case SCHEDOP_block:
-        vcpu_block(v);
+        /* Sleeps until an event is pending; one already pending returns at once. */
+        vcpu_block_unless_pending(v);
         return 0;
     case SCHEDOP_shutdown:
         if (copy_from_guest_virt(v, &ss, arg, sizeof(ss)))
@@ -174,21 +179,6 @@ long do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64
             return -XEN_EINVAL;
         domain_shutdown(target, rs.reason);
         return 0;
-    }
-    return -XEN_ENOSYS;
-}
-
-long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t a4,
-                uint64_t a5)
-{
-    struct domain *d = v->domain;
-
-    (void)arg, (void)a4, (void)a5;
-    if (vcpuid >= d->nr_vcpus)
-        return -XEN_ENOENT;
-    switch (cmd) {
-    case VCPUOP_is_up:
-        return d->vcpus[vcpuid]->is_up;
     }
     return -XEN_ENOSYS;
 }

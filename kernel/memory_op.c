@@ -28,12 +28,6 @@ static long add_to_physmap(struct vcpu *v, uint64_t arg)
         return -XEN_EINVAL;
     if (xatp.gpfn >= (1UL << 40))
         return -XEN_EINVAL;
-    if (!d->shared_info) {
-        d->shared_info = alloc_xenheap_pages(0);
-        if (!d->shared_info)
-            return -XEN_ENOMEM;
-        memset(d->shared_info, 0, PAGE_SIZE);
-    }
     if (p2m_map_range(d, xatp.gpfn, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT), 1,
                       P2M_R | P2M_W))
         return -XEN_ENOMEM;

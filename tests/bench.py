@@ -32,6 +32,15 @@ def main():
         ok &= collect(m, 120, "qemu-svm")
     finally:
         m.stop()
+    # Event-channel round trip between two domains on two pCPUs, with the upcall.
+    m = qemu(ncpus=2, modules=[
+        (guest("events"), "domU name=srv memory=16M cpus=0 -- role=server peer=2 rounds=500"),
+        (guest("events"), "domU name=cli memory=16M cpus=1 -- role=client peer=1 rounds=500")])
+    try:
+        m.wait_for(r"\[srv\] Test result", 120)
+        ok &= collect(m, 120, "qemu-svm")
+    finally:
+        m.stop()
     iso = make_iso(DEFAULT_CMDLINE,
                    [(guest("bench"), "domU name=bench memory=16M -- iterations=2000")])
     try:

@@ -97,6 +97,13 @@ void hvm_init(void);
 /* Enables the vendor on a secondary CPU (no-op when HVM is off). */
 void hvm_cpu_up(void);
 
+/*
+ * The event-callback vector to inject into v before its next entry, or -1. Vendors call it
+ * last thing before entering the guest and inject it when the guest can take interrupts,
+ * otherwise they ask for an exit when it can (interrupt window).
+ */
+int hvm_upcall_vector(struct vcpu *v);
+
 /* Runs v on this pCPU until it blocks, dies, or a softirq wants the CPU. */
 void hvm_run_vcpu(struct vcpu *v);
 

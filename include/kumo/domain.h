@@ -21,6 +21,14 @@ struct p2m_extent {
     unsigned long gfn, mfn, nr;
 };
 
+struct evtchn {
+    uint8_t state;                  /* EVTCHNSTAT_* */
+    uint16_t notify_vcpu;
+    uint16_t remote_domid;          /* unbound: who may bind; interdomain: the peer */
+    uint32_t remote_port;           /* interdomain */
+    uint32_t virq;                  /* virq */
+};
+
 enum vcpu_state { VCPU_OFFLINE, VCPU_RUNNABLE, VCPU_RUNNING, VCPU_BLOCKED };
 
 struct vcpu_arch {
@@ -35,10 +43,15 @@ struct vcpu_arch {
     uint64_t efer;                  /* guest view */
     uint64_t cr0_shadow;            /* VMX guest view of CR0 */
     uint64_t tsc_offset;
+    uint64_t exit_rip;              /* RIP at the last exit: a skip ends an STI shadow */
 };
 
 struct vcpu {
     unsigned int id;
+    struct vcpu_info *vcpu_info;    /* registered copy (direct map), or NULL: shared_info's */
+    unsigned int virq_to_port[24];  /* NR_VIRQS */
+    struct timer singleshot_timer;
+    uint64_t runstate_gva;
     struct domain *domain;
     enum vcpu_state state;
     unsigned int pcpu;              /* where it runs (no scheduler yet: fixed) */
@@ -70,7 +83,13 @@ struct domain {
     struct list_head p2m_page_list;
     paddr_t p2m_root;               /* PML4 of the NPT/EPT tables */
     unsigned long shared_info_gfn;  /* ~0 until placed */
-    void *shared_info;
+    void *shared_info;              /* allocated with the domain, mapped when asked */
+
+    /* Event channels and HVM parameters. */
+    spinlock_t event_lock;
+    struct evtchn *evtchn;          /* NR_EVENT_CHANNELS entries */
+    uint64_t hvm_params[39];        /* HVM_NR_PARAMS */
+    uint8_t callback_vector;        /* from HVM_PARAM_CALLBACK_IRQ type 2; 0 = none */
 
     /* Console: 0xE9 and console_io output is line-buffered here. */
     char conbuf[160];

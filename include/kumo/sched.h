@@ -18,6 +18,8 @@ void vcpu_wake(struct vcpu *v);
 void vcpu_stop(struct vcpu *v);
 /* Called on v's own pCPU: v stops being runnable until vcpu_wake(). */
 void vcpu_block(struct vcpu *v);
+/* Blocks v unless it has an event pending; true if it blocked. On v's own pCPU. */
+bool vcpu_block_unless_pending(struct vcpu *v);
 /* Every vCPU of d is stopped: destroys a DomU once none is running; Dom0 ends the machine. */
 void domain_stopped(struct domain *d);
 /* Boot CPU: the scheduler softirq and per-CPU run queues. */

@@ -18,6 +18,7 @@
 #include <xen/hvm/params.h>
 #include <xen/elfnote.h>
 #include <xen/features.h>
+#include <xen/event_channel.h>
 #include <xen/arch-x86/hvm/start_info.h>
 #include <xen/arch-x86/cpuid.h>
 

@@ -8,6 +8,7 @@
 #include <asm/percpu.h>
 #include <kumo/console.h>
 #include <kumo/domain_build.h>
+#include <kumo/event.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
 #include <kumo/sched.h>
@@ -45,6 +46,7 @@ void vcpu_place(struct vcpu *v)
         if ((mask & (1ULL << cpu)) && pick-- == 0)
             break;
     v->pcpu = cpu;
+    vcpu_time_init(v);
 }
 
 void vcpu_wake(struct vcpu *v)
@@ -81,7 +83,29 @@ void vcpu_stop(struct vcpu *v)
 
 void vcpu_block(struct vcpu *v)
 {
+    struct cpu_info *c = per_cpu(v->pcpu);
+    unsigned long flags;
+
+    spin_lock_irqsave(&c->runq_lock, flags);
     v->state = VCPU_BLOCKED;
+    spin_unlock_irqrestore(&c->runq_lock, flags);
+}
+
+bool vcpu_block_unless_pending(struct vcpu *v)
+{
+    vcpu_block(v);
+    /* An event raised before BLOCKED was visible found v running and did not wake it. */
+    if (vcpu_events_pending(v)) {
+        struct cpu_info *c = per_cpu(v->pcpu);
+        unsigned long flags;
+
+        spin_lock_irqsave(&c->runq_lock, flags);
+        if (v->state == VCPU_BLOCKED)
+            v->state = VCPU_RUNNING;
+        spin_unlock_irqrestore(&c->runq_lock, flags);
+        return false;
+    }
+    return true;
 }
 
 static struct vcpu *runq_pick(struct cpu_info *c)

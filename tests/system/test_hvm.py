@@ -103,6 +103,41 @@ def qemu_exceptions_across_exits():
         m.stop()
 
 
+def events_modules(rounds):
+    return [
+        (guest("events"), "domU name=srv memory=16M cpus=0 -- role=server peer=2 rounds=%d" % rounds),
+        (guest("events"), "domU name=cli memory=16M cpus=1 -- role=client peer=1 rounds=%d" % rounds),
+    ]
+
+
+def check_events(log):
+    for name in ("srv", "cli"):
+        expect(re.search(r"\[%s\] 20 singleshot timers: none early, worst \d+ us late" % name, log),
+               "%s: timer line missing" % name)
+    expect(re.search(r"\[cli\] BENCH evtchn-ping-pong-upcall round-trip \d+ ns", log),
+           "no ping-pong figure")
+
+
+def qemu_event_channels_timers_ping_pong():
+    m = qemu(ncpus=2, modules=events_modules(200))
+    try:
+        check_events(check_domus_ran_and_freed(m, ["srv", "cli"], TIMEOUT))
+    finally:
+        m.stop()
+
+
+def bochs_event_channels_timers_ping_pong():
+    iso = make_iso(DEFAULT_CMDLINE, events_modules(20))
+    try:
+        m = bochs(iso, ncpus=2)
+        try:
+            check_events(check_domus_ran_and_freed(m, ["srv", "cli"], BOCHS_TIMEOUT))
+        finally:
+            m.stop()
+    finally:
+        os.unlink(iso)
+
+
 def bochs_smoke_domus_and_dom0():
     iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=32M dom0_max_vcpus=1",
                    [(guest("smoke"), "smoke-as-dom0")])
@@ -132,4 +167,5 @@ def bochs_smoke_domus_and_dom0():
 
 
 TESTS = [qemu_smoke_dom0, qemu_dom0_reboot_restarts_machine, qemu_smoke_domus_and_memory_returned, qemu_exceptions_across_exits,
-         bochs_smoke_domus_and_dom0]
+         qemu_event_channels_timers_ping_pong, bochs_smoke_domus_and_dom0,
+         bochs_event_channels_timers_ping_pong]

@@ -8,6 +8,7 @@
 #include <asm/percpu.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
+#include <kumo/event.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/sched.h>
 #include <kumo/time.h>
@@ -93,6 +94,13 @@ static bool handle_exit(struct vcpu *v, struct hvm_exit *e)
     return false;
 }
 
+int hvm_upcall_vector(struct vcpu *v)
+{
+    uint8_t vector = v->domain->callback_vector;
+
+    return vector && vcpu_events_pending(v) ? vector : -1;
+}
+
 void hvm_run_vcpu(struct vcpu *v)
 {
     struct cpu_info *c = this_cpu();
@@ -101,6 +109,7 @@ void hvm_run_vcpu(struct vcpu *v)
 
     /* The slice ends through a softirq like any other reason to leave the guest. */
     timer_set(&c->slice_timer, slice_end);
+    update_vcpu_system_time(v);
     while (!c->softirq_pending && !v->domain->is_shutdown) {
         hvm_ops->run(v, &e);
         if (!handle_exit(v, &e))

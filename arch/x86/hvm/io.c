@@ -42,7 +42,6 @@ void hvm_io(struct vcpu *v, uint16_t port, unsigned int bytes, bool in)
 
 bool hvm_hlt(struct vcpu *v)
 {
-    /* No event sources exist yet: a halted vCPU sleeps until something wakes it. */
-    vcpu_block(v);
-    return false;
+    /* Sleeps until an event is pending for it; one already pending ends HLT at once. */
+    return !vcpu_block_unless_pending(v);
 }

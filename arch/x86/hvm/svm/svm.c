@@ -28,6 +28,7 @@
 #define VMCB_ASID           0x058
 #define VMCB_TLB_CTL        0x05C
 #define VMCB_VINTR          0x060
+#define VMCB_INT_SHADOW     0x068
 #define VMCB_EXITCODE       0x070
 #define VMCB_EXITINFO1      0x078
 #define VMCB_EXITINFO2      0x080
@@ -63,6 +64,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 /* Exit codes (APM Vol 2, appendix C). */
 #define EXIT_EXCP_UD   0x46
 #define EXIT_INTR      0x60
+#define EXIT_VINTR     0x64
 #define EXIT_NMI       0x61
 #define EXIT_CPUID     0x72
 #define EXIT_HLT       0x78
@@ -78,6 +80,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 /* Intercept bits, vector 3 (offset 0x0C) and vector 4 (offset 0x10). */
 #define I3_INTR     (1u << 0)
 #define I3_NMI      (1u << 1)
+#define I3_VINTR    (1u << 4)
 #define I3_CPUID    (1u << 18)
 #define I3_INVD     (1u << 22)
 #define I3_HLT      (1u << 24)
@@ -233,6 +236,29 @@ static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t
                                 (uint64_t)error << 32;
 }
 
+#define V_IRQ        (1ULL << 8)
+#define V_IGN_TPR    (1ULL << 20)
+
+/*
+ * Injects vector as an external interrupt when the guest can take one (IF set, no STI/MOV
+ * SS shadow, no event already queued); otherwise a fake virtual interrupt with the VINTR
+ * intercept makes the CPU exit as soon as it could (APM 15.21.4).
+ */
+static void inject_upcall(struct vcpu *v, int vector)
+{
+    bool can = (v->arch.regs.rflags & (1UL << 9)) && !(*vmcb64(v, VMCB_INT_SHADOW) & 1) &&
+               !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31));
+
+    if (can) {
+        *vmcb64(v, VMCB_EVENTINJ) = (uint64_t)vector | 1ULL << 31;   /* type 0: INTR */
+        *vmcb64(v, VMCB_VINTR) &= ~V_IRQ;
+        *vmcb32(v, VMCB_INTERCEPT_MISC1) &= ~I3_VINTR;
+    } else {
+        *vmcb64(v, VMCB_VINTR) |= V_IRQ | V_IGN_TPR;
+        *vmcb32(v, VMCB_INTERCEPT_MISC1) |= I3_VINTR;
+    }
+}
+
 static void decode_exit(struct vcpu *v, struct hvm_exit *e)
 {
     static const uint8_t vmcall[3] = { 0x0F, 0x01, 0xC1 };
@@ -244,6 +270,11 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
     switch ((uint32_t)code) {
     case EXIT_INTR:
     case EXIT_NMI:
+        return;
+    case EXIT_VINTR:
+        /* The window is open: the next entry injects the real vector. */
+        *vmcb64(v, VMCB_VINTR) &= ~V_IRQ;
+        *vmcb32(v, VMCB_INTERCEPT_MISC1) &= ~I3_VINTR;
         return;
     case EXIT_CPUID:
         e->kind = HVM_EXIT_CPUID;
@@ -302,8 +333,14 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
 static void svm_run(struct vcpu *v, struct hvm_exit *e)
 {
     struct cpu_info *c = this_cpu();
+    int vector = hvm_upcall_vector(v);
 
     assign_asid(v);
+    /* An instruction skipped on the guest's behalf (HLT after STI) ends its shadow. */
+    if (v->arch.regs.rip != v->arch.exit_rip)
+        *vmcb64(v, VMCB_INT_SHADOW) &= ~1ULL;
+    if (vector >= 0)
+        inject_upcall(v, vector);
     *vmcb64(v, VMCB_RAX) = v->arch.regs.rax;
     *vmcb64(v, VMCB_RSP) = v->arch.regs.rsp;
     *vmcb64(v, VMCB_RIP) = v->arch.regs.rip;
@@ -316,6 +353,7 @@ static void svm_run(struct vcpu *v, struct hvm_exit *e)
     v->arch.regs.rsp = *vmcb64(v, VMCB_RSP);
     v->arch.regs.rip = *vmcb64(v, VMCB_RIP);
     v->arch.regs.rflags = *vmcb64(v, VMCB_RFLAGS);
+    v->arch.exit_rip = v->arch.regs.rip;
     /*
      * An event whose delivery the exit interrupted (a guest #PF when a host interrupt came,
      * say) is in EXITINTINFO, in EVENTINJ's format: deliver it again (APM 15.7.2).

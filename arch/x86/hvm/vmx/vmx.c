@@ -34,6 +34,7 @@
 
 #define PIN_EXT_INTR        (1u << 0)
 #define PIN_NMI             (1u << 3)
+#define PROC_INTR_WINDOW    (1u << 2)
 #define PROC_TSC_OFFSET     (1u << 3)
 #define PROC_HLT            (1u << 7)
 #define PROC_MWAIT          (1u << 10)
@@ -55,7 +56,7 @@
 /* Basic exit reasons (SDM Vol 3D appendix C). */
 enum {
     EXIT_EXCEPTION_NMI = 0, EXIT_EXTERNAL_INTR = 1, EXIT_TRIPLE_FAULT = 2, EXIT_INIT = 3,
-    EXIT_SIPI = 4, EXIT_CPUID = 10, EXIT_HLT = 12, EXIT_INVD = 13, EXIT_VMCALL = 18,
+    EXIT_SIPI = 4, EXIT_INTR_WINDOW = 7, EXIT_CPUID = 10, EXIT_HLT = 12, EXIT_INVD = 13, EXIT_VMCALL = 18,
     EXIT_VMX_FIRST = 19, EXIT_VMX_LAST = 27, EXIT_CR_ACCESS = 28, EXIT_IO = 30,
     EXIT_RDMSR = 31, EXIT_WRMSR = 32, EXIT_INVALID_STATE = 33, EXIT_MSR_LOAD = 34,
     EXIT_MWAIT = 36, EXIT_MONITOR = 39, EXIT_EPT_VIOLATION = 48, EXIT_EPT_MISCONFIG = 49,
@@ -349,6 +350,10 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
             e->why = "unexpected exception exit";
         }
         return;
+    case EXIT_INTR_WINDOW:
+        vmwrite(CPU_BASED_VM_EXEC_CONTROL,
+                vmread(CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)PROC_INTR_WINDOW);
+        return;
     case EXIT_EXTERNAL_INTR:
     case EXIT_INIT:
     case EXIT_SIPI:
@@ -423,8 +428,28 @@ static void reinject_interrupted_event(void)
         vmwrite(VM_ENTRY_INSTRUCTION_LEN, vmread(VM_EXIT_INSTRUCTION_LEN));
 }
 
+/*
+ * Injects vector as an external interrupt when the guest can take one (IF set, no STI/MOV
+ * SS blocking, nothing else being injected); otherwise asks for an interrupt-window exit.
+ */
+static void inject_upcall(struct vcpu *v, int vector)
+{
+    uint32_t proc = (uint32_t)vmread(CPU_BASED_VM_EXEC_CONTROL);
+    bool can = (v->arch.regs.rflags & (1UL << 9)) && !(vmread(GUEST_INTERRUPTIBILITY) & 3) &&
+               !(vmread(VM_ENTRY_INTR_INFO) & (1u << 31));
+
+    if (can) {
+        vmwrite(VM_ENTRY_INTR_INFO, (uint32_t)vector | 1u << 31);   /* type 0: external */
+        proc &= ~PROC_INTR_WINDOW;
+    } else {
+        proc |= PROC_INTR_WINDOW;
+    }
+    vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc);
+}
+
 static void vmx_run(struct vcpu *v, struct hvm_exit *e)
 {
+    int vector;
     unsigned long flags;
     int failed;
 
@@ -433,6 +458,12 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     vmwrite(GUEST_RSP, v->arch.regs.rsp);
     vmwrite(GUEST_RIP, v->arch.regs.rip);
     vmwrite(GUEST_RFLAGS, v->arch.regs.rflags);
+    /* An instruction skipped on the guest's behalf (HLT after STI) ends its STI/MOV-SS blocking. */
+    if (v->arch.regs.rip != v->arch.exit_rip)
+        vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~3ULL);
+    vector = hvm_upcall_vector(v);
+    if (vector >= 0)
+        inject_upcall(v, vector);
     wrmsr(MSR_KERNEL_GS_BASE, v->arch.msr_kgs);
     wrmsr(0xC0000081, v->arch.msr_star);
     wrmsr(0xC0000082, v->arch.msr_lstar);
@@ -453,6 +484,7 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     v->arch.regs.rsp = vmread(GUEST_RSP);
     v->arch.regs.rip = vmread(GUEST_RIP);
     v->arch.regs.rflags = vmread(GUEST_RFLAGS);
+    v->arch.exit_rip = v->arch.regs.rip;
     reinject_interrupted_event();
     decode_exit(v, e);
 }

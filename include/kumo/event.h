@@ -1,0 +1,41 @@
+/*
+ * Event channels, 2-level ABI (kernel/event_channel.c): 4096 ports per domain, pending and
+ * mask bits in the domain's shared_info, one notified vCPU per port. Also the vCPU-side
+ * pieces: the upcall-pending flag in vcpu_info and the per-vCPU singleshot timer.
+ */
+#ifndef KUMO_EVENT_H
+#define KUMO_EVENT_H
+
+#include <kumo/domain.h>
+#include <kumo/xen_abi.h>
+
+/* 4096 ports: the 2-level ABI's limit with 64-bit words. */
+#ifndef NR_EVENT_CHANNELS
+#define NR_EVENT_CHANNELS EVTCHN_2L_NR_CHANNELS
+#endif
+
+/* Allocates d's port table (all closed). 0 or -ENOMEM; undone by evtchn_destroy(). */
+int evtchn_init(struct domain *d);
+/* Closes every port (remote ends of interdomain channels go back to unbound). */
+void evtchn_destroy(struct domain *d);
+
+/* Raises a VIRQ bound on v (no-op when unbound). Any context. */
+void send_guest_virq(struct vcpu *v, unsigned int virq);
+
+long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t,
+                         uint64_t);
+long do_hvm_op(struct vcpu *v, uint64_t op, uint64_t arg, uint64_t, uint64_t, uint64_t);
+
+/* v's vcpu_info: the registered copy, or its slot in shared_info. */
+struct vcpu_info *vcpu_info_of(struct vcpu *v);
+/* True when v has an upcall pending (it must not stay blocked). */
+bool vcpu_events_pending(struct vcpu *v);
+/* Injects the callback vector before entry when an upcall is pending. */
+void hvm_deliver_upcall(struct vcpu *v);
+
+/* Per-vCPU timers and pvclock (kernel/vcpu_time.c). */
+void vcpu_time_init(struct vcpu *v);
+void vcpu_time_destroy(struct vcpu *v);
+void update_vcpu_system_time(struct vcpu *v);
+
+#endif

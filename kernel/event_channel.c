@@ -1,0 +1,438 @@
+/*
+ * Event channels, 2-level ABI (linux-pvh-abi.md section 5). Port state lives in
+ * d->evtchn under d->event_lock; operations touching two domains take both locks in domid
+ * order. Raising a port follows Xen's rules exactly: pending already set -> nothing;
+ * masked -> stays pending; else set the selector bit, and on its 0->1 edge set
+ * upcall_pending and kick the vCPU.
+ */
+#include <asm/irq.h>
+#include <asm/percpu.h>
+#include <kumo/console.h>
+#include <kumo/event.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/hypercall.h>
+#include <kumo/sched.h>
+#include <kumo/softirq.h>
+#include <kumo/xen_abi.h>
+#include <kumo/xmalloc.h>
+
+#define BITS_PER_WORD 64
+
+static inline bool test_and_set(volatile xen_ulong_t *w, unsigned int bit)
+{
+    return __atomic_fetch_or(w, 1UL << bit, __ATOMIC_SEQ_CST) & (1UL << bit);
+}
+
+static inline bool test_bit_(const volatile xen_ulong_t *w, unsigned int bit)
+{
+    return __atomic_load_n(w, __ATOMIC_SEQ_CST) & (1UL << bit);
+}
+
+int evtchn_init(struct domain *d)
+{
+    spin_lock_init(&d->event_lock);
+    d->evtchn = xzalloc_array(struct evtchn, NR_EVENT_CHANNELS);
+    return d->evtchn ? 0 : -XEN_ENOMEM;
+}
+
+struct vcpu_info *vcpu_info_of(struct vcpu *v)
+{
+    struct shared_info *s = v->domain->shared_info;
+
+    if (v->vcpu_info)
+        return v->vcpu_info;
+    return v->id < XEN_LEGACY_MAX_VCPUS ? &s->vcpu_info[v->id] : NULL;
+}
+
+bool vcpu_events_pending(struct vcpu *v)
+{
+    struct vcpu_info *vi = vcpu_info_of(v);
+
+    return vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
+}
+
+static void vcpu_kick(struct vcpu *v)
+{
+    if (v->state == VCPU_BLOCKED)
+        vcpu_wake(v);
+    else if (v->state == VCPU_RUNNING && v->pcpu != smp_processor_id())
+        cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);     /* leave the guest, re-enter */
+}
+
+/* Marks port pending in d and notifies its vCPU. Caller holds d->event_lock. */
+static void evtchn_raise(struct domain *d, unsigned int port)
+{
+    struct shared_info *s = d->shared_info;
+    struct evtchn *chn = &d->evtchn[port];
+    struct vcpu *v = chn->notify_vcpu < d->nr_vcpus ? d->vcpus[chn->notify_vcpu] : d->vcpus[0];
+    struct vcpu_info *vi = vcpu_info_of(v);
+
+    if (test_and_set(&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD))
+        return;
+    if (test_bit_(&s->evtchn_mask[port / BITS_PER_WORD], port % BITS_PER_WORD) || !vi)
+        return;
+    if (!test_and_set(&vi->evtchn_pending_sel, port / BITS_PER_WORD)) {
+        __atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+        vcpu_kick(v);
+    }
+}
+
+static int get_free_port(struct domain *d)
+{
+    for (unsigned int p = 1; p < NR_EVENT_CHANNELS; p++)
+        if (d->evtchn[p].state == EVTCHNSTAT_closed)
+            return (int)p;
+    return -XEN_ENOSPC;
+}
+
+void send_guest_virq(struct vcpu *v, unsigned int virq)
+{
+    struct domain *d = v->domain;
+    unsigned long flags;
+
+    spin_lock_irqsave(&d->event_lock, flags);
+    if (virq < NR_VIRQS && v->virq_to_port[virq])
+        evtchn_raise(d, v->virq_to_port[virq]);
+    spin_unlock_irqrestore(&d->event_lock, flags);
+}
+
+/* Locks two domains in domid order (the same domain once). */
+static void double_lock(struct domain *a, struct domain *b, unsigned long *flags)
+{
+    *flags = local_irq_save();
+    if (a == b) {
+        spin_lock(&a->event_lock);
+        return;
+    }
+    spin_lock(a->domid < b->domid ? &a->event_lock : &b->event_lock);
+    spin_lock(a->domid < b->domid ? &b->event_lock : &a->event_lock);
+}
+
+static void double_unlock(struct domain *a, struct domain *b, unsigned long flags)
+{
+    spin_unlock(&a->event_lock);
+    if (a != b)
+        spin_unlock(&b->event_lock);
+    local_irq_restore(flags);
+}
+
+static struct domain *resolve(struct domain *self, domid_t id)
+{
+    return id == DOMID_SELF || id == self->domid ? self : domain_by_id(id);
+}
+
+static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
+{
+    struct domain *d = resolve(v->domain, a->dom);
+    unsigned long flags;
+    int port;
+
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != v->domain && !v->domain->privileged)
+        return -XEN_EPERM;
+    spin_lock_irqsave(&d->event_lock, flags);
+    port = get_free_port(d);
+    if (port > 0) {
+        d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_unbound, .notify_vcpu = 0,
+                                           .remote_domid = a->remote_dom == DOMID_SELF ?
+                                               d->domid : a->remote_dom };
+        a->port = (evtchn_port_t)port;
+    }
+    spin_unlock_irqrestore(&d->event_lock, flags);
+    return port < 0 ? port : 0;
+}
+
+static long bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
+{
+    struct domain *ld = v->domain, *rd = resolve(ld, b->remote_dom);
+    struct evtchn *rchn;
+    unsigned long flags;
+    long rc = 0;
+    int lport;
+
+    if (!rd || rd->is_dying)
+        return -XEN_ESRCH;
+    if (b->remote_port == 0 || b->remote_port >= NR_EVENT_CHANNELS)
+        return -XEN_EINVAL;
+    double_lock(ld, rd, &flags);
+    rchn = &rd->evtchn[b->remote_port];
+    if (rchn->state != EVTCHNSTAT_unbound || rchn->remote_domid != ld->domid) {
+        rc = -XEN_EINVAL;
+        goto out;
+    }
+    lport = get_free_port(ld);
+    if (lport < 0) {
+        rc = lport;
+        goto out;
+    }
+    ld->evtchn[lport] = (struct evtchn){ .state = EVTCHNSTAT_interdomain, .notify_vcpu = 0,
+                                         .remote_domid = rd->domid,
+                                         .remote_port = b->remote_port };
+    rchn->state = EVTCHNSTAT_interdomain;
+    rchn->remote_domid = ld->domid;
+    rchn->remote_port = (uint32_t)lport;
+    b->local_port = (evtchn_port_t)lport;
+    /* The other end may have signalled before the bind: make the first event visible. */
+    evtchn_raise(ld, (unsigned int)lport);
+out:
+    double_unlock(ld, rd, flags);
+    return rc;
+}
+
+static long bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
+{
+    struct domain *d = v->domain;
+    unsigned long flags;
+    struct vcpu *target;
+    int port;
+
+    if (b->virq >= NR_VIRQS)
+        return -XEN_EINVAL;
+    if (b->vcpu >= d->nr_vcpus)
+        return -XEN_ENOENT;
+    target = d->vcpus[b->vcpu];
+    spin_lock_irqsave(&d->event_lock, flags);
+    if (target->virq_to_port[b->virq]) {
+        spin_unlock_irqrestore(&d->event_lock, flags);
+        return -XEN_EEXIST;
+    }
+    port = get_free_port(d);
+    if (port > 0) {
+        d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_virq,
+                                           .notify_vcpu = (uint16_t)b->vcpu, .virq = b->virq };
+        target->virq_to_port[b->virq] = (unsigned int)port;
+        b->port = (evtchn_port_t)port;
+    }
+    spin_unlock_irqrestore(&d->event_lock, flags);
+    return port < 0 ? port : 0;
+}
+
+static long bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
+{
+    struct domain *d = v->domain;
+    unsigned long flags;
+    int port;
+
+    if (b->vcpu >= d->nr_vcpus)
+        return -XEN_ENOENT;
+    spin_lock_irqsave(&d->event_lock, flags);
+    port = get_free_port(d);
+    if (port > 0) {
+        d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_ipi,
+                                           .notify_vcpu = (uint16_t)b->vcpu };
+        b->port = (evtchn_port_t)port;
+    }
+    spin_unlock_irqrestore(&d->event_lock, flags);
+    return port < 0 ? port : 0;
+}
+
+/* Closes port in d; an interdomain peer goes back to unbound (waiting for d again). */
+static long close_port(struct domain *d, unsigned int port)
+{
+    struct domain *rd = NULL;
+    struct evtchn *chn;
+    unsigned long flags;
+
+    if (port == 0 || port >= NR_EVENT_CHANNELS)
+        return -XEN_EINVAL;
+    spin_lock_irqsave(&d->event_lock, flags);
+    chn = &d->evtchn[port];
+    if (chn->state == EVTCHNSTAT_interdomain)
+        rd = domain_by_id(chn->remote_domid);
+    spin_unlock_irqrestore(&d->event_lock, flags);
+    if (rd)
+        double_lock(d, rd, &flags);
+    else
+        spin_lock_irqsave(&d->event_lock, flags);
+    chn = &d->evtchn[port];
+    switch (chn->state) {
+    case EVTCHNSTAT_closed:
+        break;
+    case EVTCHNSTAT_virq:
+        if (chn->notify_vcpu < d->nr_vcpus)
+            d->vcpus[chn->notify_vcpu]->virq_to_port[chn->virq] = 0;
+        break;
+    case EVTCHNSTAT_interdomain:
+        if (rd && rd->evtchn[chn->remote_port].state == EVTCHNSTAT_interdomain &&
+            rd->evtchn[chn->remote_port].remote_domid == d->domid) {
+            rd->evtchn[chn->remote_port].state = EVTCHNSTAT_unbound;
+            rd->evtchn[chn->remote_port].remote_domid = d->domid;
+        }
+        break;
+    }
+    if (chn->state == EVTCHNSTAT_closed) {
+        if (rd)
+            double_unlock(d, rd, flags);
+        else
+            spin_unlock_irqrestore(&d->event_lock, flags);
+        return -XEN_EINVAL;
+    }
+    *chn = (struct evtchn){ 0 };
+    if (rd)
+        double_unlock(d, rd, flags);
+    else
+        spin_unlock_irqrestore(&d->event_lock, flags);
+    return 0;
+}
+
+static long send(struct vcpu *v, unsigned int port)
+{
+    struct domain *d = v->domain, *rd = NULL;
+    struct evtchn *chn;
+    unsigned long flags;
+    long rc = 0;
+
+    if (port == 0 || port >= NR_EVENT_CHANNELS)
+        return -XEN_EINVAL;
+    spin_lock_irqsave(&d->event_lock, flags);
+    chn = &d->evtchn[port];
+    if (chn->state == EVTCHNSTAT_interdomain)
+        rd = domain_by_id(chn->remote_domid);
+    else if (chn->state == EVTCHNSTAT_ipi)
+        evtchn_raise(d, port);
+    else if (chn->state != EVTCHNSTAT_unbound)
+        rc = -XEN_EINVAL;
+    spin_unlock_irqrestore(&d->event_lock, flags);
+    if (!rd)
+        return rc;
+    double_lock(d, rd, &flags);
+    /* Re-check: the channel may have been closed while no lock was held. */
+    if (chn->state == EVTCHNSTAT_interdomain && chn->remote_domid == rd->domid && !rd->is_dying)
+        evtchn_raise(rd, chn->remote_port);
+    double_unlock(d, rd, flags);
+    return 0;
+}
+
+static long status(struct vcpu *v, struct evtchn_status *st)
+{
+    struct domain *d = resolve(v->domain, st->dom);
+    struct evtchn *chn;
+    unsigned long flags;
+
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != v->domain && !v->domain->privileged)
+        return -XEN_EPERM;
+    if (st->port == 0 || st->port >= NR_EVENT_CHANNELS)
+        return -XEN_EINVAL;
+    spin_lock_irqsave(&d->event_lock, flags);
+    chn = &d->evtchn[st->port];
+    st->status = chn->state;
+    st->vcpu = chn->notify_vcpu;
+    if (chn->state == EVTCHNSTAT_unbound)
+        st->u.unbound.dom = chn->remote_domid;
+    else if (chn->state == EVTCHNSTAT_interdomain) {
+        st->u.interdomain.dom = chn->remote_domid;
+        st->u.interdomain.port = chn->remote_port;
+    } else if (chn->state == EVTCHNSTAT_virq)
+        st->u.virq = chn->virq;
+    spin_unlock_irqrestore(&d->event_lock, flags);
+    return 0;
+}
+
+static long unmask(struct vcpu *v, unsigned int port)
+{
+    struct domain *d = v->domain;
+    struct shared_info *s = d->shared_info;
+    unsigned long flags;
+
+    if (port == 0 || port >= NR_EVENT_CHANNELS)
+        return -XEN_EINVAL;
+    spin_lock_irqsave(&d->event_lock, flags);
+    /* The re-raise rule: an unmasked port that is pending notifies its vCPU again. */
+    __atomic_fetch_and(&s->evtchn_mask[port / BITS_PER_WORD], ~(1UL << (port % BITS_PER_WORD)),
+                       __ATOMIC_SEQ_CST);
+    if (test_bit_(&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD)) {
+        struct evtchn *chn = &d->evtchn[port];
+        struct vcpu *t = d->vcpus[chn->notify_vcpu < d->nr_vcpus ? chn->notify_vcpu : 0];
+        struct vcpu_info *vi = vcpu_info_of(t);
+
+        if (vi && !test_and_set(&vi->evtchn_pending_sel, port / BITS_PER_WORD)) {
+            __atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+            vcpu_kick(t);
+        }
+    }
+    spin_unlock_irqrestore(&d->event_lock, flags);
+    return 0;
+}
+
+static long bind_vcpu(struct vcpu *v, struct evtchn_bind_vcpu *b)
+{
+    struct domain *d = v->domain;
+    unsigned long flags;
+    long rc = 0;
+
+    if (b->port == 0 || b->port >= NR_EVENT_CHANNELS)
+        return -XEN_EINVAL;
+    if (b->vcpu >= d->nr_vcpus)
+        return -XEN_ENOENT;
+    spin_lock_irqsave(&d->event_lock, flags);
+    switch (d->evtchn[b->port].state) {
+    case EVTCHNSTAT_unbound:
+    case EVTCHNSTAT_interdomain:
+        d->evtchn[b->port].notify_vcpu = (uint16_t)b->vcpu;
+        break;
+    default:            /* VIRQs and IPIs are bound to their vCPU for good, as in Xen */
+        rc = -XEN_EINVAL;
+    }
+    spin_unlock_irqrestore(&d->event_lock, flags);
+    return rc;
+}
+
+void evtchn_destroy(struct domain *d)
+{
+    if (!d->evtchn)
+        return;
+    for (unsigned int p = 1; p < NR_EVENT_CHANNELS; p++)
+        if (d->evtchn[p].state != EVTCHNSTAT_closed)
+            close_port(d, p);
+    xfree(d->evtchn);
+    d->evtchn = NULL;
+}
+
+/* Copies the argument in, runs op, copies it back out when op succeeded. */
+#define EVTCHN_OP(type, fn)                                                          \
+    do {                                                                             \
+        struct type a;                                                               \
+        long rc;                                                                     \
+        if (copy_from_guest_virt(v, &a, arg, sizeof(a)))                             \
+            return -XEN_EFAULT;                                                      \
+        rc = fn(v, &a);                                                              \
+        if (!rc && copy_to_guest_virt(v, arg, &a, sizeof(a)))                        \
+            return -XEN_EFAULT;                                                      \
+        return rc;                                                                   \
+    } while (0)
+
+long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4,
+                         uint64_t a5)
+{
+    uint32_t port;
+
+    (void)a3, (void)a4, (void)a5;
+    if (!v->domain->evtchn)
+        return -XEN_ENOSYS;
+    switch (cmd) {
+    case EVTCHNOP_alloc_unbound:
+        EVTCHN_OP(evtchn_alloc_unbound, alloc_unbound);
+    case EVTCHNOP_bind_interdomain:
+        EVTCHN_OP(evtchn_bind_interdomain, bind_interdomain);
+    case EVTCHNOP_bind_virq:
+        EVTCHN_OP(evtchn_bind_virq, bind_virq);
+    case EVTCHNOP_bind_ipi:
+        EVTCHN_OP(evtchn_bind_ipi, bind_ipi);
+    case EVTCHNOP_status:
+        EVTCHN_OP(evtchn_status, status);
+    case EVTCHNOP_bind_vcpu:
+        EVTCHN_OP(evtchn_bind_vcpu, bind_vcpu);
+    case EVTCHNOP_close:
+    case EVTCHNOP_send:
+    case EVTCHNOP_unmask:
+        if (copy_from_guest_virt(v, &port, arg, sizeof(port)))
+            return -XEN_EFAULT;
+        return cmd == EVTCHNOP_close ? close_port(v->domain, port)
+             : cmd == EVTCHNOP_send ? send(v, port) : unmask(v, port);
+    }
+    /* init_control and expand_array (FIFO ABI) included: Linux falls back to 2-level. */
+    return -XEN_ENOSYS;
+}

@@ -1,0 +1,153 @@
+/*
+ * Guest time: the pvclock in each vcpu_info (system time = the hypervisor's NOW(), scaled
+ * from the TSC with mul/shift, version odd while it changes), VCPUOP singleshot timers and
+ * set_timer_op raising VIRQ_TIMER, and where vcpu_info lives (VCPUOP_register_vcpu_info).
+ */
+#include <asm/processor.h>
+#include <kumo/event.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/hypercall.h>
+#include <kumo/mm.h>
+#include <kumo/sched.h>
+#include <kumo/xen_abi.h>
+
+#define ETIME 62
+
+/* pvclock scale: ns = ((tsc_delta << shift) * mul) >> 32, shift negative = right shift. */
+static void tsc_scale(uint32_t *mul, int8_t *shift)
+{
+    uint64_t hz = tsc_khz * 1000;
+    int s = 0;
+
+    /* Want 1e9 / (hz * 2^s) in [0.5, 1): that fraction, times 2^32, is mul. */
+    while (hz << (s < 0 ? 0 : s) >> (s < 0 ? -s : 0) < 1000000000ULL)
+        s++;
+    while ((hz << (s < 0 ? 0 : s) >> (s < 0 ? -s : 0)) >= 2000000000ULL)
+        s--;
+    *shift = (int8_t)-s;
+    if (s >= 0)
+        *mul = (uint32_t)((1000000000ULL << 32) / (hz << s));
+    else
+        *mul = (uint32_t)((1000000000ULL << 32) / (hz >> -s));
+}
+
+void update_vcpu_system_time(struct vcpu *v)
+{
+    struct vcpu_info *vi = vcpu_info_of(v);
+    struct vcpu_time_info *t;
+    uint64_t tsc;
+
+    if (!vi || !tsc_khz)
+        return;
+    t = &vi->time;
+    t->version++;                       /* odd: update in progress */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    tsc = rdtsc_ordered();
+    t->tsc_timestamp = tsc + v->arch.tsc_offset;
+    t->system_time = (uint64_t)tsc_to_ns(tsc - stime_to_tsc(0));
+    tsc_scale(&t->tsc_to_system_mul, &t->tsc_shift);
+    /* Stable only when the TSC is invariant: then every vCPU's clock agrees. */
+    t->flags = cpu_has_invariant_tsc() ? XEN_PVCLOCK_TSC_STABLE_BIT : 0;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    t->version++;
+}
+
+static void singleshot_fired(void *data)
+{
+    send_guest_virq(data, VIRQ_TIMER);
+}
+
+void vcpu_time_init(struct vcpu *v)
+{
+    timer_init(&v->singleshot_timer, singleshot_fired, v, v->pcpu);
+}
+
+void vcpu_time_destroy(struct vcpu *v)
+{
+    timer_cancel(&v->singleshot_timer);
+}
+
+static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
+{
+    struct vcpu_register_vcpu_info r;
+    struct vcpu_info *old = vcpu_info_of(target), *now;
+    unsigned long mfn;
+
+    if (copy_from_guest_virt(v, &r, arg, sizeof(r)))
+        return -XEN_EFAULT;
+    if (r.offset > PAGE_SIZE - sizeof(struct vcpu_info))
+        return -XEN_EINVAL;
+    if (target->vcpu_info)
+        return -XEN_EINVAL;             /* once per vCPU, as in Xen */
+    if (!gfn_to_mfn(v->domain, (unsigned long)r.mfn, &mfn))
+        return -XEN_EINVAL;
+    now = (struct vcpu_info *)((char *)__va((paddr_t)mfn << PAGE_SHIFT) + r.offset);
+    if (old)
+        memcpy(now, old, sizeof(*now));
+    else
+        memset(now, 0, sizeof(*now));
+    /* Anything pending is re-announced in the new copy. */
+    now->evtchn_upcall_pending = 1;
+    now->evtchn_pending_sel = ~0UL;
+    target->vcpu_info = now;
+    update_vcpu_system_time(target);
+    return 0;
+}
+
+static long set_singleshot(struct vcpu *v, struct vcpu *target, uint64_t arg)
+{
+    struct vcpu_set_singleshot_timer t;
+
+    if (copy_from_guest_virt(v, &t, arg, sizeof(t)))
+        return -XEN_EFAULT;
+    if ((t.flags & VCPU_SSHOTTMR_future) && (int64_t)t.timeout_abs_ns < NOW())
+        return -ETIME;
+    /* A deadline already past fires at once, as Linux expects. */
+    timer_set(&target->singleshot_timer, (s_time_t)t.timeout_abs_ns);
+    return 0;
+}
+
+long do_set_timer_op(struct vcpu *v, uint64_t timeout, uint64_t a2, uint64_t a3, uint64_t a4,
+                     uint64_t a5)
+{
+    (void)a2, (void)a3, (void)a4, (void)a5;
+    if (!timeout)
+        timer_cancel(&v->singleshot_timer);
+    else
+        timer_set(&v->singleshot_timer, (s_time_t)timeout);
+    return 0;
+}
+
+long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t a4,
+                uint64_t a5)
+{
+    struct domain *d = v->domain;
+    struct vcpu *target;
+
+    (void)a4, (void)a5;
+    if (vcpuid >= d->nr_vcpus)
+        return -XEN_ENOENT;
+    target = d->vcpus[vcpuid];
+    switch (cmd) {
+    case VCPUOP_is_up:
+        return target->is_up;
+    case VCPUOP_register_vcpu_info:
+        return register_vcpu_info(v, target, arg);
+    case VCPUOP_set_singleshot_timer:
+        return target == v ? set_singleshot(v, target, arg) : -XEN_EINVAL;
+    case VCPUOP_stop_singleshot_timer:
+        timer_cancel(&target->singleshot_timer);
+        return 0;
+    case VCPUOP_stop_periodic_timer:
+        return 0;                       /* there is no periodic timer to stop */
+    case VCPUOP_register_runstate_memory_area: {
+        struct vcpu_register_runstate_memory_area r;
+
+        if (copy_from_guest_virt(v, &r, arg, sizeof(r)))
+            return -XEN_EFAULT;
+        target->runstate_gva = r.addr.p;
+        return 0;
+    }
+    }
+    return -XEN_ENOSYS;
+}

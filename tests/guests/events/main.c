@@ -1,0 +1,282 @@
+/*
+ * Event channels and guest time, end to end: the callback vector (HVM_PARAM_CALLBACK_IRQ
+ * type 2), VIRQ_TIMER from singleshot timers read against the pvclock (never early, late by
+ * at most a bound), the mask/unmask re-raise rule on an IPI port, status and close, and
+ * with role=server|client peer=<domid> an interdomain ping-pong between two domains.
+ */
+#include "guest.h"
+
+const char test_title[] = "Event channels and timers";
+
+#define CALLBACK_VECTOR 0xF3
+#define SHARED_INFO_GFN 0x900
+#define TIMER_LATE_BOUND_NS 50000000LL      /* emulated CPUs get descheduled */
+
+struct idt_entry {
+    uint16_t off0, sel;
+    uint8_t ist, attr;
+    uint16_t off1;
+    uint32_t off2, zero;
+};
+
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+static struct shared_info *const shared = (void *)(SHARED_INFO_GFN << 12);
+volatile unsigned long upcalls;
+static volatile unsigned long port_events[4096];
+
+void upcall_stub(void);
+void upcall_handler(void);
+__asm__(".text\n"
+        "upcall_stub:\n"
+        "  push %rax; push %rcx; push %rdx; push %rsi; push %rdi\n"
+        "  push %r8; push %r9; push %r10; push %r11\n"
+        "  call upcall_handler\n"
+        "  pop %r11; pop %r10; pop %r9; pop %r8\n"
+        "  pop %rdi; pop %rsi; pop %rdx; pop %rcx; pop %rax\n"
+        "  iretq\n");
+
+/* Linux's 2-level scan: take the selector, then every pending and unmasked port. */
+void upcall_handler(void)
+{
+    struct vcpu_info *vi = &shared->vcpu_info[0];
+
+    upcalls++;
+    while (__atomic_exchange_n(&vi->evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST)) {
+        xen_ulong_t sel = __atomic_exchange_n(&vi->evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+
+        while (sel) {
+            unsigned int w = (unsigned int)__builtin_ctzl(sel);
+            xen_ulong_t bits;
+
+            sel &= sel - 1;
+            bits = shared->evtchn_pending[w] & ~shared->evtchn_mask[w];
+            while (bits) {
+                unsigned int b = (unsigned int)__builtin_ctzl(bits), port = w * 64 + b;
+
+                bits &= bits - 1;
+                __atomic_fetch_and(&shared->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
+                port_events[port]++;
+            }
+        }
+    }
+}
+
+static int64_t pv_now(void)
+{
+    struct vcpu_time_info *t = &shared->vcpu_info[0].time;
+    uint32_t version;
+    uint64_t delta;
+    int64_t now;
+
+    do {
+        version = t->version;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        delta = rdtsc() - t->tsc_timestamp;
+        delta = t->tsc_shift >= 0 ? delta << t->tsc_shift : delta >> -t->tsc_shift;
+        now = (int64_t)(t->system_time + (uint64_t)(((unsigned __int128)delta *
+                                                     t->tsc_to_system_mul) >> 32));
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } while ((version & 1) || version != t->version);
+    return now;
+}
+
+static bool timer_bound;
+
+/*
+ * Sleeps (HLT with interrupts on) until port has seen more than `seen` events. Once
+ * VIRQ_TIMER is bound, a singleshot timer at the timeout wakes the HLT if nothing else does.
+ */
+static bool wait_port(unsigned int port, unsigned long seen, int64_t timeout_ns)
+{
+    int64_t end = pv_now() + timeout_ns;
+    struct vcpu_set_singleshot_timer st = { .timeout_abs_ns = (uint64_t)end };
+
+    while (port_events[port] <= seen) {
+        if (pv_now() > end)
+            return false;
+        if (timer_bound)
+            HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, &st);
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
+    return true;
+}
+
+static void setup(void)
+{
+    struct xen_add_to_physmap xatp = { .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info,
+                                       .gpfn = SHARED_INFO_GFN };
+    struct xen_hvm_param p = { .domid = DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ,
+                               .value = 2ULL << 56 | CALLBACK_VECTOR };
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
+        sizeof(idt) - 1, (uint64_t)idt
+    };
+    uint64_t a = (uint64_t)upcall_stub;
+
+    idt[CALLBACK_VECTOR] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16),
+                                               (uint32_t)(a >> 32), 0 };
+    __asm__ volatile("lidt %0" :: "m"(idtr));
+    CHECK_EQ("map shared_info", HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp), 0);
+    CHECK_EQ("set CALLBACK_IRQ", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p), 0);
+    p.index = HVM_PARAM_STORE_PFN;
+    CHECK_EQ("DomU set STORE_PFN", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p),
+             guest_is_dom0() ? 0 : -XEN_EPERM);
+    CHECK_EQ("init_control (FIFO)", HYPERCALL2(__HYPERVISOR_event_channel_op,
+                                               EVTCHNOP_init_control, 0), -XEN_ENOSYS);
+    CHECK_EQ("expand_array (FIFO)", HYPERCALL2(__HYPERVISOR_event_channel_op,
+                                               EVTCHNOP_expand_array, 0), -XEN_ENOSYS);
+}
+
+static void test_timer(void)
+{
+    struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
+    struct vcpu_set_singleshot_timer st = { 0 };
+    int64_t worst = 0;
+
+    CHECK_EQ("bind VIRQ_TIMER", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, &bv), 0);
+    CHECK_EQ("bind VIRQ_TIMER twice", HYPERCALL2(__HYPERVISOR_event_channel_op,
+                                                 EVTCHNOP_bind_virq, &bv), -XEN_EEXIST);
+    for (int i = 0; i < 20; i++) {
+        unsigned long seen = port_events[bv.port];
+        int64_t late;
+
+        st.timeout_abs_ns = (uint64_t)(pv_now() + 2000000 + i * 500000);
+        CHECK_EQ("set_singleshot", HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer,
+                                              0, &st), 0);
+        if (!wait_port(bv.port, seen, 1000000000)) {
+            xtf_failure("timer %d never fired", i);
+            return;
+        }
+        late = pv_now() - (int64_t)st.timeout_abs_ns;
+        if (late < 0)
+            xtf_failure("timer %d fired %ld ns early", i, (long)-late);
+        worst = late > worst ? late : worst;
+    }
+    if (worst > TIMER_LATE_BOUND_NS)
+        xtf_failure("a timer fired %ld us late (bound %ld us)", (long)(worst / 1000),
+                    (long)(TIMER_LATE_BOUND_NS / 1000));
+    printk("20 singleshot timers: none early, worst %ld us late\n", (long)(worst / 1000));
+    timer_bound = true;
+    st.timeout_abs_ns = 1;                          /* long past: fires at once */
+    HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, &st);
+    if (!wait_port(bv.port, port_events[bv.port], 100000000))
+        xtf_failure("an expired deadline did not fire at once");
+    st.flags = VCPU_SSHOTTMR_future;
+    CHECK_EQ("expired deadline with the future flag",
+             HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, &st), -62);
+}
+
+static void test_mask_rules(void)
+{
+    struct evtchn_bind_ipi bi = { .vcpu = 0 };
+    struct evtchn_status s = { .dom = DOMID_SELF };
+    unsigned int p;
+    unsigned long seen;
+
+    CHECK_EQ("bind_ipi", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, &bi), 0);
+    p = bi.port;
+    seen = port_events[p];
+    shared->evtchn_mask[p / 64] |= 1UL << (p % 64);
+    CHECK_EQ("send", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &p), 0);
+    if (wait_port(p, seen, 20000000))
+        xtf_failure("a masked port raised an upcall");
+    if (!(shared->evtchn_pending[p / 64] & (1UL << (p % 64))))
+        xtf_failure("a masked port lost its pending bit");
+    CHECK_EQ("unmask", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_unmask, &p), 0);
+    if (!wait_port(p, seen, 100000000))
+        xtf_failure("unmasking a pending port did not re-raise it");
+    s.port = p;
+    CHECK_EQ("status", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_status, &s), 0);
+    CHECK_EQ("status of an IPI port", s.status, EVTCHNSTAT_ipi);
+    CHECK_EQ("close", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_close, &p), 0);
+    CHECK_EQ("close twice", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_close, &p),
+             -XEN_EINVAL);
+    CHECK_EQ("send on a closed port", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &p),
+             -XEN_EINVAL);
+    p = 5000;
+    CHECK_EQ("send on port 5000", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &p),
+             -XEN_EINVAL);
+}
+
+
+static unsigned long arg(const char *key, unsigned long dflt)
+{
+    const char *s = strstr(guest_cmdline(), key);
+
+    return s ? simple_strtoull(s + strlen(key), NULL, 10) : dflt;
+}
+
+static unsigned int server_port;
+
+/* The server's port comes first, so it is port 1: the client binds to that. */
+static void ping_pong_listen(void)
+{
+    struct evtchn_alloc_unbound au = { .dom = DOMID_SELF, .remote_dom = (domid_t)arg("peer=", 0) };
+
+    if (!strstr(guest_cmdline(), "role=server"))
+        return;
+    CHECK_EQ("alloc_unbound", HYPERCALL2(__HYPERVISOR_event_channel_op,
+                                         EVTCHNOP_alloc_unbound, &au), 0);
+    server_port = au.port;
+    printk("server: port %u for d%lu\n", server_port, arg("peer=", 0));
+}
+
+static void ping_pong(void)
+{
+    bool server = strstr(guest_cmdline(), "role=server"), client = strstr(guest_cmdline(), "role=client");
+    unsigned long rounds = arg("rounds=", 200), peer = arg("peer=", 0);
+    unsigned int port;
+    unsigned long base;
+    int64_t t0;
+
+    if (server) {
+        port = server_port;
+        for (unsigned long i = 0; i < rounds; i++) {
+            if (!wait_port(port, i, 5000000000LL)) {
+                xtf_failure("server: ping %lu never came", i);
+                return;
+            }
+            HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
+        }
+    } else if (client) {
+        struct evtchn_bind_interdomain bi = { .remote_dom = (domid_t)peer,
+                                              .remote_port = (uint32_t)arg("port=", 1) };
+        long rc;
+        int64_t give_up = pv_now() + 5000000000LL;
+
+        /* The server may not have allocated its port yet. */
+        while ((rc = HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, &bi)) &&
+               pv_now() < give_up)
+            HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_yield, 0);
+        CHECK_EQ("bind_interdomain", rc, 0);
+        if (rc)
+            return;
+        port = bi.local_port;
+        /*
+         * bind_interdomain leaves the local port pending, as Xen documents: absorb that one
+         * event. Interrupts are off here, so it cannot have been counted yet.
+         */
+        if (!wait_port(port, port_events[port], 1000000000LL))
+            xtf_failure("bind_interdomain did not leave the local port pending");
+        base = port_events[port];
+        t0 = pv_now();
+        for (unsigned long i = 0; i < rounds; i++) {
+            HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
+            if (!wait_port(port, base + i, 5000000000LL)) {
+                xtf_failure("client: pong %lu never came", i);
+                return;
+            }
+        }
+        printk("BENCH evtchn-ping-pong-upcall round-trip %ld ns rounds %lu\n",
+               (long)((pv_now() - t0) / (int64_t)rounds), rounds);
+    }
+}
+
+void test_main(void)
+{
+    ping_pong_listen();
+    setup();
+    test_timer();
+    test_mask_rules();
+    ping_pong();
+    printk("%lu upcalls\n", upcalls);
+}
