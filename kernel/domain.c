@@ -12,6 +12,7 @@
 #include <kumo/event.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
+#include <kumo/rtc.h>
 #include <kumo/sched.h>
 #include <kumo/xen_abi.h>
 #include <kumo/xmalloc.h>
@@ -22,6 +23,20 @@ DEFINE_SPINLOCK(domlist_lock);
 struct domain *domain_by_id(uint16_t domid)
 {
     return domid < MAX_DOMAINS ? domain_table[domid] : NULL;
+}
+
+/* wc_* in shared_info: the wall-clock time at system time 0, version odd while changing. */
+static void domain_set_wallclock(struct domain *d)
+{
+    struct shared_info *s = d->shared_info;
+
+    s->wc_version++;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    s->wc_sec = (uint32_t)boot_wallclock_sec;
+    s->wc_sec_hi = (uint32_t)(boot_wallclock_sec >> 32);
+    s->wc_nsec = boot_wallclock_nsec;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    s->wc_version++;
 }
 
 struct domain *domain_create(uint16_t domid, const char *name, bool privileged, int *err)
@@ -43,6 +58,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     if (!d->shared_info || p2m_init(d) || evtchn_init(d))
         goto fail;
     memset(d->shared_info, 0, PAGE_SIZE);
+    domain_set_wallclock(d);
 
     spin_lock_irqsave(&domlist_lock, flags);
     if (domid == DOMID_INVALID)
@@ -88,6 +104,7 @@ int domain_create_vcpus(struct domain *d, unsigned int nr)
         v->id = first + i;
         v->domain = d;
         v->state = VCPU_OFFLINE;
+        v->runstate_entry = (uint64_t)NOW();
         v->arch.last_pcpu = -1;
         list_init(&v->runq_link);
         timer_init(&v->singleshot_timer, NULL, v, 0);   /* armed for real by vcpu_place() */
@@ -161,6 +178,54 @@ int domain_populate(struct domain *d, uint64_t bytes)
         gfn += 1UL << order;
     }
     return 0;
+}
+
+/* Splits the page block holding mfn into single pages on d's list; returns mfn's page. */
+static struct page_info *split_block(struct domain *d, unsigned long mfn)
+{
+    struct page_info *pg;
+
+    list_for_each_entry(pg, &d->page_list, list) {
+        unsigned long base = (unsigned long)(page_to_maddr(pg) >> PAGE_SHIFT);
+
+        if (mfn < base || mfn - base >= (1UL << pg->order))
+            continue;
+        for (unsigned long i = (1UL << pg->order) - 1; i > 0; i--) {
+            struct page_info *p = maddr_to_page((paddr_t)(base + i) << PAGE_SHIFT);
+
+            p->order = 0;
+            list_add(&p->list, &pg->list);
+        }
+        pg->order = 0;
+        return maddr_to_page((paddr_t)mfn << PAGE_SHIFT);
+    }
+    return NULL;
+}
+
+bool domain_release_gfn(struct domain *d, unsigned long gfn)
+{
+    for (unsigned int i = 0; i < d->nr_extents; i++) {
+        struct p2m_extent *e = &d->extents[i];
+        unsigned long mfn, end;
+        struct page_info *pg;
+
+        if (gfn < e->gfn || gfn - e->gfn >= e->nr)
+            continue;
+        mfn = e->mfn + (gfn - e->gfn);
+        end = e->gfn + e->nr;
+        pg = split_block(d, mfn);
+        if (!pg)
+            return false;
+        /* The run keeps the part below gfn; the part above becomes a run of its own. */
+        e->nr = gfn - e->gfn;
+        if (end > gfn + 1 && add_extent(d, gfn + 1, mfn + 1, end - gfn - 1))
+            return false;
+        list_del(&pg->list);
+        free_domheap_pages(pg, 0);
+        d->tot_pages--;
+        return true;
+    }
+    return false;
 }
 
 void domain_unpause(struct domain *d)

@@ -1,7 +1,7 @@
 /*
  * memory_op: for now only XENMEM_add_to_physmap of the shared_info page, which Linux
  * needs before anything else. The page is the hypervisor's and is mapped at the GFN the
- * guest chose.
+ * guest chose; the RAM page that was there goes back to the heap.
  */
 #include <asm/p2m.h>
 #include <kumo/domain.h>
@@ -28,6 +28,12 @@ static long add_to_physmap(struct vcpu *v, uint64_t arg)
         return -XEN_EINVAL;
     if (xatp.gpfn >= (1UL << 40))
         return -XEN_EINVAL;
+    if (d->shared_info_gfn == xatp.gpfn)
+        return 0;
+    /* Moving it leaves a hole where it was; the RAM page under its new home is freed. */
+    if (d->shared_info_gfn != ~0UL)
+        p2m_clear_entry(d, d->shared_info_gfn);
+    domain_release_gfn(d, xatp.gpfn);
     if (p2m_map_range(d, xatp.gpfn, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT), 1,
                       P2M_R | P2M_W))
         return -XEN_ENOMEM;

@@ -21,6 +21,7 @@
 #include <kumo/mm.h>
 #include <kumo/panic.h>
 #include <kumo/param.h>
+#include <kumo/rtc.h>
 #include <kumo/smp.h>
 #include <kumo/softirq.h>
 #include <kumo/time.h>
@@ -152,6 +153,7 @@ static void boot_cpu_setup(void)
     apic_setup_cpu();
     c->apic_id = apic_id();
     time_init();
+    rtc_init();
     apic_timer_init();
     softirq_init();
     timer_subsys_init();

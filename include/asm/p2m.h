@@ -11,4 +11,7 @@ void p2m_teardown(struct domain *d);
 int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
                   unsigned int perms);
 
+/* Removes gfn's mapping (a later access is an NPF/EPT violation). */
+void p2m_clear_entry(struct domain *d, unsigned long gfn);
+
 #endif

@@ -51,7 +51,9 @@ struct vcpu {
     struct vcpu_info *vcpu_info;    /* registered copy (direct map), or NULL: shared_info's */
     unsigned int virq_to_port[24];  /* NR_VIRQS */
     struct timer singleshot_timer;
-    uint64_t runstate_gva;
+    uint64_t runstate_gva;          /* guest's vcpu_runstate_info, 0 = none */
+    uint64_t runstate_entry;        /* system time the current state began */
+    uint64_t runstate_time[4];      /* ns spent running, runnable, blocked, offline */
     struct domain *domain;
     enum vcpu_state state;
     unsigned int pcpu;              /* where it runs (no scheduler yet: fixed) */
@@ -111,6 +113,11 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
 int domain_create_vcpus(struct domain *d, unsigned int nr);
 /* Gives d `bytes` of RAM mapped from GFN 0 (2 MiB pages where possible). 0 or -ENOMEM. */
 int domain_populate(struct domain *d, uint64_t bytes);
+/*
+ * Takes the RAM page at gfn away from d and frees it (its p2m entry is the caller's to
+ * replace). False when gfn is not d's RAM.
+ */
+bool domain_release_gfn(struct domain *d, unsigned long gfn);
 /* Marks every online vCPU runnable. */
 void domain_unpause(struct domain *d);
 /* Guest asked to stop (SCHEDOP_shutdown): records the reason and stops its vCPUs. */

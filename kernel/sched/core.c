@@ -9,6 +9,8 @@
 #include <kumo/console.h>
 #include <kumo/domain_build.h>
 #include <kumo/event.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/xen_abi.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
 #include <kumo/sched.h>
@@ -26,6 +28,36 @@ struct vcpu *current_vcpu(void)
 void set_current_vcpu(struct vcpu *v)
 {
     this_cpu()->curr_vcpu = v;
+}
+
+/* Xen's RUNSTATE_* numbering: running, runnable, blocked, offline. */
+static unsigned int runstate_of(enum vcpu_state s)
+{
+    return s == VCPU_RUNNING ? 0 : s == VCPU_RUNNABLE ? 1 : s == VCPU_BLOCKED ? 2 : 3;
+}
+
+/* Every state change goes through here so the runstate times stay exact. */
+static void set_state(struct vcpu *v, enum vcpu_state s)
+{
+    uint64_t now = (uint64_t)NOW();
+
+    v->runstate_time[runstate_of(v->state)] += now - v->runstate_entry;
+    v->runstate_entry = now;
+    v->state = s;
+}
+
+/* Copies v's runstate to the area it registered (on v's own pCPU; faults are ignored). */
+static void runstate_publish(struct vcpu *v)
+{
+    struct vcpu_runstate_info r;
+
+    if (!v->runstate_gva)
+        return;
+    r.state = (int)runstate_of(v->state);
+    r.state_entry_time = v->runstate_entry;
+    memcpy(r.time, v->runstate_time, sizeof(r.time));
+    r.time[r.state] += (uint64_t)NOW() - v->runstate_entry;
+    copy_to_guest_virt(v, v->runstate_gva, &r, sizeof(r));
 }
 
 void vcpu_place(struct vcpu *v)
@@ -56,7 +88,7 @@ void vcpu_wake(struct vcpu *v)
 
     spin_lock_irqsave(&c->runq_lock, flags);
     if ((v->state == VCPU_OFFLINE || v->state == VCPU_BLOCKED) && !v->domain->is_shutdown) {
-        v->state = VCPU_RUNNABLE;
+        set_state(v, VCPU_RUNNABLE);
         list_add_tail(&v->runq_link, &c->runq);
     }
     spin_unlock_irqrestore(&c->runq_lock, flags);
@@ -74,7 +106,7 @@ void vcpu_stop(struct vcpu *v)
         list_del(&v->runq_link);
     running = v->state == VCPU_RUNNING;
     if (!running)
-        v->state = VCPU_OFFLINE;
+        set_state(v, VCPU_OFFLINE);
     spin_unlock_irqrestore(&c->runq_lock, flags);
     /* A running vCPU notices is_shutdown when its pCPU looks at this softirq. */
     if (running)
@@ -87,7 +119,7 @@ void vcpu_block(struct vcpu *v)
     unsigned long flags;
 
     spin_lock_irqsave(&c->runq_lock, flags);
-    v->state = VCPU_BLOCKED;
+    set_state(v, VCPU_BLOCKED);
     spin_unlock_irqrestore(&c->runq_lock, flags);
 }
 
@@ -101,7 +133,7 @@ bool vcpu_block_unless_pending(struct vcpu *v)
 
         spin_lock_irqsave(&c->runq_lock, flags);
         if (v->state == VCPU_BLOCKED)
-            v->state = VCPU_RUNNING;
+            set_state(v, VCPU_RUNNING);
         spin_unlock_irqrestore(&c->runq_lock, flags);
         return false;
     }
@@ -117,7 +149,7 @@ static struct vcpu *runq_pick(struct cpu_info *c)
     if (!list_empty(&c->runq)) {
         v = list_first_entry(&c->runq, struct vcpu, runq_link);
         list_del(&v->runq_link);
-        v->state = VCPU_RUNNING;
+        set_state(v, VCPU_RUNNING);
     }
     spin_unlock_irqrestore(&c->runq_lock, flags);
     return v;
@@ -130,9 +162,9 @@ static void runq_put(struct cpu_info *c, struct vcpu *v)
 
     spin_lock_irqsave(&c->runq_lock, flags);
     if (v->domain->is_shutdown)
-        v->state = VCPU_OFFLINE;
+        set_state(v, VCPU_OFFLINE);
     else if (v->state == VCPU_RUNNING) {
-        v->state = VCPU_RUNNABLE;
+        set_state(v, VCPU_RUNNABLE);
         list_add_tail(&v->runq_link, &c->runq);
     }
     spin_unlock_irqrestore(&c->runq_lock, flags);
@@ -150,9 +182,12 @@ void idle_loop(void)
         v = runq_pick(c);
         if (v) {
             set_current_vcpu(v);
+            runstate_publish(v);
             hvm_run_vcpu(v);
-            set_current_vcpu(NULL);
             runq_put(c, v);
+            if (!v->domain->is_shutdown)
+                runstate_publish(v);
+            set_current_vcpu(NULL);
             continue;
         }
         local_irq_disable();

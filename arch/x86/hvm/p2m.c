@@ -86,6 +86,26 @@ static int p2m_set_entry(struct domain *d, uint64_t gpa, paddr_t ma, unsigned in
     return 0;
 }
 
+void p2m_clear_entry(struct domain *d, unsigned long gfn)
+{
+    uint64_t gpa = (uint64_t)gfn << PAGE_SHIFT, *t = __va(d->p2m_root);
+
+    for (unsigned int level = 4; level > 1; level--) {
+        uint64_t e = t[PT_INDEX(gpa, 12 + 9 * (level - 1))];
+
+        if (!(e & 7))
+            return;
+        if (e & P2M_LARGE) {
+            /* Split it first: map a 4 KiB page over it, then clear that. */
+            p2m_set_entry(d, gpa, 0, 0, P2M_R);
+            p2m_clear_entry(d, gfn);
+            return;
+        }
+        t = __va(e & PADDR_MASK);
+    }
+    t[PT_INDEX(gpa, 12)] = 0;
+}
+
 int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
                   unsigned int perms)
 {

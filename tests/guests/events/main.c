@@ -271,12 +271,42 @@ static void ping_pong(void)
     }
 }
 
+static struct vcpu_runstate_info runstate;
+
+static void register_runstate(void)
+{
+    struct vcpu_register_runstate_memory_area r = { .addr.v = &runstate };
+
+    CHECK_EQ("register_runstate_memory_area",
+             HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, &r), 0);
+}
+
+/* The runstate area is kept current: we are running now, and we spent time blocked in HLT. */
+static void check_runstate_and_wallclock(void)
+{
+    uint64_t total = runstate.time[0] + runstate.time[1] + runstate.time[2] + runstate.time[3];
+
+    CHECK_EQ("runstate state", runstate.state, RUNSTATE_running);
+    if (!runstate.time[RUNSTATE_running] || !runstate.time[RUNSTATE_blocked])
+        xtf_failure("runstate times not kept: running %lu blocked %lu",
+                    (unsigned long)runstate.time[0], (unsigned long)runstate.time[2]);
+    if (total > (uint64_t)pv_now() + 1000000000ULL)
+        xtf_failure("runstate total %lu ns exceeds system time", (unsigned long)total);
+    if (shared->wc_version & 1)
+        xtf_failure("wallclock version odd");
+    printk("runstate: running %lu us, blocked %lu us; wallclock %lu s\n",
+           (unsigned long)(runstate.time[0] / 1000), (unsigned long)(runstate.time[2] / 1000),
+           (unsigned long)shared->wc_sec);
+}
+
 void test_main(void)
 {
     ping_pong_listen();
+    register_runstate();
     setup();
     test_timer();
     test_mask_rules();
     ping_pong();
+    check_runstate_and_wallclock();
     printk("%lu upcalls\n", upcalls);
 }
