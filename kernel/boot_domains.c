@@ -97,17 +97,30 @@ static const char *domu_key(struct pvh_build_args *a, char *name_buf, const char
     }
     if (!strcmp(key, "cpus"))
         return parse_cpus(val, &a->cpumask) ? "bad cpus" : NULL;
-    if (strcmp(key, "vcpus") && strcmp(key, "weight") && strcmp(key, "cap"))
+    if (!strcmp(key, "extra")) {
+        if (strcmp(val, "0") && strcmp(val, "1"))
+            return "bad extra (0 or 1)";
+        a->sched.has_extra = true;
+        a->sched.extra = val[0] == '1';
+        return NULL;
+    }
+    if (strcmp(key, "vcpus") && strcmp(key, "weight") && strcmp(key, "cap") &&
+        strcmp(key, "period") && strcmp(key, "slice"))
         return "unknown key";
     n = simple_strtoull(val, &end, 10);
-    if (end == val || *end)
+    /* period= and slice= are in milliseconds, as xl sched-sedf takes them. */
+    if (end == val || (*end && strcmp(end, "ms")))
         return "bad number";
     if (!strcmp(key, "vcpus"))
         a->vcpus = (unsigned int)MIN(n, 1000ULL);
     else if (!strcmp(key, "weight") && n >= 1 && n <= 65535)
-        a->weight = (unsigned int)n;
+        a->sched.has_weight = true, a->sched.weight = (unsigned int)n;
     else if (!strcmp(key, "cap") && n <= 100 * NR_CPUS)
-        a->cap = (unsigned int)n;
+        a->sched.has_cap = true, a->sched.cap = (unsigned int)n;
+    else if (!strcmp(key, "period") && n >= 1 && n <= 10000)
+        a->sched.has_period = true, a->sched.period = MILLISECS(n);
+    else if (!strcmp(key, "slice") && n >= 1 && n <= 10000)
+        a->sched.has_slice = true, a->sched.slice = MILLISECS(n);
     else
         return "value out of range";
     return NULL;

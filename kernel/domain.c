@@ -51,7 +51,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     list_init(&d->page_list);
     d->shared_info_gfn = ~0UL;
     d->privileged = privileged;
-    d->weight = 256;
+    d->sched.weight = 256;
     d->cpumask = ~0ULL;
     strlcpy(d->name, name, sizeof(d->name));
     d->shared_info = alloc_xenheap_pages(0);
@@ -72,6 +72,10 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     d->domid = domid;
     domain_table[domid] = d;
     spin_unlock_irqrestore(&domlist_lock, flags);
+    if (sched_dom_init(d)) {
+        domain_table[domid] = NULL;
+        goto fail;
+    }
     *err = 0;
     return d;
 
@@ -85,6 +89,7 @@ fail:
 
 static void vcpu_free(struct vcpu *v)
 {
+    sched_item_destroy(v);
     if (v->arch.vmcs_or_vmcb)
         hvm_ops->vcpu_destroy(v);
     xfree(v);
@@ -106,9 +111,13 @@ int domain_create_vcpus(struct domain *d, unsigned int nr)
         v->state = VCPU_OFFLINE;
         v->runstate_entry = (uint64_t)NOW();
         v->arch.last_pcpu = -1;
-        list_init(&v->runq_link);
         timer_init(&v->singleshot_timer, NULL, v, 0);   /* armed for real by vcpu_place() */
+        if (sched_item_init(v)) {
+            xfree(v);
+            goto fail;
+        }
         if (hvm_ops->vcpu_init(v)) {
+            sched_item_destroy(v);
             xfree(v);
             goto fail;
         }
@@ -293,6 +302,7 @@ void domain_destroy(struct domain *d)
     p2m_teardown(d);
     free_xenheap_pages(d->shared_info, 0);
     xfree(d->extents);
+    sched_dom_destroy(d);
     spin_lock_irqsave(&domlist_lock, flags);
     if (domain_table[d->domid] == d)
         domain_table[d->domid] = NULL;

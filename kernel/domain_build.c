@@ -8,6 +8,7 @@
 #include <kumo/domain_build.h>
 #include <kumo/elf_load.h>
 #include <kumo/sched.h>
+#include <kumo/sched_policy.h>
 #include <kumo/xen_abi.h>
 
 #define LOW_RAM_END 0xA0000              /* Linux needs RAM below 1 MiB (trampoline) */
@@ -72,6 +73,26 @@ nomem:
     return -XEN_ENOMEM;
 }
 
+/* Overlays the parameters given on the policy's defaults. */
+static int apply_sched_args(struct domain *d, const struct sched_args *s)
+{
+    struct sched_dom want = d->sched;
+
+    if (!s->has_weight && !s->has_cap && !s->has_period && !s->has_slice && !s->has_extra)
+        return 0;
+    if (s->has_weight)
+        want.weight = s->weight;
+    if (s->has_cap)
+        want.cap = s->cap;
+    if (s->has_period)
+        want.period = s->period;
+    if (s->has_slice)
+        want.slice = s->slice;
+    if (s->has_extra)
+        want.extra = s->extra;
+    return sched_adjust(d, &want);
+}
+
 struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
 {
     struct elf_image_info info;
@@ -97,8 +118,10 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
         return NULL;
     }
     d->cpumask = a->cpumask ? a->cpumask : ~0ULL;
-    d->weight = a->weight ? a->weight : 256;
-    d->cap = a->cap;
+    if (apply_sched_args(d, &a->sched)) {
+        *why = "scheduling parameters rejected by the scheduler";
+        goto fail;
+    }
     *why = "out of memory";
     if (domain_populate(d, a->memory) || domain_create_vcpus(d, a->vcpus))
         goto fail;

@@ -68,6 +68,24 @@ void timer_set(struct timer *t, s_time_t expires)
         cpu_raise_softirq(t->cpu, TIMER_SOFTIRQ);
 }
 
+void timer_migrate(struct timer *t, unsigned int cpu)
+{
+    struct cpu_info *c = per_cpu(t->cpu);
+    unsigned long flags;
+    bool was_active;
+
+    spin_lock_irqsave(&c->timer_lock, flags);
+    was_active = t->active;
+    if (was_active) {
+        list_del(&t->entry);
+        t->active = false;
+    }
+    t->cpu = cpu;
+    spin_unlock_irqrestore(&c->timer_lock, flags);
+    if (was_active)
+        timer_set(t, t->expires);
+}
+
 void timer_cancel(struct timer *t)
 {
     struct cpu_info *c = per_cpu(t->cpu);

@@ -72,6 +72,8 @@ struct hvm_ops {
     void (*vcpu_set_pvh_state)(struct vcpu *v, const struct hvm_pvh_start *s);
     /* Runs v until an exit needing common handling; v->arch.regs holds its registers after. */
     void (*run)(struct vcpu *v, struct hvm_exit *exit);
+    /* v leaves this pCPU (it may run elsewhere next). May be NULL. */
+    void (*vcpu_leave)(struct vcpu *v);
     /* Queues a hardware exception for the next entry. */
     void (*inject_exception)(struct vcpu *v, unsigned int vector, bool has_error, uint32_t error);
     void (*get_paging)(struct vcpu *v, struct hvm_paging *p);
@@ -104,7 +106,7 @@ void hvm_cpu_up(void);
  */
 int hvm_upcall_vector(struct vcpu *v);
 
-/* Runs v on this pCPU until it blocks, dies, or a softirq wants the CPU. */
-void hvm_run_vcpu(struct vcpu *v);
+/* Runs v on this pCPU for at most slice ns, until it blocks, dies, or a softirq wants the CPU. */
+void hvm_run_vcpu(struct vcpu *v, int64_t slice);
 
 #endif

@@ -48,10 +48,7 @@ struct cpu_info {
     volatile unsigned long softirq_pending;
     unsigned long irq_count;    /* interrupts taken, for reports */
 
-    /* Run queue of vCPUs placed on this pCPU (kernel/sched/core.c). */
-    spinlock_t runq_lock;
-    struct list_head runq;
-    struct vcpu *curr_vcpu;
+    struct vcpu *curr_vcpu;         /* what this pCPU runs (kernel/sched/core.c) */
     struct timer slice_timer;
     void *hvm_host_area;        /* vendor's per-CPU page: VMXON region / host save area */
     void *hvm_host_vmcb;        /* SVM: host state saved with VMSAVE around VMRUN */

@@ -10,6 +10,7 @@
 #include <asm/hvm.h>
 #include <kumo/list.h>
 #include <kumo/spinlock.h>
+#include <kumo/sched_policy.h>
 #include <kumo/timer.h>
 
 #define MAX_DOMAINS     64
@@ -58,7 +59,7 @@ struct vcpu {
     enum vcpu_state state;
     unsigned int pcpu;              /* where it runs (no scheduler yet: fixed) */
     bool is_up;
-    struct list_head runq_link;
+    struct sched_item sched;        /* what the scheduling policy sees of it */
     uint64_t cpu_time_ns;
     struct vcpu_arch arch;
 };
@@ -73,7 +74,7 @@ struct domain {
     unsigned int nr_vcpus;
     struct vcpu *vcpus[MAX_VCPUS];
     uint64_t cpumask;               /* pCPUs its vCPUs may use (boot-time cpus=) */
-    unsigned int weight, cap;
+    struct sched_dom sched;         /* scheduling parameters (weight, cap, SEDF's) */
 
     /* Memory: blocks from the page allocator, mapped contiguously from GFN 0. */
     spinlock_t page_lock;

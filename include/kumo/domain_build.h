@@ -19,7 +19,12 @@ struct pvh_build_args {
     uint64_t memory;                    /* bytes */
     unsigned int vcpus;
     uint64_t cpumask;                   /* pCPUs allowed; 0 = all */
-    unsigned int weight, cap;
+    struct sched_args {                 /* scheduling parameters given (others: defaults) */
+        bool has_weight, has_cap, has_period, has_slice, has_extra;
+        unsigned int weight, cap;
+        s_time_t period, slice;
+        bool extra;
+    } sched;
     const void *kernel;
     size_t kernel_len;
     const char *cmdline;

@@ -1,14 +1,11 @@
 /*
- * Placing and running vCPUs (kernel/sched/core.c). Until the credit and SEDF policies
- * arrive this is a per-pCPU round robin with a 10 ms slice; vCPUs stay on the pCPU they
- * were placed on.
+ * Placing and running vCPUs (kernel/sched/core.c): states, affinity and migration; the
+ * policy chosen with sched= (credit or SEDF) decides what runs.
  */
 #ifndef KUMO_SCHED_H
 #define KUMO_SCHED_H
 
 #include <kumo/domain.h>
-
-#define SCHED_SLICE MILLISECS(10)
 
 /* Chooses v's pCPU among d->cpumask (round robin by vCPU id). */
 void vcpu_place(struct vcpu *v);
@@ -20,6 +17,16 @@ void vcpu_stop(struct vcpu *v);
 void vcpu_block(struct vcpu *v);
 /* Blocks v unless it has an event pending; true if it blocked. On v's own pCPU. */
 bool vcpu_block_unless_pending(struct vcpu *v);
+/* Hard affinity (pinning): mask of pCPUs; a vCPU outside it moves. 0 or -EINVAL. */
+int vcpu_set_affinity(struct vcpu *v, uint64_t mask);
+/* Policy data for a domain / vCPU: made with them, undone with them. 0 or -ENOMEM. */
+int sched_dom_init(struct domain *d);
+void sched_dom_destroy(struct domain *d);
+int sched_item_init(struct vcpu *v);
+void sched_item_destroy(struct vcpu *v);
+/* Applies new parameters (weight, cap, period, slice, latency, extra) or -EINVAL. */
+int sched_adjust(struct domain *d, const struct sched_dom *want);
+extern const struct sched_policy *sched_policy;
 /* Every vCPU of d is stopped: destroys a DomU once none is running; Dom0 ends the machine. */
 void domain_stopped(struct domain *d);
 /* Boot CPU: the scheduler softirq and per-CPU run queues. */

@@ -54,7 +54,11 @@ struct sched_policy {
     void (*dom_destroy)(struct sched_dom *d);
     int (*item_init)(struct sched_item *it);
     void (*item_destroy)(struct sched_item *it);
-    /* it became runnable (woke, was unpaused): queue it on it->processor. */
+    /*
+     * it became runnable (woke, was unpaused): queue it on it->processor. An item that is
+     * still the running one of its pCPU (it blocked, and woke before that pCPU's next pick)
+     * is left alone: the core passes it to pick() as a runnable prev instead.
+     */
     void (*wake)(struct sched_item *it, s_time_t now);
     /* it stopped being runnable (blocked, paused, dying): unqueue it if queued. */
     void (*sleep)(struct sched_item *it);

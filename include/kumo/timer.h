@@ -27,6 +27,8 @@ void timer_set(struct timer *t, s_time_t expires);
  */
 void timer_cancel(struct timer *t);
 bool timer_is_active(const struct timer *t);
+/* Moves t to cpu's queue, keeping its deadline (vCPU migration). */
+void timer_migrate(struct timer *t, unsigned int cpu);
 
 /* Per-CPU queue set-up (each CPU, before interrupts are enabled) and the softirq hook. */
 void timer_init_cpu(unsigned int cpu);

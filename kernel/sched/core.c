@@ -1,24 +1,30 @@
 /*
- * Scheduler core, first cut: per-pCPU run queues of vCPUs, round robin with a 10 ms slice,
- * and the reaper that destroys stopped domains. Locking: a pCPU's runq_lock guards its
- * queue and the queued vCPUs' state transitions; it is taken with interrupts off.
+ * Scheduler core (DESIGN.md D6): vCPU states and runstate accounting, hard affinity and
+ * migration between pCPUs, the per-pCPU run loop, the policy's accounting timer, and the
+ * reaper of stopped domains. The policy (credit or SEDF, chosen by sched=) only decides.
+ * Locking: sched_lock (interrupts off) guards every vCPU state change and every call into
+ * the policy.
  */
 #include <asm/hvm.h>
 #include <asm/irq.h>
 #include <asm/percpu.h>
 #include <kumo/console.h>
+#include <kumo/dom0.h>
 #include <kumo/domain_build.h>
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
-#include <kumo/xen_abi.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
 #include <kumo/sched.h>
+#include <kumo/sched_policy.h>
 #include <kumo/smp.h>
 #include <kumo/softirq.h>
 #include <kumo/xen_abi.h>
 
-static struct timer reaper_timer;
+static const struct sched_policy *const policies[] = { &sched_credit, &sched_sedf };
+const struct sched_policy *sched_policy;
+static DEFINE_SPINLOCK(sched_lock);
+static struct timer reaper_timer, account_timer;
 
 struct vcpu *current_vcpu(void)
 {
@@ -28,6 +34,11 @@ struct vcpu *current_vcpu(void)
 void set_current_vcpu(struct vcpu *v)
 {
     this_cpu()->curr_vcpu = v;
+}
+
+static struct vcpu *item_vcpu(struct sched_item *it)
+{
+    return it ? container_of(it, struct vcpu, sched) : NULL;
 }
 
 /* Xen's RUNSTATE_* numbering: running, runnable, blocked, offline. */
@@ -60,152 +71,265 @@ static void runstate_publish(struct vcpu *v)
     copy_to_guest_virt(v, v->runstate_gva, &r, sizeof(r));
 }
 
-void vcpu_place(struct vcpu *v)
+static uint64_t online_mask(void)
 {
-    unsigned int n = 0, cpu, pick = v->id;
-    uint64_t mask = v->domain->cpumask;
+    uint64_t m = 0;
+    unsigned int cpu;
 
     for_each_online_cpu(cpu)
-        if (mask & (1ULL << cpu))
-            n++;
-    if (!n) {
-        mask = ~0ULL;
-        for_each_online_cpu(cpu)
-            n++;
-    }
-    pick %= n;
-    for_each_online_cpu(cpu)
-        if ((mask & (1ULL << cpu)) && pick-- == 0)
-            break;
-    v->pcpu = cpu;
+        m |= 1ULL << cpu;
+    return m;
+}
+
+/* The n-th allowed pCPU (wrapping), for spreading a domain's vCPUs. */
+static unsigned int nth_allowed(uint64_t mask, unsigned int n)
+{
+    unsigned int count = 0;
+
+    for (uint64_t m = mask; m; m &= m - 1)
+        count++;
+    if (!count)
+        return 0;
+    n %= count;
+    for (unsigned int cpu = 0; cpu < 64; cpu++)
+        if ((mask & (1ULL << cpu)) && n-- == 0)
+            return cpu;
+    return 0;
+}
+
+void vcpu_place(struct vcpu *v)
+{
+    uint64_t allowed = v->domain->cpumask & online_mask();
+
+    v->sched.affinity = allowed ? allowed : online_mask();
+    v->sched.processor = nth_allowed(v->sched.affinity, v->id + v->domain->domid);
+    v->pcpu = v->sched.processor;
     vcpu_time_init(v);
+}
+
+/* Asks cpu to pick again: now if preempting, else only if it is idle. */
+static void tickle(struct sched_item *it, s_time_t now)
+{
+    unsigned int cpu = it->processor;
+    struct vcpu *curr = per_cpu(cpu)->curr_vcpu;
+
+    if (!curr || (sched_policy->should_preempt &&
+                  sched_policy->should_preempt(cpu, it, &curr->sched, now))) {
+        cpu_raise_softirq(cpu, SCHEDULE_SOFTIRQ);
+        return;
+    }
+    /* Busy: an idle pCPU the item may use can take it (policies that steal). */
+    for (unsigned int c = 0; c < nr_cpu_ids && sched_policy->steal; c++)
+        if ((it->affinity & (1ULL << c)) && per_cpu(c)->online && !per_cpu(c)->curr_vcpu) {
+            cpu_raise_softirq(c, SCHEDULE_SOFTIRQ);
+            return;
+        }
 }
 
 void vcpu_wake(struct vcpu *v)
 {
-    struct cpu_info *c = per_cpu(v->pcpu);
     unsigned long flags;
+    s_time_t now = NOW();
 
-    spin_lock_irqsave(&c->runq_lock, flags);
-    if ((v->state == VCPU_OFFLINE || v->state == VCPU_BLOCKED) && !v->domain->is_shutdown) {
+    spin_lock_irqsave(&sched_lock, flags);
+    if ((v->state == VCPU_OFFLINE || v->state == VCPU_BLOCKED) && !v->domain->is_shutdown &&
+        v->is_up) {
         set_state(v, VCPU_RUNNABLE);
-        list_add_tail(&v->runq_link, &c->runq);
+        sched_policy->wake(&v->sched, now);
+        tickle(&v->sched, now);
     }
-    spin_unlock_irqrestore(&c->runq_lock, flags);
-    cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);
+    spin_unlock_irqrestore(&sched_lock, flags);
 }
 
 void vcpu_stop(struct vcpu *v)
 {
-    struct cpu_info *c = per_cpu(v->pcpu);
     unsigned long flags;
-    bool running;
 
-    spin_lock_irqsave(&c->runq_lock, flags);
-    if (v->state == VCPU_RUNNABLE)
-        list_del(&v->runq_link);
-    running = v->state == VCPU_RUNNING;
-    if (!running)
+    spin_lock_irqsave(&sched_lock, flags);
+    if (v->state == VCPU_RUNNABLE) {
+        sched_policy->sleep(&v->sched);
         set_state(v, VCPU_OFFLINE);
-    spin_unlock_irqrestore(&c->runq_lock, flags);
-    /* A running vCPU notices is_shutdown when its pCPU looks at this softirq. */
-    if (running)
+    } else if (v->state == VCPU_BLOCKED) {
+        set_state(v, VCPU_OFFLINE);
+    } else if (v->state == VCPU_RUNNING) {
+        /* It leaves the guest at its pCPU's next softirq check and goes offline there. */
         cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);
+    }
+    spin_unlock_irqrestore(&sched_lock, flags);
 }
 
 void vcpu_block(struct vcpu *v)
 {
-    struct cpu_info *c = per_cpu(v->pcpu);
     unsigned long flags;
 
-    spin_lock_irqsave(&c->runq_lock, flags);
-    set_state(v, VCPU_BLOCKED);
-    spin_unlock_irqrestore(&c->runq_lock, flags);
+    spin_lock_irqsave(&sched_lock, flags);
+    if (v->state == VCPU_RUNNING)
+        set_state(v, VCPU_BLOCKED);
+    spin_unlock_irqrestore(&sched_lock, flags);
 }
 
 bool vcpu_block_unless_pending(struct vcpu *v)
 {
-    vcpu_block(v);
-    /* An event raised before BLOCKED was visible found v running and did not wake it. */
-    if (vcpu_events_pending(v)) {
-        struct cpu_info *c = per_cpu(v->pcpu);
-        unsigned long flags;
+    unsigned long flags;
+    bool blocked;
 
-        spin_lock_irqsave(&c->runq_lock, flags);
-        if (v->state == VCPU_BLOCKED)
-            set_state(v, VCPU_RUNNING);
-        spin_unlock_irqrestore(&c->runq_lock, flags);
+    spin_lock_irqsave(&sched_lock, flags);
+    /* Checked under the lock: an event raised after this finds v BLOCKED and wakes it. */
+    blocked = !vcpu_events_pending(v) && v->state == VCPU_RUNNING;
+    if (blocked)
+        set_state(v, VCPU_BLOCKED);
+    spin_unlock_irqrestore(&sched_lock, flags);
+    return blocked;
+}
+
+int vcpu_set_affinity(struct vcpu *v, uint64_t mask)
+{
+    unsigned long flags;
+
+    mask &= online_mask();
+    if (!mask)
+        return -XEN_EINVAL;
+    spin_lock_irqsave(&sched_lock, flags);
+    v->sched.affinity = mask;
+    if (!(mask & (1ULL << v->sched.processor))) {
+        if (v->state == VCPU_RUNNABLE) {
+            /* Queued on a pCPU it may no longer use: move it now. */
+            sched_policy->sleep(&v->sched);
+            v->sched.processor = nth_allowed(mask, v->id);
+            v->pcpu = v->sched.processor;
+            timer_migrate(&v->singleshot_timer, v->pcpu);
+            sched_policy->wake(&v->sched, NOW());
+            tickle(&v->sched, NOW());
+        } else if (v->state == VCPU_RUNNING) {
+            cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);   /* moved when it stops running */
+        } else {
+            v->sched.processor = nth_allowed(mask, v->id);
+            v->pcpu = v->sched.processor;
+            timer_migrate(&v->singleshot_timer, v->pcpu);
+        }
+    }
+    spin_unlock_irqrestore(&sched_lock, flags);
+    return 0;
+}
+
+/* prev just stopped running on cpu: settle its state before the policy picks. */
+static bool settle_prev(struct vcpu *prev, unsigned int cpu, s_time_t now, bool *moved)
+{
+    *moved = false;
+    if (!prev)
+        return false;
+    prev->sched.is_running = false;
+    if (prev->domain->is_shutdown) {
+        if (prev->state != VCPU_OFFLINE)
+            set_state(prev, VCPU_OFFLINE);
         return false;
     }
-    return true;
+    /*
+     * Woken again after it blocked but before this pick: the policy ignored that wake (the
+     * item was still its running one), so it must be requeued here like a preempted one.
+     */
+    if (prev->state != VCPU_RUNNING && prev->state != VCPU_RUNNABLE)
+        return false;                               /* blocked while running */
+    if (prev->state == VCPU_RUNNING)
+        set_state(prev, VCPU_RUNNABLE);
+    if (prev->sched.affinity & (1ULL << cpu))
+        return true;
+    *moved = true;                                  /* pinned away while it ran */
+    (void)now;
+    return false;
 }
 
-static struct vcpu *runq_pick(struct cpu_info *c)
-{
-    struct vcpu *v = NULL;
-    unsigned long flags;
-
-    spin_lock_irqsave(&c->runq_lock, flags);
-    if (!list_empty(&c->runq)) {
-        v = list_first_entry(&c->runq, struct vcpu, runq_link);
-        list_del(&v->runq_link);
-        set_state(v, VCPU_RUNNING);
-    }
-    spin_unlock_irqrestore(&c->runq_lock, flags);
-    return v;
-}
-
-/* After a vCPU left the CPU: requeue it at the tail if it is still runnable. */
-static void runq_put(struct cpu_info *c, struct vcpu *v)
+/* Chooses what cpu runs next; returns the vCPU (NULL = idle) and its slice. */
+static struct vcpu *schedule(unsigned int cpu, struct vcpu *prev, s_time_t *slice)
 {
     unsigned long flags;
+    s_time_t now = NOW();
+    struct sched_decision dec;
+    struct vcpu *next;
+    bool prev_runnable, moved;
 
-    spin_lock_irqsave(&c->runq_lock, flags);
-    if (v->domain->is_shutdown)
-        set_state(v, VCPU_OFFLINE);
-    else if (v->state == VCPU_RUNNING) {
-        set_state(v, VCPU_RUNNABLE);
-        list_add_tail(&v->runq_link, &c->runq);
+    spin_lock_irqsave(&sched_lock, flags);
+    prev_runnable = settle_prev(prev, cpu, now, &moved);
+    dec = sched_policy->pick(cpu, prev ? &prev->sched : NULL, prev_runnable, now);
+    if (moved) {
+        prev->sched.processor = nth_allowed(prev->sched.affinity, prev->id);
+        prev->pcpu = prev->sched.processor;
+        timer_migrate(&prev->singleshot_timer, prev->pcpu);
+        sched_policy->wake(&prev->sched, now);
+        tickle(&prev->sched, now);
     }
-    spin_unlock_irqrestore(&c->runq_lock, flags);
+    if (!dec.next && sched_policy->steal) {
+        dec.next = sched_policy->steal(cpu, now);
+        dec.slice = MILLISECS(30);
+    }
+    next = item_vcpu(dec.next);
+    if (next) {
+        if (next->pcpu != cpu) {                    /* migration: its timer follows it */
+            next->pcpu = cpu;
+            timer_migrate(&next->singleshot_timer, cpu);
+        }
+        next->sched.processor = cpu;
+        next->sched.is_running = true;
+        set_state(next, VCPU_RUNNING);
+    }
+    this_cpu()->curr_vcpu = next;
+    spin_unlock_irqrestore(&sched_lock, flags);
+    *slice = dec.slice > 0 ? dec.slice : MILLISECS(1);
+    return next;
 }
 
 void idle_loop(void)
 {
     struct cpu_info *c = this_cpu();
+    struct vcpu *prev = NULL;
 
     for (;;) {
         struct vcpu *v;
+        s_time_t slice;
 
         local_irq_enable();
         do_softirq();
-        v = runq_pick(c);
+        v = schedule(c->id, prev, &slice);
+        prev = v;
         if (v) {
-            set_current_vcpu(v);
             runstate_publish(v);
-            hvm_run_vcpu(v);
-            runq_put(c, v);
+            hvm_run_vcpu(v, slice);
             if (!v->domain->is_shutdown)
                 runstate_publish(v);
-            set_current_vcpu(NULL);
             continue;
         }
         local_irq_disable();
-        if (!c->softirq_pending && list_empty(&c->runq))
+        if (!c->softirq_pending)
             safe_halt();
     }
 }
 
 static void schedule_softirq(void)
 {
-    /* Nothing to do: raising it made the running vCPU leave the guest and the idle loop
-     * picks the next one. */
+    /* Raising it made the running vCPU leave the guest; the idle loop picks again. */
+}
+
+static void account(void *unused)
+{
+    unsigned long flags;
+    unsigned int cpu;
+
+    (void)unused;
+    spin_lock_irqsave(&sched_lock, flags);
+    sched_policy->account(NOW());
+    spin_unlock_irqrestore(&sched_lock, flags);
+    /* Priorities and caps may have changed: every busy pCPU decides again. */
+    for_each_online_cpu(cpu)
+        if (per_cpu(cpu)->curr_vcpu)
+            cpu_raise_softirq(cpu, SCHEDULE_SOFTIRQ);
+    timer_set(&account_timer, NOW() + sched_policy->account_period);
 }
 
 static bool domain_quiescent(struct domain *d)
 {
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i]->state == VCPU_RUNNING || d->vcpus[i]->state == VCPU_RUNNABLE)
+        if (d->vcpus[i]->state == VCPU_RUNNING || d->vcpus[i]->state == VCPU_RUNNABLE ||
+            d->vcpus[i]->sched.is_running)
             return false;
     return true;
 }
@@ -217,6 +341,7 @@ static void reap(void *unused)
     (void)unused;
     for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
         struct domain *d = domain_table[id];
+        unsigned long pages;
 
         if (!d || !d->is_shutdown)
             continue;
@@ -224,14 +349,10 @@ static void reap(void *unused)
             again = true;
             continue;
         }
-        {
-            unsigned long pages = d->tot_pages + d->p2m_pages;
-            unsigned int domid = d->domid;
-
-            domain_destroy(d);
-            printk("d%u destroyed: %lu pages returned, %lu pages free\n", domid, pages,
-                   total_free_pages());
-        }
+        pages = d->tot_pages + d->p2m_pages;
+        domain_destroy(d);
+        printk("d%u destroyed: %lu pages returned, %lu pages free\n", id, pages,
+               total_free_pages());
     }
     if (again)
         timer_set(&reaper_timer, NOW() + MILLISECS(1));
@@ -246,6 +367,49 @@ void domain_stopped(struct domain *d)
     timer_set(&reaper_timer, NOW() + MILLISECS(1));
 }
 
+int sched_dom_init(struct domain *d)
+{
+    d->sched.domid = d->domid;
+    return sched_policy->dom_init(&d->sched);
+}
+
+void sched_dom_destroy(struct domain *d)
+{
+    sched_policy->dom_destroy(&d->sched);
+}
+
+int sched_item_init(struct vcpu *v)
+{
+    v->sched.id = v->id;
+    v->sched.dom = &v->domain->sched;
+    return sched_policy->item_init(&v->sched);
+}
+
+void sched_item_destroy(struct vcpu *v)
+{
+    sched_policy->item_destroy(&v->sched);
+}
+
+int sched_adjust(struct domain *d, const struct sched_dom *want)
+{
+    struct sched_dom old = d->sched;
+    unsigned long flags;
+    int rc;
+
+    spin_lock_irqsave(&sched_lock, flags);
+    d->sched.weight = want->weight;
+    d->sched.cap = want->cap;
+    d->sched.period = want->period;
+    d->sched.slice = want->slice;
+    d->sched.latency = want->latency;
+    d->sched.extra = want->extra;
+    rc = sched_policy->adjust(&d->sched);
+    if (rc)
+        d->sched = old;
+    spin_unlock_irqrestore(&sched_lock, flags);
+    return rc;
+}
+
 static void slice_end(void *unused)
 {
     (void)unused;
@@ -254,13 +418,21 @@ static void slice_end(void *unused)
 
 void sched_init_cpu(unsigned int cpu)
 {
-    spin_lock_init(&per_cpu(cpu)->runq_lock);
-    list_init(&per_cpu(cpu)->runq);
     timer_init(&per_cpu(cpu)->slice_timer, slice_end, NULL, cpu);
 }
 
 void sched_init(void)
 {
+    sched_policy = policies[0];
+    for (unsigned int i = 0; i < ARRAY_SIZE(policies); i++)
+        if (!strcmp(policies[i]->opt_name, dom0_opts.sched))
+            sched_policy = policies[i];
+    if (sched_policy->init(SCHED_MAX_CPUS))
+        panic("scheduler %s failed to initialise", sched_policy->opt_name);
+    printk("Using scheduler: %s (%s)\n", sched_policy->name, sched_policy->opt_name);
     open_softirq(SCHEDULE_SOFTIRQ, schedule_softirq);
     timer_init(&reaper_timer, reap, NULL, 0);
+    timer_init(&account_timer, account, NULL, 0);
+    if (sched_policy->account_period)
+        timer_set(&account_timer, NOW() + sched_policy->account_period);
 }

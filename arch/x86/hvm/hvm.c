@@ -101,10 +101,10 @@ int hvm_upcall_vector(struct vcpu *v)
     return vector && vcpu_events_pending(v) ? vector : -1;
 }
 
-void hvm_run_vcpu(struct vcpu *v)
+void hvm_run_vcpu(struct vcpu *v, s_time_t slice)
 {
     struct cpu_info *c = this_cpu();
-    s_time_t start = NOW(), slice_end = start + SCHED_SLICE;
+    s_time_t start = NOW(), slice_end = start + slice;
     struct hvm_exit e;
 
     /* The slice ends through a softirq like any other reason to leave the guest. */
@@ -116,6 +116,7 @@ void hvm_run_vcpu(struct vcpu *v)
             break;
     }
     timer_cancel(&c->slice_timer);
+    if (hvm_ops->vcpu_leave)
+        hvm_ops->vcpu_leave(v);
     v->cpu_time_ns += (uint64_t)(NOW() - start);
-    v->arch.last_pcpu = (int)c->id;
 }

@@ -489,6 +489,13 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     decode_exit(v, e);
 }
 
+/* A VMCS must be cleared on the pCPU where it is active before another may load it. */
+static void vmx_vcpu_leave(struct vcpu *v)
+{
+    vmclear(v->arch.vmcs_or_vmcb_pa);
+    v->arch.last_pcpu = -1;
+}
+
 static void vmx_get_paging(struct vcpu *v, struct hvm_paging *p)
 {
     vmptrld(v->arch.vmcs_or_vmcb_pa);
@@ -604,6 +611,7 @@ static const struct hvm_ops vmx_ops = {
     .vcpu_destroy = vmx_vcpu_destroy,
     .vcpu_set_pvh_state = vmx_set_pvh_state,
     .run = vmx_run,
+    .vcpu_leave = vmx_vcpu_leave,
     .inject_exception = inject,
     .get_paging = vmx_get_paging,
     .msr_read = vmx_msr_read,

@@ -1,0 +1,400 @@
+/*
+ * Credit scheduler policy, modelled on Xen's csched: owns the per-pCPU run queues (BOOST >
+ * UNDER > OVER, FIFO within a priority), per-item credit shared out by weight, domain caps
+ * (parking) and stealing by idle pCPUs. Locking: called with the core's sched_lock held
+ * (interrupts off) for every entry point, so it takes no lock of its own.
+ */
+#include <kumo/sched_policy.h>
+#include <kumo/xmalloc.h>
+
+#define CSCHED_EINVAL 22                /* XEN_EINVAL */
+#define CSCHED_ENOMEM 12                /* XEN_ENOMEM */
+#define CSCHED_TSLICE       MILLISECS(30)
+#define CSCHED_ACCT_PERIOD  MILLISECS(10)
+/* 1 credit = 1 us of pCPU time: an item running for 1 ms burns 1000 credits. */
+#define CSCHED_NS_PER_CREDIT MICROSECS(1)
+#define CSCHED_CREDITS_PER_ACCT (CSCHED_ACCT_PERIOD / CSCHED_NS_PER_CREDIT)
+/* Credit is kept within one slice's worth either way, so nobody hoards or sinks forever. */
+#define CSCHED_CREDIT_MAX   (CSCHED_TSLICE / CSCHED_NS_PER_CREDIT)
+/* Less than this left of a slice is not worth continuing: pick again from the queue. */
+#define CSCHED_MIN_SLICE    MICROSECS(100)
+
+enum { CSCHED_PRI_BOOST, CSCHED_PRI_UNDER, CSCHED_PRI_OVER, CSCHED_NR_PRI };
+#define CSCHED_ITEM(it) ((struct csched_item *)(it)->priv)
+
+struct csched_dom {
+    struct list_head link;              /* on csched_doms */
+    struct list_head items;             /* its csched_items */
+    struct sched_dom *sd;
+    s_time_t cap_used;                  /* ns run this period, plus overrun carried over */
+    unsigned int nr_active;             /* scratch for csched_account() */
+    bool parked;                        /* over its cap: not picked until accounting */
+};
+
+struct csched_item {
+    struct list_head dom_link;          /* on its csched_dom's items */
+    struct list_head run_link;          /* on csched_runq[queued_on][pri] while queued */
+    struct sched_item *it;
+    struct csched_dom *cdom;
+    int64_t credit;                     /* in credits (us of pCPU time) */
+    s_time_t start;                     /* running: time up to which it has been charged */
+    unsigned int pri;                   /* CSCHED_PRI_*: the queue it is (or would be) on */
+    int queued_on;                      /* pCPU whose run queue holds it, -1 if none */
+    int running_on;                     /* pCPU it runs on (as far as we know), -1 if none */
+    bool ran;                           /* burnt credit in this accounting period */
+};
+
+static struct list_head csched_runq[SCHED_MAX_CPUS][CSCHED_NR_PRI];
+static struct csched_item *csched_curr[SCHED_MAX_CPUS];
+static s_time_t csched_slice_end[SCHED_MAX_CPUS];
+static struct list_head csched_doms;
+static unsigned int csched_nr_cpus;
+/*
+ * pCPUs that have called pick() or steal(): the credit handed out each period is one
+ * period per pCPU that exists, not per pCPU the core says it might have (init() is told
+ * the maximum), or every domain would be UNDER all the time and weights would not matter.
+ */
+static uint64_t csched_seen_cpus;
+
+static unsigned int csched_nr_online(void)
+{
+    unsigned int n = 0;
+
+    for (uint64_t m = csched_seen_cpus; m; m &= m - 1)
+        n++;
+    return n ? MIN(n, csched_nr_cpus) : 1;
+}
+
+/* Priority from credit alone (BOOST is granted only by wake()). */
+static unsigned int csched_credit_pri(const struct csched_item *ci)
+{
+    return ci->credit >= 0 ? CSCHED_PRI_UNDER : CSCHED_PRI_OVER;
+}
+
+static s_time_t csched_cap_budget(const struct csched_dom *cd)
+{
+    return (s_time_t)cd->sd->cap * CSCHED_ACCT_PERIOD / 100;
+}
+
+static bool csched_eligible(const struct csched_item *ci, unsigned int cpu)
+{
+    return !ci->cdom->parked && (ci->it->affinity & (1ULL << cpu));
+}
+
+static void csched_dequeue(struct csched_item *ci)
+{
+    if (ci->queued_on >= 0)
+        list_del(&ci->run_link);
+    ci->queued_on = -1;
+}
+
+/* To the tail of its priority's queue on cpu (off any queue it was on). */
+static void csched_enqueue(struct csched_item *ci, unsigned int cpu)
+{
+    csched_dequeue(ci);
+    list_add_tail(&ci->run_link, &csched_runq[cpu][ci->pri]);
+    ci->queued_on = (int)cpu;
+}
+
+/* Charges a running item for the time since it was last charged, and parks on its cap. */
+static void csched_burn(struct csched_item *ci, s_time_t now)
+{
+    struct csched_dom *cd = ci->cdom;
+    int64_t credits;
+
+    if (ci->running_on < 0 || now <= ci->start)
+        return;
+    /* Whole credits only; the remainder stays in start for the next charge. */
+    credits = (now - ci->start) / CSCHED_NS_PER_CREDIT;
+    ci->credit -= credits;
+    ci->start += credits * CSCHED_NS_PER_CREDIT;
+    ci->ran = true;
+    cd->cap_used += credits * CSCHED_NS_PER_CREDIT;
+    if (cd->sd->cap && cd->cap_used >= csched_cap_budget(cd))
+        cd->parked = true;
+}
+
+static void csched_start_running(struct csched_item *ci, unsigned int cpu, s_time_t now,
+                                 bool new_slice)
+{
+    ci->running_on = (int)cpu;
+    csched_curr[cpu] = ci;
+    if (!new_slice)
+        return;                                 /* start keeps the sub-credit remainder */
+    ci->start = now;
+    csched_slice_end[cpu] = now + CSCHED_TSLICE;
+}
+
+/* ci stops running: charge it; any boost ends now that it has had its turn. */
+static void csched_stop_running(struct csched_item *ci, s_time_t now)
+{
+    csched_burn(ci, now);
+    if (ci->running_on >= 0 && csched_curr[ci->running_on] == ci)
+        csched_curr[ci->running_on] = NULL;
+    ci->running_on = -1;
+    ci->pri = csched_credit_pri(ci);
+}
+
+/* The first item on queue qcpu at priority pri that cpu may run, or NULL. */
+static struct csched_item *csched_first(unsigned int qcpu, unsigned int pri, unsigned int cpu)
+{
+    struct csched_item *ci;
+
+    list_for_each_entry(ci, &csched_runq[qcpu][pri], run_link)
+        if (csched_eligible(ci, cpu))
+            return ci;
+    return NULL;
+}
+
+static struct csched_item *csched_best(unsigned int cpu)
+{
+    for (unsigned int pri = 0; pri < CSCHED_NR_PRI; pri++) {
+        struct csched_item *ci = csched_first(cpu, pri, cpu);
+
+        if (ci)
+            return ci;
+    }
+    return NULL;
+}
+
+/* prev may keep cpu without a queue round trip: slice left, nothing better waiting. */
+static bool csched_may_continue(const struct csched_item *ci, unsigned int cpu, s_time_t now)
+{
+    const struct csched_item *best = csched_best(cpu);
+
+    return csched_eligible(ci, cpu) && csched_slice_end[cpu] - now >= CSCHED_MIN_SLICE &&
+           (!best || best->pri >= ci->pri);
+}
+
+/* Runs to the end of the slice, or until a capped domain's budget for this period is used. */
+static s_time_t csched_slice(const struct csched_item *ci, unsigned int cpu, s_time_t now)
+{
+    s_time_t slice = csched_slice_end[cpu] - now;
+
+    if (ci->cdom->sd->cap)
+        slice = MIN(slice, csched_cap_budget(ci->cdom) - ci->cdom->cap_used);
+    return MAX(slice, CSCHED_NS_PER_CREDIT);
+}
+
+static struct sched_decision csched_pick(unsigned int cpu, struct sched_item *prev,
+                                         bool prev_runnable, s_time_t now)
+{
+    struct sched_decision dec = { NULL, CSCHED_TSLICE };
+    struct csched_item *ci = prev ? CSCHED_ITEM(prev) : NULL;
+    bool new_slice = true;
+
+    csched_seen_cpus |= 1ULL << cpu;
+    if (ci) {
+        csched_stop_running(ci, now);
+        if (prev_runnable && csched_may_continue(ci, cpu, now))
+            new_slice = false;                  /* keeps the rest of its slice */
+        else if (prev_runnable)
+            csched_enqueue(ci, cpu);
+    }
+    if (new_slice) {
+        ci = csched_best(cpu);
+        if (!ci)
+            return dec;
+        csched_dequeue(ci);
+    }
+    csched_start_running(ci, cpu, now, new_slice);
+    dec.next = ci->it;
+    dec.slice = csched_slice(ci, cpu, now);
+    return dec;
+}
+
+/*
+ * An idle cpu takes the best item queued elsewhere that it may run: the highest priority
+ * over all other queues first (an OVER item never goes ahead of an UNDER one), scanning
+ * the queues from cpu + 1 so idle pCPUs do not all raid the same one.
+ */
+static struct sched_item *csched_steal(unsigned int cpu, s_time_t now)
+{
+    csched_seen_cpus |= 1ULL << cpu;
+    for (unsigned int pri = 0; pri < CSCHED_NR_PRI; pri++)
+        for (unsigned int i = 1; i < csched_nr_cpus; i++) {
+            struct csched_item *ci = csched_first((cpu + i) % csched_nr_cpus, pri, cpu);
+
+            if (ci) {
+                csched_dequeue(ci);
+                ci->it->processor = cpu;
+                csched_start_running(ci, cpu, now, true);
+                return ci->it;
+            }
+        }
+    return NULL;
+}
+
+/* An item is active (gets a share) if it wants the CPU or used it this period. */
+#define CSCHED_ACTIVE(ci) ((ci)->queued_on >= 0 || (ci)->running_on >= 0 || (ci)->ran)
+
+/* New credit, clamped; boost ends; a queued item whose priority changed moves to its tail. */
+static void csched_account_item(struct csched_item *ci, int64_t share)
+{
+    unsigned int pri;
+
+    if (CSCHED_ACTIVE(ci))
+        ci->credit = MIN(ci->credit + share, CSCHED_CREDIT_MAX);
+    ci->credit = MAX(ci->credit, -CSCHED_CREDIT_MAX);
+    ci->ran = false;
+    pri = ci->pri;
+    ci->pri = csched_credit_pri(ci);
+    if (ci->pri != pri && ci->queued_on >= 0)
+        csched_enqueue(ci, (unsigned int)ci->queued_on);
+}
+
+/* The cap budget renews each period; overrun (several vCPUs at once) is carried over. */
+static void csched_account_cap(struct csched_dom *cd)
+{
+    s_time_t budget = csched_cap_budget(cd);
+
+    cd->cap_used = cd->sd->cap ? MAX(cd->cap_used - budget, 0) : 0;
+    cd->parked = cd->sd->cap && cd->cap_used >= budget;
+}
+
+/*
+ * Every period, one period of credit per pCPU is shared out among active domains by
+ * weight x active items, split evenly among each domain's active items; no item gets more
+ * than one pCPU's worth, since it cannot use more.
+ */
+static void csched_account(s_time_t now)
+{
+    int64_t total = CSCHED_CREDITS_PER_ACCT * csched_nr_online(), weight_sum = 0;
+    struct csched_dom *cd;
+    struct csched_item *ci;
+
+    for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
+        if (csched_curr[cpu])
+            csched_burn(csched_curr[cpu], now);
+    list_for_each_entry(cd, &csched_doms, link) {
+        cd->nr_active = 0;
+        list_for_each_entry(ci, &cd->items, dom_link)
+            cd->nr_active += CSCHED_ACTIVE(ci);
+        weight_sum += (int64_t)cd->sd->weight * cd->nr_active;
+    }
+    list_for_each_entry(cd, &csched_doms, link) {
+        int64_t share = 0;
+
+        if (cd->nr_active) {
+            share = total * cd->sd->weight / weight_sum;        /* per active item */
+            share = MIN(share, CSCHED_CREDITS_PER_ACCT);
+        }
+        csched_account_cap(cd);
+        list_for_each_entry(ci, &cd->items, dom_link)
+            csched_account_item(ci, share);
+    }
+}
+
+/* It woke: with credit left it gets BOOST until it has run once, for low wake latency. */
+static void csched_wake(struct sched_item *it, s_time_t now)
+{
+    struct csched_item *ci = CSCHED_ITEM(it);
+
+    (void)now;
+    if (ci->queued_on >= 0 || ci->running_on >= 0)
+        return;
+    ci->pri = csched_credit_pri(ci);
+    if (ci->pri == CSCHED_PRI_UNDER && !ci->cdom->parked)
+        ci->pri = CSCHED_PRI_BOOST;
+    csched_enqueue(ci, it->processor);
+}
+
+static void csched_sleep(struct sched_item *it)
+{
+    csched_dequeue(CSCHED_ITEM(it));
+}
+
+static bool csched_should_preempt(unsigned int cpu, struct sched_item *woken,
+                                  struct sched_item *curr, s_time_t now)
+{
+    const struct csched_item *wi = CSCHED_ITEM(woken);
+
+    (void)now;
+    return csched_eligible(wi, cpu) && (!curr || wi->pri < CSCHED_ITEM(curr)->pri);
+}
+
+static int csched_adjust(struct sched_dom *d)
+{
+    struct csched_dom *cd = d->priv;
+
+    if (d->weight < 1 || d->weight > 65535 || d->cap > 100 * csched_nr_cpus)
+        return -CSCHED_EINVAL;
+    if (!d->cap)
+        csched_account_cap(cd);                 /* uncapped: unparked at once */
+    return 0;
+}
+
+static int csched_init(unsigned int nr_cpus)
+{
+    csched_nr_cpus = MAX(MIN(nr_cpus, SCHED_MAX_CPUS), 1U);
+    csched_seen_cpus = 0;
+    list_init(&csched_doms);
+    memset(csched_curr, 0, sizeof(csched_curr));
+    for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
+        for (unsigned int pri = 0; pri < CSCHED_NR_PRI; pri++)
+            list_init(&csched_runq[cpu][pri]);
+    return 0;
+}
+
+static int csched_dom_init(struct sched_dom *d)
+{
+    struct csched_dom *cd = xzalloc(struct csched_dom);
+
+    if (!cd)
+        return -CSCHED_ENOMEM;
+    if (!d->weight)
+        d->weight = 256;
+    cd->sd = d;
+    list_init(&cd->items);
+    list_add_tail(&cd->link, &csched_doms);
+    d->priv = cd;
+    return 0;
+}
+
+static void csched_dom_destroy(struct sched_dom *d)
+{
+    struct csched_dom *cd = d->priv;
+
+    list_del(&cd->link);
+    xfree(cd);
+    d->priv = NULL;
+}
+
+static int csched_item_init(struct sched_item *it)
+{
+    struct csched_item *ci = xzalloc(struct csched_item);
+
+    if (!ci)
+        return -CSCHED_ENOMEM;
+    ci->it = it;
+    ci->cdom = it->dom->priv;
+    ci->pri = CSCHED_PRI_UNDER;
+    ci->queued_on = ci->running_on = -1;
+    list_add_tail(&ci->dom_link, &ci->cdom->items);
+    it->dom->nr_items++;
+    it->priv = ci;
+    return 0;
+}
+
+static void csched_item_destroy(struct sched_item *it)
+{
+    struct csched_item *ci = CSCHED_ITEM(it);
+
+    csched_dequeue(ci);
+    csched_stop_running(ci, ci->start);         /* off csched_curr[], nothing to charge */
+    list_del(&ci->dom_link);
+    it->dom->nr_items--;
+    xfree(ci);
+    it->priv = NULL;
+}
+
+const struct sched_policy sched_credit = {
+    .name = "SMP Credit Scheduler", .opt_name = "credit",
+    .sched_id = 5,                      /* XEN_SCHEDULER_CREDIT */
+    .account_period = CSCHED_ACCT_PERIOD,
+    .init = csched_init, .dom_init = csched_dom_init, .dom_destroy = csched_dom_destroy,
+    .item_init = csched_item_init, .item_destroy = csched_item_destroy,
+    .wake = csched_wake, .sleep = csched_sleep, .pick = csched_pick,
+    .account = csched_account, .steal = csched_steal,
+    .should_preempt = csched_should_preempt, .adjust = csched_adjust,
+};
