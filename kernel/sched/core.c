@@ -260,7 +260,8 @@ static struct vcpu *schedule(unsigned int cpu, struct vcpu *prev, s_time_t *slic
     }
     if (!dec.next && sched_policy->steal) {
         dec.next = sched_policy->steal(cpu, now);
-        dec.slice = MILLISECS(30);
+        if (dec.next)
+            dec.slice = MILLISECS(30);
     }
     next = item_vcpu(dec.next);
     if (next) {
@@ -298,9 +299,14 @@ void idle_loop(void)
                 runstate_publish(v);
             continue;
         }
+        /* Idle until woken, or until the policy wants to decide again (a budget refill). */
+        if (slice < SECONDS(1))
+            timer_set(&c->slice_timer, NOW() + slice);
         local_irq_disable();
         if (!c->softirq_pending)
             safe_halt();
+        local_irq_enable();
+        timer_cancel(&c->slice_timer);
     }
 }
 
@@ -342,6 +348,7 @@ static void reap(void *unused)
     for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
         struct domain *d = domain_table[id];
         unsigned long pages;
+        uint64_t cpu_ms;
 
         if (!d || !d->is_shutdown)
             continue;
@@ -350,9 +357,12 @@ static void reap(void *unused)
             continue;
         }
         pages = d->tot_pages + d->p2m_pages;
+        cpu_ms = 0;
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            cpu_ms += d->vcpus[i]->runstate_time[0] / 1000000;
         domain_destroy(d);
-        printk("d%u destroyed: %lu pages returned, %lu pages free\n", id, pages,
-               total_free_pages());
+        printk("d%u destroyed: %lu pages returned, %lu pages free, %lu ms of CPU used\n", id,
+               pages, total_free_pages(), (unsigned long)cpu_ms);
     }
     if (again)
         timer_set(&reaper_timer, NOW() + MILLISECS(1));

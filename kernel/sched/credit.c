@@ -50,36 +50,18 @@ static s_time_t csched_slice_end[SCHED_MAX_CPUS];
 static struct list_head csched_doms;
 static unsigned int csched_nr_cpus;
 /*
- * pCPUs that have called pick() or steal(): the credit handed out each period is one
- * period per pCPU that exists, not per pCPU the core says it might have (init() is told
- * the maximum), or every domain would be UNDER all the time and weights would not matter.
+ * pCPUs seen in pick() or steal(): each period hands out one period of credit per pCPU that
+ * exists (init() is told the most there may be), or everyone would be UNDER all the time.
  */
 static uint64_t csched_seen_cpus;
-
-static unsigned int csched_nr_online(void)
-{
-    unsigned int n = 0;
-
-    for (uint64_t m = csched_seen_cpus; m; m &= m - 1)
-        n++;
-    return n ? MIN(n, csched_nr_cpus) : 1;
-}
+static s_time_t csched_next_acct;      /* when account() is next due, as far as we know */
 
 /* Priority from credit alone (BOOST is granted only by wake()). */
-static unsigned int csched_credit_pri(const struct csched_item *ci)
-{
-    return ci->credit >= 0 ? CSCHED_PRI_UNDER : CSCHED_PRI_OVER;
-}
-
-static s_time_t csched_cap_budget(const struct csched_dom *cd)
-{
-    return (s_time_t)cd->sd->cap * CSCHED_ACCT_PERIOD / 100;
-}
-
-static bool csched_eligible(const struct csched_item *ci, unsigned int cpu)
-{
-    return !ci->cdom->parked && (ci->it->affinity & (1ULL << cpu));
-}
+#define CSCHED_CREDIT_PRI(ci) ((ci)->credit >= 0 ? CSCHED_PRI_UNDER : CSCHED_PRI_OVER)
+/* What a capped domain may run per accounting period, in ns. */
+#define CSCHED_CAP_BUDGET(cd) ((s_time_t)(cd)->sd->cap * CSCHED_ACCT_PERIOD / 100)
+/* cpu may run it now: not parked, and its hard affinity allows cpu. */
+#define CSCHED_ELIGIBLE(ci, cpu) (!(ci)->cdom->parked && ((ci)->it->affinity & (1ULL << (cpu))))
 
 static void csched_dequeue(struct csched_item *ci)
 {
@@ -110,7 +92,7 @@ static void csched_burn(struct csched_item *ci, s_time_t now)
     ci->start += credits * CSCHED_NS_PER_CREDIT;
     ci->ran = true;
     cd->cap_used += credits * CSCHED_NS_PER_CREDIT;
-    if (cd->sd->cap && cd->cap_used >= csched_cap_budget(cd))
+    if (cd->sd->cap && cd->cap_used >= CSCHED_CAP_BUDGET(cd))
         cd->parked = true;
 }
 
@@ -132,7 +114,7 @@ static void csched_stop_running(struct csched_item *ci, s_time_t now)
     if (ci->running_on >= 0 && csched_curr[ci->running_on] == ci)
         csched_curr[ci->running_on] = NULL;
     ci->running_on = -1;
-    ci->pri = csched_credit_pri(ci);
+    ci->pri = CSCHED_CREDIT_PRI(ci);
 }
 
 /* The first item on queue qcpu at priority pri that cpu may run, or NULL. */
@@ -141,7 +123,7 @@ static struct csched_item *csched_first(unsigned int qcpu, unsigned int pri, uns
     struct csched_item *ci;
 
     list_for_each_entry(ci, &csched_runq[qcpu][pri], run_link)
-        if (csched_eligible(ci, cpu))
+        if (CSCHED_ELIGIBLE(ci, cpu))
             return ci;
     return NULL;
 }
@@ -157,12 +139,25 @@ static struct csched_item *csched_best(unsigned int cpu)
     return NULL;
 }
 
+/*
+ * cpu idles: with parked work queued it must look again once accounting may have unparked
+ * it (the core prods only busy pCPUs after account()); otherwise a wake will prod it.
+ */
+static s_time_t csched_idle_slice(unsigned int cpu, s_time_t now)
+{
+    for (unsigned int pri = 0; pri < CSCHED_NR_PRI; pri++)
+        if (!list_empty(&csched_runq[cpu][pri]))
+            return csched_next_acct > now ? MAX(csched_next_acct - now, CSCHED_MIN_SLICE)
+                                          : CSCHED_ACCT_PERIOD;
+    return CSCHED_TSLICE;
+}
+
 /* prev may keep cpu without a queue round trip: slice left, nothing better waiting. */
 static bool csched_may_continue(const struct csched_item *ci, unsigned int cpu, s_time_t now)
 {
     const struct csched_item *best = csched_best(cpu);
 
-    return csched_eligible(ci, cpu) && csched_slice_end[cpu] - now >= CSCHED_MIN_SLICE &&
+    return CSCHED_ELIGIBLE(ci, cpu) && csched_slice_end[cpu] - now >= CSCHED_MIN_SLICE &&
            (!best || best->pri >= ci->pri);
 }
 
@@ -172,7 +167,7 @@ static s_time_t csched_slice(const struct csched_item *ci, unsigned int cpu, s_t
     s_time_t slice = csched_slice_end[cpu] - now;
 
     if (ci->cdom->sd->cap)
-        slice = MIN(slice, csched_cap_budget(ci->cdom) - ci->cdom->cap_used);
+        slice = MIN(slice, CSCHED_CAP_BUDGET(ci->cdom) - ci->cdom->cap_used);
     return MAX(slice, CSCHED_NS_PER_CREDIT);
 }
 
@@ -193,8 +188,10 @@ static struct sched_decision csched_pick(unsigned int cpu, struct sched_item *pr
     }
     if (new_slice) {
         ci = csched_best(cpu);
-        if (!ci)
+        if (!ci) {
+            dec.slice = csched_idle_slice(cpu, now);
             return dec;
+        }
         csched_dequeue(ci);
     }
     csched_start_running(ci, cpu, now, new_slice);
@@ -238,7 +235,7 @@ static void csched_account_item(struct csched_item *ci, int64_t share)
     ci->credit = MAX(ci->credit, -CSCHED_CREDIT_MAX);
     ci->ran = false;
     pri = ci->pri;
-    ci->pri = csched_credit_pri(ci);
+    ci->pri = CSCHED_CREDIT_PRI(ci);
     if (ci->pri != pri && ci->queued_on >= 0)
         csched_enqueue(ci, (unsigned int)ci->queued_on);
 }
@@ -246,7 +243,7 @@ static void csched_account_item(struct csched_item *ci, int64_t share)
 /* The cap budget renews each period; overrun (several vCPUs at once) is carried over. */
 static void csched_account_cap(struct csched_dom *cd)
 {
-    s_time_t budget = csched_cap_budget(cd);
+    s_time_t budget = CSCHED_CAP_BUDGET(cd);
 
     cd->cap_used = cd->sd->cap ? MAX(cd->cap_used - budget, 0) : 0;
     cd->parked = cd->sd->cap && cd->cap_used >= budget;
@@ -259,10 +256,15 @@ static void csched_account_cap(struct csched_dom *cd)
  */
 static void csched_account(s_time_t now)
 {
-    int64_t total = CSCHED_CREDITS_PER_ACCT * csched_nr_online(), weight_sum = 0;
+    int64_t total, weight_sum = 0;
+    unsigned int nr_online = 0;
     struct csched_dom *cd;
     struct csched_item *ci;
 
+    for (uint64_t m = csched_seen_cpus; m; m &= m - 1)
+        nr_online++;
+    total = CSCHED_CREDITS_PER_ACCT * MAX(MIN(nr_online, csched_nr_cpus), 1U);
+    csched_next_acct = now + CSCHED_ACCT_PERIOD;
     for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
         if (csched_curr[cpu])
             csched_burn(csched_curr[cpu], now);
@@ -293,9 +295,7 @@ static void csched_wake(struct sched_item *it, s_time_t now)
     (void)now;
     if (ci->queued_on >= 0 || ci->running_on >= 0)
         return;
-    ci->pri = csched_credit_pri(ci);
-    if (ci->pri == CSCHED_PRI_UNDER && !ci->cdom->parked)
-        ci->pri = CSCHED_PRI_BOOST;
+    ci->pri = ci->credit >= 0 && !ci->cdom->parked ? CSCHED_PRI_BOOST : CSCHED_CREDIT_PRI(ci);
     csched_enqueue(ci, it->processor);
 }
 
@@ -310,7 +310,7 @@ static bool csched_should_preempt(unsigned int cpu, struct sched_item *woken,
     const struct csched_item *wi = CSCHED_ITEM(woken);
 
     (void)now;
-    return csched_eligible(wi, cpu) && (!curr || wi->pri < CSCHED_ITEM(curr)->pri);
+    return CSCHED_ELIGIBLE(wi, cpu) && (!curr || wi->pri < CSCHED_ITEM(curr)->pri);
 }
 
 static int csched_adjust(struct sched_dom *d)
@@ -328,6 +328,7 @@ static int csched_init(unsigned int nr_cpus)
 {
     csched_nr_cpus = MAX(MIN(nr_cpus, SCHED_MAX_CPUS), 1U);
     csched_seen_cpus = 0;
+    csched_next_acct = 0;
     list_init(&csched_doms);
     memset(csched_curr, 0, sizeof(csched_curr));
     for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
@@ -357,7 +358,6 @@ static void csched_dom_destroy(struct sched_dom *d)
 
     list_del(&cd->link);
     xfree(cd);
-    d->priv = NULL;
 }
 
 static int csched_item_init(struct sched_item *it)
@@ -385,7 +385,6 @@ static void csched_item_destroy(struct sched_item *it)
     list_del(&ci->dom_link);
     it->dom->nr_items--;
     xfree(ci);
-    it->priv = NULL;
 }
 
 const struct sched_policy sched_credit = {

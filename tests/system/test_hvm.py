@@ -25,7 +25,7 @@ def check_domus_ran_and_freed(m, names, timeout):
     for name in names:
         m.wait_for(r"\[%s\] Test result: \w+" % re.escape(name), timeout)
     m.wait_for(r"^\(kumo\) d%d destroyed" % len(names), timeout)
-    m.wait_for(r"^\(kumo\) d\d+ destroyed: \d+ pages returned, \d+ pages free$", timeout)
+    m.wait_for(r"^\(kumo\) d\d+ destroyed: \d+ pages returned, \d+ pages free, \d+ ms of CPU used$", timeout)
     log = m.text()
     got = results(log)
     for name in names:

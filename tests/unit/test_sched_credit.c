@@ -101,7 +101,10 @@ static struct sim_item *sim_of(struct sched_item *it)
     return it ? container_of(it, struct sim_item, si) : NULL;
 }
 
-/* As the core's vcpu_wake(): queue it, then preempt its pCPU if the policy says so. */
+/*
+ * As the core's vcpu_wake() and tickle(): queue it, then make its pCPU decide again if
+ * idle or if the policy says preempt; else wake an idle pCPU it may use, to steal it.
+ */
 static void sim_wake(struct sim_item *s)
 {
     unsigned int cpu = s->si.processor;
@@ -112,8 +115,15 @@ static void sim_wake(struct sim_item *s)
     s->wakes++;
     sim.pol->wake(&s->si, sim.now);
     if (!sim.curr[cpu] ||
-        sim.pol->should_preempt(cpu, &s->si, &sim.curr[cpu]->si, sim.now))
+        sim.pol->should_preempt(cpu, &s->si, &sim.curr[cpu]->si, sim.now)) {
         sim.repick[cpu] = true;
+        return;
+    }
+    for (unsigned int c = 0; c < sim.nr_cpus; c++)
+        if ((s->si.affinity & (1ULL << c)) && !sim.curr[c]) {
+            sim.repick[c] = true;
+            return;
+        }
 }
 
 /* As the core's vcpu_stop(): unqueue it now, or make its pCPU decide again if running. */
@@ -126,7 +136,11 @@ static void sim_stop(struct sim_item *s)
         sim.pol->sleep(&s->si);
 }
 
-/* As the core's schedule(): pick, steal when idle, and check what came back. */
+/*
+ * As the core's schedule(): pick, steal when idle, and check what came back. An idle pCPU
+ * sleeps until the slice pick() gave it ends, or until a wake or its own vCPU blocking
+ * makes it decide again; the 30 ms slice applies only to what steal() returns.
+ */
 static void sim_decide(unsigned int cpu)
 {
     struct sim_item *prev = sim.curr[cpu], *next;
@@ -140,7 +154,8 @@ static void sim_decide(unsigned int cpu)
     dec = sim.pol->pick(cpu, prev ? &prev->si : NULL, runnable, sim.now);
     if (!dec.next && sim.pol->steal) {
         dec.next = sim.pol->steal(cpu, sim.now);
-        dec.slice = MILLISECS(30);
+        if (dec.next)
+            dec.slice = MILLISECS(30);
     }
     next = sim_of(dec.next);
     sim.curr[cpu] = next;
@@ -225,7 +240,7 @@ static void sim_run(s_time_t duration)
         sim.repick[cpu] = true;
     while (sim.now < end) {
         for (unsigned int cpu = 0; cpu < sim.nr_cpus; cpu++) {
-            if (sim.repick[cpu] || !sim.curr[cpu])     /* idle pCPUs look for work */
+            if (sim.repick[cpu])
                 sim_decide(cpu);
             sim.repick[cpu] = false;
         }
@@ -457,7 +472,7 @@ TEST(credit_steal_takes_under_before_over)
     over = sim_item(sim_dom(256, 0), 1, 7);
     under = sim_item(sim_dom(256, 0), 2, 7);
     CSCHED_ITEM(&over->si)->credit = -20000;
-    sim.pol->wake(&over->si, 0);                    /* queued first, on the first queue scanned */
+    sim.pol->wake(&over->si, 0);                    /* first on the first queue scanned */
     sim.pol->wake(&under->si, 0);
     sim.pol->account(MILLISECS(10));                /* boost ends: UNDER vs OVER */
     CHECK_EQ(CSCHED_ITEM(&under->si)->pri, CSCHED_PRI_UNDER);
