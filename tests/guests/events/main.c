@@ -61,23 +61,9 @@ void upcall_handler(void)
     }
 }
 
-static int64_t pv_now(void)
+static int64_t now_ns(void)
 {
-    struct vcpu_time_info *t = &shared->vcpu_info[0].time;
-    uint32_t version;
-    uint64_t delta;
-    int64_t now;
-
-    do {
-        version = t->version;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        delta = rdtsc() - t->tsc_timestamp;
-        delta = t->tsc_shift >= 0 ? delta << t->tsc_shift : delta >> -t->tsc_shift;
-        now = (int64_t)(t->system_time + (uint64_t)(((unsigned __int128)delta *
-                                                     t->tsc_to_system_mul) >> 32));
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    } while ((version & 1) || version != t->version);
-    return now;
+    return pv_now(shared);
 }
 
 static bool timer_bound;
@@ -88,11 +74,11 @@ static bool timer_bound;
  */
 static bool wait_port(unsigned int port, unsigned long seen, int64_t timeout_ns)
 {
-    int64_t end = pv_now() + timeout_ns;
+    int64_t end = now_ns() + timeout_ns;
     struct vcpu_set_singleshot_timer st = { .timeout_abs_ns = (uint64_t)end };
 
     while (port_events[port] <= seen) {
-        if (pv_now() > end)
+        if (now_ns() > end)
             return false;
         if (timer_bound)
             HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, &st);
@@ -103,8 +89,6 @@ static bool wait_port(unsigned int port, unsigned long seen, int64_t timeout_ns)
 
 static void setup(void)
 {
-    struct xen_add_to_physmap xatp = { .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info,
-                                       .gpfn = SHARED_INFO_GFN };
     struct xen_hvm_param p = { .domid = DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ,
                                .value = 2ULL << 56 | CALLBACK_VECTOR };
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
@@ -115,7 +99,8 @@ static void setup(void)
     idt[CALLBACK_VECTOR] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16),
                                                (uint32_t)(a >> 32), 0 };
     __asm__ volatile("lidt %0" :: "m"(idtr));
-    CHECK_EQ("map shared_info", HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp), 0);
+    if (map_shared_info(SHARED_INFO_GFN) != shared)
+        xtf_failure("map shared_info failed");
     CHECK_EQ("set CALLBACK_IRQ", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p), 0);
     p.index = HVM_PARAM_STORE_PFN;
     CHECK_EQ("DomU set STORE_PFN", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p),
@@ -139,14 +124,14 @@ static void test_timer(void)
         unsigned long seen = port_events[bv.port];
         int64_t late;
 
-        st.timeout_abs_ns = (uint64_t)(pv_now() + 2000000 + i * 500000);
+        st.timeout_abs_ns = (uint64_t)(now_ns() + 2000000 + i * 500000);
         CHECK_EQ("set_singleshot", HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer,
                                               0, &st), 0);
         if (!wait_port(bv.port, seen, 1000000000)) {
             xtf_failure("timer %d never fired", i);
             return;
         }
-        late = pv_now() - (int64_t)st.timeout_abs_ns;
+        late = now_ns() - (int64_t)st.timeout_abs_ns;
         if (late < 0)
             xtf_failure("timer %d fired %ld ns early", i, (long)-late);
         worst = late > worst ? late : worst;
@@ -241,11 +226,11 @@ static void ping_pong(void)
         struct evtchn_bind_interdomain bi = { .remote_dom = (domid_t)peer,
                                               .remote_port = (uint32_t)arg("port=", 1) };
         long rc;
-        int64_t give_up = pv_now() + 5000000000LL;
+        int64_t give_up = now_ns() + 5000000000LL;
 
         /* The server may not have allocated its port yet. */
         while ((rc = HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_interdomain, &bi)) &&
-               pv_now() < give_up)
+               now_ns() < give_up)
             HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_yield, 0);
         CHECK_EQ("bind_interdomain", rc, 0);
         if (rc)
@@ -258,7 +243,7 @@ static void ping_pong(void)
         if (!wait_port(port, port_events[port], 1000000000LL))
             xtf_failure("bind_interdomain did not leave the local port pending");
         base = port_events[port];
-        t0 = pv_now();
+        t0 = now_ns();
         for (unsigned long i = 0; i < rounds; i++) {
             HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
             if (!wait_port(port, base + i, 5000000000LL)) {
@@ -267,7 +252,7 @@ static void ping_pong(void)
             }
         }
         printk("BENCH evtchn-ping-pong-upcall round-trip %ld ns rounds %lu\n",
-               (long)((pv_now() - t0) / (int64_t)rounds), rounds);
+               (long)((now_ns() - t0) / (int64_t)rounds), rounds);
     }
 }
 
@@ -290,7 +275,7 @@ static void check_runstate_and_wallclock(void)
     if (!runstate.time[RUNSTATE_running] || !runstate.time[RUNSTATE_blocked])
         xtf_failure("runstate times not kept: running %lu blocked %lu",
                     (unsigned long)runstate.time[0], (unsigned long)runstate.time[2]);
-    if (total > (uint64_t)pv_now() + 1000000000ULL)
+    if (total > (uint64_t)now_ns() + 1000000000ULL)
         xtf_failure("runstate total %lu ns exceeds system time", (unsigned long)total);
     if (shared->wc_version & 1)
         xtf_failure("wallclock version odd");

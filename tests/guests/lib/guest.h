@@ -25,6 +25,10 @@ void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void debug_putc(char c);                    /* port 0xE9 */
 void guest_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d);
 bool guest_is_dom0(void);
+/* Maps the domain's shared_info at gfn (physical = virtual here); NULL on failure. */
+struct shared_info *map_shared_info(unsigned long gfn);
+/* System time in ns from vCPU 0's pvclock in s. */
+int64_t pv_now(const struct shared_info *s);
 /* The domain's command line from its start info ("" when there is none). */
 const char *guest_cmdline(void);
 void shutdown(unsigned int reason) __attribute__((noreturn));

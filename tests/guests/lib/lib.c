@@ -132,3 +132,33 @@ void guest_start(void)
     /* "on-exit=reboot" on the command line asks for a reboot instead of a poweroff. */
     shutdown(strstr(guest_cmdline(), "on-exit=reboot") ? SHUTDOWN_reboot : SHUTDOWN_poweroff);
 }
+
+struct shared_info *map_shared_info(unsigned long gfn)
+{
+    struct xen_add_to_physmap xatp = { .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info,
+                                       .gpfn = gfn };
+
+    if (HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp))
+        return NULL;
+    return (struct shared_info *)(gfn << 12);
+}
+
+/* The pvclock protocol: retry while the version is odd or changed under us. */
+int64_t pv_now(const struct shared_info *s)
+{
+    const volatile struct vcpu_time_info *t = &s->vcpu_info[0].time;
+    uint32_t version;
+    uint64_t delta;
+    int64_t now;
+
+    do {
+        version = t->version;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        delta = rdtsc() - t->tsc_timestamp;
+        delta = t->tsc_shift >= 0 ? delta << t->tsc_shift : delta >> -t->tsc_shift;
+        now = (int64_t)(t->system_time + (uint64_t)(((unsigned __int128)delta *
+                                                     t->tsc_to_system_mul) >> 32));
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    } while ((version & 1) || version != t->version);
+    return now;
+}

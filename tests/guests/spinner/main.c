@@ -12,29 +12,15 @@ const char test_title[] = "CPU share";
 static struct shared_info *const shared = (void *)(SHARED_INFO_GFN << 12);
 static struct vcpu_runstate_info runstate;
 
-static int64_t pv_now(void)
+static int64_t now_ns(void)
 {
-    struct vcpu_time_info *t = &shared->vcpu_info[0].time;
-    uint32_t version;
-    uint64_t delta;
-    int64_t now;
-
-    do {
-        version = t->version;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        delta = rdtsc() - t->tsc_timestamp;
-        delta = t->tsc_shift >= 0 ? delta << t->tsc_shift : delta >> -t->tsc_shift;
-        now = (int64_t)(t->system_time + (uint64_t)(((unsigned __int128)delta *
-                                                     t->tsc_to_system_mul) >> 32));
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    } while ((version & 1) || version != t->version);
-    return now;
+    return pv_now(shared);
 }
 
 /* CPU time consumed so far: what the runstate area says plus the current running stretch. */
 static int64_t cpu_time(void)
 {
-    int64_t now = pv_now();
+    int64_t now = now_ns();
 
     return (int64_t)runstate.time[RUNSTATE_running] + (now - (int64_t)runstate.state_entry_time);
 }
@@ -48,26 +34,24 @@ static unsigned long arg(const char *key, unsigned long dflt)
 
 void test_main(void)
 {
-    struct xen_add_to_physmap xatp = { .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info,
-                                       .gpfn = SHARED_INFO_GFN };
     struct vcpu_register_runstate_memory_area r = { .addr.v = &runstate };
     int64_t from = (int64_t)arg("from=", 3) * 1000000000LL;
     int64_t to = (int64_t)arg("to=", 23) * 1000000000LL;
     int64_t c0, c1;
 
-    if (HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp) ||
+    if (!map_shared_info(SHARED_INFO_GFN) ||
         HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, &r)) {
         xtf_error("no shared_info or runstate area");
         return;
     }
-    if (pv_now() > from) {
-        xtf_error("started after the window opened (%ld ms)", (long)(pv_now() / 1000000));
+    if (now_ns() > from) {
+        xtf_error("started after the window opened (%ld ms)", (long)(now_ns() / 1000000));
         return;
     }
-    while (pv_now() < from)
+    while (now_ns() < from)
         ;
     c0 = cpu_time();
-    while (pv_now() < to)
+    while (now_ns() < to)
         ;
     c1 = cpu_time();
     /* Per mille of one pCPU over the window. */
