@@ -51,14 +51,6 @@ bool vcpu_events_pending(struct vcpu *v)
     return vi && __atomic_load_n(&vi->evtchn_upcall_pending, __ATOMIC_SEQ_CST);
 }
 
-static void vcpu_kick(struct vcpu *v)
-{
-    if (v->state == VCPU_BLOCKED)
-        vcpu_wake(v);
-    else if (v->state == VCPU_RUNNING && v->pcpu != smp_processor_id())
-        cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);     /* leave the guest, re-enter */
-}
-
 /* Marks port pending in d and notifies its vCPU. Caller holds d->event_lock. */
 static void evtchn_raise(struct domain *d, unsigned int port)
 {

@@ -11,6 +11,11 @@
 void vcpu_place(struct vcpu *v);
 /* Makes v runnable on its pCPU, kicking that pCPU out of halt. */
 void vcpu_wake(struct vcpu *v);
+/*
+ * An event is pending for v (its upcall_pending already set): wakes it if blocked, or
+ * makes it re-enter its guest (where the upcall is injected) if it runs elsewhere.
+ */
+void vcpu_kick(struct vcpu *v);
 /* Takes v off its run queue for good (shutdown, crash); a running v leaves the CPU soon. */
 void vcpu_stop(struct vcpu *v);
 /* Called on v's own pCPU: v stops being runnable until vcpu_wake(). */
