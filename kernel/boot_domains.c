@@ -178,7 +178,7 @@ static void build_domu(const struct boot_module *m, unsigned int index)
     domain_unpause(d);
 }
 
-static void build_dom0(const struct boot_module *kernel)
+static struct domain *build_dom0(const struct boot_module *kernel)
 {
     struct build_module mods[BOOT_MAX_MODULES];
     struct pvh_build_args a = { .name = "Domain-0", .privileged = true };
@@ -212,16 +212,17 @@ static void build_dom0(const struct boot_module *kernel)
     d = pvh_build(&a, &why);
     if (!d) {
         printk("Dom0 not built: %s\n", why);
-        return;
+        return NULL;
     }
     printk("Dom0: %lu MiB, %u vCPUs, %u modules, command line '%s'\n",
            d->tot_pages >> (20 - PAGE_SHIFT), d->nr_vcpus, a.nr_modules, a.cmdline);
-    domain_unpause(d);
+    return d;
 }
 
 void build_boot_domains(void)
 {
     const struct boot_module *dom0_kernel = NULL;
+    struct domain *dom0 = NULL;
 
     if (!hvm_enabled)
         return;
@@ -229,12 +230,15 @@ void build_boot_domains(void)
     if (boot_info.nr_modules && !is_domu_module(&boot_info.modules[0]))
         dom0_kernel = &boot_info.modules[0];
     if (dom0_kernel)
-        build_dom0(dom0_kernel);
+        dom0 = build_dom0(dom0_kernel);
     else
         printk("No Dom0 kernel module: running boot-time domains only\n");
     for (unsigned int i = 0; i < boot_info.nr_modules; i++)
         if (is_domu_module(&boot_info.modules[i]))
             build_domu(&boot_info.modules[i], i);
+    /* Dom0 starts last, so it never sees a boot-time domain half built. */
+    if (dom0)
+        domain_unpause(dom0);
 }
 
 void dom0_stopped(struct domain *d)

@@ -38,8 +38,8 @@ static const struct hypercall_entry hypercall_table[64] = {
     [__HYPERVISOR_event_channel_op] = { do_event_channel_op, false },
     [__HYPERVISOR_hvm_op] = { do_hvm_op, false },
     [__HYPERVISOR_sched_op] = { do_sched_op, false },
-    [__HYPERVISOR_sysctl] = { not_implemented, true },
-    [__HYPERVISOR_domctl] = { not_implemented, true },
+    [__HYPERVISOR_sysctl] = { do_sysctl, true },
+    [__HYPERVISOR_domctl] = { do_domctl, true },
 };
 
 void hvm_hypercall(struct vcpu *v)

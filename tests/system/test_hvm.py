@@ -138,6 +138,43 @@ def bochs_event_channels_timers_ping_pong():
         os.unlink(iso)
 
 
+CONTROL_MODULES = [
+    (guest("ctl"), "ctl"),
+    (guest("ticker"), "domU name=witness memory=16M -- ticks=600"),
+]
+
+
+def check_control(m, timeout):
+    m.wait_for(r"^Test result: \w+", timeout)
+    log = m.text()
+    expect(results(log).get("Domain-0") == "PASS", "control test: %s" % results(log))
+    for cpu in (1, 0):
+        expect(re.search(r"^pinned to pCPU %d: seen there \d+ times" % cpu, log, re.M),
+               "no pinning report for pCPU %d" % cpu)
+
+
+def qemu_control_interface_and_pinning():
+    """Dom0 drives domctl/sysctl: scheduler parameters, domain info, pinning a DomU's vCPU."""
+    m = qemu(ncpus=2, cmdline=DEFAULT_CMDLINE + " dom0_mem=32M dom0_max_vcpus=1",
+             modules=CONTROL_MODULES)
+    try:
+        check_control(m, TIMEOUT)
+    finally:
+        m.stop()
+
+
+def bochs_control_interface_and_pinning():
+    iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=32M dom0_max_vcpus=1", CONTROL_MODULES)
+    try:
+        m = bochs(iso, ncpus=2)
+        try:
+            check_control(m, BOCHS_TIMEOUT)
+        finally:
+            m.stop()
+    finally:
+        os.unlink(iso)
+
+
 def bochs_smoke_domus_and_dom0():
     iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=32M dom0_max_vcpus=1",
                    [(guest("smoke"), "smoke-as-dom0")])
@@ -167,5 +204,6 @@ def bochs_smoke_domus_and_dom0():
 
 
 TESTS = [qemu_smoke_dom0, qemu_dom0_reboot_restarts_machine, qemu_smoke_domus_and_memory_returned, qemu_exceptions_across_exits,
-         qemu_event_channels_timers_ping_pong, bochs_smoke_domus_and_dom0,
-         bochs_event_channels_timers_ping_pong]
+         qemu_event_channels_timers_ping_pong, qemu_control_interface_and_pinning,
+         bochs_smoke_domus_and_dom0, bochs_event_channels_timers_ping_pong,
+         bochs_control_interface_and_pinning]

@@ -110,8 +110,8 @@ static void test_errors(void)
     CHECK_EQ("set_trap_table (PV only)", hypercall(0, 0, 0, 0, 0, 0), -XEN_ENOSYS);
     CHECK_EQ("unknown xen_version op", HYPERCALL2(__HYPERVISOR_xen_version, 99, 0), -XEN_ENOSYS);
     if (guest_is_dom0())
-        CHECK_EQ("domctl from Dom0 (not yet implemented)",
-                 hypercall(__HYPERVISOR_domctl, 0, 0, 0, 0, 0), -XEN_ENOSYS);
+        CHECK_EQ("domctl from Dom0 with a zeroed (wrong-version) argument",
+                 hypercall(__HYPERVISOR_domctl, 0, 0, 0, 0, 0), -XEN_EACCES);
     else
         CHECK_EQ("domctl from a DomU", hypercall(__HYPERVISOR_domctl, 0, 0, 0, 0, 0), -XEN_EPERM);
     if (!guest_is_dom0())

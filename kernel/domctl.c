@@ -1,0 +1,224 @@
+/*
+ * The privileged control interface (DESIGN.md D3): the subset of XEN_DOMCTL_* and
+ * XEN_SYSCTL_* that scheduling and inspection need, with Xen 4.17's numbers and layouts
+ * (interface version 0x15). Both hypercalls are privileged table entries; a DomU never
+ * reaches this file. Unknown sub-ops answer -ENOSYS.
+ */
+#include <asm/percpu.h>
+#include <kumo/domain.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/hypercall.h>
+#include <kumo/mm.h>
+#include <kumo/sched.h>
+#include <kumo/sched_policy.h>
+#include <kumo/sched_sedf_abi.h>
+#include <kumo/time.h>
+#include <kumo/xen_ctl_abi.h>
+
+static uint64_t vcpu_cpu_time(const struct vcpu *v)
+{
+    uint64_t t = v->runstate_time[0];
+
+    if (v->state == VCPU_RUNNING)
+        t += (uint64_t)NOW() - v->runstate_entry;
+    return t;
+}
+
+static void fill_domaininfo(const struct domain *d, struct xen_domctl_getdomaininfo *i)
+{
+    bool running = false, all_blocked = d->nr_vcpus > 0;
+
+    memset(i, 0, sizeof(*i));
+    i->domain = d->domid;
+    i->flags = XEN_DOMINF_hvm_guest | XEN_DOMINF_hap;
+    for (unsigned int n = 0; n < d->nr_vcpus; n++) {
+        const struct vcpu *v = d->vcpus[n];
+
+        running |= v->state == VCPU_RUNNING;
+        all_blocked &= v->state == VCPU_BLOCKED || v->state == VCPU_OFFLINE;
+        i->cpu_time += vcpu_cpu_time(v);
+        i->nr_online_vcpus += v->is_up;
+    }
+    if (d->is_dying)
+        i->flags |= XEN_DOMINF_dying;
+    if (d->is_shutdown)
+        i->flags |= XEN_DOMINF_shutdown | (d->shutdown_code & XEN_DOMINF_shutdownmask)
+                                          << XEN_DOMINF_shutdownshift;
+    if (running)
+        i->flags |= XEN_DOMINF_running;
+    else if (all_blocked)
+        i->flags |= XEN_DOMINF_blocked;
+    i->tot_pages = d->tot_pages;
+    i->max_pages = d->max_pages;
+    i->shared_info_frame = d->shared_info_gfn;
+    i->max_vcpu_id = d->nr_vcpus ? d->nr_vcpus - 1 : XEN_INVALID_MAX_VCPU_ID;
+    i->gpaddr_bits = 48;
+}
+
+/* Xen's rule: the first domain whose id is >= the one asked for. */
+static long getdomaininfo(struct xen_domctl *op)
+{
+    for (unsigned int id = op->domain; id < MAX_DOMAINS; id++)
+        if (domain_table[id]) {
+            fill_domaininfo(domain_table[id], &op->u.getdomaininfo);
+            op->domain = (domid_t)id;
+            return 0;
+        }
+    return -XEN_ESRCH;
+}
+
+static long vcpuaffinity(struct vcpu *caller, struct domain *d, struct xen_domctl *op)
+{
+    struct xen_domctl_vcpuaffinity *a = &op->u.vcpuaffinity;
+    uint8_t bits[8] = { 0 };
+    size_t bytes = MIN((size_t)(a->cpumap_hard.nr_bits + 7) / 8, sizeof(bits));
+    struct vcpu *v;
+    uint64_t mask;
+    long rc;
+
+    if (a->vcpu >= d->nr_vcpus)
+        return -XEN_EINVAL;
+    v = d->vcpus[a->vcpu];
+    if (!(a->flags & (XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT)))
+        return -XEN_EINVAL;
+    if (op->cmd == XEN_DOMCTL_setvcpuaffinity && (a->flags & XEN_VCPUAFFINITY_HARD)) {
+        if (copy_from_guest_virt(caller, bits, (uint64_t)(uintptr_t)a->cpumap_hard.bitmap.p, bytes))
+            return -XEN_EFAULT;
+        memcpy(&mask, bits, sizeof(mask));
+        rc = vcpu_set_affinity(v, mask);
+        if (rc)
+            return rc;
+    }
+    /* Soft affinity is accepted and reported as "everywhere": the policies ignore it. */
+    mask = v->sched.affinity;
+    memcpy(bits, &mask, sizeof(bits));
+    if ((a->flags & XEN_VCPUAFFINITY_HARD) &&
+        copy_to_guest_virt(caller, (uint64_t)(uintptr_t)a->cpumap_hard.bitmap.p, bits, bytes))
+        return -XEN_EFAULT;
+    return 0;
+}
+
+static long getvcpuinfo(struct domain *d, struct xen_domctl *op)
+{
+    struct xen_domctl_getvcpuinfo *i = &op->u.getvcpuinfo;
+    struct vcpu *v;
+
+    if (i->vcpu >= d->nr_vcpus)
+        return -XEN_ESRCH;
+    v = d->vcpus[i->vcpu];
+    i->online = v->is_up;
+    i->blocked = v->state == VCPU_BLOCKED;
+    i->running = v->state == VCPU_RUNNING;
+    i->cpu_time = vcpu_cpu_time(v);
+    i->cpu = v->pcpu;
+    return 0;
+}
+
+static long scheduler_op(struct domain *d, struct xen_domctl *op)
+{
+    struct xen_domctl_scheduler_op *s = &op->u.scheduler_op;
+    struct kumo_domctl_sched_sedf *sedf = (void *)&s->u;
+    struct sched_dom want = d->sched;
+
+    if (s->sched_id != sched_policy->sched_id)
+        return -XEN_EINVAL;
+    if (s->cmd == XEN_DOMCTL_SCHEDOP_getinfo) {
+        if (s->sched_id == XEN_SCHEDULER_CREDIT) {
+            s->u.credit.weight = (uint16_t)d->sched.weight;
+            s->u.credit.cap = (uint16_t)d->sched.cap;
+        } else {
+            *sedf = (struct kumo_domctl_sched_sedf){ (uint64_t)d->sched.period,
+                (uint64_t)d->sched.slice, (uint64_t)d->sched.latency, d->sched.extra, 0, 0 };
+        }
+        return 0;
+    }
+    if (s->cmd != XEN_DOMCTL_SCHEDOP_putinfo)
+        return -XEN_EINVAL;                     /* no per-vCPU parameters in these policies */
+    if (s->sched_id == XEN_SCHEDULER_CREDIT) {
+        /* Xen's convention: a zero weight leaves the weight alone. */
+        if (s->u.credit.weight)
+            want.weight = s->u.credit.weight;
+        want.cap = s->u.credit.cap;
+    } else {
+        want.period = (s_time_t)sedf->period;
+        want.slice = (s_time_t)sedf->slice;
+        want.latency = (s_time_t)sedf->latency;
+        want.extra = sedf->extratime != 0;
+    }
+    return sched_adjust(d, &want) ? -XEN_EINVAL : 0;
+}
+
+long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    struct xen_domctl op;
+    struct domain *d;
+    long rc;
+
+    (void)a2, (void)a3, (void)a4, (void)a5;
+    if (copy_from_guest_virt(v, &op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    if (op.interface_version != XEN_DOMCTL_INTERFACE_VERSION)
+        return -XEN_EACCES;
+    if (op.cmd == XEN_DOMCTL_getdomaininfo) {
+        rc = getdomaininfo(&op);
+    } else {
+        d = domain_by_id(op.domain);
+        if (!d)
+            return -XEN_ESRCH;
+        switch (op.cmd) {
+        case XEN_DOMCTL_setvcpuaffinity:
+        case XEN_DOMCTL_getvcpuaffinity:
+            rc = vcpuaffinity(v, d, &op);
+            break;
+        case XEN_DOMCTL_getvcpuinfo:
+            rc = getvcpuinfo(d, &op);
+            break;
+        case XEN_DOMCTL_scheduler_op:
+            rc = scheduler_op(d, &op);
+            break;
+        default:
+            return -XEN_ENOSYS;
+        }
+    }
+    if (!rc && copy_to_guest_virt(v, arg, &op, sizeof(op)))
+        return -XEN_EFAULT;
+    return rc;
+}
+
+long do_sysctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
+{
+    struct xen_sysctl op;
+    struct xen_sysctl_physinfo *pi = &op.u.physinfo;
+    unsigned int cpu, n = 0, max = 0;
+
+    (void)a2, (void)a3, (void)a4, (void)a5;
+    if (copy_from_guest_virt(v, &op, arg, sizeof(op)))
+        return -XEN_EFAULT;
+    if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
+        return -XEN_EACCES;
+    switch (op.cmd) {
+    case XEN_SYSCTL_sched_id:
+        op.u.sched_id.sched_id = sched_policy->sched_id;
+        break;
+    case XEN_SYSCTL_physinfo:
+        for_each_online_cpu(cpu) {
+            n++;
+            max = cpu;
+        }
+        memset(pi, 0, sizeof(*pi));
+        pi->threads_per_core = 1;
+        pi->cores_per_socket = n;
+        pi->nr_cpus = n;
+        pi->max_cpu_id = max;
+        pi->nr_nodes = 1;
+        pi->cpu_khz = (uint32_t)tsc_khz;
+        pi->capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
+        pi->total_pages = total_heap_pages();
+        pi->free_pages = total_free_pages();
+        pi->max_mfn = directmap_end >> PAGE_SHIFT;
+        break;
+    default:
+        return -XEN_ENOSYS;
+    }
+    return copy_to_guest_virt(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
+}

@@ -1,0 +1,147 @@
+/*
+ * The control interface, from Dom0: sysctl sched_id and physinfo, domctl getdomaininfo,
+ * scheduler_op get/put, and pinning: a DomU vCPU pinned to a pCPU is only ever seen there,
+ * and pinning it elsewhere moves it. Needs a DomU (domid 1) running beside it.
+ */
+#include "guest.h"
+#include <kumo/xen_ctl_abi.h>
+
+const char test_title[] = "Control interface";
+
+static long domctl(struct xen_domctl *op)
+{
+    op->interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    return HYPERCALL2(__HYPERVISOR_domctl, op, 0);
+}
+
+static long sysctl(struct xen_sysctl *op)
+{
+    op->interface_version = XEN_SYSCTL_INTERFACE_VERSION;
+    return HYPERCALL2(__HYPERVISOR_sysctl, op, 0);
+}
+
+static uint8_t cpumap[8];
+
+static long pin(unsigned int domid, unsigned int cpu)
+{
+    struct xen_domctl op = { .cmd = XEN_DOMCTL_setvcpuaffinity, .domain = (domid_t)domid };
+
+    memset(cpumap, 0, sizeof(cpumap));
+    cpumap[cpu / 8] = (uint8_t)(1u << (cpu % 8));
+    op.u.vcpuaffinity.vcpu = 0;
+    op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD;
+    op.u.vcpuaffinity.cpumap_hard.bitmap.p = cpumap;
+    op.u.vcpuaffinity.cpumap_hard.nr_bits = 64;
+    return domctl(&op);
+}
+
+/*
+ * Once the DomU's vCPU has left its old pCPU (it moves when it next stops running there:
+ * allow 100 ms), it must only ever be seen on cpu for the next ~300 ms.
+ */
+static void check_only_on(unsigned int domid, unsigned int cpu)
+{
+    uint32_t a, b, khz, d;
+    unsigned int seen = 0, running = 0;
+    uint64_t end, ms;
+
+    guest_cpuid(0x40000003, &a, &b, &khz, &d);
+    ms = khz ? khz : 1000000;
+    end = rdtsc() + ms * 100;
+    for (;;) {
+        struct xen_domctl op = { .cmd = XEN_DOMCTL_getvcpuinfo, .domain = (domid_t)domid };
+
+        op.u.getvcpuinfo.vcpu = 0;
+        if (!domctl(&op) && op.u.getvcpuinfo.cpu == cpu)
+            break;
+        if (rdtsc() > end) {
+            xtf_failure("vCPU pinned to pCPU %u never moved there", cpu);
+            return;
+        }
+    }
+    end = rdtsc() + ms * 300;
+    while (rdtsc() < end) {
+        struct xen_domctl op = { .cmd = XEN_DOMCTL_getvcpuinfo, .domain = (domid_t)domid };
+
+        op.u.getvcpuinfo.vcpu = 0;
+        if (domctl(&op)) {
+            xtf_failure("getvcpuinfo failed");
+            return;
+        }
+        seen++;
+        running += op.u.getvcpuinfo.running;
+        if (op.u.getvcpuinfo.cpu != cpu) {
+            xtf_failure("vCPU pinned to pCPU %u seen on pCPU %u", cpu, op.u.getvcpuinfo.cpu);
+            return;
+        }
+    }
+    printk("pinned to pCPU %u: seen there %u times (%u running)\n", cpu, seen, running);
+    if (!running)
+        xtf_error("never saw the DomU running");
+}
+
+static void test_sysctl(void)
+{
+    struct xen_sysctl op = { .cmd = XEN_SYSCTL_sched_id };
+
+    CHECK_EQ("sched_id", sysctl(&op), 0);
+    CHECK_EQ("scheduler is credit", op.u.sched_id.sched_id, XEN_SCHEDULER_CREDIT);
+    op = (struct xen_sysctl){ .cmd = XEN_SYSCTL_physinfo };
+    CHECK_EQ("physinfo", sysctl(&op), 0);
+    CHECK_EQ("physinfo nr_cpus", op.u.physinfo.nr_cpus, 2);
+    if (!op.u.physinfo.free_pages || op.u.physinfo.free_pages > op.u.physinfo.total_pages)
+        xtf_failure("physinfo pages: %lu free of %lu", (unsigned long)op.u.physinfo.free_pages,
+                    (unsigned long)op.u.physinfo.total_pages);
+    op.cmd = 99;
+    CHECK_EQ("unknown sysctl", sysctl(&op), -XEN_ENOSYS);
+}
+
+static void test_domaininfo_and_sched(void)
+{
+    struct xen_domctl op = { .cmd = XEN_DOMCTL_getdomaininfo, .domain = 1 };
+
+    CHECK_EQ("getdomaininfo(1)", domctl(&op), 0);
+    CHECK_EQ("getdomaininfo domain", op.u.getdomaininfo.domain, 1);
+    if (!(op.u.getdomaininfo.flags & XEN_DOMINF_hvm_guest) || !op.u.getdomaininfo.tot_pages ||
+        op.u.getdomaininfo.nr_online_vcpus != 1)
+        xtf_failure("getdomaininfo: flags %#x, %lu pages, %u vCPUs", op.u.getdomaininfo.flags,
+                    (unsigned long)op.u.getdomaininfo.tot_pages,
+                    op.u.getdomaininfo.nr_online_vcpus);
+    op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getdomaininfo, .domain = 40 };
+    CHECK_EQ("getdomaininfo past the last domain", domctl(&op), -XEN_ESRCH);
+    op = (struct xen_domctl){ .cmd = XEN_DOMCTL_scheduler_op, .domain = 1 };
+    op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+    op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_getinfo;
+    CHECK_EQ("scheduler_op getinfo", domctl(&op), 0);
+    CHECK_EQ("default weight", op.u.scheduler_op.u.credit.weight, 256);
+    op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_putinfo;
+    op.u.scheduler_op.u.credit.weight = 512;
+    op.u.scheduler_op.u.credit.cap = 50;
+    CHECK_EQ("scheduler_op putinfo", domctl(&op), 0);
+    op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_getinfo;
+    domctl(&op);
+    CHECK_EQ("weight after put", op.u.scheduler_op.u.credit.weight, 512);
+    CHECK_EQ("cap after put", op.u.scheduler_op.u.credit.cap, 50);
+    op.u.scheduler_op.cmd = XEN_DOMCTL_SCHEDOP_putinfo;
+    op.u.scheduler_op.u.credit.cap = 0;
+    domctl(&op);
+    op.u.scheduler_op.sched_id = 4;
+    CHECK_EQ("scheduler_op for the wrong scheduler", domctl(&op), -XEN_EINVAL);
+    op = (struct xen_domctl){ .cmd = XEN_DOMCTL_getvcpuinfo, .domain = 1 };
+    op.u.getvcpuinfo.vcpu = 7;
+    CHECK_EQ("getvcpuinfo of a missing vCPU", domctl(&op), -XEN_ESRCH);
+    op.interface_version = 0x14;
+    CHECK_EQ("old interface version",
+             HYPERCALL2(__HYPERVISOR_domctl, &op, 0), -XEN_EACCES);
+}
+
+void test_main(void)
+{
+    test_sysctl();
+    test_domaininfo_and_sched();
+    CHECK_EQ("pin to pCPU 1", pin(1, 1), 0);
+    check_only_on(1, 1);
+    CHECK_EQ("pin to pCPU 0", pin(1, 0), 0);
+    check_only_on(1, 0);
+    CHECK_EQ("pin to a missing pCPU", pin(1, 9), -XEN_EINVAL);
+}
