@@ -222,9 +222,10 @@ static long bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
 /* Closes port in d; an interdomain peer goes back to unbound (waiting for d again). */
 static long close_port(struct domain *d, unsigned int port)
 {
-    struct domain *rd = NULL;
+    struct domain *rd = NULL, *peer;
     struct evtchn *chn;
     unsigned long flags;
+    long rc;
 
     if (port == 0 || port >= NR_EVENT_CHANNELS)
         return -XEN_EINVAL;
@@ -233,14 +234,10 @@ static long close_port(struct domain *d, unsigned int port)
     if (chn->state == EVTCHNSTAT_interdomain)
         rd = domain_by_id(chn->remote_domid);
     spin_unlock_irqrestore(&d->event_lock, flags);
-    if (rd)
-        double_lock(d, rd, &flags);
-    else
-        spin_lock_irqsave(&d->event_lock, flags);
-    chn = &d->evtchn[port];
+    /* double_lock() takes a single lock when both sides are the same domain. */
+    peer = rd ? rd : d;
+    double_lock(d, peer, &flags);
     switch (chn->state) {
-    case EVTCHNSTAT_closed:
-        break;
     case EVTCHNSTAT_virq:
         if (chn->notify_vcpu < d->nr_vcpus)
             d->vcpus[chn->notify_vcpu]->virq_to_port[chn->virq] = 0;
@@ -253,19 +250,11 @@ static long close_port(struct domain *d, unsigned int port)
         }
         break;
     }
-    if (chn->state == EVTCHNSTAT_closed) {
-        if (rd)
-            double_unlock(d, rd, flags);
-        else
-            spin_unlock_irqrestore(&d->event_lock, flags);
-        return -XEN_EINVAL;
-    }
-    *chn = (struct evtchn){ 0 };
-    if (rd)
-        double_unlock(d, rd, flags);
-    else
-        spin_unlock_irqrestore(&d->event_lock, flags);
-    return 0;
+    rc = chn->state == EVTCHNSTAT_closed ? -XEN_EINVAL : 0;
+    if (!rc)
+        *chn = (struct evtchn){ 0 };
+    double_unlock(d, peer, flags);
+    return rc;
 }
 
 static long send(struct vcpu *v, unsigned int port)
