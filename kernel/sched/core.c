@@ -126,38 +126,39 @@ static void tickle(struct sched_item *it, s_time_t now)
         }
 }
 
+/* Makes a blocked (or, if allowed, offline) vCPU runnable. sched_lock held. */
+static bool wake_locked(struct vcpu *v, bool from_offline, s_time_t now)
+{
+    if (!(v->state == VCPU_BLOCKED || (from_offline && v->state == VCPU_OFFLINE)) ||
+        v->domain->is_shutdown || !v->is_up)
+        return false;
+    set_state(v, VCPU_RUNNABLE);
+    sched_policy->wake(&v->sched, now);
+    tickle(&v->sched, now);
+    return true;
+}
+
 void vcpu_wake(struct vcpu *v)
 {
     unsigned long flags;
-    s_time_t now = NOW();
 
     spin_lock_irqsave(&sched_lock, flags);
-    if ((v->state == VCPU_OFFLINE || v->state == VCPU_BLOCKED) && !v->domain->is_shutdown &&
-        v->is_up) {
-        set_state(v, VCPU_RUNNABLE);
-        sched_policy->wake(&v->sched, now);
-        tickle(&v->sched, now);
-    }
+    wake_locked(v, true, NOW());
     spin_unlock_irqrestore(&sched_lock, flags);
 }
 
 void vcpu_kick(struct vcpu *v)
 {
     unsigned long flags;
-    s_time_t now = NOW();
 
     /*
      * Under sched_lock, like the blocking side's check of upcall_pending: either it saw the
      * event and did not block, or it blocked first and is woken here. Never neither.
      */
     spin_lock_irqsave(&sched_lock, flags);
-    if (v->state == VCPU_BLOCKED && !v->domain->is_shutdown && v->is_up) {
-        set_state(v, VCPU_RUNNABLE);
-        sched_policy->wake(&v->sched, now);
-        tickle(&v->sched, now);
-    } else if (v->state == VCPU_RUNNING && v->pcpu != smp_processor_id()) {
+    if (!wake_locked(v, false, NOW()) && v->state == VCPU_RUNNING &&
+        v->pcpu != smp_processor_id())
         cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);     /* leave the guest, re-enter */
-    }
     spin_unlock_irqrestore(&sched_lock, flags);
 }
 
