@@ -96,7 +96,7 @@ static int apply_sched_args(struct domain *d, const struct sched_args *s)
 struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
 {
     struct elf_image_info info;
-    struct hvm_pvh_start start;
+    struct hvm_vcpu_state start;
     struct domain *d;
     uint64_t si_gpa;
     int err;
@@ -131,9 +131,12 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
     }
     if (write_start_info(d, a, ROUNDUP(info.paddr_hi, PAGE_SIZE), &si_gpa, why))
         goto fail;
-    start.entry = info.phys32_entry;
-    start.ebx = (uint32_t)si_gpa;
-    hvm_ops->vcpu_set_pvh_state(d->vcpus[0], &start);
+    /* vCPU 0 starts at the entry point; the others wait for INIT/SIPI or VCPUOP_up. */
+    hvm_state_pvh(&start, info.phys32_entry, (uint32_t)si_gpa);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        vlapic_reset(d->vcpus[i]);
+    hvm_ops->vcpu_set_state(d->vcpus[0], &start);
+    d->vcpus[0]->initialised = true;
     d->vcpus[0]->is_up = true;
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         vcpu_place(d->vcpus[i]);

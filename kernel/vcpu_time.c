@@ -1,7 +1,8 @@
 /*
  * Guest time: the pvclock in each vcpu_info (system time = the hypervisor's NOW(), scaled
  * from the TSC with mul/shift, version odd while it changes), VCPUOP singleshot timers and
- * set_timer_op raising VIRQ_TIMER, and where vcpu_info lives (VCPUOP_register_vcpu_info).
+ * set_timer_op raising VIRQ_TIMER, and where vcpu_info lives (VCPUOP_register_vcpu_info);
+ * kernel/vcpu_op.c dispatches the VCPUOPs.
  */
 #include <asm/processor.h>
 #include <kumo/event.h>
@@ -67,7 +68,7 @@ void vcpu_time_destroy(struct vcpu *v)
     timer_cancel(&v->singleshot_timer);
 }
 
-static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
+long vcpu_register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
 {
     struct vcpu_register_vcpu_info r;
     struct vcpu_info *old = vcpu_info_of(target), *now;
@@ -94,7 +95,7 @@ static long register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg
     return 0;
 }
 
-static long set_singleshot(struct vcpu *v, struct vcpu *target, uint64_t arg)
+long vcpu_set_singleshot(struct vcpu *v, struct vcpu *target, uint64_t arg)
 {
     struct vcpu_set_singleshot_timer t;
 
@@ -116,38 +117,4 @@ long do_set_timer_op(struct vcpu *v, uint64_t timeout, uint64_t a2, uint64_t a3,
     else
         timer_set(&v->singleshot_timer, (s_time_t)timeout);
     return 0;
-}
-
-long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t a4,
-                uint64_t a5)
-{
-    struct domain *d = v->domain;
-    struct vcpu *target;
-
-    (void)a4, (void)a5;
-    if (vcpuid >= d->nr_vcpus)
-        return -XEN_ENOENT;
-    target = d->vcpus[vcpuid];
-    switch (cmd) {
-    case VCPUOP_is_up:
-        return target->is_up;
-    case VCPUOP_register_vcpu_info:
-        return register_vcpu_info(v, target, arg);
-    case VCPUOP_set_singleshot_timer:
-        return target == v ? set_singleshot(v, target, arg) : -XEN_EINVAL;
-    case VCPUOP_stop_singleshot_timer:
-        timer_cancel(&target->singleshot_timer);
-        return 0;
-    case VCPUOP_stop_periodic_timer:
-        return 0;                       /* there is no periodic timer to stop */
-    case VCPUOP_register_runstate_memory_area: {
-        struct vcpu_register_runstate_memory_area r;
-
-        if (copy_from_guest_virt(v, &r, arg, sizeof(r)))
-            return -XEN_EFAULT;
-        target->runstate_gva = r.addr.p;
-        return 0;
-    }
-    }
-    return -XEN_ENOSYS;
 }

@@ -47,12 +47,46 @@ struct hvm_exit {
 struct hvm_paging {
     uint64_t cr0, cr3, cr4, efer;
     unsigned int cpl;
+    uint64_t cs_base;           /* for fetching the instruction at RIP */
+    unsigned int cs_bits;       /* 16, 32 or 64: default operand and address size */
 };
 
-/* Initial register state of a PVH vCPU (32-bit protected mode, paging off). */
-struct hvm_pvh_start {
-    uint32_t entry;
-    uint32_t ebx;
+/* A segment register; attr in SVM's packed form: type|S<<4|DPL<<5|P<<7|AVL<<8|L<<9|DB<<10|G<<11. */
+struct hvm_segment {
+    uint16_t sel;
+    uint16_t attr;
+    uint32_t limit;
+    uint64_t base;
+};
+
+/*
+ * Everything a vCPU starts from: PVH entry, a SIPI (real mode), or VCPUOP_initialise. Built
+ * by the helpers below; the vendor loads it with vcpu_set_state.
+ */
+struct hvm_vcpu_state {
+    struct hvm_segment cs, ds, es, ss, fs, gs, tr, ldtr;
+    uint64_t gdtr_base, idtr_base;
+    uint32_t gdtr_limit, idtr_limit;
+    uint64_t cr0, cr3, cr4, efer;
+    struct guest_regs regs;
+};
+
+/* PVH entry (pvh.pandoc): 32-bit flat protected mode, paging off, EBX = start info. */
+void hvm_state_pvh(struct hvm_vcpu_state *s, uint32_t entry, uint32_t ebx);
+/* After INIT and a SIPI with this vector: real mode at CS = vector << 8, IP = 0. */
+void hvm_state_sipi(struct hvm_vcpu_state *s, uint8_t vector);
+/* VCPUOP_initialise's register set (32-bit or long mode). 0 or -EINVAL if inconsistent. */
+struct vcpu_hvm_context;
+int hvm_state_from_context(struct hvm_vcpu_state *s, const struct vcpu_hvm_context *ctx);
+
+/* Resets v's LAPIC and loads s; v runs nowhere (core.c calls it under sched_lock). */
+void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s);
+
+/* An interrupt the vendor should deliver before the next entry (hvm_next_interrupt). */
+struct hvm_intr {
+    bool nmi;                   /* an NMI: vector is 2 */
+    bool from_lapic;            /* a LAPIC vector (moves IRR -> ISR once taken) */
+    uint8_t vector;
 };
 
 /* p2m entry permissions. */
@@ -68,8 +102,8 @@ struct hvm_ops {
     /* Allocates and fills the VMCS/VMCB for v; undone by vcpu_destroy. */
     int (*vcpu_init)(struct vcpu *v);
     void (*vcpu_destroy)(struct vcpu *v);
-    /* Puts v in the PVH entry state (pvh.pandoc): 32-bit flat, paging off. */
-    void (*vcpu_set_pvh_state)(struct vcpu *v, const struct hvm_pvh_start *s);
+    /* Loads a start state into v, which is not running anywhere (offline or new). */
+    void (*vcpu_set_state)(struct vcpu *v, const struct hvm_vcpu_state *s);
     /* Runs v until an exit needing common handling; v->arch.regs holds its registers after. */
     void (*run)(struct vcpu *v, struct hvm_exit *exit);
     /* v leaves this pCPU (it may run elsewhere next). May be NULL. */
@@ -100,11 +134,16 @@ void hvm_init(void);
 void hvm_cpu_up(void);
 
 /*
- * The event-callback vector to inject into v before its next entry, or -1. Vendors call it
- * last thing before entering the guest and inject it when the guest can take interrupts,
- * otherwise they ask for an exit when it can (interrupt window).
+ * What to inject into v before its next entry: a pending NMI first, then the higher of the
+ * LAPIC's deliverable vector and the event-callback vector (linux-pvh-abi.md section 5).
+ * Vendors call it last thing before entering the guest. An NMI or interrupt the guest can
+ * take now is injected and reported with hvm_interrupt_taken(); otherwise they ask for an
+ * exit as soon as it can (interrupt window) and call again then.
  */
-int hvm_upcall_vector(struct vcpu *v);
+bool hvm_next_interrupt(struct vcpu *v, struct hvm_intr *i);
+void hvm_interrupt_taken(struct vcpu *v, const struct hvm_intr *i);
+/* v has something to deliver (an event, a LAPIC interrupt, an NMI): HLT must not sleep. */
+bool hvm_interrupt_pending(struct vcpu *v);
 
 /* Runs v on this pCPU for at most slice ns, until it blocks, dies, or a softirq wants the CPU. */
 void hvm_run_vcpu(struct vcpu *v, int64_t slice);

@@ -8,6 +8,7 @@
 #define KUMO_DOMAIN_H
 
 #include <asm/hvm.h>
+#include <asm/vlapic.h>
 #include <kumo/list.h>
 #include <kumo/spinlock.h>
 #include <kumo/sched_policy.h>
@@ -45,6 +46,8 @@ struct vcpu_arch {
     uint64_t cr0_shadow;            /* VMX guest view of CR0 */
     uint64_t tsc_offset;
     uint64_t exit_rip;              /* RIP at the last exit: a skip ends an STI shadow */
+    struct hvm_vcpu_state vmx_start; /* VMX: written into the VMCS when next loaded */
+    struct vlapic vlapic;
 };
 
 struct vcpu {
@@ -58,7 +61,11 @@ struct vcpu {
     struct domain *domain;
     enum vcpu_state state;
     unsigned int pcpu;              /* where it runs (no scheduler yet: fixed) */
-    bool is_up;
+    bool is_up;                     /* not down (VCPUOP_down, INIT): may be scheduled */
+    bool initialised;               /* has a register state (built, SIPI, VCPUOP_initialise) */
+    bool start_pending;             /* started while still leaving its pCPU: see below */
+    bool start_fresh;               /* ... from start_state, not where it stopped */
+    struct hvm_vcpu_state start_state;
     struct sched_item sched;        /* what the scheduling policy sees of it */
     uint64_t cpu_time_ns;
     struct vcpu_arch arch;

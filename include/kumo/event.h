@@ -37,5 +37,8 @@ void hvm_deliver_upcall(struct vcpu *v);
 void vcpu_time_init(struct vcpu *v);
 void vcpu_time_destroy(struct vcpu *v);
 void update_vcpu_system_time(struct vcpu *v);
+/* VCPUOP_register_vcpu_info and VCPUOP_set_singleshot_timer for target; arg is v's pointer. */
+long vcpu_register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg);
+long vcpu_set_singleshot(struct vcpu *v, struct vcpu *target, uint64_t arg);
 
 #endif

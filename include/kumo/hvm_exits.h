@@ -15,6 +15,11 @@ void hvm_io(struct vcpu *v, uint16_t port, unsigned int bytes, bool in);
 /* Returns true when the instruction completed (false: #GP injected or domain crashed). */
 bool hvm_msr(struct vcpu *v, bool write);
 void hvm_hypercall(struct vcpu *v);
+/*
+ * A read or write of gpa (the xAPIC page) that faulted: decodes the MOV at RIP, does the
+ * access and skips it. False when the domain was crashed (an instruction it cannot decode).
+ */
+bool hvm_mmio(struct vcpu *v, uint64_t gpa, bool write);
 
 /* Domain console output (0xE9 and console_io), line-buffered into the hypervisor log. */
 void domain_console_putc(struct domain *d, char c);

@@ -22,6 +22,19 @@ void vcpu_stop(struct vcpu *v);
 void vcpu_block(struct vcpu *v);
 /* Blocks v unless it has an event pending; true if it blocked. On v's own pCPU. */
 bool vcpu_block_unless_pending(struct vcpu *v);
+/*
+ * Takes v down (VCPUOP_down, INIT): it stops being scheduled, leaving its pCPU at the next
+ * softirq check if it is running there. Any pCPU.
+ */
+void vcpu_down(struct vcpu *v);
+/*
+ * Brings a down v up: from state s with its LAPIC reset (a SIPI), or with s NULL where it
+ * stopped (VCPUOP_up). Done once v is off every pCPU; then it is runnable. 0, -EEXIST when
+ * v is up, -EINVAL when s is NULL and v never had a register state.
+ */
+int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s);
+/* VCPUOP_initialise: gives a v that never ran its register state. 0 or -EEXIST. */
+int vcpu_initialise(struct vcpu *v, const struct hvm_vcpu_state *s);
 /* Hard affinity (pinning): mask of pCPUs; a vCPU outside it moves. 0 or -EINVAL. */
 int vcpu_set_affinity(struct vcpu *v, uint64_t mask);
 /* Policy data for a domain / vCPU: made with them, undone with them. 0 or -ENOMEM. */

@@ -162,11 +162,9 @@ void vcpu_kick(struct vcpu *v)
     spin_unlock_irqrestore(&sched_lock, flags);
 }
 
-void vcpu_stop(struct vcpu *v)
+/* Takes v off the run queues; a running v goes offline when it leaves. sched_lock held. */
+static void stop_locked(struct vcpu *v)
 {
-    unsigned long flags;
-
-    spin_lock_irqsave(&sched_lock, flags);
     if (v->state == VCPU_RUNNABLE) {
         sched_policy->sleep(&v->sched);
         set_state(v, VCPU_OFFLINE);
@@ -176,7 +174,75 @@ void vcpu_stop(struct vcpu *v)
         /* It leaves the guest at its pCPU's next softirq check and goes offline there. */
         cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);
     }
+}
+
+void vcpu_stop(struct vcpu *v)
+{
+    unsigned long flags;
+
+    spin_lock_irqsave(&sched_lock, flags);
+    stop_locked(v);
     spin_unlock_irqrestore(&sched_lock, flags);
+}
+
+void vcpu_down(struct vcpu *v)
+{
+    unsigned long flags;
+
+    spin_lock_irqsave(&sched_lock, flags);
+    v->is_up = false;
+    v->start_pending = false;
+    stop_locked(v);
+    spin_unlock_irqrestore(&sched_lock, flags);
+}
+
+/* v is down, offline and on no pCPU: load s (if any) and make it runnable. sched_lock held. */
+static void start_locked(struct vcpu *v, const struct hvm_vcpu_state *s)
+{
+    if (s)
+        hvm_vcpu_reset(v, s);
+    v->initialised = true;
+    v->is_up = true;
+    wake_locked(v, true, NOW());
+}
+
+int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s)
+{
+    unsigned long flags;
+    int rc = 0;
+
+    spin_lock_irqsave(&sched_lock, flags);
+    if (v->is_up || v->domain->is_shutdown) {
+        rc = -XEN_EEXIST;
+    } else if (!s && !v->initialised) {
+        rc = -XEN_EINVAL;
+    } else if (v->state != VCPU_OFFLINE || v->sched.is_running) {
+        /* Still leaving its pCPU after going down: settle_prev() starts it there. */
+        v->start_pending = true;
+        v->start_fresh = s;
+        if (s)
+            v->start_state = *s;
+    } else {
+        start_locked(v, s);
+    }
+    spin_unlock_irqrestore(&sched_lock, flags);
+    return rc;
+}
+
+int vcpu_initialise(struct vcpu *v, const struct hvm_vcpu_state *s)
+{
+    unsigned long flags;
+    int rc = -XEN_EEXIST;
+
+    spin_lock_irqsave(&sched_lock, flags);
+    /* Never initialised means never ran: it is offline on no pCPU, safe to load. */
+    if (!v->initialised && !v->is_up && !v->start_pending) {
+        hvm_vcpu_reset(v, s);
+        v->initialised = true;
+        rc = 0;
+    }
+    spin_unlock_irqrestore(&sched_lock, flags);
+    return rc;
 }
 
 void vcpu_block(struct vcpu *v)
@@ -196,7 +262,7 @@ bool vcpu_block_unless_pending(struct vcpu *v)
 
     spin_lock_irqsave(&sched_lock, flags);
     /* Checked under the lock: an event raised after this finds v BLOCKED and wakes it. */
-    blocked = !vcpu_events_pending(v) && v->state == VCPU_RUNNING;
+    blocked = !hvm_interrupt_pending(v) && v->state == VCPU_RUNNING;
     if (blocked)
         set_state(v, VCPU_BLOCKED);
     spin_unlock_irqrestore(&sched_lock, flags);
@@ -240,9 +306,13 @@ static bool settle_prev(struct vcpu *prev, unsigned int cpu, s_time_t now, bool 
     if (!prev)
         return false;
     prev->sched.is_running = false;
-    if (prev->domain->is_shutdown) {
+    if (prev->domain->is_shutdown || !prev->is_up) {
         if (prev->state != VCPU_OFFLINE)
             set_state(prev, VCPU_OFFLINE);
+        if (prev->start_pending && !prev->domain->is_shutdown) {
+            prev->start_pending = false;
+            start_locked(prev, prev->start_fresh ? &prev->start_state : NULL);
+        }
         return false;
     }
     /*

@@ -3,6 +3,7 @@
  * leaves at 0x40000000 (linux-pvh-abi.md section 2) so PVH kernels recognise the platform.
  */
 #include <asm/processor.h>
+#include <asm/vlapic.h>
 #include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/time.h>
@@ -12,9 +13,13 @@
 #define KUMO_XEN_MAJOR 4
 #define KUMO_XEN_MINOR 17
 
-/* CPUID.1:ECX bits: VMX 5, SMX 6, MONITOR 3, x2APIC 21, TSC-deadline 24, XSAVE 26, OSXSAVE 27. */
-#define HIDE_1_ECX ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 21) | (1u << 24) | (1u << 26) | \
-                    (1u << 27))
+/*
+ * CPUID.1:ECX bits: VMX 5, SMX 6, MONITOR 3, TSC-deadline 24, XSAVE 26, OSXSAVE 27 hidden;
+ * x2APIC (21) shown, since vlapic.c emulates its MSRs. EDX bit 9: an APIC is present.
+ */
+#define HIDE_1_ECX ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 24) | (1u << 26) | (1u << 27))
+#define X2APIC_BIT (1u << 21)
+#define APIC_BIT   (1u << 9)
 #define HYPERVISOR_BIT (1u << 31)
 
 static void xen_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
@@ -49,6 +54,24 @@ static void xen_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_r
     }
 }
 
+/*
+ * Leaf 0xB, the x2APIC topology: ids are 2 x vCPU, so one thread of two per core shows at
+ * the SMT level (shift 1), and every vCPU is a core of one package (shift 8 fits 64 x 2).
+ */
+static void x2apic_topology(struct vcpu *v, uint32_t sub, struct cpuid_regs *r)
+{
+    *r = (struct cpuid_regs){ 0, 0, sub & 0xFF, vlapic_id(v) };
+    if (sub == 0) {
+        r->eax = 1;
+        r->ebx = 1;
+        r->ecx |= 1u << 8;              /* level type 1: SMT */
+    } else if (sub == 1) {
+        r->eax = 8;
+        r->ebx = v->domain->nr_vcpus;
+        r->ecx |= 2u << 8;              /* level type 2: core */
+    }
+}
+
 void hvm_cpuid(struct vcpu *v)
 {
     struct guest_regs *g = &v->arch.regs;
@@ -61,7 +84,8 @@ void hvm_cpuid(struct vcpu *v)
         cpuid_count(leaf, sub, &r);
         switch (leaf) {
         case 1:
-            r.ecx = (r.ecx & ~HIDE_1_ECX) | HYPERVISOR_BIT;
+            r.ecx = (r.ecx & ~HIDE_1_ECX) | HYPERVISOR_BIT | X2APIC_BIT;
+            r.edx |= APIC_BIT;
             /* Initial APIC id in EBX[31:24]: 2 x vCPU, as Xen numbers them. */
             r.ebx = (r.ebx & 0x0000FFFF) | (v->id * 2) << 24 |
                     (uint32_t)MIN(v->domain->nr_vcpus * 2, 255u) << 16;
@@ -74,6 +98,9 @@ void hvm_cpuid(struct vcpu *v)
             if (sub == 0)
                 r.ebx &= ~((1u << 2) | (1u << 10));   /* SGX, INVPCID */
             r.ecx &= ~(1u << 5);                      /* WAITPKG */
+            break;
+        case 0xB:
+            x2apic_topology(v, sub, &r);
             break;
         case 0xD:                       /* XSAVE is hidden with it */
             r = (struct cpuid_regs){ 0, 0, 0, 0 };

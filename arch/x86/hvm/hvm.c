@@ -6,6 +6,8 @@
 #include <asm/hvm.h>
 #include <asm/irq.h>
 #include <asm/percpu.h>
+#include <asm/processor.h>
+#include <asm/vlapic.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/event.h>
@@ -79,6 +81,8 @@ static bool handle_exit(struct vcpu *v, struct hvm_exit *e)
         hvm_hypercall(v);
         return v->state == VCPU_RUNNING && !d->is_shutdown;
     case HVM_EXIT_NPF:
+        if (vlapic_mmio_claims(v, e->npf.gpa))
+            return hvm_mmio(v, e->npf.gpa, e->npf.write);
         domain_crash(d, "%s access to guest-physical %#lx outside its memory (rip %#lx)",
                      e->npf.write ? "write" : "read", (unsigned long)e->npf.gpa,
                      (unsigned long)v->arch.regs.rip);
@@ -94,12 +98,45 @@ static bool handle_exit(struct vcpu *v, struct hvm_exit *e)
     return false;
 }
 
-int hvm_upcall_vector(struct vcpu *v)
+bool hvm_next_interrupt(struct vcpu *v, struct hvm_intr *i)
 {
-    uint8_t vector = v->domain->callback_vector;
+    uint8_t callback = v->domain->callback_vector;
+    int lapic = vlapic_deliverable(v), upcall = callback && vcpu_events_pending(v) ? callback : -1;
 
-    return vector && vcpu_events_pending(v) ? vector : -1;
+    i->nmi = __atomic_load_n(&v->arch.vlapic.nmi_pending, __ATOMIC_ACQUIRE);
+    if (i->nmi) {
+        i->from_lapic = false;
+        i->vector = 2;
+        return true;
+    }
+    if (lapic < 0 && upcall < 0)
+        return false;
+    /* The callback vector bypasses IRR/ISR (Linux does not EOI it): it only competes. */
+    i->from_lapic = lapic > upcall;
+    i->vector = (uint8_t)(i->from_lapic ? lapic : upcall);
+    return true;
 }
+
+void hvm_interrupt_taken(struct vcpu *v, const struct hvm_intr *i)
+{
+    if (i->nmi)
+        __atomic_store_n(&v->arch.vlapic.nmi_pending, false, __ATOMIC_RELEASE);
+    else if (i->from_lapic)
+        vlapic_accept(v, i->vector);
+}
+
+bool hvm_interrupt_pending(struct vcpu *v)
+{
+    return vcpu_events_pending(v) || vlapic_deliverable(v) >= 0 ||
+           __atomic_load_n(&v->arch.vlapic.nmi_pending, __ATOMIC_ACQUIRE);
+}
+
+void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s)
+{
+    vlapic_reset(v);
+    hvm_ops->vcpu_set_state(v, s);
+}
+
 
 void hvm_run_vcpu(struct vcpu *v, s_time_t slice)
 {

@@ -1,10 +1,11 @@
 /*
- * MSRs for guests: the ones a 64-bit kernel needs live in the VMCS/VMCB (vendor hooks), a
- * few read-only ones come from here, the hypercall-page MSR fills a page, and everything
- * else raises #GP as on hardware.
+ * MSRs for guests: the ones a 64-bit kernel needs live in the VMCS/VMCB (vendor hooks), the
+ * LAPIC's (APIC_BASE, x2APIC) in vlapic.c, a few read-only ones come from here, the
+ * hypercall-page MSR fills a page, and everything else raises #GP as on hardware.
  */
 #include <asm/hvm.h>
 #include <asm/processor.h>
+#include <asm/vlapic.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
@@ -52,9 +53,6 @@ static bool local_read(uint32_t msr, uint64_t *val)
     case MSR_IA32_MISC_ENABLE:
         *val = 1;                       /* fast strings */
         return true;
-    case MSR_APIC_BASE:
-        *val = 0xFEE00000 | (1u << 11) | (1u << 8);   /* enabled, BSP */
-        return true;
     }
     return false;
 }
@@ -69,10 +67,13 @@ bool hvm_msr(struct vcpu *v, bool write)
     if (write) {
         if (msr == MSR_XEN_HYPERCALL_PAGE)
             ok = write_hypercall_page(v, val);
+        else if (msr == MSR_APIC_BASE || (msr >= 0x800 && msr <= 0x8FF))
+            ok = vlapic_msr_write(v, msr, val);
         else
             ok = hvm_ops->msr_write(v, msr, val);
     } else {
-        ok = hvm_ops->msr_read(v, msr, &val) || local_read(msr, &val);
+        ok = hvm_ops->msr_read(v, msr, &val) || vlapic_msr_read(v, msr, &val) ||
+             local_read(msr, &val);
         if (ok) {
             g->rax = (uint32_t)val;
             g->rdx = val >> 32;

@@ -149,14 +149,19 @@ static void scramble_scratch(unsigned int words)
 /*
  * Keeps the guest from stopping or corrupting itself, which would prove nothing about the
  * hypervisor: no sched_op but yield and shutdown_code (block would sleep for good, shutdown
- * would end the test), no console write from its own memory (the console is shared) and no
- * memory_op pointer into its own memory (shared_info could land on its code).
+ * would end the test), no VCPUOP_down (its only vCPU going down powers it off), no console
+ * write from its own memory (the console is shared) and no memory_op pointer into its own
+ * memory (shared_info could land on its code).
  */
 static void tame(uint64_t nr, uint64_t a[5])
 {
     switch (nr) {
     case __HYPERVISOR_sched_op:
         a[0] = rnd() % 2 ? SCHEDOP_yield : SCHEDOP_shutdown_code;
+        break;
+    case __HYPERVISOR_vcpu_op:
+        if (a[0] == VCPUOP_down)
+            a[0] = VCPUOP_is_up;
         break;
     case __HYPERVISOR_console_io:
         if (a[0] == CONSOLEIO_write && a[2] < OWN_MAPPING)

@@ -72,6 +72,7 @@ start_info_pa: .quad 0
     .bss
     .balign 4096
 pml4: .skip 4096
+    .globl pdpt
 pdpt: .skip 4096
     .globl pd
 pd:   .skip 4096

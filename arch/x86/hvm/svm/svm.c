@@ -95,6 +95,9 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 
 void svm_vmrun(paddr_t vmcb_pa, struct guest_regs *regs, paddr_t host_vmcb_pa);
 
+#define V_IRQ        (1ULL << 8)
+#define V_IGN_TPR    (1ULL << 20)
+
 static void *msrpm, *iopm;
 static uint32_t max_asid;
 
@@ -178,29 +181,34 @@ static void svm_vcpu_destroy(struct vcpu *v)
     v->arch.vmcs_or_vmcb = NULL;
 }
 
-static void svm_set_pvh_state(struct vcpu *v, const struct hvm_pvh_start *s)
+static void load_seg(struct vcpu *v, unsigned int seg, const struct hvm_segment *h)
 {
-    /* Attributes: type | S<<4 | DPL<<5 | P<<7 | AVL<<8 | L<<9 | DB<<10 | G<<11. */
-    set_seg(v, SEG_CS, 0x08, 0xC9B, 0xFFFFFFFF, 0);
-    set_seg(v, SEG_DS, 0x10, 0xC93, 0xFFFFFFFF, 0);
-    set_seg(v, SEG_ES, 0x10, 0xC93, 0xFFFFFFFF, 0);
-    set_seg(v, SEG_SS, 0x10, 0xC93, 0xFFFFFFFF, 0);
-    set_seg(v, SEG_FS, 0x10, 0xC93, 0xFFFFFFFF, 0);
-    set_seg(v, SEG_GS, 0x10, 0xC93, 0xFFFFFFFF, 0);
-    set_seg(v, SEG_TR, 0x18, 0x08B, 0x67, 0);
-    set_seg(v, SEG_LDTR, 0, 0x082, 0xFFFF, 0);
-    set_seg(v, SEG_GDTR, 0, 0, 0xFFFF, 0);
-    set_seg(v, SEG_IDTR, 0, 0, 0xFFFF, 0);
-    *(uint8_t *)((char *)v->arch.vmcs_or_vmcb + VMCB_CPL) = 0;
-    *vmcb64(v, VMCB_CR0) = X86_CR0_PE | X86_CR0_ET;
-    *vmcb64(v, VMCB_CR3) = 0;
-    *vmcb64(v, VMCB_CR4) = 0;
-    *vmcb64(v, VMCB_EFER) = EFER_SVME;                     /* VMRUN requires it */
-    v->arch.efer = 0;
-    memset(&v->arch.regs, 0, sizeof(v->arch.regs));
-    v->arch.regs.rip = s->entry;
-    v->arch.regs.rbx = s->ebx;
-    v->arch.regs.rflags = 0x2;
+    set_seg(v, seg, h->sel, h->attr, h->limit, h->base);
+}
+
+static void svm_set_state(struct vcpu *v, const struct hvm_vcpu_state *s)
+{
+    load_seg(v, SEG_CS, &s->cs);
+    load_seg(v, SEG_DS, &s->ds);
+    load_seg(v, SEG_ES, &s->es);
+    load_seg(v, SEG_SS, &s->ss);
+    load_seg(v, SEG_FS, &s->fs);
+    load_seg(v, SEG_GS, &s->gs);
+    load_seg(v, SEG_TR, &s->tr);
+    load_seg(v, SEG_LDTR, &s->ldtr);
+    set_seg(v, SEG_GDTR, 0, 0, s->gdtr_limit, s->gdtr_base);
+    set_seg(v, SEG_IDTR, 0, 0, s->idtr_limit, s->idtr_base);
+    *(uint8_t *)((char *)v->arch.vmcs_or_vmcb + VMCB_CPL) = (s->ss.attr >> 5) & 3;
+    *vmcb64(v, VMCB_CR0) = s->cr0;
+    *vmcb64(v, VMCB_CR3) = s->cr3;
+    *vmcb64(v, VMCB_CR4) = s->cr4;
+    *vmcb64(v, VMCB_EFER) = s->efer | EFER_SVME;          /* VMRUN requires SVME */
+    *vmcb64(v, VMCB_EVENTINJ) = 0;
+    *vmcb64(v, VMCB_INT_SHADOW) = 0;
+    *vmcb64(v, VMCB_VINTR) &= ~V_IRQ;
+    v->arch.efer = s->efer;
+    v->arch.regs = s->regs;
+    v->arch.exit_rip = s->regs.rip;
 }
 
 static void assign_asid(struct vcpu *v)
@@ -236,23 +244,32 @@ static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t
                                 (uint64_t)error << 32;
 }
 
-#define V_IRQ        (1ULL << 8)
-#define V_IGN_TPR    (1ULL << 20)
 
 /*
- * Injects vector as an external interrupt when the guest can take one (IF set, no STI/MOV
- * SS shadow, no event already queued); otherwise a fake virtual interrupt with the VINTR
- * intercept makes the CPU exit as soon as it could (APM 15.21.4).
+ * Injects what hvm_next_interrupt() offers when the guest can take it (no STI/MOV SS
+ * shadow, nothing else queued; IF set for an interrupt). An interrupt that must wait gets a
+ * fake virtual interrupt with the VINTR intercept, so the CPU exits as soon as the guest
+ * could take it (APM 15.21.4); a blocked NMI is offered again at the next entry.
  */
-static void inject_upcall(struct vcpu *v, int vector)
+static void inject_pending(struct vcpu *v)
 {
-    bool can = (v->arch.regs.rflags & (1UL << 9)) && !(*vmcb64(v, VMCB_INT_SHADOW) & 1) &&
-               !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31));
+    struct hvm_intr i;
+    bool open = !(*vmcb64(v, VMCB_INT_SHADOW) & 1) && !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31));
 
-    if (can) {
-        *vmcb64(v, VMCB_EVENTINJ) = (uint64_t)vector | 1ULL << 31;   /* type 0: INTR */
+    if (!hvm_next_interrupt(v, &i))
+        return;
+    if (i.nmi) {
+        if (open) {
+            *vmcb64(v, VMCB_EVENTINJ) = 2 | 2u << 8 | 1ULL << 31;     /* type 2: NMI */
+            hvm_interrupt_taken(v, &i);
+        }
+        return;
+    }
+    if (open && (v->arch.regs.rflags & (1UL << 9))) {
+        *vmcb64(v, VMCB_EVENTINJ) = (uint64_t)i.vector | 1ULL << 31;  /* type 0: INTR */
         *vmcb64(v, VMCB_VINTR) &= ~V_IRQ;
         *vmcb32(v, VMCB_INTERCEPT_MISC1) &= ~I3_VINTR;
+        hvm_interrupt_taken(v, &i);
     } else {
         *vmcb64(v, VMCB_VINTR) |= V_IRQ | V_IGN_TPR;
         *vmcb32(v, VMCB_INTERCEPT_MISC1) |= I3_VINTR;
@@ -333,14 +350,12 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
 static void svm_run(struct vcpu *v, struct hvm_exit *e)
 {
     struct cpu_info *c = this_cpu();
-    int vector = hvm_upcall_vector(v);
 
     assign_asid(v);
     /* An instruction skipped on the guest's behalf (HLT after STI) ends its shadow. */
     if (v->arch.regs.rip != v->arch.exit_rip)
         *vmcb64(v, VMCB_INT_SHADOW) &= ~1ULL;
-    if (vector >= 0)
-        inject_upcall(v, vector);
+    inject_pending(v);
     *vmcb64(v, VMCB_RAX) = v->arch.regs.rax;
     *vmcb64(v, VMCB_RSP) = v->arch.regs.rsp;
     *vmcb64(v, VMCB_RIP) = v->arch.regs.rip;
@@ -365,11 +380,17 @@ static void svm_run(struct vcpu *v, struct hvm_exit *e)
 
 static void svm_get_paging(struct vcpu *v, struct hvm_paging *p)
 {
+    uint16_t attr;
+
     p->cr0 = *vmcb64(v, VMCB_CR0);
     p->cr3 = *vmcb64(v, VMCB_CR3);
     p->cr4 = *vmcb64(v, VMCB_CR4);
     p->efer = *vmcb64(v, VMCB_EFER);
     p->cpl = *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_CPL);
+    p->cs_base = *vmcb64(v, VMCB_SEG(SEG_CS) + 8);
+    /* CS attributes: L is bit 9, D/B bit 10 (APM Vol 2 15.5.1). */
+    attr = *(uint16_t *)((char *)v->arch.vmcs_or_vmcb + VMCB_SEG(SEG_CS) + 2);
+    p->cs_bits = (p->efer & EFER_LMA) && (attr & (1u << 9)) ? 64 : attr & (1u << 10) ? 32 : 16;
 }
 
 static int msr_slot(uint32_t msr)
@@ -461,7 +482,7 @@ static const struct hvm_ops svm_ops = {
     .cpu_up = svm_cpu_up,
     .vcpu_init = svm_vcpu_init,
     .vcpu_destroy = svm_vcpu_destroy,
-    .vcpu_set_pvh_state = svm_set_pvh_state,
+    .vcpu_set_state = svm_set_state,
     .run = svm_run,
     .inject_exception = inject,
     .get_paging = svm_get_paging,

@@ -34,6 +34,7 @@
 
 #define PIN_EXT_INTR        (1u << 0)
 #define PIN_NMI             (1u << 3)
+#define PIN_VIRTUAL_NMI     (1u << 5)     /* IRET ends an injected NMI's blocking */
 #define PROC_INTR_WINDOW    (1u << 2)
 #define PROC_TSC_OFFSET     (1u << 3)
 #define PROC_HLT            (1u << 7)
@@ -123,16 +124,16 @@ static void vmx_vcpu_destroy(struct vcpu *v)
     v->arch.vmcs_or_vmcb = NULL;
 }
 
-static void vmx_set_pvh_state(struct vcpu *v, const struct hvm_pvh_start *s)
+/* The state goes into the VMCS the next time it is loaded (vmcs_load), on whichever pCPU. */
+static void vmx_set_state(struct vcpu *v, const struct hvm_vcpu_state *s)
 {
-    memset(&v->arch.regs, 0, sizeof(v->arch.regs));
-    v->arch.regs.rip = s->entry;
-    v->arch.regs.rbx = s->ebx;
-    v->arch.regs.rflags = 0x2;
-    v->arch.cr0_shadow = X86_CR0_PE | X86_CR0_ET;
-    v->arch.efer = 0;
+    v->arch.vmx_start = *s;
+    v->arch.regs = s->regs;
+    v->arch.cr0_shadow = s->cr0;
+    v->arch.efer = s->efer;
+    v->arch.exit_rip = s->regs.rip;
     v->arch.launched = false;
-    v->arch.last_pcpu = -1;             /* the VMCS is (re)written on the next run */
+    v->arch.last_pcpu = -1;
 }
 
 static void write_host_state(void)
@@ -164,54 +165,63 @@ static void write_host_state(void)
     vmwrite(HOST_RIP, (uint64_t)vmx_exit);
 }
 
-static void write_guest_segments(void)
+/* SVM-style packed attributes to the VMCS access-rights format (SDM Vol 3C 24.4.1). */
+static uint32_t access_rights(const struct hvm_segment *h)
 {
-    static const enum vmcs_field sel[] = { GUEST_ES_SELECTOR, GUEST_SS_SELECTOR,
-                                           GUEST_DS_SELECTOR, GUEST_FS_SELECTOR,
-                                           GUEST_GS_SELECTOR };
-    static const enum vmcs_field lim[] = { GUEST_ES_LIMIT, GUEST_SS_LIMIT, GUEST_DS_LIMIT,
-                                           GUEST_FS_LIMIT, GUEST_GS_LIMIT };
-    static const enum vmcs_field ar[] = { GUEST_ES_AR, GUEST_SS_AR, GUEST_DS_AR, GUEST_FS_AR,
-                                          GUEST_GS_AR };
-    static const enum vmcs_field base[] = { GUEST_ES_BASE, GUEST_SS_BASE, GUEST_DS_BASE,
-                                            GUEST_FS_BASE, GUEST_GS_BASE };
+    if (!(h->attr & 0x80))
+        return 0x10000;                         /* not present: unusable */
+    return (h->attr & 0xFF) | (uint32_t)(h->attr & 0xF00) << 4;
+}
 
-    /* PVH entry state: flat 32-bit segments, a busy TSS, no LDT (pvh.pandoc). */
-    for (unsigned int i = 0; i < ARRAY_SIZE(sel); i++) {
-        vmwrite(sel[i], 0x10);
-        vmwrite(lim[i], 0xFFFFFFFF);
-        vmwrite(ar[i], 0xC093);
-        vmwrite(base[i], 0);
+static void write_guest_segments(const struct hvm_vcpu_state *s)
+{
+    static const struct {
+        enum vmcs_field sel, limit, ar, base;
+        size_t offset;
+    } segs[] = {
+        { GUEST_ES_SELECTOR, GUEST_ES_LIMIT, GUEST_ES_AR, GUEST_ES_BASE,
+          offsetof(struct hvm_vcpu_state, es) },
+        { GUEST_CS_SELECTOR, GUEST_CS_LIMIT, GUEST_CS_AR, GUEST_CS_BASE,
+          offsetof(struct hvm_vcpu_state, cs) },
+        { GUEST_SS_SELECTOR, GUEST_SS_LIMIT, GUEST_SS_AR, GUEST_SS_BASE,
+          offsetof(struct hvm_vcpu_state, ss) },
+        { GUEST_DS_SELECTOR, GUEST_DS_LIMIT, GUEST_DS_AR, GUEST_DS_BASE,
+          offsetof(struct hvm_vcpu_state, ds) },
+        { GUEST_FS_SELECTOR, GUEST_FS_LIMIT, GUEST_FS_AR, GUEST_FS_BASE,
+          offsetof(struct hvm_vcpu_state, fs) },
+        { GUEST_GS_SELECTOR, GUEST_GS_LIMIT, GUEST_GS_AR, GUEST_GS_BASE,
+          offsetof(struct hvm_vcpu_state, gs) },
+        { GUEST_TR_SELECTOR, GUEST_TR_LIMIT, GUEST_TR_AR, GUEST_TR_BASE,
+          offsetof(struct hvm_vcpu_state, tr) },
+        { GUEST_LDTR_SELECTOR, GUEST_LDTR_LIMIT, GUEST_LDTR_AR, GUEST_LDTR_BASE,
+          offsetof(struct hvm_vcpu_state, ldtr) },
+    };
+
+    for (unsigned int i = 0; i < ARRAY_SIZE(segs); i++) {
+        const struct hvm_segment *h = (const void *)((const char *)s + segs[i].offset);
+
+        vmwrite(segs[i].sel, h->sel);
+        vmwrite(segs[i].limit, h->limit);
+        vmwrite(segs[i].ar, access_rights(h));
+        vmwrite(segs[i].base, h->base);
     }
-    vmwrite(GUEST_CS_SELECTOR, 0x08);
-    vmwrite(GUEST_CS_LIMIT, 0xFFFFFFFF);
-    vmwrite(GUEST_CS_AR, 0xC09B);
-    vmwrite(GUEST_CS_BASE, 0);
-    vmwrite(GUEST_TR_SELECTOR, 0x18);
-    vmwrite(GUEST_TR_LIMIT, 0x67);
-    vmwrite(GUEST_TR_AR, 0x8B);
-    vmwrite(GUEST_TR_BASE, 0);
-    vmwrite(GUEST_LDTR_SELECTOR, 0);
-    vmwrite(GUEST_LDTR_LIMIT, 0xFFFF);
-    vmwrite(GUEST_LDTR_AR, 0x10000);           /* unusable */
-    vmwrite(GUEST_LDTR_BASE, 0);
-    vmwrite(GUEST_GDTR_BASE, 0);
-    vmwrite(GUEST_GDTR_LIMIT, 0xFFFF);
-    vmwrite(GUEST_IDTR_BASE, 0);
-    vmwrite(GUEST_IDTR_LIMIT, 0xFFFF);
+    vmwrite(GUEST_GDTR_BASE, s->gdtr_base);
+    vmwrite(GUEST_GDTR_LIMIT, s->gdtr_limit);
+    vmwrite(GUEST_IDTR_BASE, s->idtr_base);
+    vmwrite(GUEST_IDTR_LIMIT, s->idtr_limit);
 }
 
 static void write_guest_state(struct vcpu *v)
 {
-    uint64_t efer_mask = ENTRY_IA32E;
+    const struct hvm_vcpu_state *s = &v->arch.vmx_start;
 
-    write_guest_segments();
-    vmwrite(GUEST_CR0, v->arch.cr0_shadow | X86_CR0_NE);
-    vmwrite(CR0_READ_SHADOW, v->arch.cr0_shadow);
+    write_guest_segments(s);
+    vmwrite(GUEST_CR0, (s->cr0 | X86_CR0_NE) & ~(X86_CR0_CD | X86_CR0_NW));
+    vmwrite(CR0_READ_SHADOW, s->cr0);
     vmwrite(CR0_GUEST_HOST_MASK, X86_CR0_PG | X86_CR0_NE | X86_CR0_CD | X86_CR0_NW);
-    vmwrite(GUEST_CR3, 0);
-    vmwrite(GUEST_CR4, cr4_fixed0);
-    vmwrite(CR4_READ_SHADOW, 0);
+    vmwrite(GUEST_CR3, s->cr3);
+    vmwrite(GUEST_CR4, s->cr4 | cr4_fixed0);
+    vmwrite(CR4_READ_SHADOW, s->cr4);
     vmwrite(CR4_GUEST_HOST_MASK, cr4_fixed0);
     vmwrite(GUEST_DR7, 0x400);
     vmwrite(GUEST_IA32_EFER, v->arch.efer);
@@ -222,7 +232,9 @@ static void write_guest_state(struct vcpu *v)
     vmwrite(GUEST_INTERRUPTIBILITY, 0);
     vmwrite(GUEST_ACTIVITY_STATE, 0);
     vmwrite(VMCS_LINK_POINTER, ~0ULL);
-    vmwrite(VM_ENTRY_CONTROLS, entry_ctl & ~efer_mask);
+    vmwrite(VM_ENTRY_CONTROLS, s->efer & EFER_LMA ? entry_ctl | ENTRY_IA32E :
+                                                    entry_ctl & ~ENTRY_IA32E);
+    vmwrite(VM_ENTRY_INTR_INFO, 0);
 }
 
 static void write_controls(struct vcpu *v)
@@ -429,18 +441,31 @@ static void reinject_interrupted_event(void)
 }
 
 /*
- * Injects vector as an external interrupt when the guest can take one (IF set, no STI/MOV
- * SS blocking, nothing else being injected); otherwise asks for an interrupt-window exit.
+ * Injects what hvm_next_interrupt() offers when the guest can take it (no STI/MOV SS
+ * blocking, nothing else being injected; IF set for an interrupt, no NMI blocking for an
+ * NMI). An interrupt that must wait asks for an interrupt-window exit; a blocked NMI is
+ * offered again at the next entry.
  */
-static void inject_upcall(struct vcpu *v, int vector)
+static void inject_pending(struct vcpu *v)
 {
     uint32_t proc = (uint32_t)vmread(CPU_BASED_VM_EXEC_CONTROL);
-    bool can = (v->arch.regs.rflags & (1UL << 9)) && !(vmread(GUEST_INTERRUPTIBILITY) & 3) &&
-               !(vmread(VM_ENTRY_INTR_INFO) & (1u << 31));
+    uint64_t blocking = vmread(GUEST_INTERRUPTIBILITY);
+    bool open = !(blocking & 3) && !(vmread(VM_ENTRY_INTR_INFO) & (1u << 31));
+    struct hvm_intr i;
 
-    if (can) {
-        vmwrite(VM_ENTRY_INTR_INFO, (uint32_t)vector | 1u << 31);   /* type 0: external */
+    if (!hvm_next_interrupt(v, &i))
+        return;
+    if (i.nmi) {
+        if (open && !(blocking & 8)) {
+            vmwrite(VM_ENTRY_INTR_INFO, 2 | 2u << 8 | 1u << 31);      /* type 2: NMI */
+            hvm_interrupt_taken(v, &i);
+        }
+        return;
+    }
+    if (open && (v->arch.regs.rflags & (1UL << 9))) {
+        vmwrite(VM_ENTRY_INTR_INFO, (uint32_t)i.vector | 1u << 31);    /* type 0: external */
         proc &= ~PROC_INTR_WINDOW;
+        hvm_interrupt_taken(v, &i);
     } else {
         proc |= PROC_INTR_WINDOW;
     }
@@ -449,7 +474,6 @@ static void inject_upcall(struct vcpu *v, int vector)
 
 static void vmx_run(struct vcpu *v, struct hvm_exit *e)
 {
-    int vector;
     unsigned long flags;
     int failed;
 
@@ -461,9 +485,7 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     /* An instruction skipped on the guest's behalf (HLT after STI) ends its STI/MOV-SS blocking. */
     if (v->arch.regs.rip != v->arch.exit_rip)
         vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~3ULL);
-    vector = hvm_upcall_vector(v);
-    if (vector >= 0)
-        inject_upcall(v, vector);
+    inject_pending(v);
     wrmsr(MSR_KERNEL_GS_BASE, v->arch.msr_kgs);
     wrmsr(0xC0000081, v->arch.msr_star);
     wrmsr(0xC0000082, v->arch.msr_lstar);
@@ -498,12 +520,18 @@ static void vmx_vcpu_leave(struct vcpu *v)
 
 static void vmx_get_paging(struct vcpu *v, struct hvm_paging *p)
 {
+    uint64_t cs_ar;
+
     vmptrld(v->arch.vmcs_or_vmcb_pa);
     p->cr0 = v->arch.cr0_shadow;
     p->cr3 = vmread(GUEST_CR3);
     p->cr4 = vmread(CR4_READ_SHADOW) | (vmread(GUEST_CR4) & ~cr4_fixed0);
     p->efer = v->arch.efer;
     p->cpl = (vmread(GUEST_SS_AR) >> 5) & 3;
+    p->cs_base = vmread(GUEST_CS_BASE);
+    /* CS access rights: L is bit 13, D/B bit 14 (SDM Vol 3C 24.4.1). */
+    cs_ar = vmread(GUEST_CS_AR);
+    p->cs_bits = (p->efer & EFER_LMA) && (cs_ar & (1u << 13)) ? 64 : cs_ar & (1u << 14) ? 32 : 16;
 }
 
 static uint64_t *syscall_msr(struct vcpu *v, uint32_t msr)
@@ -609,7 +637,7 @@ static const struct hvm_ops vmx_ops = {
     .cpu_up = vmx_cpu_up,
     .vcpu_init = vmx_vcpu_init,
     .vcpu_destroy = vmx_vcpu_destroy,
-    .vcpu_set_pvh_state = vmx_set_pvh_state,
+    .vcpu_set_state = vmx_set_state,
     .run = vmx_run,
     .vcpu_leave = vmx_vcpu_leave,
     .inject_exception = inject,
@@ -644,7 +672,7 @@ const struct hvm_ops *vmx_probe(void)
     if (!(ept_caps & (1 << 6)) || !(ept_caps & (1 << 14)) || !(ept_caps & (1 << 16)) ||
         !(ept_caps & (1 << 20)))
         return NULL;
-    pin_ctl = adjust(base, PIN_EXT_INTR | PIN_NMI);
+    pin_ctl = adjust(base, PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMI);
     proc_ctl = adjust(base + 1, PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_UNCOND_IO |
                                 PROC_MONITOR | PROC_SECONDARY);
     /* CR3 load/store exiting are default-1 without TRUE controls; EPT makes them moot. */
