@@ -123,6 +123,7 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
         goto fail;
     }
     *why = "out of memory";
+    d->max_vcpus = a->vcpus;
     if (domain_populate(d, a->memory) || domain_create_vcpus(d, a->vcpus))
         goto fail;
     if (elf_load(d, a->kernel, a->kernel_len)) {

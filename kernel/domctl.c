@@ -148,6 +148,28 @@ static long scheduler_op(struct domain *d, struct xen_domctl *op)
     return sched_adjust(d, &want) ? -XEN_EINVAL : 0;
 }
 
+/*
+ * Xen 4.17's contract: the count must be the one the domain was created with; the vCPUs
+ * not made yet are made (down, waiting for INIT/SIPI or VCPUOP_up). Not on the caller's
+ * own domain, which could not be paused for it.
+ */
+static long max_vcpus(struct vcpu *caller, struct domain *d, struct xen_domctl *op)
+{
+    unsigned int first = d->nr_vcpus;
+
+    if (d == caller->domain || op->u.max_vcpus.max != d->max_vcpus)
+        return -XEN_EINVAL;
+    if (d->nr_vcpus == d->max_vcpus)
+        return 0;
+    if (domain_create_vcpus(d, d->max_vcpus - d->nr_vcpus))
+        return -XEN_ENOMEM;
+    for (unsigned int i = first; i < d->nr_vcpus; i++) {
+        vlapic_reset(d->vcpus[i]);
+        vcpu_place(d->vcpus[i]);
+    }
+    return 0;
+}
+
 long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
     struct xen_domctl op;
@@ -175,6 +197,9 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
             break;
         case XEN_DOMCTL_scheduler_op:
             rc = scheduler_op(d, &op);
+            break;
+        case XEN_DOMCTL_max_vcpus:
+            rc = max_vcpus(v, d, &op);
             break;
         default:
             return -XEN_ENOSYS;

@@ -79,6 +79,7 @@ struct domain {
     bool is_shutdown;
     unsigned int shutdown_code;
     unsigned int nr_vcpus;
+    unsigned int max_vcpus;         /* fixed at creation; XEN_DOMCTL_max_vcpus must agree */
     struct vcpu *vcpus[MAX_VCPUS];
     uint64_t cpumask;               /* pCPUs its vCPUs may use (boot-time cpus=) */
     struct sched_dom sched;         /* scheduling parameters (weight, cap, SEDF's) */

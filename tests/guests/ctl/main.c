@@ -135,8 +135,25 @@ static void test_domaininfo_and_sched(void)
              HYPERCALL2(__HYPERVISOR_domctl, &op, 0), -XEN_EACCES);
 }
 
+/* XEN_DOMCTL_max_vcpus: only the count the domain was made with, never on oneself. */
+static void test_max_vcpus(void)
+{
+    struct xen_domctl op = { .cmd = XEN_DOMCTL_max_vcpus, .domain = 1 };
+
+    op.u.max_vcpus.max = 1;
+    CHECK_EQ("max_vcpus with the DomU's count", domctl(&op), 0);
+    op.u.max_vcpus.max = 4;
+    CHECK_EQ("max_vcpus with another count", domctl(&op), -XEN_EINVAL);
+    op.domain = 0;
+    op.u.max_vcpus.max = 1;
+    CHECK_EQ("max_vcpus on the caller's own domain", domctl(&op), -XEN_EINVAL);
+    op.domain = 77;
+    CHECK_EQ("max_vcpus on no domain", domctl(&op), -XEN_ESRCH);
+}
+
 void test_main(void)
 {
+    test_max_vcpus();
     test_sysctl();
     test_domaininfo_and_sched();
     CHECK_EQ("pin to pCPU 1", pin(1, 1), 0);
