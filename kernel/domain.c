@@ -161,10 +161,15 @@ static int add_extent(struct domain *d, unsigned long gfn, unsigned long mfn, un
 
 int domain_populate(struct domain *d, uint64_t bytes)
 {
+    const unsigned long hole = GUEST_MMIO_HOLE_START >> PAGE_SHIFT;
     unsigned long want = (unsigned long)(bytes >> PAGE_SHIFT), gfn = d->tot_pages;
 
+    if (gfn >= hole)
+        gfn += (GUEST_HIGH_RAM_START >> PAGE_SHIFT) - hole;
     d->max_pages = MAX(d->max_pages, want);
     while (d->tot_pages < want) {
+        if (gfn == hole)                        /* the hole is 2 MiB aligned */
+            gfn = GUEST_HIGH_RAM_START >> PAGE_SHIFT;
         unsigned long left = want - d->tot_pages;
         unsigned int order = left >= 512 && !(gfn & 511) ? 9 : 0;
         struct page_info *pg = alloc_domheap_pages(order);

@@ -1,8 +1,8 @@
 /*
- * The PVH domain builder (linux-pvh-abi.md section 1): memory from GFN 0, the kernel's
- * segments at their physical addresses, then one page-aligned area after the image with
- * hvm_start_info v1, the memory map, the command line and the module list, then the
- * modules. vCPU 0 starts at the PHYS32_ENTRY with EBX pointing at the start info.
+ * The PVH domain builder (linux-pvh-abi.md section 1): memory from GFN 0 (with the MMIO
+ * hole below 4 GiB, see domain_populate), the kernel's segments at their physical
+ * addresses, then one page-aligned area after the image with hvm_start_info v1, the memory
+ * map, the command line and the module list, then the modules. vCPU 0 starts at the PHYS32_ENTRY with EBX pointing at the start info.
  */
 #include <kumo/console.h>
 #include <kumo/domain_build.h>
@@ -15,7 +15,7 @@
 
 struct start_area {
     struct hvm_start_info si;
-    struct hvm_memmap_table_entry memmap[3];
+    struct hvm_memmap_table_entry memmap[4];
     struct hvm_modlist_entry mods[8];
 };
 
@@ -38,10 +38,13 @@ static int write_start_info(struct domain *d, const struct pvh_build_args *a, ui
     sa.memmap[0] = (struct hvm_memmap_table_entry){ 0, LOW_RAM_END, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
     sa.memmap[1] = (struct hvm_memmap_table_entry){ LOW_RAM_END, 0x100000 - LOW_RAM_END,
                                                      XEN_HVM_MEMMAP_TYPE_RESERVED, 0 };
-    sa.memmap[2] = (struct hvm_memmap_table_entry){ 0x100000, a->memory - 0x100000,
-                                                     XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+    sa.memmap[2] = (struct hvm_memmap_table_entry){
+        0x100000, MIN(a->memory, GUEST_MMIO_HOLE_START) - 0x100000, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
     sa.si.memmap_paddr = at + offsetof(struct start_area, memmap);
     sa.si.memmap_entries = 3;
+    if (a->memory > GUEST_MMIO_HOLE_START)      /* what the hole displaced, above 4 GiB */
+        sa.memmap[sa.si.memmap_entries++] = (struct hvm_memmap_table_entry){
+            GUEST_HIGH_RAM_START, a->memory - GUEST_MMIO_HOLE_START, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
     len = strlen(a->cmdline ? a->cmdline : "") + 1;
     sa.si.cmdline_paddr = cursor;
     if (!copy_to_guest_phys(d, cursor, a->cmdline ? a->cmdline : "", len))
@@ -103,7 +106,7 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
 
     if (elf_inspect(a->kernel, a->kernel_len, &info, why))
         return NULL;
-    if (a->memory < (2 << 20) || info.paddr_hi + PAGE_SIZE > a->memory ||
+    if (a->memory < (2 << 20) || info.paddr_hi + PAGE_SIZE > MIN(a->memory, GUEST_MMIO_HOLE_START) ||
         a->memory > (1ULL << 40)) {
         *why = "memory does not fit the kernel image";
         return NULL;

@@ -120,7 +120,13 @@ extern spinlock_t domlist_lock;
 struct domain *domain_create(uint16_t domid, const char *name, bool privileged, int *err);
 /* Adds nr vCPUs (vendor state included). 0 or -errno, with nothing left half-made. */
 int domain_create_vcpus(struct domain *d, unsigned int nr);
-/* Gives d `bytes` of RAM mapped from GFN 0 (2 MiB pages where possible). 0 or -ENOMEM. */
+/*
+ * Guest-physical layout: RAM from 0 up to the MMIO hole (LAPIC page and the rest of the
+ * last 256 MiB below 4 GiB, as in Xen's HVM default), the remainder from 4 GiB.
+ */
+#define GUEST_MMIO_HOLE_START   0xF0000000ULL
+#define GUEST_HIGH_RAM_START    0x100000000ULL
+/* Gives d `bytes` of RAM in that layout (2 MiB pages where possible). 0 or -ENOMEM. */
 int domain_populate(struct domain *d, uint64_t bytes);
 /*
  * Takes the RAM page at gfn away from d and frees it (its p2m entry is the caller's to
@@ -137,7 +143,7 @@ void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(
 void domain_destroy(struct domain *d);
 struct domain *domain_by_id(uint16_t domid);
 
-/* Guest-physical to host-physical, for domain memory (no holes in our layout). */
+/* Guest-physical to host-physical, for domain memory. */
 bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn);
 /* Copy to/from guest-physical memory; false if any byte lies outside the domain's RAM. */
 bool copy_to_guest_phys(struct domain *d, uint64_t gpa, const void *src, size_t len);
