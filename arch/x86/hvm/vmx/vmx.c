@@ -35,6 +35,9 @@
 #define PIN_EXT_INTR        (1u << 0)
 #define PIN_NMI             (1u << 3)
 #define PIN_VIRTUAL_NMI     (1u << 5)     /* IRET ends an injected NMI's blocking */
+#define PIN_PREEMPT_TIMER   (1u << 6)
+#define MSR_VMX_MISC        0x485
+#define GUEST_STINT_MAX     MILLISECS(10)
 #define PROC_INTR_WINDOW    (1u << 2)
 #define PROC_TSC_OFFSET     (1u << 3)
 #define PROC_HLT            (1u << 7)
@@ -61,7 +64,7 @@ enum {
     EXIT_VMX_FIRST = 19, EXIT_VMX_LAST = 27, EXIT_CR_ACCESS = 28, EXIT_IO = 30,
     EXIT_RDMSR = 31, EXIT_WRMSR = 32, EXIT_INVALID_STATE = 33, EXIT_MSR_LOAD = 34,
     EXIT_MWAIT = 36, EXIT_MONITOR = 39, EXIT_EPT_VIOLATION = 48, EXIT_EPT_MISCONFIG = 49,
-    EXIT_XSETBV = 55,
+    EXIT_PREEMPT_TIMER = 52, EXIT_XSETBV = 55,
 };
 
 int vmx_enter(struct guest_regs *regs, int launched);
@@ -72,6 +75,7 @@ static bool true_ctls;
 static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
 static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0;
 static uint16_t next_vpid = 1;
+static unsigned int preempt_timer_shift;     /* it counts TSC >> this (IA32_VMX_MISC) */
 
 static uint32_t adjust(uint32_t msr, uint32_t want)
 {
@@ -367,6 +371,7 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
                 vmread(CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)PROC_INTR_WINDOW);
         return;
     case EXIT_EXTERNAL_INTR:
+    case EXIT_PREEMPT_TIMER:
     case EXIT_INIT:
     case EXIT_SIPI:
         return;
@@ -472,6 +477,24 @@ static void inject_pending(struct vcpu *v)
     vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc);
 }
 
+/*
+ * The guest leaves by the time this pCPU's next timer is due (10 ms at most) even if no
+ * external interrupt gets it out: Bochs takes external-interrupt exits only while the guest
+ * has IF set, so a guest spinning with interrupts off would keep the pCPU for good.
+ */
+static uint32_t preempt_timer_value(void)
+{
+    s_time_t now = NOW(), until = this_cpu()->timer_programmed;
+    uint64_t ticks;
+
+    if (!until || until > now + GUEST_STINT_MAX)
+        until = now + GUEST_STINT_MAX;
+    if (until <= now)
+        return 0;
+    ticks = (stime_to_tsc(until) - stime_to_tsc(now)) >> preempt_timer_shift;
+    return ticks > 0xFFFFFFFF ? 0xFFFFFFFF : (uint32_t)ticks;
+}
+
 static void vmx_run(struct vcpu *v, struct hvm_exit *e)
 {
     unsigned long flags;
@@ -486,6 +509,8 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     if (v->arch.regs.rip != v->arch.exit_rip)
         vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~3ULL);
     inject_pending(v);
+    if (pin_ctl & PIN_PREEMPT_TIMER)
+        vmwrite(VMX_PREEMPTION_TIMER_VALUE, preempt_timer_value());
     wrmsr(MSR_KERNEL_GS_BASE, v->arch.msr_kgs);
     wrmsr(0xC0000081, v->arch.msr_star);
     wrmsr(0xC0000082, v->arch.msr_lstar);
@@ -672,7 +697,8 @@ const struct hvm_ops *vmx_probe(void)
     if (!(ept_caps & (1 << 6)) || !(ept_caps & (1 << 14)) || !(ept_caps & (1 << 16)) ||
         !(ept_caps & (1 << 20)))
         return NULL;
-    pin_ctl = adjust(base, PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMI);
+    pin_ctl = adjust(base, PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMI | PIN_PREEMPT_TIMER);
+    preempt_timer_shift = rdmsr(MSR_VMX_MISC) & 0x1F;
     proc_ctl = adjust(base + 1, PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_UNCOND_IO |
                                 PROC_MONITOR | PROC_SECONDARY);
     /* CR3 load/store exiting are default-1 without TRUE controls; EPT makes them moot. */
