@@ -52,6 +52,28 @@ bool vcpu_events_pending(struct vcpu *v)
 }
 
 /* Marks port pending in d and notifies its vCPU. Caller holds d->event_lock. */
+bool evtchn_is_pending(struct domain *d, unsigned int port)
+{
+    struct shared_info *s = d->shared_info;
+
+    return port < NR_EVENT_CHANNELS &&
+           test_bit_(&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD);
+}
+
+/* SCHEDOP_poll ends for vCPUs polling this port (or any port), masked or not. */
+static void wake_pollers(struct domain *d, unsigned int port)
+{
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+
+        if (__atomic_load_n(&v->polling, __ATOMIC_SEQ_CST) &&
+            (v->poll_port < 0 || v->poll_port == (int)port)) {
+            __atomic_store_n(&v->polling, false, __ATOMIC_SEQ_CST);
+            vcpu_kick(v);
+        }
+    }
+}
+
 static void evtchn_raise(struct domain *d, unsigned int port)
 {
     struct shared_info *s = d->shared_info;
@@ -61,12 +83,12 @@ static void evtchn_raise(struct domain *d, unsigned int port)
 
     if (test_and_set(&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD))
         return;
-    if (test_bit_(&s->evtchn_mask[port / BITS_PER_WORD], port % BITS_PER_WORD) || !vi)
-        return;
-    if (!test_and_set(&vi->evtchn_pending_sel, port / BITS_PER_WORD)) {
+    if (!test_bit_(&s->evtchn_mask[port / BITS_PER_WORD], port % BITS_PER_WORD) && vi &&
+        !test_and_set(&vi->evtchn_pending_sel, port / BITS_PER_WORD)) {
         __atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
         vcpu_kick(v);
     }
+    wake_pollers(d, port);
 }
 
 static int get_free_port(struct domain *d)

@@ -1,5 +1,5 @@
 /*
- * The hypercall table and the small hypercalls: xen_version, sched_op, vcpu_op. Numbers,
+ * The hypercall table and the small hypercalls (xen_version); sched_op is in sched_op.c. Numbers,
  * structures and errno values are Xen 4.17's (DESIGN.md D1). Privileged entries answer
  * -EPERM to an unprivileged caller before anything else is looked at.
  */
@@ -137,48 +137,3 @@ long do_xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uin
     return -XEN_ENOSYS;
 }
 
-long do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4,
-                 uint64_t a5)
-{
-    struct sched_shutdown ss;
-    struct sched_remote_shutdown rs;
-    struct domain *target;
-
-    (void)a3, (void)a4, (void)a5;
-    switch (cmd) {
-    case SCHEDOP_yield:
-        raise_softirq(SCHEDULE_SOFTIRQ);
-        return 0;
-    case SCHEDOP_block:
-        /* Sleeps until an event is pending; one already pending returns at once. */
-        vcpu_block_unless_pending(v);
-        return 0;
-    case SCHEDOP_shutdown:
-        if (copy_from_guest_virt(v, &ss, arg, sizeof(ss)))
-            return -XEN_EFAULT;
-        if (ss.reason > SHUTDOWN_MAX)
-            return -XEN_EINVAL;
-        domain_shutdown(v->domain, ss.reason);
-        return 0;
-    case SCHEDOP_shutdown_code:
-        if (copy_from_guest_virt(v, &ss, arg, sizeof(ss)))
-            return -XEN_EFAULT;
-        if (ss.reason > SHUTDOWN_MAX)
-            return -XEN_EINVAL;
-        v->domain->shutdown_code = ss.reason;
-        return 0;
-    case SCHEDOP_remote_shutdown:
-        if (!v->domain->privileged)
-            return -XEN_EPERM;
-        if (copy_from_guest_virt(v, &rs, arg, sizeof(rs)))
-            return -XEN_EFAULT;
-        target = domain_by_id(rs.domain_id);
-        if (!target)
-            return -XEN_ESRCH;
-        if (rs.reason > SHUTDOWN_MAX)
-            return -XEN_EINVAL;
-        domain_shutdown(target, rs.reason);
-        return 0;
-    }
-    return -XEN_ENOSYS;
-}

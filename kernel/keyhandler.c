@@ -6,7 +6,10 @@
 #include <asm/apic.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
+#include <asm/vlapic.h>
 #include <kumo/console.h>
+#include <kumo/domain.h>
+#include <kumo/event.h>
 #include <kumo/keyhandler.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
@@ -45,6 +48,31 @@ static void key_time(void)
                per_cpu(cpu)->irq_count);
 }
 
+/* Xen's 'q': every domain's vCPUs, where they are and what they wait for. */
+static void key_domains(void)
+{
+    static const char *const states[] = { "offline", "runnable", "running", "blocked" };
+
+    printk("'q' pressed -> dumping domain info\n");
+    for (unsigned int id = 0; id < MAX_DOMAINS; id++) {
+        struct domain *d = domain_table[id];
+
+        if (!d)
+            continue;
+        printk("d%u (%s): %lu pages, %u vCPUs%s\n", id, d->name, d->tot_pages, d->nr_vcpus,
+               d->is_shutdown ? ", shut down" : "");
+        for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+            struct vcpu *v = d->vcpus[i];
+
+            printk("  vCPU %u: %s%s on pCPU %u, rip %#lx, upcall %u, LAPIC vector %d%s%s\n",
+                   i, states[v->state], v->is_up ? "" : " (down)", v->pcpu,
+                   (unsigned long)v->arch.regs.rip, vcpu_events_pending(v),
+                   vlapic_deliverable(v), v->arch.vlapic.nmi_pending ? ", NMI pending" : "",
+                   v->polling ? ", polling" : "");
+        }
+    }
+}
+
 static void key_nmi(void)
 {
     printk("Sending NMI to all other CPUs\n");
@@ -68,6 +96,7 @@ static const struct keyhandler keyhandlers[] = {
     { 'm', "memory info", key_memory },
     { 't', "time and per-CPU interrupt counts", key_time },
     { 'n', "send an NMI to all other CPUs", key_nmi },
+    { 'q', "dump domain (and guest vCPU) info", key_domains },
     { 'C', "crash the hypervisor (tests the fatal-trap path)", key_crash },
     { 'R', "reboot the machine", key_reboot },
 };

@@ -58,14 +58,25 @@ static void singleshot_fired(void *data)
     send_guest_virq(data, VIRQ_TIMER);
 }
 
+/* A poll that times out returns 0 like one that saw its port, as in Xen. */
+static void poll_timed_out(void *data)
+{
+    struct vcpu *v = data;
+
+    if (__atomic_exchange_n(&v->polling, false, __ATOMIC_SEQ_CST))
+        vcpu_kick(v);
+}
+
 void vcpu_time_init(struct vcpu *v)
 {
     timer_init(&v->singleshot_timer, singleshot_fired, v, v->pcpu);
+    timer_init(&v->poll_timer, poll_timed_out, v, v->pcpu);
 }
 
 void vcpu_time_destroy(struct vcpu *v)
 {
     timer_cancel(&v->singleshot_timer);
+    timer_cancel(&v->poll_timer);
 }
 
 long vcpu_register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)

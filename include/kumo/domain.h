@@ -55,6 +55,9 @@ struct vcpu {
     struct vcpu_info *vcpu_info;    /* registered copy (direct map), or NULL: shared_info's */
     unsigned int virq_to_port[24];  /* NR_VIRQS */
     struct timer singleshot_timer;
+    struct timer poll_timer;        /* SCHEDOP_poll's timeout */
+    bool polling;                   /* in SCHEDOP_poll: a raise of poll_port (-1: any) wakes it */
+    int poll_port;
     uint64_t runstate_gva;          /* guest's vcpu_runstate_info, 0 = none */
     uint64_t runstate_entry;        /* system time the current state began */
     uint64_t runstate_time[4];      /* ns spent running, runnable, blocked, offline */

@@ -28,6 +28,8 @@ long do_hvm_op(struct vcpu *v, uint64_t op, uint64_t arg, uint64_t, uint64_t, ui
 
 /* v's vcpu_info: the registered copy, or its slot in shared_info. */
 struct vcpu_info *vcpu_info_of(struct vcpu *v);
+/* The port's pending bit in d's shared_info (false for a port out of range). */
+bool evtchn_is_pending(struct domain *d, unsigned int port);
 /* True when v has an upcall pending (it must not stay blocked). */
 bool vcpu_events_pending(struct vcpu *v);
 /* Injects the callback vector before entry when an upcall is pending. */

@@ -23,6 +23,11 @@ void vcpu_block(struct vcpu *v);
 /* Blocks v unless it has an event pending; true if it blocked. On v's own pCPU. */
 bool vcpu_block_unless_pending(struct vcpu *v);
 /*
+ * Blocks v unless wake(v, data), checked under the scheduler's lock, says not to: a waker
+ * that makes wake() true and then calls vcpu_wake() cannot be missed. True if it blocked.
+ */
+bool vcpu_block_unless(struct vcpu *v, bool (*wake)(struct vcpu *v, void *data), void *data);
+/*
  * Takes v down (VCPUOP_down, INIT): it stops being scheduled, leaving its pCPU at the next
  * softirq check if it is running there. Any pCPU.
  */

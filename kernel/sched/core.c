@@ -255,18 +255,29 @@ void vcpu_block(struct vcpu *v)
     spin_unlock_irqrestore(&sched_lock, flags);
 }
 
-bool vcpu_block_unless_pending(struct vcpu *v)
+bool vcpu_block_unless(struct vcpu *v, bool (*wake)(struct vcpu *v, void *data), void *data)
 {
     unsigned long flags;
     bool blocked;
 
     spin_lock_irqsave(&sched_lock, flags);
     /* Checked under the lock: an event raised after this finds v BLOCKED and wakes it. */
-    blocked = !hvm_interrupt_pending(v) && v->state == VCPU_RUNNING;
+    blocked = !wake(v, data) && v->state == VCPU_RUNNING;
     if (blocked)
         set_state(v, VCPU_BLOCKED);
     spin_unlock_irqrestore(&sched_lock, flags);
     return blocked;
+}
+
+static bool interrupt_pending(struct vcpu *v, void *unused)
+{
+    (void)unused;
+    return hvm_interrupt_pending(v);
+}
+
+bool vcpu_block_unless_pending(struct vcpu *v)
+{
+    return vcpu_block_unless(v, interrupt_pending, NULL);
 }
 
 int vcpu_set_affinity(struct vcpu *v, uint64_t mask)

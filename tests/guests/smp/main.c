@@ -2,8 +2,9 @@
  * The emulated local APIC and SMP bring-up, as a bare-metal kernel does it: xAPIC registers
  * through MMIO at 0xFEE00000 (ID, version, TPR, SVR, LVT, ESR, IRR/ISR, EOI), self-IPIs held
  * back by IF and TPR, INIT-SIPI-SIPI starting each AP in real mode at the SIPI vector, an AP
- * in x2APIC mode (MSRs, SELF_IPI), NMI and broadcast IPIs, INIT of a running AP, and
- * VCPUOP_is_up/down/up/initialise. Runs with 5 vCPUs: 1-3 come up by SIPI, 4 by VCPUOP.
+ * in x2APIC mode (MSRs, SELF_IPI), NMI and broadcast IPIs, INIT of a running AP,
+ * VCPUOP_is_up/down/up/initialise, and SCHEDOP_poll (an AP sleeping on a masked port until
+ * another vCPU sends on it; timeouts). Runs with 5 vCPUs: 1-3 come up by SIPI, 4 by VCPUOP.
  */
 #include "guest.h"
 #include <xen/hvm/hvm_vcpu.h>
@@ -37,6 +38,8 @@ static uint8_t ap_stacks[NR_VCPUS][8192] __attribute__((aligned(16)));
 volatile unsigned long irq_count[NR_VCPUS][3], nmi_count[NR_VCPUS], gp_count;
 static volatile unsigned long ap_entries[NR_VCPUS];
 static volatile bool ap_stop;
+static volatile evtchn_port_t poll_port;             /* set: vCPU 3 polls it once */
+static volatile unsigned long polls_done;
 extern uint64_t pdpt[512];
 
 /* The AP trampoline: copied to TRAMPOLINE, entered in real mode with CS = 0x0800, IP = 0. */
@@ -234,8 +237,20 @@ static void ap_main(void)
         __asm__ volatile("sti; nop; cli" ::: "memory");
     }
     __atomic_fetch_add(&ap_entries[me], 1, __ATOMIC_SEQ_CST);
-    while (!ap_stop)
+    while (!ap_stop) {
+        if (me == 3 && poll_port) {
+            evtchn_port_t port = poll_port;
+            struct sched_poll sp = { .nr_ports = 1, .timeout = 0 };
+
+            sp.ports.p = &port;
+            poll_port = 0;
+            if (HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp))
+                xtf_failure("SCHEDOP_poll on vCPU 3 failed");
+            __atomic_fetch_add(&polls_done, 1, __ATOMIC_SEQ_CST);
+            continue;
+        }
         __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
     vcpu_op(VCPUOP_down, me, NULL);
     xtf_failure("vCPU %u ran on after VCPUOP_down on itself", me);
 }
@@ -373,6 +388,60 @@ static void check_vcpu_ops(void)
         xtf_failure("vCPU 4 did not run after VCPUOP_initialise/up");
 }
 
+static long evtchn_op(unsigned int cmd, void *arg)
+{
+    return HYPERCALL2(__HYPERVISOR_event_channel_op, cmd, arg);
+}
+
+static long sched_poll(evtchn_port_t *ports, unsigned int nr, uint64_t timeout)
+{
+    struct sched_poll sp = { .nr_ports = nr, .timeout = timeout };
+
+    sp.ports.p = ports;
+    return HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp);
+}
+
+/* vCPU 3 sleeps in SCHEDOP_poll on a masked IPI port until vCPU 0 sends on it. */
+static void check_poll(void)
+{
+    struct evtchn_bind_ipi ipi = { .vcpu = 3 };
+    struct evtchn_alloc_unbound unbound = { .dom = DOMID_SELF, .remote_dom = DOMID_SELF };
+    struct evtchn_send send;
+    evtchn_port_t quiet, many[129] = { 0 };
+    int64_t start, took;
+
+    if (evtchn_op(EVTCHNOP_bind_ipi, &ipi) || evtchn_op(EVTCHNOP_alloc_unbound, &unbound)) {
+        xtf_error("cannot make the ports to poll");
+        return;
+    }
+    __atomic_fetch_or(&shared->evtchn_mask[ipi.port / 64], 1UL << (ipi.port % 64),
+                      __ATOMIC_SEQ_CST);
+    poll_port = ipi.port;
+    send_ipi(3 * 2, VEC_BROADCAST);                 /* out of HLT, into the poll */
+    start = pv_now(shared);
+    while (pv_now(shared) < start + 50000000LL)
+        ;
+    CHECK_EQ("vCPU 3 still polling a port nobody raised", polls_done, 0);
+    send.port = ipi.port;
+    CHECK_EQ("EVTCHNOP_send to the polled port", evtchn_op(EVTCHNOP_send, &send), 0);
+    if (!wait_until(&polls_done, 1))
+        xtf_failure("SCHEDOP_poll did not end when its masked port was raised");
+
+    /* Already pending: at once. Nothing pending: the timeout ends it. */
+    quiet = ipi.port;
+    CHECK_EQ("poll on a pending port", sched_poll(&quiet, 1, 0), 0);
+    quiet = unbound.port;
+    start = pv_now(shared);
+    CHECK_EQ("poll with a timeout", sched_poll(&quiet, 1, (uint64_t)start + 20000000), 0);
+    took = pv_now(shared) - start;
+    if (took < 20000000 || took > WAIT_NS)
+        xtf_failure("poll with a 20 ms timeout took %ld ns", (long)took);
+    CHECK_EQ("poll on 129 ports", sched_poll(many, 129, 0), -XEN_EINVAL);
+    quiet = 5000;
+    CHECK_EQ("poll on a port beyond the ABI", sched_poll(&quiet, 1, 0), -XEN_EINVAL);
+    CHECK_EQ("poll with a bad pointer", sched_poll((void *)0x7000000000UL, 1, 0), -XEN_EFAULT);
+}
+
 void test_main(void)
 {
     shared = map_shared_info(SHARED_INFO_GFN);
@@ -401,6 +470,7 @@ void test_main(void)
             return;
     printk("APs 1-3 up by INIT/SIPI\n");
     check_ipis();
+    check_poll();
     check_vcpu_ops();
 
     ap_stop = true;
