@@ -126,7 +126,7 @@ static const char *domu_key(struct pvh_build_args *a, char *name_buf, const char
     return NULL;
 }
 
-static void build_domu(const struct boot_module *m, unsigned int index)
+static struct domain *build_domu(const struct boot_module *m, unsigned int index)
 {
     char line[sizeof(m->string)], name[DOMAIN_NAME_LEN], *p, *cmdline = "";
     struct pvh_build_args a = { .memory = DEFAULT_DOMU_MEMORY, .vcpus = 1 };
@@ -155,13 +155,13 @@ static void build_domu(const struct boot_module *m, unsigned int index)
         val = strchr(key, '=');
         if (!val) {
             printk("domU module %u: '%s' is not key=value; domain skipped\n", index, key);
-            return;
+            return NULL;
         }
         *val++ = '\0';
         why = domu_key(&a, name, key, val);
         if (why) {
             printk("domU module %u: %s in '%s=%s'; domain skipped\n", index, why, key, val);
-            return;
+            return NULL;
         }
     }
     a.name = name;
@@ -171,11 +171,11 @@ static void build_domu(const struct boot_module *m, unsigned int index)
     d = pvh_build(&a, &why);
     if (!d) {
         printk("domU module %u (%s): %s; domain skipped\n", index, name, why);
-        return;
+        return NULL;
     }
     printk("d%u (%s): %lu MiB, %u vCPUs, built from module %u\n", d->domid, d->name,
            d->tot_pages >> (20 - PAGE_SHIFT), d->nr_vcpus, index);
-    domain_unpause(d);
+    return d;
 }
 
 static struct domain *build_dom0(const struct boot_module *kernel)
@@ -222,7 +222,8 @@ static struct domain *build_dom0(const struct boot_module *kernel)
 void build_boot_domains(void)
 {
     const struct boot_module *dom0_kernel = NULL;
-    struct domain *dom0 = NULL;
+    struct domain *dom0 = NULL, *domus[BOOT_MAX_MODULES];
+    unsigned int nr_domus = 0;
 
     if (!hvm_enabled)
         return;
@@ -234,9 +235,15 @@ void build_boot_domains(void)
     else
         printk("No Dom0 kernel module: running boot-time domains only\n");
     for (unsigned int i = 0; i < boot_info.nr_modules; i++)
-        if (is_domu_module(&boot_info.modules[i]))
-            build_domu(&boot_info.modules[i], i);
-    /* Dom0 starts last, so it never sees a boot-time domain half built. */
+        if (is_domu_module(&boot_info.modules[i]) &&
+            (domus[nr_domus] = build_domu(&boot_info.modules[i], i)))
+            nr_domus++;
+    /*
+     * Nothing runs until everything is built: the boot CPU is not free to run vCPUs while it
+     * builds (seconds on Bochs), and Dom0 must never see a boot-time domain half built.
+     */
+    for (unsigned int i = 0; i < nr_domus; i++)
+        domain_unpause(domus[i]);
     if (dom0)
         domain_unpause(dom0);
 }
