@@ -4,6 +4,7 @@
  * runstate area, singleshot timer; the time ones live in kernel/vcpu_time.c).
  */
 #include <asm/hvm.h>
+#include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
@@ -35,18 +36,16 @@ static long up(struct vcpu *target)
     return rc == -XEN_EEXIST ? 0 : rc;
 }
 
-/* The last vCPU going down powers the domain off, as in Xen. */
-static long down(struct vcpu *target)
+void vcpu_down_or_poweroff(struct vcpu *v)
 {
-    struct domain *d = target->domain;
+    struct domain *d = v->domain;
 
+    vcpu_down(v);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i] != target && d->vcpus[i]->is_up) {
-            vcpu_down(target);
-            return 0;
-        }
+        if (d->vcpus[i]->is_up)
+            return;
+    printk("d%u: all vCPUs down -- powering off\n", d->domid);
     domain_shutdown(d, SHUTDOWN_poweroff);
-    return 0;
 }
 
 long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t a4,
@@ -65,7 +64,8 @@ long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uin
     case VCPUOP_up:
         return up(target);
     case VCPUOP_down:
-        return down(target);
+        vcpu_down_or_poweroff(target);
+        return 0;
     case VCPUOP_is_up:
         return target->is_up;
     case VCPUOP_register_vcpu_info:

@@ -33,6 +33,11 @@ bool vcpu_block_unless(struct vcpu *v, bool (*wake)(struct vcpu *v, void *data),
  */
 void vcpu_down(struct vcpu *v);
 /*
+ * vcpu_down(), and when no vCPU of the domain is left up it powers off: Xen's rule for
+ * VCPUOP_down and for HLT with interrupts disabled (kernel/vcpu_op.c).
+ */
+void vcpu_down_or_poweroff(struct vcpu *v);
+/*
  * Brings a down v up: from state s with its LAPIC reset (a SIPI), or with s NULL where it
  * stopped (VCPUOP_up). Done once v is off every pCPU; then it is runnable. 0, -EEXIST when
  * v is up, -EINVAL when s is NULL and v never had a register state.

@@ -1,6 +1,7 @@
 /*
  * Port I/O and HLT for PVH guests (DESIGN.md D4): there is no emulated PC, so reads return
- * all-ones and writes are dropped, except port 0xE9, each domain's debug console.
+ * all-ones and writes are dropped, except port 0xE9, each domain's debug console. HLT
+ * sleeps until an interrupt is due; with interrupts off it takes the vCPU down.
  */
 #include <kumo/console.h>
 #include <kumo/domain.h>
@@ -42,6 +43,14 @@ void hvm_io(struct vcpu *v, uint16_t port, unsigned int bytes, bool in)
 
 bool hvm_hlt(struct vcpu *v)
 {
+    /*
+     * With interrupts off only an NMI or INIT could end it: Xen takes the vCPU down, and
+     * the last one down powers the domain off (Linux halts so without ACPI).
+     */
+    if (!(v->arch.regs.rflags & (1UL << 9))) {
+        vcpu_down_or_poweroff(v);
+        return false;
+    }
     /* Sleeps until an event is pending for it; one already pending ends HLT at once. */
     return !vcpu_block_unless_pending(v);
 }

@@ -129,7 +129,13 @@ void guest_start(void)
     printk("--- %s ---\n", test_title);
     test_main();
     printk("Test result: %s\n", names[result]);
-    /* "on-exit=reboot" on the command line asks for a reboot instead of a poweroff. */
+    /*
+     * "on-exit=reboot" on the command line asks for a reboot instead of a poweroff;
+     * "on-exit=halt" halts with interrupts off, which powers off once no vCPU is left up.
+     */
+    if (strstr(guest_cmdline(), "on-exit=halt"))
+        for (;;)
+            __asm__ volatile("cli; hlt");
     shutdown(strstr(guest_cmdline(), "on-exit=reboot") ? SHUTDOWN_reboot : SHUTDOWN_poweroff);
 }
 
