@@ -2,11 +2,13 @@
  * The PVH domain builder (linux-pvh-abi.md section 1): memory from GFN 0 (with the MMIO
  * hole below 4 GiB, see domain_populate), the kernel's segments at their physical
  * addresses, then one page-aligned area after the image with hvm_start_info v1, the memory
- * map, the command line and the module list, then the modules. vCPU 0 starts at the PHYS32_ENTRY with EBX pointing at the start info.
+ * map, the command line and the module list, then the modules. SMP guests also get ACPI
+ * tables (kernel/guest_acpi.c) in the page below 640 KiB. vCPU 0 starts at the PHYS32_ENTRY with EBX pointing at the start info.
  */
 #include <kumo/console.h>
 #include <kumo/domain_build.h>
 #include <kumo/elf_load.h>
+#include <kumo/guest_acpi.h>
 #include <kumo/sched.h>
 #include <kumo/sched_policy.h>
 #include <kumo/xen_abi.h>
@@ -15,9 +17,42 @@
 
 struct start_area {
     struct hvm_start_info si;
-    struct hvm_memmap_table_entry memmap[4];
+    struct hvm_memmap_table_entry memmap[5];
     struct hvm_modlist_entry mods[8];
 };
+
+static void add_range(struct start_area *sa, uint64_t addr, uint64_t size, uint32_t type)
+{
+    sa->memmap[sa->si.memmap_entries++] = (struct hvm_memmap_table_entry){ addr, size, type, 0 };
+}
+
+/*
+ * RAM below 640 KiB (the last page holds the ACPI tables of an SMP guest), reserved up to
+ * 1 MiB, RAM up to the MMIO hole, and what the hole displaced above 4 GiB.
+ */
+static void fill_memmap(struct start_area *sa, const struct pvh_build_args *a)
+{
+    uint64_t low_top = a->vcpus > 1 ? GUEST_ACPI_BASE : LOW_RAM_END;
+
+    add_range(sa, 0, low_top, XEN_HVM_MEMMAP_TYPE_RAM);
+    if (low_top < LOW_RAM_END)
+        add_range(sa, low_top, LOW_RAM_END - low_top, XEN_HVM_MEMMAP_TYPE_ACPI);
+    add_range(sa, LOW_RAM_END, 0x100000 - LOW_RAM_END, XEN_HVM_MEMMAP_TYPE_RESERVED);
+    add_range(sa, 0x100000, MIN(a->memory, GUEST_MMIO_HOLE_START) - 0x100000,
+              XEN_HVM_MEMMAP_TYPE_RAM);
+    if (a->memory > GUEST_MMIO_HOLE_START)
+        add_range(sa, GUEST_HIGH_RAM_START, a->memory - GUEST_MMIO_HOLE_START,
+                  XEN_HVM_MEMMAP_TYPE_RAM);
+}
+
+/* The tables Linux needs to find more than one CPU (linux-pvh-abi.md section 1.4). */
+static int place_acpi_tables(struct domain *d, unsigned int vcpus, uint64_t *rsdp)
+{
+    static uint8_t page[GUEST_ACPI_SIZE];
+
+    *rsdp = guest_acpi_build(page, GUEST_ACPI_BASE, vcpus);
+    return *rsdp && copy_to_guest_phys(d, GUEST_ACPI_BASE, page, sizeof(page)) ? 0 : -1;
+}
 
 /* Lays out start info, command lines and modules from `at`; returns the start info's GPA. */
 static int write_start_info(struct domain *d, const struct pvh_build_args *a, uint64_t at,
@@ -35,16 +70,12 @@ static int write_start_info(struct domain *d, const struct pvh_build_args *a, ui
     sa.si.magic = XEN_HVM_START_MAGIC_VALUE;
     sa.si.version = 1;
     sa.si.flags = a->privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
-    sa.memmap[0] = (struct hvm_memmap_table_entry){ 0, LOW_RAM_END, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
-    sa.memmap[1] = (struct hvm_memmap_table_entry){ LOW_RAM_END, 0x100000 - LOW_RAM_END,
-                                                     XEN_HVM_MEMMAP_TYPE_RESERVED, 0 };
-    sa.memmap[2] = (struct hvm_memmap_table_entry){
-        0x100000, MIN(a->memory, GUEST_MMIO_HOLE_START) - 0x100000, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+    fill_memmap(&sa, a);
     sa.si.memmap_paddr = at + offsetof(struct start_area, memmap);
-    sa.si.memmap_entries = 3;
-    if (a->memory > GUEST_MMIO_HOLE_START)      /* what the hole displaced, above 4 GiB */
-        sa.memmap[sa.si.memmap_entries++] = (struct hvm_memmap_table_entry){
-            GUEST_HIGH_RAM_START, a->memory - GUEST_MMIO_HOLE_START, XEN_HVM_MEMMAP_TYPE_RAM, 0 };
+    if (a->vcpus > 1 && place_acpi_tables(d, a->vcpus, &sa.si.rsdp_paddr)) {
+        *why = "no room for the ACPI tables";
+        return -XEN_ENOMEM;
+    }
     len = strlen(a->cmdline ? a->cmdline : "") + 1;
     sa.si.cmdline_paddr = cursor;
     if (!copy_to_guest_phys(d, cursor, a->cmdline ? a->cmdline : "", len))

@@ -142,7 +142,10 @@ void hvm_cpu_up(void);
  */
 bool hvm_next_interrupt(struct vcpu *v, struct hvm_intr *i);
 void hvm_interrupt_taken(struct vcpu *v, const struct hvm_intr *i);
-/* v has something to deliver (an event, a LAPIC interrupt, an NMI): HLT must not sleep. */
+/*
+ * v has something it can take now (an NMI, or with IF set an event or a LAPIC interrupt):
+ * HLT, SCHEDOP_block and SCHEDOP_poll must not sleep.
+ */
 bool hvm_interrupt_pending(struct vcpu *v);
 
 /* Runs v on this pCPU for at most slice ns, until it blocks, dies, or a softirq wants the CPU. */

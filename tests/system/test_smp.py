@@ -1,9 +1,11 @@
-"""SMP guests and the emulated local APIC (tests/guests/smp): a 5-vCPU DomU on 2 pCPUs
+"""SMP guests, their ACPI tables and the emulated local APIC (tests/guests/smp): 5-vCPU DomUs
+on 2 pCPUs walk RSDP/XSDT/FADT/DSDT/MADT, and each
 brings vCPUs 1-3 up by INIT/SIPI from a real-mode trampoline and vCPU 4 by
 VCPUOP_initialise/up, exercises xAPIC MMIO, x2APIC MSRs, self/NMI/broadcast IPIs and
-VCPUOP_down/up and SCHEDOP_poll; its last vCPU halting with interrupts off powers it off. A
-1-vCPU smoke DomU runs beside it. On QEMU (SVM) and Bochs (VT-x)."""
+VCPUOP_down/up and SCHEDOP_poll; one powers off by halting its last vCPU with interrupts
+off, the other by ACPI S5. A 1-vCPU smoke DomU (no ACPI tables) runs beside them. On QEMU (SVM) and Bochs (VT-x)."""
 import os
+import re
 
 from emu import DEFAULT_CMDLINE, bochs, guest, make_iso, qemu
 from test_boot import expect
@@ -11,19 +13,25 @@ from test_hvm import check_domus_ran_and_freed
 
 SMP_MODULES = [
     (guest("smp"), "domU name=smp memory=16M vcpus=5 -- smp on-exit=halt"),
+    (guest("smp"), "domU name=smp2 memory=16M vcpus=5 -- smp on-exit=acpi"),
     (guest("smoke"), "domU name=beside memory=16M -- beside"),
 ]
+NAMES = ["smp", "smp2", "beside"]
 
 
 def check(log):
-    expect("all vCPUs down -- powering off" in log and "(smp) shut down: poweroff" in log,
-           "the smp domain did not power off when its last vCPU halted")
+    expect(re.search(r"^\(kumo\) d(\d+): all vCPUs down -- powering off\n(.*\n)*"
+                     r"\(kumo\) d\1 \(smp\) shut down: poweroff", log, re.M),
+           "smp did not power off when its last vCPU halted")
+    expect(re.search(r"^\(kumo\) d(\d+): ACPI S5 -- powering off\n(.*\n)*"
+                     r"\(kumo\) d\1 \(smp2\) shut down: poweroff", log, re.M),
+           "smp2 did not power off by ACPI S5")
 
 
 def qemu_smp_guest_lapic_and_ap_bringup():
     m = qemu(ncpus=2, modules=SMP_MODULES)
     try:
-        check(check_domus_ran_and_freed(m, ["smp", "beside"], 120))
+        check(check_domus_ran_and_freed(m, NAMES, 120))
     finally:
         m.stop()
 
@@ -33,7 +41,7 @@ def bochs_smp_guest_lapic_and_ap_bringup():
     try:
         m = bochs(iso, ncpus=2)
         try:
-            check(check_domus_ran_and_freed(m, ["smp", "beside"], 300))
+            check(check_domus_ran_and_freed(m, NAMES, 300))
         finally:
             m.stop()
     finally:

@@ -127,8 +127,11 @@ void hvm_interrupt_taken(struct vcpu *v, const struct hvm_intr *i)
 
 bool hvm_interrupt_pending(struct vcpu *v)
 {
-    return vcpu_events_pending(v) || vlapic_deliverable(v) >= 0 ||
-           __atomic_load_n(&v->arch.vlapic.nmi_pending, __ATOMIC_ACQUIRE);
+    /* As Xen's hvm_local_events_need_delivery(): interrupts count only with IF set. */
+    if (__atomic_load_n(&v->arch.vlapic.nmi_pending, __ATOMIC_ACQUIRE))
+        return true;
+    return (v->arch.regs.rflags & (1UL << 9)) &&
+           (vcpu_events_pending(v) || vlapic_deliverable(v) >= 0);
 }
 
 void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s)

@@ -1,12 +1,15 @@
 /*
  * Port I/O and HLT for PVH guests (DESIGN.md D4): there is no emulated PC, so reads return
- * all-ones and writes are dropped, except port 0xE9, each domain's debug console. HLT
- * sleeps until an interrupt is due; with interrupts off it takes the vCPU down.
+ * all-ones and writes are dropped, except port 0xE9, each domain's debug console, and the
+ * ACPI sleep registers of kernel/guest_acpi.c's FADT. HLT sleeps until an interrupt is due;
+ * with interrupts off it takes the vCPU down.
  */
 #include <kumo/console.h>
 #include <kumo/domain.h>
+#include <kumo/guest_acpi.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/sched.h>
+#include <kumo/xen_abi.h>
 
 #define DEBUG_CONSOLE_PORT 0xE9
 
@@ -27,18 +30,32 @@ void domain_console_putc(struct domain *d, char c)
         d->conbuf[d->conlen++] = c;
 }
 
+/* The FADT's sleep control register: SLP_EN with \_S5's type is an ACPI poweroff. */
+static void acpi_sleep(struct domain *d, uint8_t val)
+{
+    if ((val & GUEST_ACPI_SLP_EN) && ((val >> 2) & 7) == GUEST_ACPI_S5_TYP) {
+        printk("d%u: ACPI S5 -- powering off\n", d->domid);
+        domain_shutdown(d, SHUTDOWN_poweroff);
+    }
+}
+
 void hvm_io(struct vcpu *v, uint16_t port, unsigned int bytes, bool in)
 {
     struct guest_regs *g = &v->arch.regs;
     uint64_t mask = bytes == 1 ? 0xFF : bytes == 2 ? 0xFFFF : 0xFFFFFFFF;
 
     if (in) {
+        /* The ACPI sleep status reads clear (no wake event); the rest all-ones. */
+        uint64_t val = port == GUEST_ACPI_SLEEP_STS ? 0 : mask;
+
         /* Writes to EAX in 32-bit operations zero the upper half, as hardware does. */
-        g->rax = bytes == 4 ? mask : (g->rax & ~mask) | mask;
+        g->rax = bytes == 4 ? val : (g->rax & ~mask) | val;
         return;
     }
     if (port == DEBUG_CONSOLE_PORT)
         domain_console_putc(v->domain, (char)g->rax);
+    else if (port == GUEST_ACPI_SLEEP_CTL)
+        acpi_sleep(v->domain, (uint8_t)g->rax);
 }
 
 bool hvm_hlt(struct vcpu *v)

@@ -11,6 +11,8 @@
 
 extern const char test_title[];
 void test_main(void);
+/* Optional: how the test leaves after its result line (else SCHEDOP_shutdown, see lib.c). */
+void test_exit(void) __attribute__((weak));
 
 /* The domain's start info (physical = virtual in test kernels). */
 extern uint64_t start_info_pa;

@@ -129,6 +129,8 @@ void guest_start(void)
     printk("--- %s ---\n", test_title);
     test_main();
     printk("Test result: %s\n", names[result]);
+    if (test_exit)
+        test_exit();
     /*
      * "on-exit=reboot" on the command line asks for a reboot instead of a poweroff;
      * "on-exit=halt" halts with interrupts off, which powers off once no vCPU is left up.

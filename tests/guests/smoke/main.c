@@ -151,8 +151,31 @@ static void test_shared_info(void)
              HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp), -XEN_ENOSYS);
 }
 
+/* ACPI tables come with a second vCPU only; when there, the memmap keeps them from RAM. */
+static void test_acpi_presence(void)
+{
+    const struct hvm_start_info *si = (const void *)start_info_pa;
+    const struct hvm_memmap_table_entry *e = (const void *)si->memmap_paddr;
+    unsigned int vcpus = 0;
+    bool listed = false;
+
+    while (vcpus < 64 && HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_is_up, vcpus, 0) >= 0)
+        vcpus++;
+    if ((si->rsdp_paddr != 0) != (vcpus > 1))
+        xtf_failure("%u vCPUs but rsdp_paddr %#lx", vcpus, (unsigned long)si->rsdp_paddr);
+    if (!si->rsdp_paddr)
+        return;
+    for (unsigned int i = 0; i < si->memmap_entries; i++)
+        listed |= e[i].type == XEN_HVM_MEMMAP_TYPE_ACPI && e[i].addr <= si->rsdp_paddr &&
+                  si->rsdp_paddr < e[i].addr + e[i].size;
+    if (!listed)
+        xtf_failure("the RSDP at %#lx is not in an ACPI range of the memmap",
+                    (unsigned long)si->rsdp_paddr);
+}
+
 void test_main(void)
 {
+    test_acpi_presence();
     test_version();
     test_cpuid();
     test_instructions();

@@ -5,8 +5,9 @@
  * in x2APIC mode (MSRs, SELF_IPI), NMI and broadcast IPIs, INIT of a running AP,
  * VCPUOP_is_up/down/up/initialise, and SCHEDOP_poll (an AP sleeping on a masked port until
  * another vCPU sends on it; timeouts), and going down by HLT with interrupts off. Runs with
- * 5 vCPUs: 1-3 come up by SIPI, 4 by VCPUOP; with on-exit=halt the domain powers off when
- * vCPU 0 halts last.
+ * 5 vCPUs: 1-3 come up by SIPI, 4 by VCPUOP. First it walks the ACPI tables the hypervisor
+ * gave it. With on-exit=halt it powers off by halting its last vCPU with interrupts off,
+ * with on-exit=acpi by writing \_S5 to the FADT's sleep control register.
  */
 #include "guest.h"
 #include <xen/hvm/hvm_vcpu.h>
@@ -41,7 +42,9 @@ volatile unsigned long irq_count[NR_VCPUS][3], nmi_count[NR_VCPUS], gp_count;
 static volatile unsigned long ap_entries[NR_VCPUS];
 static volatile bool ap_stop;
 static volatile evtchn_port_t poll_port;             /* set: vCPU 3 polls it once */
-static volatile unsigned long polls_done;
+static volatile unsigned long polls_done, polls_entered;
+static volatile bool poll_release;                   /* until set, vCPU 3 polls again */
+static struct vcpu_runstate_info poller_runstate;
 extern uint64_t pdpt[512];
 
 /* The AP trampoline: copied to TRAMPOLINE, entered in real mode with CS = 0x0800, IP = 0. */
@@ -246,8 +249,12 @@ static void ap_main(void)
 
             sp.ports.p = &port;
             poll_port = 0;
-            if (HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp))
-                xtf_failure("SCHEDOP_poll on vCPU 3 failed");
+            __atomic_fetch_add(&polls_entered, 1, __ATOMIC_SEQ_CST);
+            /* Wakeups without the port (an IPI, say) may happen, as in Xen: poll again. */
+            do {
+                if (HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_poll, &sp))
+                    xtf_failure("SCHEDOP_poll on vCPU 3 failed");
+            } while (!poll_release);
             __atomic_fetch_add(&polls_done, 1, __ATOMIC_SEQ_CST);
             continue;
         }
@@ -394,6 +401,83 @@ static void check_vcpu_ops(void)
         xtf_failure("vCPU 4 did not run after VCPUOP_initialise/up");
 }
 
+static uint8_t table_sum(const uint8_t *p, uint32_t len)
+{
+    uint8_t sum = 0;
+
+    while (len--)
+        sum += *p++;
+    return sum;
+}
+
+static const uint8_t *table(uint64_t pa, const char *sig)
+{
+    const uint8_t *t = (const void *)pa;
+
+    if (!pa || memcmp(t, sig, 4) || table_sum(t, *(const uint32_t *)(t + 4))) {
+        xtf_failure("ACPI table %.4s at %#lx missing or with a bad checksum", sig,
+                    (unsigned long)pa);
+        return NULL;
+    }
+    return t;
+}
+
+static uint16_t sleep_control_port;
+
+/* RSDP -> XSDT -> FADT (hardware-reduced, DSDT with \_S5) and MADT: one LAPIC per vCPU. */
+static void check_acpi(void)
+{
+    const struct hvm_start_info *si = (const void *)start_info_pa;
+    const uint8_t *rsdp = (const void *)si->rsdp_paddr, *xsdt, *fadt = NULL, *madt = NULL;
+    unsigned int lapics = 0;
+
+    if (!si->rsdp_paddr || memcmp(rsdp, "RSD PTR ", 8) || table_sum(rsdp, 20) ||
+        rsdp[15] < 2 || table_sum(rsdp, 36)) {
+        xtf_failure("no valid RSDP (rsdp_paddr %#lx)", (unsigned long)si->rsdp_paddr);
+        return;
+    }
+    xsdt = table(*(const uint64_t *)(rsdp + 24), "XSDT");
+    for (uint32_t off = 36; xsdt && off < *(const uint32_t *)(xsdt + 4); off += 8) {
+        const uint8_t *t = (const void *)*(const uint64_t *)(xsdt + off);
+
+        if (!memcmp(t, "FACP", 4))
+            fadt = table((uint64_t)t, "FACP");
+        else if (!memcmp(t, "APIC", 4))
+            madt = table((uint64_t)t, "APIC");
+    }
+    if (!fadt || !madt) {
+        xtf_failure("XSDT lists no FADT or no MADT");
+        return;
+    }
+    if (!(*(const uint32_t *)(fadt + 112) & (1u << 20)))
+        xtf_failure("FADT is not hardware-reduced");
+    if (!table(*(const uint64_t *)(fadt + 140), "DSDT"))
+        return;
+    sleep_control_port = (uint16_t)*(const uint64_t *)(fadt + 248);
+    CHECK_EQ("MADT local APIC address", *(const uint32_t *)(madt + 36), 0xFEE00000);
+    for (uint32_t off = 44; off + 2 <= *(const uint32_t *)(madt + 4); off += madt[off + 1]) {
+        if (madt[off] != 0 || madt[off + 1] != 8) {
+            xtf_failure("MADT entry of type %u", madt[off]);
+            break;
+        }
+        if (madt[off + 2] != lapics || madt[off + 3] != 2 * lapics || !(madt[off + 4] & 1))
+            xtf_failure("MADT LAPIC %u: uid %u id %u flags %u", lapics, madt[off + 2],
+                        madt[off + 3], madt[off + 4]);
+        lapics++;
+    }
+    CHECK_EQ("MADT local APICs", lapics, NR_VCPUS);
+}
+
+/* With on-exit=acpi the domain powers off as Linux does: \_S5 into the sleep register. */
+void test_exit(void)
+{
+    if (!strstr(guest_cmdline(), "on-exit=acpi") || !sleep_control_port)
+        return;
+    __asm__ volatile("outb %0, %1" :: "a"((uint8_t)(5 << 2 | 1 << 5)),
+                     "Nd"(sleep_control_port));
+    xtf_failure("still running after the ACPI S5 write");
+}
+
 static long evtchn_op(unsigned int cmd, void *arg)
 {
     return HYPERCALL2(__HYPERVISOR_event_channel_op, cmd, arg);
@@ -416,18 +500,27 @@ static void check_poll(void)
     evtchn_port_t quiet, many[129] = { 0 };
     int64_t start, took;
 
-    if (evtchn_op(EVTCHNOP_bind_ipi, &ipi) || evtchn_op(EVTCHNOP_alloc_unbound, &unbound)) {
-        xtf_error("cannot make the ports to poll");
+    struct vcpu_register_runstate_memory_area area = { .addr.v = &poller_runstate };
+
+    if (evtchn_op(EVTCHNOP_bind_ipi, &ipi) || evtchn_op(EVTCHNOP_alloc_unbound, &unbound) ||
+        vcpu_op(VCPUOP_register_runstate_memory_area, 3, &area)) {
+        xtf_error("cannot make the ports to poll or watch vCPU 3");
         return;
     }
     __atomic_fetch_or(&shared->evtchn_mask[ipi.port / 64], 1UL << (ipi.port % 64),
                       __ATOMIC_SEQ_CST);
     poll_port = ipi.port;
     send_ipi(3 * 2, VEC_BROADCAST);                 /* out of HLT, into the poll */
+    if (!wait_until(&polls_entered, 1)) {
+        xtf_failure("vCPU 3 did not start polling");
+        return;
+    }
     start = pv_now(shared);
     while (pv_now(shared) < start + 50000000LL)
         ;
-    CHECK_EQ("vCPU 3 still polling a port nobody raised", polls_done, 0);
+    CHECK_EQ("vCPU 3 asleep in the poll of a port nobody raised", poller_runstate.state,
+             RUNSTATE_blocked);
+    poll_release = true;
     send.port = ipi.port;
     CHECK_EQ("EVTCHNOP_send to the polled port", evtchn_op(EVTCHNOP_send, &send), 0);
     if (!wait_until(&polls_done, 1))
@@ -465,6 +558,7 @@ void test_main(void)
     set_gate(VEC_BROADCAST, stub_broadcast);
     load_idt();
 
+    check_acpi();
     check_xapic_registers();
     check_self_ipi();
 
