@@ -9,28 +9,11 @@
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/mm.h>
+#include <kumo/pvclock.h>
 #include <kumo/sched.h>
 #include <kumo/xen_abi.h>
 
 #define ETIME 62
-
-/* pvclock scale: ns = ((tsc_delta << shift) * mul) >> 32, shift negative = right shift. */
-static void tsc_scale(uint32_t *mul, int8_t *shift)
-{
-    uint64_t hz = tsc_khz * 1000;
-    int s = 0;
-
-    /* Want 1e9 / (hz * 2^s) in [0.5, 1): that fraction, times 2^32, is mul. */
-    while (hz << (s < 0 ? 0 : s) >> (s < 0 ? -s : 0) < 1000000000ULL)
-        s++;
-    while ((hz << (s < 0 ? 0 : s) >> (s < 0 ? -s : 0)) >= 2000000000ULL)
-        s--;
-    *shift = (int8_t)-s;
-    if (s >= 0)
-        *mul = (uint32_t)((1000000000ULL << 32) / (hz << s));
-    else
-        *mul = (uint32_t)((1000000000ULL << 32) / (hz >> -s));
-}
 
 void update_vcpu_system_time(struct vcpu *v)
 {
@@ -46,7 +29,7 @@ void update_vcpu_system_time(struct vcpu *v)
     tsc = rdtsc_ordered();
     t->tsc_timestamp = tsc + v->arch.tsc_offset;
     t->system_time = (uint64_t)tsc_to_ns(tsc - stime_to_tsc(0));
-    tsc_scale(&t->tsc_to_system_mul, &t->tsc_shift);
+    pvclock_scale((uint64_t)tsc_khz * 1000, &t->tsc_to_system_mul, &t->tsc_shift);
     /* Stable only when the TSC is invariant: then every vCPU's clock agrees. */
     t->flags = cpu_has_invariant_tsc() ? XEN_PVCLOCK_TSC_STABLE_BIT : 0;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
