@@ -1,7 +1,10 @@
 /*
  * The control interface, from Dom0: sysctl sched_id and physinfo, domctl getdomaininfo,
  * scheduler_op get/put, and pinning: a DomU vCPU pinned to a pCPU is only ever seen there,
- * and pinning it elsewhere moves it. Needs a DomU (domid 1) running beside it.
+ * and pinning it elsewhere moves it. Needs a DomU (domid 1) running beside it. With
+ * "pin-load" it only pins domid 1's vCPU to pCPU 2, then unpins it and, sleeping between
+ * looks so the other pCPUs idle, waits to see it move off pCPU 2 (where a second
+ * CPU-bound DomU keeps it waiting) by an idle pCPU's stealing.
  */
 #include "guest.h"
 #include <kumo/xen_ctl_abi.h>
@@ -22,12 +25,14 @@ static long sysctl(struct xen_sysctl *op)
 
 static uint8_t cpumap[8];
 
+/* Hard affinity of domid's vCPU 0: one pCPU, or every pCPU for cpu = ~0u. */
 static long pin(unsigned int domid, unsigned int cpu)
 {
     struct xen_domctl op = { .cmd = XEN_DOMCTL_setvcpuaffinity, .domain = (domid_t)domid };
 
-    memset(cpumap, 0, sizeof(cpumap));
-    cpumap[cpu / 8] = (uint8_t)(1u << (cpu % 8));
+    memset(cpumap, cpu == ~0u ? 0xFF : 0, sizeof(cpumap));
+    if (cpu != ~0u)
+        cpumap[cpu / 8] = (uint8_t)(1u << (cpu % 8));
     op.u.vcpuaffinity.vcpu = 0;
     op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD;
     op.u.vcpuaffinity.cpumap_hard.bitmap.p = cpumap;
@@ -151,8 +156,45 @@ static void test_max_vcpus(void)
     CHECK_EQ("max_vcpus on no domain", domctl(&op), -XEN_ESRCH);
 }
 
+static unsigned int vcpu_cpu(unsigned int domid)
+{
+    struct xen_domctl op = { .cmd = XEN_DOMCTL_getvcpuinfo, .domain = (domid_t)domid };
+
+    op.u.getvcpuinfo.vcpu = 0;
+    return domctl(&op) ? ~0u : op.u.getvcpuinfo.cpu;
+}
+
+/* Unpinned from pCPU 2 and kept waiting there, it must move within about two seconds. */
+static void test_unpinned_moves(void)
+{
+    struct sched_poll nap = { .nr_ports = 0 };
+    const struct shared_info *shared = map_shared_info(0x900);
+    unsigned int looks = 0, cpu = 2;
+
+    if (!shared) {
+        xtf_error("no shared_info");
+        return;
+    }
+    CHECK_EQ("pin to pCPU 2", pin(1, 2), 0);
+    check_only_on(1, 2);
+    CHECK_EQ("unpin", pin(1, ~0u), 0);
+    while (looks < 2000 && (cpu = vcpu_cpu(1)) == 2) {
+        nap.timeout = (uint64_t)pv_now(shared) + 1000000;
+        HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_poll, &nap);
+        looks++;
+    }
+    if (cpu == 2 || cpu == ~0u)
+        xtf_failure("unpinned, the vCPU stayed on pCPU 2 (%u looks, 1 ms apart)", looks);
+    else
+        printk("unpinned: moved from pCPU 2 to pCPU %u after %u looks\n", cpu, looks);
+}
+
 void test_main(void)
 {
+    if (strstr(guest_cmdline(), "pin-load")) {
+        test_unpinned_moves();
+        return;
+    }
     test_max_vcpus();
     test_sysctl();
     test_domaininfo_and_sched();
