@@ -8,7 +8,7 @@
 #include <kumo/types.h>
 
 #define BOOT_MAX_MEMMAP  128
-#define BOOT_MAX_MODULES 16
+#define BOOT_MAX_MODULES 80
 #define BOOT_CMDLINE_LEN 1024
 
 /* Memory map types as in E820 and multiboot. */

@@ -14,7 +14,7 @@
 #include <kumo/sched_policy.h>
 #include <kumo/timer.h>
 
-#define MAX_DOMAINS     64
+#define MAX_DOMAINS     128
 #define MAX_VCPUS       64
 #define DOMID_INVALID   0x7FF4
 #define DOMAIN_NAME_LEN 32

@@ -72,6 +72,12 @@ static bool timer_bound;
  * Sleeps (HLT with interrupts on) until port has seen more than `seen` events. Once
  * VIRQ_TIMER is bound, a singleshot timer at the timeout wakes the HLT if nothing else does.
  */
+/*
+ * mode=poll: the ping-pong port is masked and its pending bit spun on, no upcall;
+ * mode=spin: the upcall, taken while spinning with interrupts on rather than halted.
+ */
+static bool polled, spinning;
+
 static bool wait_port(unsigned int port, unsigned long seen, int64_t timeout_ns)
 {
     int64_t end = now_ns() + timeout_ns;
@@ -80,10 +86,37 @@ static bool wait_port(unsigned int port, unsigned long seen, int64_t timeout_ns)
     while (port_events[port] <= seen) {
         if (now_ns() > end)
             return false;
+        if (spinning) {
+            __asm__ volatile("sti; pause; cli" ::: "memory");
+            continue;
+        }
         if (timer_bound)
             HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer, 0, &st);
         __asm__ volatile("sti; hlt; cli" ::: "memory");
     }
+    return true;
+}
+
+static void mask_port(unsigned int port)
+{
+    __atomic_fetch_or(&shared->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST);
+}
+
+/* wait_port()'s contract, by spinning on the pending bit when polled. */
+static bool wait_event(unsigned int port, unsigned long seen, int64_t timeout_ns)
+{
+    xen_ulong_t bit = 1UL << (port % 64);
+    int64_t end = now_ns() + timeout_ns;
+
+    if (!polled)
+        return wait_port(port, seen, timeout_ns);
+    if (port_events[port] > seen)       /* taken by an upcall before the port was masked */
+        return true;
+    while (!(__atomic_load_n(&shared->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) & bit))
+        if (now_ns() > end)
+            return false;
+    __atomic_fetch_and(&shared->evtchn_pending[port / 64], ~bit, __ATOMIC_SEQ_CST);
+    port_events[port]++;
     return true;
 }
 
@@ -216,7 +249,7 @@ static void ping_pong(void)
     if (server) {
         port = server_port;
         for (unsigned long i = 0; i < rounds; i++) {
-            if (!wait_port(port, i, 5000000000LL)) {
+            if (!wait_event(port, i, 5000000000LL)) {
                 xtf_failure("server: ping %lu never came", i);
                 return;
             }
@@ -236,23 +269,25 @@ static void ping_pong(void)
         if (rc)
             return;
         port = bi.local_port;
+        if (polled)
+            mask_port(port);
         /*
          * bind_interdomain leaves the local port pending, as Xen documents: absorb that one
          * event. Interrupts are off here, so it cannot have been counted yet.
          */
-        if (!wait_port(port, port_events[port], 1000000000LL))
+        if (!wait_event(port, port_events[port], 1000000000LL))
             xtf_failure("bind_interdomain did not leave the local port pending");
         base = port_events[port];
         t0 = now_ns();
         for (unsigned long i = 0; i < rounds; i++) {
             HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
-            if (!wait_port(port, base + i, 5000000000LL)) {
+            if (!wait_event(port, base + i, 5000000000LL)) {
                 xtf_failure("client: pong %lu never came", i);
                 return;
             }
         }
-        printk("BENCH evtchn-ping-pong-upcall round-trip %ld ns rounds %lu\n",
-               (long)((now_ns() - t0) / (int64_t)rounds), rounds);
+        printk("BENCH evtchn-ping-pong-%s round-trip %ld ns rounds %lu\n",
+               polled ? "polled" : spinning ? "upcall-spinning" : "upcall-halted", (long)((now_ns() - t0) / (int64_t)rounds), rounds);
     }
 }
 
@@ -286,9 +321,13 @@ static void check_runstate_and_wallclock(void)
 
 void test_main(void)
 {
+    polled = strstr(guest_cmdline(), "mode=poll");
+    spinning = strstr(guest_cmdline(), "mode=spin");
     ping_pong_listen();
     register_runstate();
     setup();
+    if (polled && server_port)
+        mask_port(server_port);
     test_timer();
     test_mask_rules();
     ping_pong();
