@@ -24,6 +24,9 @@ struct sched_dom {
     /* SEDF (kumo's own parameter set, scheduler id 4, see docs/hypercalls.md) */
     s_time_t period, slice, latency;
     bool extra;                     /* may use idle time beyond its slice */
+    /* SEDF's record, for tests: periods that ended while runnable, and those that ended
+     * with slice left unrun (a missed deadline). */
+    unsigned long periods, deadlines_missed;
     unsigned int nr_items;          /* its vCPUs known to the policy */
     void *priv;                     /* policy's per-domain data */
 };

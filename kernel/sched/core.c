@@ -462,6 +462,9 @@ static void reap(void *unused)
         cpu_ms = 0;
         for (unsigned int i = 0; i < d->nr_vcpus; i++)
             cpu_ms += d->vcpus[i]->runstate_time[0] / 1000000;
+        if (d->sched.periods)
+            printk("d%u: %lu SEDF periods, %lu deadlines missed\n", id, d->sched.periods,
+                   d->sched.deadlines_missed);
         domain_destroy(d);
         printk("d%u destroyed: %lu pages returned, %lu pages free, %lu ms of CPU used\n", id,
                pages, total_free_pages(), (unsigned long)cpu_ms);

@@ -25,17 +25,20 @@ struct sedf_item {
     struct list_head link;              /* on sedf_runq[queued_on] while queued */
     struct sched_item *it;
     s_time_t deadline;                  /* absolute end of its current period */
-    s_time_t budget;                    /* slice left in the current period */
+    s_time_t budget;                    /* slice left in this period; < 0: overrun, owed */
     s_time_t start;                     /* running: when it was picked */
+    s_time_t extra_end;                 /* running on idle time: when that time ends */
     int queued_on;                      /* pCPU whose queue holds it, -1 if none */
     bool running;                       /* picked and not yet charged */
-    bool extra_run;                     /* running on idle time: its budget is not charged */
+    bool extra_run;                     /* running on idle time, until extra_end */
 };
 
 #define SEDF_ITEM(it) ((struct sedf_item *)(it)->priv)
 
 /* Runnable items per pCPU, unordered: queues are a few vCPUs long and EDF scans them. */
 static struct list_head sedf_runq[SCHED_MAX_CPUS];
+/* pCPUs that have picked once: periods that ended before that are no missed deadlines. */
+static uint64_t sedf_live_cpus;
 
 static bool sedf_allowed(const struct sedf_item *si, unsigned int cpu)
 {
@@ -58,27 +61,38 @@ static void sedf_enqueue(struct sedf_item *si, unsigned int cpu)
 }
 
 /*
- * Catches up with periods that ended: the next period boundary after now becomes the
- * deadline and the budget is a fresh slice. Periods missed while it waited are skipped,
- * not banked, so nobody makes up for them in a burst.
+ * Catches up with periods that ended (it was runnable throughout: queued): the next
+ * period boundary after now becomes the deadline and the budget a fresh slice, less what
+ * it overran (a timer that fired late let it run past its budget: that time was someone
+ * else's, so it is paid back here). Periods missed while it waited are skipped, not
+ * banked, so nobody makes up for them in a burst. Slice left unrun is a missed deadline.
  */
 static void sedf_refresh(struct sedf_item *si, s_time_t now)
 {
-    const struct sched_dom *d = si->it->dom;
+    struct sched_dom *d = si->it->dom;
 
     if (now < si->deadline)
         return;
+    if (si->queued_on >= 0 && (sedf_live_cpus & (1ULL << si->queued_on))) {
+        d->periods++;
+        d->deadlines_missed += si->budget > 0;
+    }
     si->deadline += ((now - si->deadline) / d->period + 1) * d->period;
-    si->budget = d->slice;
+    si->budget = d->slice + MIN(si->budget, 0);
 }
 
-/* prev stopped running: what it ran comes off its budget, unless it ran on idle time. */
+/*
+ * prev stopped running: what it ran comes off its budget, overrun included (the budget
+ * goes negative). On idle time only what it ran past the end of that time is charged.
+ */
 static void sedf_charge(struct sedf_item *si, s_time_t now)
 {
     if (!si->running)
         return;
     if (!si->extra_run)
-        si->budget = MAX(si->budget - (now - si->start), 0);
+        si->budget -= now - si->start;
+    else if (now > si->extra_end)
+        si->budget -= now - si->extra_end;
     si->running = false;
 }
 
@@ -107,7 +121,7 @@ static s_time_t sedf_slice(unsigned int cpu, const struct sedf_item *best, s_tim
     const struct sedf_item *si;
 
     list_for_each_entry(si, &sedf_runq[cpu], link)
-        if (sedf_allowed(si, cpu) && si->budget == 0 &&
+        if (sedf_allowed(si, cpu) && si->budget <= 0 &&
             si->deadline + si->it->dom->period < best->deadline)
             slice = MIN(slice, si->deadline - now);
     return slice;
@@ -136,6 +150,7 @@ static struct sched_decision sedf_pick_extra(unsigned int cpu, s_time_t now)
         extra->extra_run = true;
         dec.next = extra->it;
         dec.slice = MIN(dec.slice, SEDF_EXTRA_QUANTUM);
+        extra->extra_end = now + dec.slice;
     }
     return dec;
 }
@@ -165,6 +180,7 @@ static struct sched_decision sedf_pick(unsigned int cpu, struct sched_item *prev
         si->running = true;
         si->start = now;
     }
+    sedf_live_cpus |= 1ULL << cpu;
     return dec;
 }
 
@@ -184,7 +200,7 @@ static void sedf_wake(struct sched_item *it, s_time_t now)
     if (now >= si->deadline ||
         (__int128)si->budget * d->period > (__int128)(si->deadline - now) * d->slice) {
         si->deadline = now + d->period;
-        si->budget = d->slice;
+        si->budget = d->slice + MIN(si->budget, 0);     /* an overrun is still owed */
     }
     sedf_enqueue(si, it->processor);
 }
@@ -240,6 +256,7 @@ static int sedf_adjust(struct sched_dom *d)
 static int sedf_init(unsigned int nr_cpus)
 {
     (void)nr_cpus;
+    sedf_live_cpus = 0;
     for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
         list_init(&sedf_runq[cpu]);
     return 0;
