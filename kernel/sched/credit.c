@@ -55,7 +55,6 @@ static unsigned int csched_nr_cpus;
  */
 static uint64_t csched_seen_cpus;
 static s_time_t csched_next_acct;      /* when account() is next due, as far as we know */
-static s_time_t csched_last_acct;      /* when account() last ran (0: not yet) */
 
 /* Priority from credit alone (BOOST is granted only by wake()). */
 #define CSCHED_CREDIT_PRI(ci) ((ci)->credit >= 0 ? CSCHED_PRI_UNDER : CSCHED_PRI_OVER)
@@ -241,38 +240,30 @@ static void csched_account_item(struct csched_item *ci, int64_t share)
         csched_enqueue(ci, (unsigned int)ci->queued_on);
 }
 
-/*
- * The cap budget renews for the time that passed (elapsed, in ns); overrun (several vCPUs
- * at once, or a late timer) is carried over.
- */
-static void csched_account_cap(struct csched_dom *cd, s_time_t elapsed)
+/* The cap budget renews each period; overrun (several vCPUs at once) is carried over. */
+static void csched_account_cap(struct csched_dom *cd)
 {
-    s_time_t budget = (s_time_t)cd->sd->cap * elapsed / 100;
+    s_time_t budget = CSCHED_CAP_BUDGET(cd);
 
     cd->cap_used = cd->sd->cap ? MAX(cd->cap_used - budget, 0) : 0;
-    cd->parked = cd->sd->cap && cd->cap_used >= CSCHED_CAP_BUDGET(cd);
+    cd->parked = cd->sd->cap && cd->cap_used >= budget;
 }
 
 /*
- * Every period, the pCPU time that passed since the last one (not the nominal period: the
- * timer may fire late, and what runs is charged by the time it really ran) is shared out
- * as credit among active domains by weight x active items, split evenly among each
- * domain's active items; no item gets more than one pCPU's worth, since it cannot use more.
+ * Every period, one period of credit per pCPU is shared out among active domains by
+ * weight x active items, split evenly among each domain's active items; no item gets more
+ * than one pCPU's worth, since it cannot use more.
  */
 static void csched_account(s_time_t now)
 {
-    int64_t total, per_cpu, weight_sum = 0;
+    int64_t total, weight_sum = 0;
     unsigned int nr_online = 0;
-    s_time_t elapsed = csched_last_acct ? now - csched_last_acct : CSCHED_ACCT_PERIOD;
     struct csched_dom *cd;
     struct csched_item *ci;
 
-    elapsed = MAX(elapsed, 0);
     for (uint64_t m = csched_seen_cpus; m; m &= m - 1)
         nr_online++;
-    per_cpu = elapsed / CSCHED_NS_PER_CREDIT;
-    total = per_cpu * MAX(MIN(nr_online, csched_nr_cpus), 1U);
-    csched_last_acct = now;
+    total = CSCHED_CREDITS_PER_ACCT * MAX(MIN(nr_online, csched_nr_cpus), 1U);
     csched_next_acct = now + CSCHED_ACCT_PERIOD;
     for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
         if (csched_curr[cpu])
@@ -288,9 +279,9 @@ static void csched_account(s_time_t now)
 
         if (cd->nr_active) {
             share = total * cd->sd->weight / weight_sum;        /* per active item */
-            share = MIN(share, per_cpu);
+            share = MIN(share, CSCHED_CREDITS_PER_ACCT);
         }
-        csched_account_cap(cd, elapsed);
+        csched_account_cap(cd);
         list_for_each_entry(ci, &cd->items, dom_link)
             csched_account_item(ci, share);
     }
@@ -329,7 +320,7 @@ static int csched_adjust(struct sched_dom *d)
     if (d->weight < 1 || d->weight > 65535 || d->cap > 100 * csched_nr_cpus)
         return -CSCHED_EINVAL;
     if (!d->cap)
-        csched_account_cap(cd, 0);              /* uncapped: unparked at once */
+        csched_account_cap(cd);                 /* uncapped: unparked at once */
     return 0;
 }
 
@@ -337,7 +328,7 @@ static int csched_init(unsigned int nr_cpus)
 {
     csched_nr_cpus = MAX(MIN(nr_cpus, SCHED_MAX_CPUS), 1U);
     csched_seen_cpus = 0;
-    csched_next_acct = csched_last_acct = 0;
+    csched_next_acct = 0;
     list_init(&csched_doms);
     memset(csched_curr, 0, sizeof(csched_curr));
     for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)

