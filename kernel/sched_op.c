@@ -69,7 +69,7 @@ long do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64
     (void)a3, (void)a4, (void)a5;
     switch (cmd) {
     case SCHEDOP_yield:
-        raise_softirq(SCHEDULE_SOFTIRQ);
+        vcpu_yield(v);
         return 0;
     case SCHEDOP_block:
         /* Sleeps until an event is pending; one already pending returns at once. */

@@ -18,6 +18,11 @@ void vcpu_wake(struct vcpu *v);
 void vcpu_kick(struct vcpu *v);
 /* Takes v off its run queue for good (shutdown, crash); a running v leaves the CPU soon. */
 void vcpu_stop(struct vcpu *v);
+/*
+ * Called on v's own pCPU (SCHEDOP_yield): v stays runnable, but at the next pick, which
+ * it asks for now, the policy lets a runnable equal go first instead of keeping it on.
+ */
+void vcpu_yield(struct vcpu *v);
 /* Called on v's own pCPU: v stops being runnable until vcpu_wake(). */
 void vcpu_block(struct vcpu *v);
 /* Blocks v unless it has an event pending; true if it blocked. On v's own pCPU. */

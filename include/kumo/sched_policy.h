@@ -37,6 +37,8 @@ struct sched_item {
     unsigned int processor;         /* pCPU whose queue holds it / that runs it (core-owned) */
     uint64_t affinity;              /* hard affinity: pCPUs it may run on (core-owned) */
     bool is_running;                /* core-owned: currently on a pCPU */
+    bool yielded;                   /* core-owned: asked to yield (SCHEDOP_yield) since the
+                                       last pick; pick() must not keep it on by preference */
     void *priv;                     /* policy's per-item data */
 };
 

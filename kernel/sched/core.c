@@ -185,6 +185,16 @@ void vcpu_stop(struct vcpu *v)
     spin_unlock_irqrestore(&sched_lock, flags);
 }
 
+void vcpu_yield(struct vcpu *v)
+{
+    unsigned long flags;
+
+    spin_lock_irqsave(&sched_lock, flags);
+    v->sched.yielded = true;
+    spin_unlock_irqrestore(&sched_lock, flags);
+    raise_softirq(SCHEDULE_SOFTIRQ);
+}
+
 void vcpu_down(struct vcpu *v)
 {
     unsigned long flags;
@@ -353,6 +363,8 @@ static struct vcpu *schedule(unsigned int cpu, struct vcpu *prev, s_time_t *slic
     spin_lock_irqsave(&sched_lock, flags);
     prev_runnable = settle_prev(prev, cpu, now, &moved);
     dec = sched_policy->pick(cpu, prev ? &prev->sched : NULL, prev_runnable, now);
+    if (prev)
+        prev->sched.yielded = false;
     if (moved) {
         prev->sched.processor = nth_allowed(prev->sched.affinity, prev->id);
         prev->pcpu = prev->sched.processor;

@@ -181,7 +181,8 @@ static struct sched_decision csched_pick(unsigned int cpu, struct sched_item *pr
     csched_seen_cpus |= 1ULL << cpu;
     if (ci) {
         csched_stop_running(ci, now);
-        if (prev_runnable && csched_may_continue(ci, cpu, now))
+        /* A yielder goes behind its equals in the queue, as in Xen's credit1. */
+        if (prev_runnable && !prev->yielded && csched_may_continue(ci, cpu, now))
             new_slice = false;                  /* keeps the rest of its slice */
         else if (prev_runnable)
             csched_enqueue(ci, cpu);

@@ -408,6 +408,35 @@ TEST(credit_preempt_rules)
     sim_fini();
 }
 
+/* SCHEDOP_yield: the yielder goes behind its equals; alone, it runs on. */
+TEST(credit_yield_goes_behind_equals)
+{
+    struct sim_item *a, *b;
+
+    sim_init(1);
+    a = sim_item(sim_dom(256, 0), 0, 1);
+    b = sim_item(sim_dom(256, 0), 0, 1);
+    CHECK_EQ(sim.pol->pick(0, NULL, false, 0).next, NULL);
+    sim.pol->wake(&a->si, 0);
+    CHECK_EQ(sim.pol->pick(0, NULL, false, 0).next, &a->si);
+    a->si.yielded = true;                           /* alone: a yield keeps it on */
+    CHECK_EQ(sim.pol->pick(0, &a->si, true, MICROSECS(10)).next, &a->si);
+    a->si.yielded = false;
+    sim.pol->account(MILLISECS(10));                /* a's boost ends: plain UNDER */
+    sim.pol->wake(&b->si, MILLISECS(10));
+    sim.pol->account(MILLISECS(20));                /* b's boost ends too */
+    CSCHED_ITEM(&a->si)->credit = 20000;         /* both stay UNDER from here */
+    CSCHED_ITEM(&b->si)->credit = 20000;
+    /* Without a yield a keeps the rest of its slice; with one, b (UNDER too) goes first. */
+    CHECK_EQ(sim.pol->pick(0, &a->si, true, MILLISECS(20)).next, &a->si);
+    a->si.yielded = true;
+    CHECK_EQ(sim.pol->pick(0, &a->si, true, MILLISECS(21)).next, &b->si);
+    a->si.yielded = false;
+    b->si.yielded = true;
+    CHECK_EQ(sim.pol->pick(0, &b->si, true, MILLISECS(22)).next, &a->si);
+    sim_fini();
+}
+
 TEST(credit_affinity_never_violated)
 {
     struct sim_item *pinned, *q, *r, *moved;
@@ -550,6 +579,7 @@ int main(void)
     RUN(credit_boost_gives_prompt_wakeups);
     RUN(credit_sleeper_cannot_hoard);
     RUN(credit_preempt_rules);
+    RUN(credit_yield_goes_behind_equals);
     RUN(credit_affinity_never_violated);
     RUN(credit_idle_cpu_steals_and_both_progress);
     RUN(credit_steal_takes_under_before_over);
