@@ -351,6 +351,18 @@ static void svm_run(struct vcpu *v, struct hvm_exit *e)
 {
     struct cpu_info *c = this_cpu();
 
+    /*
+     * A softirq raised since the caller looked (its IPI already taken, with interrupts on)
+     * must not wait for the guest's next exit: look again with GIF clear, then enter.
+     */
+    __asm__ volatile("clgi" ::: "memory");
+    if (c->softirq_pending) {
+        __asm__ volatile("stgi" ::: "memory");
+        e->kind = HVM_EXIT_NONE;
+        e->raw = 0;
+        e->insn_len = 0;
+        return;
+    }
     assign_asid(v);
     /* An instruction skipped on the guest's behalf (HLT after STI) ends its shadow. */
     if (v->arch.regs.rip != v->arch.exit_rip)
@@ -360,7 +372,6 @@ static void svm_run(struct vcpu *v, struct hvm_exit *e)
     *vmcb64(v, VMCB_RSP) = v->arch.regs.rsp;
     *vmcb64(v, VMCB_RIP) = v->arch.regs.rip;
     *vmcb64(v, VMCB_RFLAGS) = v->arch.regs.rflags;
-    __asm__ volatile("clgi" ::: "memory");
     svm_vmrun(v->arch.vmcs_or_vmcb_pa, &v->arch.regs, __pa(c->hvm_host_vmcb));
     __asm__ volatile("stgi" ::: "memory");
     v->arch.last_pcpu = (int)c->id;

@@ -501,6 +501,14 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     int failed;
 
     flags = local_irq_save();
+    /* A softirq raised since the caller looked must not wait for the guest's next exit. */
+    if (this_cpu()->softirq_pending) {
+        local_irq_restore(flags);
+        e->kind = HVM_EXIT_NONE;
+        e->raw = 0;
+        e->insn_len = 0;
+        return;
+    }
     vmcs_load(v);
     vmwrite(GUEST_RSP, v->arch.regs.rsp);
     vmwrite(GUEST_RIP, v->arch.regs.rip);
