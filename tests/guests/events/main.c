@@ -12,14 +12,6 @@ const char test_title[] = "Event channels and timers";
 #define SHARED_INFO_GFN 0x900
 #define TIMER_LATE_BOUND_NS 50000000LL      /* emulated CPUs get descheduled */
 
-struct idt_entry {
-    uint16_t off0, sel;
-    uint8_t ist, attr;
-    uint16_t off1;
-    uint32_t off2, zero;
-};
-
-static struct idt_entry idt[256] __attribute__((aligned(16)));
 static struct shared_info *const shared = (void *)(SHARED_INFO_GFN << 12);
 volatile unsigned long upcalls;
 static volatile unsigned long port_events[4096];
@@ -124,14 +116,9 @@ static void setup(void)
 {
     struct xen_hvm_param p = { .domid = DOMID_SELF, .index = HVM_PARAM_CALLBACK_IRQ,
                                .value = 2ULL << 56 | CALLBACK_VECTOR };
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
-        sizeof(idt) - 1, (uint64_t)idt
-    };
-    uint64_t a = (uint64_t)upcall_stub;
 
-    idt[CALLBACK_VECTOR] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16),
-                                               (uint32_t)(a >> 32), 0 };
-    __asm__ volatile("lidt %0" :: "m"(idtr));
+    idt_set_gate(CALLBACK_VECTOR, upcall_stub);
+    idt_load();
     if (map_shared_info(SHARED_INFO_GFN) != shared)
         xtf_failure("map shared_info failed");
     CHECK_EQ("set CALLBACK_IRQ", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p), 0);

@@ -8,14 +8,6 @@
 
 const char test_title[] = "Exceptions across exits";
 
-struct idt_entry {
-    uint16_t off0, sel;
-    uint8_t ist, attr;
-    uint16_t off1;
-    uint32_t off2, zero;
-};
-
-static struct idt_entry idt[32] __attribute__((aligned(16)));
 volatile unsigned long bp_count, ud_count;
 
 void bp_stub(void);
@@ -24,26 +16,15 @@ __asm__(".text\n"
         "bp_stub: lock incq bp_count(%rip); iretq\n"
         "ud_stub: lock incq ud_count(%rip); addq $2, (%rsp); iretq\n");
 
-static void set_gate(unsigned int v, void (*fn)(void))
-{
-    uint64_t a = (uint64_t)fn;
-
-    idt[v] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16),
-                                 (uint32_t)(a >> 32), 0 };
-}
-
 void test_main(void)
 {
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
-        sizeof(idt) - 1, (uint64_t)idt
-    };
     uint32_t a, b, khz, d;
     unsigned long rounds = 0;
     uint64_t end;
 
-    set_gate(3, bp_stub);
-    set_gate(6, ud_stub);
-    __asm__ volatile("lidt %0" :: "m"(idtr));
+    idt_set_gate(3, bp_stub);
+    idt_set_gate(6, ud_stub);
+    idt_load();
     guest_cpuid(0x40000003, &a, &b, &khz, &d);
     /* Long enough for many scheduler-timer exits (10 ms slices). */
     end = rdtsc() + (uint64_t)(khz ? khz : 1000000) * 300;

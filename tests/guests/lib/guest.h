@@ -36,6 +36,10 @@ const char *guest_cmdline(void);
 void shutdown(unsigned int reason) __attribute__((noreturn));
 uint64_t rdtsc(void);
 
+/* One IDT for every vCPU of the test kernel: a 64-bit interrupt gate at vec, then lidt. */
+void idt_set_gate(unsigned int vec, void (*stub)(void));
+void idt_load(void);
+
 /* Fails the test (the hypervisor misbehaved) but goes on. */
 void xtf_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The test itself could not run (a test bug or missing environment). */

@@ -57,6 +57,32 @@ void printk(const char *fmt, ...)
     HYPERCALL3(__HYPERVISOR_console_io, CONSOLEIO_write, MIN(n, (int)sizeof(buf) - 1), buf);
 }
 
+struct idt_entry {
+    uint16_t off0, sel;
+    uint8_t ist, attr;
+    uint16_t off1;
+    uint32_t off2, zero;
+};
+
+static struct idt_entry idt[256] __attribute__((aligned(16)));
+
+void idt_set_gate(unsigned int vec, void (*stub)(void))
+{
+    uint64_t a = (uint64_t)stub;
+
+    idt[vec & 255] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16),
+                                         (uint32_t)(a >> 32), 0 };
+}
+
+void idt_load(void)
+{
+    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
+        sizeof(idt) - 1, (uint64_t)idt
+    };
+
+    __asm__ volatile("lidt %0" :: "m"(idtr));
+}
+
 bool guest_is_dom0(void)
 {
     const struct hvm_start_info *si = (const void *)start_info_pa;

@@ -25,14 +25,6 @@ const char test_title[] = "Local APIC and SMP bring-up";
 
 #define MSR_APIC_BASE   0x1B
 
-struct idt_entry {
-    uint16_t off0, sel;
-    uint8_t ist, attr;
-    uint16_t off1;
-    uint32_t off2, zero;
-};
-
-static struct idt_entry idt[256] __attribute__((aligned(16)));
 static struct shared_info *shared;
 static volatile uint32_t *apic = (volatile uint32_t *)0xFEE00000UL;
 static uint64_t apic_pd[512] __attribute__((aligned(4096)));
@@ -168,23 +160,6 @@ void nmi_handler(unsigned int unused)
     __atomic_fetch_add(&nmi_count[my_vcpu()], 1, __ATOMIC_SEQ_CST);
 }
 
-static void set_gate(unsigned int vec, void (*stub)(void))
-{
-    uint64_t a = (uint64_t)stub;
-
-    idt[vec] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16),
-                                   (uint32_t)(a >> 32), 0 };
-}
-
-static void load_idt(void)
-{
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
-        sizeof(idt) - 1, (uint64_t)idt
-    };
-
-    __asm__ volatile("lidt %0" :: "m"(idtr));
-}
-
 static bool wait_until(volatile unsigned long *what, unsigned long want)
 {
     int64_t end = pv_now(shared) + WAIT_NS;
@@ -220,7 +195,7 @@ static void ap_main(void)
     uint32_t a, b, c, d;
 
     __asm__ volatile("lgdt %0" :: "m"(gdtr));
-    load_idt();
+    idt_load();
     guest_cpuid(1, &a, &b, &c, &d);
     if (b >> 24 != me * 2)
         xtf_failure("vCPU %u: CPUID initial APIC id %u", me, b >> 24);
@@ -551,12 +526,12 @@ void test_main(void)
     /* The APIC page is not in head.S's first-GiB map: add 0xC0000000-0xFFFFFFFF, uncached. */
     apic_pd[0x1F7] = 0xFEE00000 | 0x9B;          /* 2 MiB page, PCD|PWT, RW, present */
     pdpt[3] = (uint64_t)apic_pd | 3;
-    set_gate(2, stub_nmi);
-    set_gate(13, stub_gp);
-    set_gate(VEC_XAPIC, stub_xapic);
-    set_gate(VEC_X2APIC, stub_x2apic);
-    set_gate(VEC_BROADCAST, stub_broadcast);
-    load_idt();
+    idt_set_gate(2, stub_nmi);
+    idt_set_gate(13, stub_gp);
+    idt_set_gate(VEC_XAPIC, stub_xapic);
+    idt_set_gate(VEC_X2APIC, stub_x2apic);
+    idt_set_gate(VEC_BROADCAST, stub_broadcast);
+    idt_load();
 
     check_acpi();
     check_xapic_registers();
