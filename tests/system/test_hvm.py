@@ -115,7 +115,7 @@ def check_events(log):
     for name in ("srv", "cli"):
         expect(re.search(r"\[%s\] 20 singleshot timers: none early, worst \d+ us late" % name, log),
                "%s: timer line missing" % name)
-    expect(re.search(r"\[cli\] BENCH evtchn-ping-pong-upcall round-trip \d+ ns", log),
+    expect(re.search(r"\[cli\] BENCH evtchn-ping-pong-upcall-halted round-trip \d+ ns", log),
            "no ping-pong figure")
 
 
