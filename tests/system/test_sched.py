@@ -6,11 +6,11 @@ and reports them when a domain is destroyed), leaving the rest idle, or shared w
 time. Also pinning under load: a vCPU pinned to pCPU 2 is only ever seen there; unpinned,
 kept waiting behind another CPU-bound domain, an idle pCPU steals it.
 
-The weights and SEDF runs use QEMU's -icount: guest time then follows the instructions
-executed, so host load (other emulators on the same cores) cannot bend them; without it a
-descheduled QEMU thread shows up as CPU time of whatever vCPU it was running (512:256 gave
-1.92-1.95 alone, 1.64 and 2.14 under heavy load; 2.00 under -icount either way). The cap run
-does not: under -icount the capped domain got 73% (not understood yet). Every spinner spins
+The outcome runs use QEMU's -icount: guest time then follows the instructions executed, so
+host load (other emulators on the same cores) cannot bend them; without it a descheduled
+QEMU thread shows up as CPU time of whatever vCPU it was running (512:256 gave 1.92-1.95
+alone, 1.64 and 2.14 under heavy load; 2.00 under -icount either way; cap 25 gave 245-246
+alone, 97 and 147 under load; 246 under -icount). Every spinner spins
 until the same absolute system time (END_S); what each domain used is the hypervisor's
 count when it is destroyed, and the share is taken over the window from boot to END_S."""
 import re
@@ -74,14 +74,12 @@ def qemu_sched_credit_weights_2_to_1():
 
 
 def qemu_sched_credit_cap_25():
-    m = one_pcpu([spinner("capped", "cap=25"), spinner("free", "")], icount=False)
+    m = one_pcpu([spinner("capped", "cap=25"), spinner("free", "")])
     try:
         s, _ = shares(m, ["capped", "free"])
         expect(s["capped"] <= 270, "cap 25 gave %d per mille" % s["capped"])
-        # It gets its 250 on a quiet host (245-246), but only 97 and 147 in two runs beside
-        # other busy emulators (docs/decisions.md): the cap itself is what is asserted.
-        expect(s["capped"] >= 50, "cap 25 gave only %d per mille" % s["capped"])
-        expect(s["capped"] + s["free"] >= 950, "the pCPU was not kept busy: %s" % s)
+        expect(s["capped"] >= 200, "cap 25 gave only %d per mille" % s["capped"])
+        expect(s["free"] >= 700, "the uncapped neighbour got only %d per mille" % s["free"])
     finally:
         m.stop()
 
