@@ -60,8 +60,12 @@ static void add_module(uint32_t start, uint32_t end, const char *string)
 {
     struct boot_module *m;
 
-    if (boot_info.nr_modules == BOOT_MAX_MODULES || end < start)
+    if (end < start)
         return;
+    if (boot_info.nr_modules == BOOT_MAX_MODULES) {
+        boot_info.nr_modules_dropped++;
+        return;
+    }
     m = &boot_info.modules[boot_info.nr_modules++];
     m->start = start;
     m->end = end;

@@ -116,6 +116,9 @@ static void memory_setup(void)
     printk("Memory: %lu MiB RAM, %lu MiB free for use, %u modules kept\n",
            (unsigned long)(total >> 20), total_free_pages() >> (20 - PAGE_SHIFT),
            boot_info.nr_modules);
+    if (boot_info.nr_modules_dropped)
+        printk("WARNING: %u boot modules beyond the first %u ignored\n",
+               boot_info.nr_modules_dropped, BOOT_MAX_MODULES);
 }
 
 static void *xmalloc_pages(unsigned int order)

@@ -35,6 +35,7 @@ struct boot_info {
     unsigned int nr_memmap;
     struct boot_memmap_entry memmap[BOOT_MAX_MEMMAP];
     unsigned int nr_modules;
+    unsigned int nr_modules_dropped;    /* beyond BOOT_MAX_MODULES: reported, not used */
     struct boot_module modules[BOOT_MAX_MODULES];
     /* Multiboot2 hands over a copy of the RSDP rather than its address. */
     bool has_rsdp_copy;
