@@ -25,6 +25,7 @@ static const struct sched_policy *const policies[] = { &sched_credit, &sched_sed
 const struct sched_policy *sched_policy;
 static DEFINE_SPINLOCK(sched_lock);
 static struct timer reaper_timer, account_timer;
+static s_time_t account_due;            /* when the account timer is next due */
 
 struct vcpu *current_vcpu(void)
 {
@@ -442,7 +443,14 @@ static void account(void *unused)
     for_each_online_cpu(cpu)
         if (per_cpu(cpu)->curr_vcpu)
             cpu_raise_softirq(cpu, SCHEDULE_SOFTIRQ);
-    timer_set(&account_timer, NOW() + sched_policy->account_period);
+    /*
+     * On a fixed grid, not NOW() + period: a policy hands out one period's worth per call,
+     * so ticks that drift late would hand out less than the time that is charged.
+     */
+    account_due += sched_policy->account_period;
+    if (account_due <= NOW())
+        account_due = NOW() + sched_policy->account_period;     /* fell a period behind */
+    timer_set(&account_timer, account_due);
 }
 
 static bool domain_quiescent(struct domain *d)
@@ -560,6 +568,8 @@ void sched_init(void)
     open_softirq(SCHEDULE_SOFTIRQ, schedule_softirq);
     timer_init(&reaper_timer, reap, NULL, 0);
     timer_init(&account_timer, account, NULL, 0);
-    if (sched_policy->account_period)
-        timer_set(&account_timer, NOW() + sched_policy->account_period);
+    if (sched_policy->account_period) {
+        account_due = NOW() + sched_policy->account_period;
+        timer_set(&account_timer, account_due);
+    }
 }
