@@ -48,6 +48,15 @@ void hvm_state_sipi(struct hvm_vcpu_state *s, uint8_t vector)
     s->regs.rflags = 0x2;
 }
 
+/* The register set of either vcpu_hvm_x86_32 (prefix e) or vcpu_hvm_x86_64 (prefix r). */
+#define SET_REGS(s, r, p) do {                                                          \
+        (s)->regs.rax = (r)->p##ax; (s)->regs.rcx = (r)->p##cx;                         \
+        (s)->regs.rdx = (r)->p##dx; (s)->regs.rbx = (r)->p##bx;                         \
+        (s)->regs.rsp = (r)->p##sp; (s)->regs.rbp = (r)->p##bp;                         \
+        (s)->regs.rsi = (r)->p##si; (s)->regs.rdi = (r)->p##di;                         \
+        (s)->regs.rip = (r)->p##ip; (s)->regs.rflags = (r)->p##flags;                   \
+    } while (0)
+
 static struct hvm_segment seg32(uint16_t sel, uint32_t base, uint32_t limit, uint16_t ar)
 {
     return (struct hvm_segment){ sel, ar, limit, base };
@@ -76,16 +85,7 @@ static int from_32(struct hvm_vcpu_state *s, const struct vcpu_hvm_x86_32 *r)
     if (!segment_ok(&s->cs, true) || !segment_ok(&s->ds, false) ||
         !segment_ok(&s->ss, false) || !segment_ok(&s->es, false) || (s->cs.attr & ATTR_L))
         return -XEN_EINVAL;
-    s->regs.rax = r->eax;
-    s->regs.rcx = r->ecx;
-    s->regs.rdx = r->edx;
-    s->regs.rbx = r->ebx;
-    s->regs.rsp = r->esp;
-    s->regs.rbp = r->ebp;
-    s->regs.rsi = r->esi;
-    s->regs.rdi = r->edi;
-    s->regs.rip = r->eip;
-    s->regs.rflags = r->eflags;
+    SET_REGS(s, r, e);
     s->cr0 = r->cr0;
     s->cr3 = r->cr3;
     s->cr4 = r->cr4;
@@ -97,16 +97,7 @@ static void from_64(struct hvm_vcpu_state *s, const struct vcpu_hvm_x86_64 *r)
 {
     s->cs = (struct hvm_segment){ 0x08, 0xA9B, 0xFFFFFFFF, 0 };
     s->ds = s->es = s->ss = s->fs = s->gs = (struct hvm_segment){ 0x10, 0xC93, 0xFFFFFFFF, 0 };
-    s->regs.rax = r->rax;
-    s->regs.rcx = r->rcx;
-    s->regs.rdx = r->rdx;
-    s->regs.rbx = r->rbx;
-    s->regs.rsp = r->rsp;
-    s->regs.rbp = r->rbp;
-    s->regs.rsi = r->rsi;
-    s->regs.rdi = r->rdi;
-    s->regs.rip = r->rip;
-    s->regs.rflags = r->rflags;
+    SET_REGS(s, r, r);
     s->cr0 = r->cr0;
     s->cr3 = r->cr3;
     s->cr4 = r->cr4;
