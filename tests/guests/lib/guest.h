@@ -29,8 +29,9 @@ void guest_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t 
 bool guest_is_dom0(void);
 /* Maps the domain's shared_info at gfn (physical = virtual here); NULL on failure. */
 struct shared_info *map_shared_info(unsigned long gfn);
-/* System time in ns from vCPU 0's pvclock in s. */
+/* System time in ns from vCPU 0's pvclock in s, or from that of another vCPU. */
 int64_t pv_now(const struct shared_info *s);
+int64_t pv_now_vcpu(const struct shared_info *s, unsigned int vcpu);
 /* The domain's command line from its start info ("" when there is none). */
 const char *guest_cmdline(void);
 void shutdown(unsigned int reason) __attribute__((noreturn));

@@ -180,7 +180,12 @@ struct shared_info *map_shared_info(unsigned long gfn)
 /* The pvclock protocol: retry while the version is odd or changed under us. */
 int64_t pv_now(const struct shared_info *s)
 {
-    const volatile struct vcpu_time_info *t = &s->vcpu_info[0].time;
+    return pv_now_vcpu(s, 0);
+}
+
+int64_t pv_now_vcpu(const struct shared_info *s, unsigned int vcpu)
+{
+    const volatile struct vcpu_time_info *t = &s->vcpu_info[vcpu].time;
     uint32_t version;
     uint64_t delta;
     int64_t now;

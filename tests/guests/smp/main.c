@@ -32,6 +32,8 @@ static uint8_t ap_stacks[NR_VCPUS][8192] __attribute__((aligned(16)));
 
 volatile unsigned long irq_count[NR_VCPUS][3], nmi_count[NR_VCPUS], gp_count;
 static volatile unsigned long ap_entries[NR_VCPUS];
+/* Each vCPU's own pvclock, read just before it tells the other side: time never runs back. */
+static volatile int64_t ap_clock[NR_VCPUS], sipi_clock;
 static unsigned int nr_vcpus = NR_VCPUS;
 static volatile bool ap_stop;
 static volatile evtchn_port_t poll_port;             /* set: vCPU 3 polls it once */
@@ -217,6 +219,10 @@ static void ap_main(void)
         wrmsr(0x83F, VEC_X2APIC);
         __asm__ volatile("sti; nop; cli" ::: "memory");
     }
+    ap_clock[me] = pv_now_vcpu(shared, me);
+    if (ap_clock[me] < sipi_clock)
+        xtf_failure("vCPU %u's clock %ld ns behind vCPU 0's before the SIPI", me,
+                    (long)(sipi_clock - ap_clock[me]));
     __atomic_fetch_add(&ap_entries[me], 1, __ATOMIC_SEQ_CST);
     while (!ap_stop) {
         if (me == 3 && poll_port) {
@@ -300,6 +306,7 @@ static bool start_ap(unsigned int n)
 
     *(uint64_t *)tramp_slot(tramp_stack) = (uint64_t)&ap_stacks[n][sizeof(ap_stacks[n])];
     *(uint64_t *)tramp_slot(tramp_entry) = (uint64_t)ap_main;
+    sipi_clock = pv_now(shared);
     send_ipi(n * 2, 0x4500);                    /* INIT, level, assert */
     send_ipi(n * 2, 0x8500);                    /* INIT, level, de-assert */
     send_ipi(n * 2, 0x0600 | TRAMPOLINE >> 12); /* SIPI, twice as the MP spec says */
@@ -307,6 +314,9 @@ static bool start_ap(unsigned int n)
         xtf_failure("vCPU %u did not come up after INIT/SIPI", n);
         return false;
     }
+    if (pv_now(shared) < ap_clock[n])
+        xtf_failure("vCPU 0's clock %ld ns behind vCPU %u's", (long)(ap_clock[n] - pv_now(shared)),
+                    n);
     send_ipi(n * 2, 0x0600 | TRAMPOLINE >> 12); /* must be ignored: the AP is up */
     return true;
 }
