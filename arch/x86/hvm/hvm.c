@@ -7,6 +7,7 @@
 #include <asm/irq.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
+#include <asm/guest_regs_asm.h>
 #include <asm/vlapic.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
@@ -14,6 +15,13 @@
 #include <kumo/hvm_exits.h>
 #include <kumo/sched.h>
 #include <kumo/time.h>
+
+/* The entry code moves guest_regs by these offsets. */
+_Static_assert(offsetof(struct guest_regs, rax) == R_RAX &&
+               offsetof(struct guest_regs, rdi) == R_RDI &&
+               offsetof(struct guest_regs, rbp) == R_RBP &&
+               offsetof(struct guest_regs, r8) == R_R8 &&
+               offsetof(struct guest_regs, r15) == R_R15, "guest_regs layout vs entry code");
 
 const struct hvm_ops *hvm_ops;
 bool hvm_enabled;
