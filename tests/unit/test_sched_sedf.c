@@ -231,17 +231,24 @@ static double ms(s_time_t t)
     return (double)t / 1e6;
 }
 
+/* The (10 ms, 3 ms) + (10 ms, 5 ms) pair on pCPU 0 of a sim_init()ed sim, run for duration. */
+static void run_pair(bool a_extra, bool b_extra, s_time_t duration, struct sim_item **a,
+                     struct sim_item **b)
+{
+    *a = sim_item(MILLISECS(10), MILLISECS(3), a_extra, 0);
+    *b = sim_item(MILLISECS(10), MILLISECS(5), b_extra, 0);
+    sim_wake(*a);
+    sim_wake(*b);
+    sim_run(duration);
+}
+
 TEST(sedf_each_gets_its_slice_every_period_and_idles_the_rest)
 {
     struct sim_item *a, *b;
     s_time_t amin, amax, bmin, bmax;
 
     sim_init(1);
-    a = sim_item(MILLISECS(10), MILLISECS(3), false, 0);
-    b = sim_item(MILLISECS(10), MILLISECS(5), false, 0);
-    sim_wake(a);
-    sim_wake(b);
-    sim_run(SECONDS(2));
+    run_pair(false, false, SECONDS(2), &a, &b);
     per_period(a, 0, 200, &amin, &amax);
     per_period(b, 0, 200, &bmin, &bmax);
     if (verbose())
@@ -261,11 +268,7 @@ TEST(sedf_extra_items_share_the_idle_time)
     s_time_t amin, amax, bmin, bmax;
 
     sim_init(1);
-    a = sim_item(MILLISECS(10), MILLISECS(3), true, 0);
-    b = sim_item(MILLISECS(10), MILLISECS(5), true, 0);
-    sim_wake(a);
-    sim_wake(b);
-    sim_run(SECONDS(2));
+    run_pair(true, true, SECONDS(2), &a, &b);
     per_period(a, 0, 200, &amin, &amax);
     per_period(b, 0, 200, &bmin, &bmax);
     if (verbose())
@@ -279,11 +282,7 @@ TEST(sedf_extra_items_share_the_idle_time)
 
     /* Only one of them extra: it alone gets the spare 2 ms; the other keeps its slice. */
     sim_init(1);
-    a = sim_item(MILLISECS(10), MILLISECS(3), false, 0);
-    b = sim_item(MILLISECS(10), MILLISECS(5), true, 0);
-    sim_wake(a);
-    sim_wake(b);
-    sim_run(SECONDS(1));
+    run_pair(false, true, SECONDS(1), &a, &b);
     per_period(a, 0, 100, &amin, &amax);
     per_period(b, 0, 100, &bmin, &bmax);
     CHECK(amin == MILLISECS(3) && amax == MILLISECS(3));
@@ -306,11 +305,7 @@ TEST(sedf_late_timers_keep_shares_and_deadlines)
         sim_init(1);
         sim.late = MILLISECS(1);
         sim.rng = extra + 7;
-        a = sim_item(MILLISECS(10), MILLISECS(3), extra, 0);
-        b = sim_item(MILLISECS(10), MILLISECS(5), extra, 0);
-        sim_wake(a);
-        sim_wake(b);
-        sim_run(SECONDS(20));
+        run_pair(extra, extra, SECONDS(20), &a, &b);
         pa = 100.0 * ms(a->ran) / 20000;
         pb = 100.0 * ms(b->ran) / 20000;
         if (verbose())
