@@ -257,17 +257,28 @@ static double pct(s_time_t part, s_time_t whole)
     return 100.0 * (double)part / (double)whole;
 }
 
+/*
+ * Two single-item domains (weight, cap each), made and woken in that order on cpu, free to
+ * run where affinity allows, for duration.
+ */
+static void run_two(unsigned int weight_a, unsigned int cap_a, unsigned int weight_b,
+                    unsigned int cap_b, unsigned int cpu, uint64_t affinity,
+                    s_time_t duration, struct sim_item **a, struct sim_item **b)
+{
+    *a = sim_item(sim_dom(weight_a, cap_a), cpu, affinity);
+    *b = sim_item(sim_dom(weight_b, cap_b), cpu, affinity);
+    sim_wake(*a);
+    sim_wake(*b);
+    sim_run(duration);
+}
+
 TEST(credit_weights_512_256_share_2_to_1)
 {
     struct sim_item *a, *b;
     double ratio;
 
     sim_init(1);
-    a = sim_item(sim_dom(512, 0), 0, 1);
-    b = sim_item(sim_dom(256, 0), 0, 1);
-    sim_wake(a);
-    sim_wake(b);
-    sim_run(SECONDS(20));
+    run_two(512, 0, 256, 0, 0, 1, SECONDS(20), &a, &b);
     ratio = (double)a->ran / (double)b->ran;
     if (verbose())
         fprintf(stderr, "  512:256 -> %.3f:1 (%.1f%% / %.1f%%)\n", ratio,
@@ -298,11 +309,7 @@ TEST(credit_cap_does_not_leak_to_neighbour)
     struct sched_dom *capped, *free_dom;
 
     sim_init(1);
-    a = sim_item(sim_dom(256, 25), 0, 1);
-    b = sim_item(sim_dom(256, 0), 0, 1);
-    sim_wake(a);
-    sim_wake(b);
-    sim_run(SECONDS(20));
+    run_two(256, 25, 256, 0, 0, 1, SECONDS(20), &a, &b);
     if (verbose())
         fprintf(stderr, "  cap 25 + uncapped: %.2f%% + %.2f%%\n", pct(a->ran, sim.now),
                 pct(b->ran, sim.now));
@@ -479,11 +486,7 @@ TEST(credit_idle_cpu_steals_and_both_progress)
     struct sim_item *a, *b;
 
     sim_init(2);
-    a = sim_item(sim_dom(256, 0), 0, 3);
-    b = sim_item(sim_dom(256, 0), 0, 3);
-    sim_wake(a);
-    sim_wake(b);
-    sim_run(SECONDS(5));
+    run_two(256, 0, 256, 0, 0, 3, SECONDS(5), &a, &b);
     if (verbose())
         fprintf(stderr, "  steal: a %.1f%%, b %.1f%% of one pCPU\n", pct(a->ran, sim.now),
                 pct(b->ran, sim.now));
