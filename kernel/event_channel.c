@@ -63,14 +63,13 @@ bool evtchn_is_pending(struct domain *d, unsigned int port)
 /* SCHEDOP_poll ends for vCPUs polling this port (or any port), masked or not. */
 static void wake_pollers(struct domain *d, unsigned int port)
 {
-    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        struct vcpu *v = d->vcpus[i];
+    for (uint64_t m = __atomic_load_n(&d->poll_mask, __ATOMIC_SEQ_CST); m; m &= m - 1) {
+        unsigned int id = (unsigned int)__builtin_ctzll(m);
+        struct vcpu *v = d->vcpus[id];
 
-        if (__atomic_load_n(&v->polling, __ATOMIC_SEQ_CST) &&
-            (v->poll_port < 0 || v->poll_port == (int)port)) {
-            __atomic_store_n(&v->polling, false, __ATOMIC_SEQ_CST);
+        if ((v->poll_port < 0 || v->poll_port == (int)port) &&
+            __atomic_fetch_and(&d->poll_mask, ~(1ULL << id), __ATOMIC_SEQ_CST) & (1ULL << id))
             vcpu_kick(v);
-        }
     }
 }
 

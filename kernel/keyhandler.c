@@ -68,7 +68,7 @@ static void key_domains(void)
                    i, states[v->state], v->is_up ? "" : " (down)", v->pcpu,
                    (unsigned long)v->arch.regs.rip, vcpu_events_pending(v),
                    vlapic_deliverable(v), v->arch.vlapic.nmi_pending ? ", NMI pending" : "",
-                   v->polling ? ", polling" : "");
+                   (d->poll_mask >> i) & 1 ? ", polling" : "");
         }
     }
 }

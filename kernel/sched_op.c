@@ -47,9 +47,9 @@ static long poll(struct vcpu *v, uint64_t arg)
     p.nr = sp.nr_ports;
     /* A raise wakes a poller of its port (or of any, with several) before or after this. */
     v->poll_port = sp.nr_ports == 1 ? (int)ports[0] : -1;
-    __atomic_store_n(&v->polling, true, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&v->domain->poll_mask, 1ULL << v->id, __ATOMIC_SEQ_CST);
     if (!vcpu_block_unless(v, poll_satisfied, &p)) {
-        __atomic_store_n(&v->polling, false, __ATOMIC_SEQ_CST);
+        __atomic_fetch_and(&v->domain->poll_mask, ~(1ULL << v->id), __ATOMIC_SEQ_CST);
         return 0;
     }
     if (sp.timeout)

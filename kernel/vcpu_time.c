@@ -45,8 +45,9 @@ static void singleshot_fired(void *data)
 static void poll_timed_out(void *data)
 {
     struct vcpu *v = data;
+    uint64_t bit = 1ULL << v->id;
 
-    if (__atomic_exchange_n(&v->polling, false, __ATOMIC_SEQ_CST))
+    if (__atomic_fetch_and(&v->domain->poll_mask, ~bit, __ATOMIC_SEQ_CST) & bit)
         vcpu_kick(v);
 }
 

@@ -15,7 +15,7 @@
 #include <kumo/timer.h>
 
 #define MAX_DOMAINS     128
-#define MAX_VCPUS       64
+#define MAX_VCPUS       64              /* poll_mask has a bit per vCPU */
 #define DOMID_INVALID   0x7FF4
 #define DOMAIN_NAME_LEN 32
 
@@ -56,8 +56,7 @@ struct vcpu {
     unsigned int virq_to_port[24];  /* NR_VIRQS */
     struct timer singleshot_timer;
     struct timer poll_timer;        /* SCHEDOP_poll's timeout */
-    bool polling;                   /* in SCHEDOP_poll: a raise of poll_port (-1: any) wakes it */
-    int poll_port;
+    int poll_port;                  /* in SCHEDOP_poll (domain's poll_mask): this port, -1 any */
     uint64_t runstate_gva;          /* guest's vcpu_runstate_info, 0 = none */
     uint64_t runstate_entry;        /* system time the current state began */
     uint64_t runstate_time[4];      /* ns spent running, runnable, blocked, offline */
@@ -104,6 +103,7 @@ struct domain {
     struct evtchn *evtchn;          /* NR_EVENT_CHANNELS entries */
     uint64_t hvm_params[39];        /* HVM_NR_PARAMS */
     uint8_t callback_vector;        /* from HVM_PARAM_CALLBACK_IRQ type 2; 0 = none */
+    uint64_t poll_mask;             /* vCPUs in SCHEDOP_poll, by id: raises skip it when 0 */
 
     /* Console: 0xE9 and console_io output is line-buffered here. */
     char conbuf[160];
