@@ -81,9 +81,9 @@ void vlapic_reset(struct vcpu *v);
 /* The APIC id of v: 2 x vCPU index. */
 uint32_t vlapic_id(const struct vcpu *v);
 
-/* A 32-bit access at offset in the xAPIC page. False: not a register (the guest gets #GP). */
-bool vlapic_mmio_read(struct vcpu *v, unsigned int offset, uint32_t *val);
-bool vlapic_mmio_write(struct vcpu *v, unsigned int offset, uint32_t val);
+/* A 32-bit access at offset in the xAPIC page; holes read 0 and drop writes, as on hardware. */
+void vlapic_mmio_read(struct vcpu *v, unsigned int offset, uint32_t *val);
+void vlapic_mmio_write(struct vcpu *v, unsigned int offset, uint32_t val);
 /* True when gpa is v's xAPIC page (enabled, not in x2APIC mode). */
 bool vlapic_mmio_claims(const struct vcpu *v, uint64_t gpa);
 /* APIC_BASE and the x2APIC range. False: not a LAPIC MSR, or a #GP on hardware. */

@@ -316,18 +316,16 @@ bool vlapic_mmio_claims(const struct vcpu *v, uint64_t gpa)
 }
 
 /* Reads of holes in the page give 0 and writes to them are dropped, as on hardware. */
-bool vlapic_mmio_read(struct vcpu *v, unsigned int offset, uint32_t *val)
+void vlapic_mmio_read(struct vcpu *v, unsigned int offset, uint32_t *val)
 {
     if ((offset & 0xF) || !read_reg(v, offset, val))
         *val = 0;
-    return true;
 }
 
-bool vlapic_mmio_write(struct vcpu *v, unsigned int offset, uint32_t val)
+void vlapic_mmio_write(struct vcpu *v, unsigned int offset, uint32_t val)
 {
     if (!(offset & 0xF))
         write_reg(v, offset, val, 0);
-    return true;
 }
 
 /* APIC_BASE: only the xAPIC base, and the enable/x2APIC transitions of SDM Vol 3A 11.12.5. */
