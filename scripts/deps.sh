@@ -3,7 +3,8 @@
 # is already present it prints nothing and touches nothing.
 set -eu
 pkgs="gcc make nasm binutils grub-pc-bin grub-common xorriso mtools qemu-system-x86 bochs
-bochsbios vgabios libxen-dev cpio python3"
+bochsbios vgabios libxen-dev cpio python3 xz-utils gzip zstd clang libclang-rt-14-dev
+liblzma-dev zlib1g-dev libzstd-dev"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
