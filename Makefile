@@ -37,7 +37,32 @@ GUEST_LIB := tests/guests/lib/head.S tests/guests/lib/lib.c kernel/lib/vsnprintf
 GUESTS := $(filter-out lib,$(notdir $(wildcard tests/guests/*)))
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
 
-all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso $(GUEST_ELFS)
+# dom0-tools (D7): Linux programs, statically linked. Each directory dom0-tools/<prog>/ is one
+# program, build/dom0-tools/bin/<prog>, linked with every library in dom0-tools/libs/*/ (a file
+# named fake.c there is the host-test platform and is never linked into a program).
+D0_CFLAGS := -std=gnu11 -O2 -g -D_GNU_SOURCE -D__XEN_TOOLS__ -Idom0-tools/libs -Idom0-tools \
+             $(WARN) -MMD -MP
+D0_LDLIBS := -llzma -lz -lzstd -lpthread
+D0_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/fake.c,$(wildcard dom0-tools/libs/*/*.c)))
+D0_PROGS := $(filter-out libs,$(notdir $(patsubst %/,%,$(wildcard dom0-tools/*/))))
+D0_BINS := $(patsubst %,$(BUILD)/dom0-tools/bin/%,$(D0_PROGS))
+
+all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso $(GUEST_ELFS) dom0-tools
+
+dom0-tools: $(D0_BINS)
+
+$(BUILD)/dom0-tools/%.o: dom0-tools/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(D0_CFLAGS) -c $< -o $@
+
+define d0_program
+$(BUILD)/dom0-tools/bin/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard dom0-tools/$(1)/*.c)) $(D0_LIB_OBJS)
+	@mkdir -p $$(dir $$@)
+	@echo "  LD      $$@"
+	@$(CC) -static -o $$@ $$^ $(D0_LDLIBS)
+endef
+$(foreach p,$(D0_PROGS),$(eval $(call d0_program,$(p))))
 
 $(BUILD)/guests/%.elf: tests/guests/%/main.c $(GUEST_LIB) tests/guests/lib/guest.h \
                        tests/guests/lib/guest.ld
@@ -93,5 +118,6 @@ bench: deps all
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps run run-bochs unit test bench clean
--include $(OBJS:.o=.d)
+.PHONY: all dom0-tools deps run run-bochs unit test bench clean
+-include $(OBJS:.o=.d) $(D0_LIB_OBJS:.o=.d) \
+    $(patsubst %.c,$(BUILD)/%.d,$(wildcard dom0-tools/*/*.c))

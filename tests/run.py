@@ -37,6 +37,30 @@ def run_unit_tests(results):
         sys.stdout.flush()
 
 
+def run_fuzzers(results):
+    """Every libFuzzer target in build/fuzz, time-boxed (FUZZ_SECONDS each, default 20)."""
+    seconds = int(os.environ.get("FUZZ_SECONDS", "20"))
+    for binary in sorted(glob.glob(os.path.join(ROOT, "build", "fuzz", "fuzz_*"))):
+        name = os.path.basename(binary)
+        corpus = os.path.join(ROOT, "build", "fuzz-corpus", name)
+        os.makedirs(corpus, exist_ok=True)
+        seeds = os.path.join(HERE, "unit", "seeds", name)
+        dirs = [corpus] + ([seeds] if os.path.isdir(seeds) else [])
+        try:
+            p = subprocess.run([binary, "-max_total_time=%d" % seconds, "-rss_limit_mb=2048",
+                                "-timeout=10"] + dirs, capture_output=True, text=True,
+                               timeout=seconds + 120)
+            rc, err = p.returncode, p.stderr
+        except subprocess.TimeoutExpired:
+            rc, err = -1, "did not stop within its time box"
+        ok = rc == 0
+        print("%s fuzz/%s (%d s)" % ("PASS" if ok else "FAIL", name, seconds))
+        if not ok:
+            print("\n".join("    " + l for l in err.splitlines()[-30:]))
+        results.append(ok)
+        sys.stdout.flush()
+
+
 def system_tests():
     """Every TESTS list of tests/system/test_*.py, in file-name order."""
     import importlib
@@ -73,6 +97,7 @@ def main():
     results = []
     if not only:
         run_unit_tests(results)
+        run_fuzzers(results)
     run_system_tests(results, only)
     passed = sum(results)
     print("%d passed, %d failed" % (passed, len(results) - passed))
