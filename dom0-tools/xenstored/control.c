@@ -1,0 +1,76 @@
+/*
+ * XS_CONTROL (Dom0 only), the commands of Xen's `xenstore-control`: "log" and "print"
+ * (harmless here: print logs its text), "quota" to list the quotas or set one by name,
+ * and "help". Anything else is EINVAL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "xenstored.h"
+
+static const struct {
+    const char *name;
+    int *val;
+    const char *what;
+} quotas[] = {
+    { "nodes", &quota.nb_entry_per_domain, "Nodes per domain" },
+    { "watches", &quota.nb_watch_per_domain, "Watches per domain" },
+    { "transactions", &quota.max_transaction, "Transactions per domain" },
+    { "outstanding", &quota.req_outstanding, "Outstanding requests per domain" },
+    { "transaction-nodes", &quota.trans_nodes, "Max. number of accessed nodes per transaction" },
+    { "node-size", &quota.max_entry_size, "Max. size of a node" },
+    { "path-max", &quota.max_path_len, "Max. length of a node path" },
+    { "permissions", &quota.nb_perms_per_node, "Max. number of permissions per node" },
+};
+#define NQUOTAS (sizeof(quotas) / sizeof(quotas[0]))
+
+static int control_quota(struct req *r, char **argv, int argc)
+{
+    char buf[1024];
+    size_t used = 0;
+
+    if (argc == 1) {
+        for (size_t i = 0; i < NQUOTAS; i++)
+            used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%-18s: %8d %s\n",
+                                     quotas[i].name, *quotas[i].val, quotas[i].what);
+        reply_str(r, buf);
+        return 0;
+    }
+    if (argc != 3)
+        return EINVAL;
+    for (size_t i = 0; i < NQUOTAS; i++) {
+        if (!strcmp(argv[1], quotas[i].name)) {
+            char *end;
+            long v = strtol(argv[2], &end, 10);
+
+            if (!*argv[2] || *end || v < 1 || v > 1 << 24)
+                return EINVAL;
+            *quotas[i].val = (int)v;
+            reply_str(r, "OK");
+            return 0;
+        }
+    }
+    return EINVAL;
+}
+
+void control_dispatch(struct req *r, char **argv, int argc)
+{
+    int rc = 0;
+
+    if (!strcmp(argv[0], "log")) {
+        reply_str(r, "OK");
+    } else if (!strcmp(argv[0], "print")) {
+        if (argc > 1)
+            XS_LOG("control: %s", argv[1]);
+        reply_str(r, "OK");
+    } else if (!strcmp(argv[0], "quota")) {
+        rc = control_quota(r, argv, argc);
+    } else if (!strcmp(argv[0], "help")) {
+        reply_str(r, "Supported commands:\nhelp\nlog [on|off|+switch|-switch]\nprint <string>\n"
+                     "quota [<quota> <value>]\n");
+    } else {
+        rc = EINVAL;
+    }
+    if (rc)
+        reply_error(r, rc);
+}

@@ -1,0 +1,661 @@
+/*
+ * The node store: a flat hash of absolute paths to nodes (as Xen keeps its tdb), each node
+ * naming its children, plus permissions, path rules and per-domain entry quotas. Every
+ * operation goes through a ctx, so inside a transaction it reads and writes the
+ * transaction's overlay (transaction.c) instead of the live store.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+#include "xenstored.h"
+
+/* Xen's record header: generation (8), perm count, value and children lengths (4 each),
+ * padded to 8; a node's size for the quota is this plus 8 per perm, value and children. */
+#define NODE_HDR_SIZE 24
+
+struct quota quota = {
+    .nb_entry_per_domain = 1000, .nb_watch_per_domain = 128, .max_entry_size = 2048,
+    .max_transaction = 10, .nb_perms_per_node = 5, .trans_nodes = 1024,
+    .max_path_len = XENSTORE_REL_PATH_MAX, .req_outstanding = 20,
+};
+
+static struct db store;
+static uint64_t store_gen;
+
+static size_t hash_path(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+    return h;
+}
+
+struct node *db_find(struct db *db, const char *path)
+{
+    struct node *n;
+
+    if (!db->nbuckets)
+        return NULL;
+    for (n = db->buckets[hash_path(path) % db->nbuckets]; n; n = n->hnext)
+        if (!strcmp(n->path, path))
+            return n;
+    return NULL;
+}
+
+static void db_grow(struct db *db)
+{
+    size_t nb = db->nbuckets ? db->nbuckets * 4 : 64;
+    struct node **b = calloc(nb, sizeof(*b));
+
+    if (!b)
+        abort();
+    for (size_t i = 0; i < db->nbuckets; i++) {
+        struct node *n = db->buckets[i], *next;
+
+        for (; n; n = next) {
+            next = n->hnext;
+            n->hnext = b[hash_path(n->path) % nb];
+            b[hash_path(n->path) % nb] = n;
+        }
+    }
+    free(db->buckets);
+    db->buckets = b;
+    db->nbuckets = nb;
+}
+
+void db_insert(struct db *db, struct node *n)
+{
+    db_remove(db, n->path);
+    if (db->count >= db->nbuckets * 2)
+        db_grow(db);
+    struct node **head = &db->buckets[hash_path(n->path) % db->nbuckets];
+
+    n->hnext = *head;
+    *head = n;
+    db->count++;
+}
+
+void db_remove(struct db *db, const char *path)
+{
+    if (!db->nbuckets)
+        return;
+    for (struct node **p = &db->buckets[hash_path(path) % db->nbuckets]; *p; p = &(*p)->hnext) {
+        if (!strcmp((*p)->path, path)) {
+            struct node *n = *p;
+
+            *p = n->hnext;
+            node_free(n);
+            db->count--;
+            return;
+        }
+    }
+}
+
+void db_free(struct db *db)
+{
+    for (size_t i = 0; i < db->nbuckets; i++) {
+        struct node *n = db->buckets[i], *next;
+
+        for (; n; n = next) {
+            next = n->hnext;
+            node_free(n);
+        }
+    }
+    free(db->buckets);
+    while (db->acct) {
+        struct acct *a = db->acct;
+
+        db->acct = a->next;
+        free(a);
+    }
+    memset(db, 0, sizeof(*db));
+}
+
+void acct_add(struct acct **list, uint32_t domid, int delta)
+{
+    struct acct *a;
+
+    for (a = *list; a; a = a->next)
+        if (a->domid == domid)
+            break;
+    if (!a) {
+        a = calloc(1, sizeof(*a));
+        if (!a)
+            abort();
+        a->domid = domid;
+        a->next = *list;
+        *list = a;
+    }
+    a->entries += delta;
+}
+
+int acct_get(struct acct *list, uint32_t domid)
+{
+    for (; list; list = list->next)
+        if (list->domid == domid)
+            return list->entries;
+    return 0;
+}
+
+void node_free(struct node *n)
+{
+    if (!n)
+        return;
+    free(n->path);
+    free(n->value);
+    free(n->children);
+    free(n->perms);
+    free(n);
+}
+
+static void *dup_mem(const void *p, size_t len)
+{
+    void *q = malloc(len ? len : 1);
+
+    if (!q)
+        abort();
+    if (len)
+        memcpy(q, p, len);
+    return q;
+}
+
+struct node *node_dup(const struct node *n)
+{
+    struct node *c = calloc(1, sizeof(*c));
+
+    if (!c)
+        abort();
+    *c = *n;
+    c->hnext = NULL;
+    c->path = dup_mem(n->path, strlen(n->path) + 1);
+    c->value = dup_mem(n->value, n->vlen);
+    c->children = dup_mem(n->children, n->clen);
+    c->perms = dup_mem(n->perms, n->nperms * sizeof(*n->perms));
+    return c;
+}
+
+static struct node *node_make(const char *path, const struct perm *p, uint32_t np)
+{
+    struct node *n = calloc(1, sizeof(*n));
+
+    if (!n)
+        abort();
+    n->path = dup_mem(path, strlen(path) + 1);
+    n->value = dup_mem("", 0);
+    n->children = dup_mem("", 0);
+    n->perms = dup_mem(p, np * sizeof(*p));
+    n->nperms = np;
+    return n;
+}
+
+void store_init(void)
+{
+    store_gen = 0;
+}
+
+void store_fini(void)
+{
+    db_free(&store);
+}
+
+uint64_t store_next_gen(void)
+{
+    return ++store_gen;
+}
+
+size_t store_count(void)
+{
+    return store.count;
+}
+
+int store_entries(uint32_t domid)
+{
+    return acct_get(store.acct, domid);
+}
+
+struct db *store_db(void)
+{
+    return &store;
+}
+
+void store_apply(struct node *n)
+{
+    struct node *g = db_find(&store, n->path);
+
+    if (g)
+        acct_add(&store.acct, g->perms[0].id, -1);
+    if (n->deleted) {
+        db_remove(&store, n->path);
+        node_free(n);
+        return;
+    }
+    acct_add(&store.acct, n->perms[0].id, 1);
+    n->gen = store_next_gen();
+    db_insert(&store, n);
+}
+
+/* --- paths ----------------------------------------------------------------------- */
+
+static bool valid_chars(const char *s)
+{
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("-/_@", *s))
+            return false;
+    return true;
+}
+
+int path_canon(const struct ctx *c, const char *name, char *buf, size_t size, bool special_ok)
+{
+    unsigned int domid;
+    int off = 0;
+    size_t len;
+
+    if (name[0] == '@') {
+        if (!special_ok || strlen(name) >= size || !valid_chars(name))
+            return EINVAL;
+        strcpy(buf, name);
+        return 0;
+    }
+    if (name[0] == '/')
+        len = (size_t)snprintf(buf, size, "%s", name);
+    else
+        len = (size_t)snprintf(buf, size, "/local/domain/%u/%s", c->domid, name);
+    if (len >= size)
+        return EINVAL;
+    if ((len > 1 && buf[len - 1] == '/') || strstr(buf, "//") || !valid_chars(buf))
+        return EINVAL;
+    if (sscanf(buf, "/local/domain/%5u/%n", &domid, &off) != 1)
+        off = 0;
+    if (!c->priv && (int)(len - (size_t)off) > quota.max_path_len)
+        return EINVAL;
+    return 0;
+}
+
+const char *path_relative(const struct ctx *c, const char *abs, bool relative)
+{
+    char prefix[40];
+    size_t n;
+
+    if (!relative)
+        return abs;
+    n = (size_t)snprintf(prefix, sizeof(prefix), "/local/domain/%u/", c->domid);
+    return strncmp(abs, prefix, n) ? abs : abs + n;
+}
+
+bool path_is_child(const char *child, const char *parent)
+{
+    size_t n = strlen(parent);
+
+    if (!strcmp(parent, "/"))
+        return child[0] == '/';
+    return !strncmp(child, parent, n) && (child[n] == '/' || child[n] == '\0');
+}
+
+/* The parent of an absolute path other than "/", into buf. */
+static void path_parent(const char *path, char *buf)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == path ? 1 : (size_t)(slash - path);
+
+    memcpy(buf, path, n);
+    buf[n] = '\0';
+}
+
+/* --- permissions ------------------------------------------------------------------ */
+
+unsigned int perm_for(const struct ctx *c, const struct perm *p, uint32_t n)
+{
+    bool target = c->target != DOMID_INVALID;
+
+    if (c->priv || p[0].id == c->domid || (target && p[0].id == c->target))
+        return PERM_ALL;
+    for (uint32_t i = 1; i < n; i++)
+        if (p[i].id == c->domid || (target && p[i].id == c->target))
+            return p[i].perms;
+    return p[0].perms;
+}
+
+int perms_parse(const char *buf, size_t len, struct perm **out, uint32_t *n)
+{
+    uint32_t count = 0;
+
+    if (!len || buf[len - 1] != '\0')
+        return EINVAL;
+    for (size_t i = 0; i < len; i++)
+        count += buf[i] == '\0';
+    struct perm *p = calloc(count, sizeof(*p));
+
+    if (!p)
+        abort();
+    for (uint32_t i = 0; i < count; i++, buf += strlen(buf) + 1) {
+        char *end;
+        unsigned long id;
+
+        switch (buf[0]) {
+        case 'n': p[i].perms = 0; break;
+        case 'r': p[i].perms = PERM_READ; break;
+        case 'w': p[i].perms = PERM_WRITE; break;
+        case 'b': p[i].perms = PERM_READ | PERM_WRITE; break;
+        default: free(p); return EINVAL;
+        }
+        if (!isdigit((unsigned char)buf[1]))
+            goto bad;
+        id = strtoul(buf + 1, &end, 10);
+        if (*end || id > 0xFFFF)
+            goto bad;
+        p[i].id = (uint32_t)id;
+    }
+    *out = p;
+    *n = count;
+    return 0;
+bad:
+    free(p);
+    return EINVAL;
+}
+
+size_t perms_format(const struct perm *p, uint32_t n, char *buf, size_t size)
+{
+    static const char letters[] = "nrwb";
+    size_t used = 0;
+
+    for (uint32_t i = 0; i < n; i++) {
+        int k = snprintf(buf + used, size - used, "%c%u", letters[p[i].perms & 3], p[i].id);
+
+        if (k < 0 || (size_t)k >= size - used)
+            return 0;
+        used += (size_t)k + 1;
+    }
+    return used;
+}
+
+/* --- views: the live store or a transaction's --------------------------------------- */
+
+static struct node *view_get(struct ctx *c, const char *path)
+{
+    return c->t ? txn_lookup(c->t, path) : db_find(&store, path);
+}
+
+static int view_entries(struct ctx *c, uint32_t domid)
+{
+    return store_entries(domid) + (c->t ? acct_get(c->t->changes.acct, domid) : 0);
+}
+
+/* Stores n (taken over, also on failure) as the new version of its path. */
+static int view_put(struct ctx *c, struct node *n)
+{
+    struct node *old = view_get(c, n->path);
+    bool had = old != NULL;
+    uint32_t old_owner = had ? old->perms[0].id : 0;
+    struct acct **acct = c->t ? &c->t->changes.acct : &store.acct;
+    int rc;
+
+    if (c->t) {
+        rc = txn_store(c->t, n);
+        if (rc) {
+            node_free(n);
+            return rc;
+        }
+    }
+    if (had)
+        acct_add(acct, old_owner, -1);
+    if (!n->deleted)
+        acct_add(acct, n->perms[0].id, 1);
+    if (c->t)
+        return 0;
+    if (n->deleted) {
+        db_remove(&store, n->path);
+        node_free(n);
+    } else {
+        n->gen = store_next_gen();
+        db_insert(&store, n);
+    }
+    return 0;
+}
+
+static bool node_too_big(struct ctx *c, const struct node *n)
+{
+    size_t size = NODE_HDR_SIZE + n->nperms * 8 + n->vlen + n->clen;
+
+    return !c->priv && size > (size_t)quota.max_entry_size;
+}
+
+/* ENOENT for a missing node, or EACCES when its nearest existing ancestor denies `need`:
+ * a domain must not learn what exists where it cannot look. */
+static int missing_errno(struct ctx *c, const char *path, unsigned int need)
+{
+    char parent[XENSTORE_PAYLOAD_MAX + 64];
+    struct node *n = NULL;
+
+    if (path[0] != '/')
+        return ENOENT;
+    strcpy(parent, path);
+    while (!n && strcmp(parent, "/")) {
+        path_parent(parent, parent);
+        n = view_get(c, parent);
+    }
+    if (!n)
+        return ENOENT;
+    return (perm_for(c, n->perms, n->nperms) & need) == need ? ENOENT : EACCES;
+}
+
+int tree_get(struct ctx *c, const char *path, unsigned int need, struct node **out)
+{
+    struct node *n = view_get(c, path);
+
+    if (!n)
+        return missing_errno(c, path, need);
+    if ((perm_for(c, n->perms, n->nperms) & need) != need)
+        return EACCES;
+    *out = n;
+    return 0;
+}
+
+static int add_child(struct ctx *c, const char *parent_path, const char *name)
+{
+    struct node *p = node_dup(view_get(c, parent_path));
+    size_t len = strlen(name) + 1;
+
+    p->children = realloc(p->children, p->clen + len);
+    if (!p->children)
+        abort();
+    memcpy(p->children + p->clen, name, len);
+    p->clen += (uint32_t)len;
+    if (node_too_big(c, p)) {
+        node_free(p);
+        return ENOSPC;
+    }
+    return view_put(c, p);
+}
+
+/* Creates path and any missing ancestors; new nodes inherit their parent's permissions,
+ * but a domain owns what it creates. Permission was checked on the nearest ancestor. */
+static int create_node(struct ctx *c, const char *path, const char *val, uint32_t len)
+{
+    char parent[XENSTORE_PAYLOAD_MAX + 64];
+    struct node *p, *n;
+    int rc;
+
+    path_parent(path, parent);
+    p = view_get(c, parent);
+    if (!p) {
+        rc = create_node(c, parent, "", 0);
+        if (rc)
+            return rc;
+        p = view_get(c, parent);
+    }
+    if (!c->priv && view_entries(c, c->domid) >= quota.nb_entry_per_domain)
+        return ENOSPC;
+    n = node_make(path, p->perms, p->nperms);
+    if (!c->priv)
+        n->perms[0].id = c->domid;
+    free(n->value);
+    n->value = dup_mem(val, len);
+    n->vlen = len;
+    if (node_too_big(c, n)) {
+        node_free(n);
+        return ENOSPC;
+    }
+    rc = add_child(c, parent, strrchr(path, '/') + 1);
+    if (rc) {
+        node_free(n);
+        return rc;
+    }
+    return view_put(c, n);
+}
+
+int tree_write(struct ctx *c, const char *path, const char *val, uint32_t len)
+{
+    struct node *n = view_get(c, path);
+    int rc;
+
+    if (n) {
+        if (!(perm_for(c, n->perms, n->nperms) & PERM_WRITE))
+            return EACCES;
+        n = node_dup(n);
+        free(n->value);
+        n->value = dup_mem(val, len);
+        n->vlen = len;
+        if (node_too_big(c, n)) {
+            node_free(n);
+            return ENOSPC;
+        }
+        rc = view_put(c, n);
+    } else {
+        rc = missing_errno(c, path, PERM_WRITE);
+        if (rc == ENOENT)
+            rc = create_node(c, path, val, len);
+    }
+    if (!rc)
+        fire_change(c, path, false, view_get(c, path));
+    return rc;
+}
+
+int tree_mkdir(struct ctx *c, const char *path)
+{
+    struct node *n;
+    int rc = tree_get(c, path, PERM_WRITE, &n);
+
+    if (rc != ENOENT)
+        return rc;
+    rc = create_node(c, path, "", 0);
+    if (!rc)
+        fire_change(c, path, false, view_get(c, path));
+    return rc;
+}
+
+/* Deletes n's subtree depth first; watches on each removed child fire exactly. */
+static int delete_subtree(struct ctx *c, const char *path, bool top)
+{
+    struct node *n = node_dup(view_get(c, path));
+    int rc = 0;
+
+    for (uint32_t off = 0; off < n->clen && !rc; off += (uint32_t)strlen(n->children + off) + 1) {
+        char child[XENSTORE_PAYLOAD_MAX + 64];
+
+        snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "", n->children + off);
+        if (view_get(c, child))
+            rc = delete_subtree(c, child, false);
+    }
+    if (!rc) {
+        fire_change(c, path, !top, n);
+        struct node *tomb = node_dup(n);
+
+        tomb->deleted = true;
+        rc = view_put(c, tomb);
+    }
+    node_free(n);
+    return rc;
+}
+
+static int remove_child(struct ctx *c, const char *parent_path, const char *name)
+{
+    struct node *p = node_dup(view_get(c, parent_path));
+    uint32_t off = 0;
+
+    while (off < p->clen) {
+        uint32_t len = (uint32_t)strlen(p->children + off) + 1;
+
+        if (!strcmp(p->children + off, name)) {
+            memmove(p->children + off, p->children + off + len, p->clen - off - len);
+            p->clen -= len;
+            break;
+        }
+        off += len;
+    }
+    return view_put(c, p);
+}
+
+int tree_rm(struct ctx *c, const char *path)
+{
+    char parent[XENSTORE_PAYLOAD_MAX + 64];
+    struct node *n;
+    int rc;
+
+    if (path[0] != '/')
+        return EINVAL;
+    rc = tree_get(c, path, PERM_WRITE, &n);
+    if (rc == ENOENT) {
+        /* Removing what is already gone is fine if its parent exists. */
+        path_parent(path, parent);
+        return strcmp(path, "/") && view_get(c, parent) ? 0 : ENOENT;
+    }
+    if (rc)
+        return rc;
+    if (!strcmp(path, "/"))
+        return EINVAL;
+    path_parent(path, parent);
+    rc = remove_child(c, parent, strrchr(path, '/') + 1);
+    return rc ? rc : delete_subtree(c, path, true);
+}
+
+int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t np)
+{
+    struct node *n;
+    int rc;
+
+    if (!c->priv && np > (uint32_t)quota.nb_perms_per_node)
+        return ENOSPC;
+    rc = tree_get(c, path, PERM_WRITE | PERM_OWNER, &n);
+    if (rc)
+        return rc;
+    if (!c->priv && p[0].id != n->perms[0].id)
+        return EPERM;
+    n = node_dup(n);
+    free(n->perms);
+    n->perms = dup_mem(p, np * sizeof(*p));
+    n->nperms = np;
+    if (node_too_big(c, n)) {
+        node_free(n);
+        return ENOSPC;
+    }
+    rc = view_put(c, n);
+    if (!rc)
+        fire_change(c, path, false, view_get(c, path));
+    return rc;
+}
+
+/* The nodes Xen's xenstored starts with, all owned by Dom0 and closed to others. */
+void tree_seed(void)
+{
+    static const char *const paths[] = {
+        "/", "/tool", "/tool/xenstored", "@releaseDomain", "@introduceDomain",
+    };
+    struct perm p = { 0, 0 };
+
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct node *n = node_make(paths[i], &p, 1);
+
+        if (i < 2) {
+            const char *child = i == 0 ? "tool" : "xenstored";
+
+            free(n->children);
+            n->children = dup_mem(child, strlen(child) + 1);
+            n->clen = (uint32_t)strlen(child) + 1;
+        }
+        n->gen = store_next_gen();
+        db_insert(&store, n);
+        acct_add(&store.acct, 0, 1);
+    }
+}
