@@ -49,7 +49,13 @@ D0_BINS := $(patsubst %,$(BUILD)/dom0-tools/bin/%,$(D0_PROGS))
 
 all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso $(GUEST_ELFS) dom0-tools
 
-dom0-tools: $(D0_BINS)
+# The xenstore client answers to Xen's names for it through symlinks.
+XS_LINKS := $(patsubst %,$(BUILD)/dom0-tools/bin/xenstore-%,read write ls rm list watch exists chmod)
+
+dom0-tools: $(D0_BINS) $(XS_LINKS)
+
+$(XS_LINKS): $(BUILD)/dom0-tools/bin/xenstore
+	@ln -sf xenstore $@
 
 $(BUILD)/dom0-tools/%.o: dom0-tools/%.c
 	@mkdir -p $(dir $@)
