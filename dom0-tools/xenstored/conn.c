@@ -12,12 +12,14 @@
 #include "xenstored.h"
 
 struct conn *conns;
-bool xs_verbose;
+bool xs_verbose, xs_silent;
 
 void xs_log(const char *fmt, ...)
 {
     va_list ap;
 
+    if (xs_silent)
+        return;
     va_start(ap, fmt);
     fputs("xenstored: ", stderr);
     vfprintf(stderr, fmt, ap);

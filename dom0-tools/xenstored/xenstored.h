@@ -264,6 +264,6 @@ uint32_t xen_virq_port(void);
 
 #define XS_LOG(...) xs_log(__VA_ARGS__)
 void xs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern bool xs_verbose;
+extern bool xs_verbose, xs_silent;   /* every request / not even errors */
 
 #endif
