@@ -148,7 +148,7 @@ int domain_introduce(uint32_t domid, uint64_t mfn, uint32_t port)
         domain_connect(d);
     }
     d->introduced = true;
-    watch_fire("@introduceDomain", false, NULL, 0);
+    watch_fire(&(struct fire){ .path = "@introduceDomain" });
     return 0;
 }
 
@@ -178,7 +178,7 @@ int domain_release(uint32_t domid)
     if (!d)
         return ENOENT;
     domain_destroy(d);
-    watch_fire("@releaseDomain", false, NULL, 0);
+    watch_fire(&(struct fire){ .path = "@releaseDomain" });
     return 0;
 }
 
@@ -269,7 +269,7 @@ void domain_check_dead(void)
         }
     }
     if (notify)
-        watch_fire("@releaseDomain", false, NULL, 0);
+        watch_fire(&(struct fire){ .path = "@releaseDomain" });
 }
 
 void domain_fini(void)

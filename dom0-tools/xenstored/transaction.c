@@ -15,10 +15,7 @@
 
 struct event_rec {
     struct event_rec *next;
-    char *path;
-    bool exact;
-    struct perm *perms;
-    uint32_t nperms;
+    struct fire f;            /* path and perms are this record's copies */
 };
 
 struct node *txn_lookup(struct txn *t, const char *path)
@@ -53,33 +50,42 @@ int txn_store(struct txn *t, struct node *n)
     return 0;
 }
 
-void txn_queue_fire(struct txn *t, const char *path, bool exact, const struct perm *p,
-                    uint32_t n)
+static struct perm *perms_copy(const struct perm *p, uint32_t n)
+{
+    struct perm *c;
+
+    if (!p || !n)
+        return NULL;
+    c = malloc(n * sizeof(*p));
+    if (!c)
+        abort();
+    return memcpy(c, p, n * sizeof(*p));
+}
+
+void txn_queue_fire(struct txn *t, const struct fire *f)
 {
     struct event_rec *e = calloc(1, sizeof(*e));
 
-    if (!e || !(e->path = strdup(path)))
+    if (!e)
         abort();
-    e->exact = exact;
-    if (p) {
-        e->perms = malloc(n * sizeof(*p));
-        if (!e->perms)
-            abort();
-        memcpy(e->perms, p, n * sizeof(*p));
-        e->nperms = n;
-    }
+    e->f = *f;
+    e->f.path = strdup(f->path);
+    if (!e->f.path)
+        abort();
+    e->f.p = perms_copy(f->p, f->n);
+    e->f.old = perms_copy(f->old, f->nold);
     *t->events_tail = e;
     t->events_tail = &e->next;
 }
-
 static void txn_free(struct txn *t)
 {
     while (t->events) {
         struct event_rec *e = t->events;
 
         t->events = e->next;
-        free(e->path);
-        free(e->perms);
+        free((char *)e->f.path);
+        free((struct perm *)e->f.p);
+        free((struct perm *)e->f.old);
         free(e);
     }
     db_free(&t->changes);
@@ -138,7 +144,7 @@ static void txn_apply(struct txn *t)
         for (struct node *n = t->changes.buckets[i]; n; n = n->hnext)
             store_apply(node_dup(n));
     for (struct event_rec *e = t->events; e; e = e->next)
-        watch_fire(e->path, e->exact, e->perms, e->nperms);
+        watch_fire(&e->f);
 }
 
 int txn_end(struct conn *conn, uint32_t id, bool commit)

@@ -293,8 +293,7 @@ bool path_is_child(const char *child, const char *parent)
     return !strncmp(child, parent, n) && (child[n] == '/' || child[n] == '\0');
 }
 
-/* The parent of an absolute path other than "/", into buf. */
-static void path_parent(const char *path, char *buf)
+void path_parent(const char *path, char *buf)
 {
     const char *slash = strrchr(path, '/');
     size_t n = slash == path ? 1 : (size_t)(slash - path);
@@ -440,6 +439,18 @@ static int missing_errno(struct ctx *c, const char *path, unsigned int need)
     return (perm_for(c, n->perms, n->nperms) & need) == need ? ENOENT : EACCES;
 }
 
+static void changed(struct ctx *c, const char *path, bool exact, const struct node *n,
+                    const struct node *old)
+{
+    struct fire f = { .path = path, .exact = exact, .p = n->perms, .n = n->nperms };
+
+    if (old) {
+        f.old = old->perms;
+        f.nold = old->nperms;
+    }
+    fire_change(c, &f);
+}
+
 int tree_get(struct ctx *c, const char *path, unsigned int need, struct node **out)
 {
     struct node *n = view_get(c, path);
@@ -528,7 +539,7 @@ int tree_write(struct ctx *c, const char *path, const char *val, uint32_t len)
             rc = create_node(c, path, val, len);
     }
     if (!rc)
-        fire_change(c, path, false, view_get(c, path));
+        changed(c, path, false, view_get(c, path), NULL);
     return rc;
 }
 
@@ -541,7 +552,7 @@ int tree_mkdir(struct ctx *c, const char *path)
         return rc;
     rc = create_node(c, path, "", 0);
     if (!rc)
-        fire_change(c, path, false, view_get(c, path));
+        changed(c, path, false, view_get(c, path), NULL);
     return rc;
 }
 
@@ -559,7 +570,7 @@ static int delete_subtree(struct ctx *c, const char *path, bool top)
             rc = delete_subtree(c, child, false);
     }
     if (!rc) {
-        fire_change(c, path, !top, n);
+        changed(c, path, !top, n, NULL);
         struct node *tomb = node_dup(n);
 
         tomb->deleted = true;
@@ -612,6 +623,8 @@ int tree_rm(struct ctx *c, const char *path)
 
 int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t np)
 {
+    struct perm *old;
+    uint32_t nold;
     struct node *n;
     int rc;
 
@@ -623,16 +636,21 @@ int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t np)
     if (!c->priv && p[0].id != n->perms[0].id)
         return EPERM;
     n = node_dup(n);
-    free(n->perms);
+    old = n->perms;
+    nold = n->nperms;
     n->perms = dup_mem(p, np * sizeof(*p));
     n->nperms = np;
     if (node_too_big(c, n)) {
+        free(old);
         node_free(n);
         return ENOSPC;
     }
     rc = view_put(c, n);
-    if (!rc)
-        fire_change(c, path, false, view_get(c, path));
+    /* Xen keeps the special nodes' permissions apart and fires nothing for them. */
+    if (!rc && path[0] == '/')
+        changed(c, path, false, view_get(c, path), &(struct node){ .perms = old,
+                                                                    .nperms = nold });
+    free(old);
     return rc;
 }
 

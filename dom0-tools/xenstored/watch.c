@@ -91,40 +91,49 @@ void watch_event(struct conn *conn, const struct watch *w, const char *path)
     conn_send(conn, XS_WATCH_EVENT, 0, 0, buf, plen + tlen, false);
 }
 
-static bool may_hear(struct conn *conn, const char *path, const struct perm *p, uint32_t n)
+static bool readable(struct ctx *c, const struct perm *p, uint32_t n)
 {
+    return p && n && (perm_for(c, p, n) & PERM_READ);
+}
+
+static bool may_hear(struct conn *conn, const struct fire *f)
+{
+    char parent[XENSTORE_PAYLOAD_MAX + 64];
+    struct node *n;
     struct ctx c;
 
     conn_fill_ctx(conn, &c);
-    if (path[0] == '@') {
-        struct node *special = db_find(store_db(), path);
-
-        return special && (perm_for(&c, special->perms, special->nperms) & PERM_READ);
+    if (f->path[0] == '@') {
+        n = db_find(store_db(), f->path);
+        return n && readable(&c, n->perms, n->nperms);
     }
-    return !p || (perm_for(&c, p, n) & PERM_READ);
+    if (!f->p || readable(&c, f->p, f->n) || readable(&c, f->old, f->nold))
+        return true;
+    if (!strcmp(f->path, "/"))
+        return false;
+    path_parent(f->path, parent);
+    n = db_find(store_db(), parent);
+    return n && readable(&c, n->perms, n->nperms);
 }
 
-void watch_fire(const char *path, bool exact, const struct perm *p, uint32_t n)
+void watch_fire(const struct fire *f)
 {
     for (struct conn *conn = conns; conn; conn = conn->next) {
-        if (conn->dead || !conn->watches || !may_hear(conn, path, p, n))
+        if (conn->dead || !conn->watches || !may_hear(conn, f))
             continue;
         for (struct watch *w = conn->watches; w; w = w->next) {
-            bool hit = exact ? !strcmp(w->node, path) : path_is_child(path, w->node);
+            bool hit = f->exact ? !strcmp(w->node, f->path) : path_is_child(f->path, w->node);
 
             if (hit)
-                watch_event(conn, w, path);
+                watch_event(conn, w, f->path);
         }
     }
 }
 
-void fire_change(struct ctx *c, const char *path, bool exact, const struct node *n)
+void fire_change(struct ctx *c, const struct fire *f)
 {
-    const struct perm *p = n ? n->perms : NULL;
-    uint32_t np = n ? n->nperms : 0;
-
     if (c->t)
-        txn_queue_fire(c->t, path, exact, p, np);
+        txn_queue_fire(c->t, f);
     else
-        watch_fire(path, exact, p, np);
+        watch_fire(f);
 }

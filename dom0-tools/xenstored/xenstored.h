@@ -100,6 +100,7 @@ struct node *node_dup(const struct node *n);
 int path_canon(const struct ctx *c, const char *name, char *buf, size_t size, bool special_ok);
 const char *path_relative(const struct ctx *c, const char *abs, bool relative);
 bool path_is_child(const char *child, const char *parent);   /* child == parent counts */
+void path_parent(const char *path, char *buf);     /* of an absolute path other than "/" */
 unsigned int perm_for(const struct ctx *c, const struct perm *p, uint32_t n);
 int perms_parse(const char *buf, size_t len, struct perm **out, uint32_t *n);
 size_t perms_format(const struct perm *p, uint32_t n, char *buf, size_t size);
@@ -127,8 +128,8 @@ struct txn {
 };
 struct node *txn_lookup(struct txn *t, const char *path);    /* records the read */
 int txn_store(struct txn *t, struct node *n);                /* ENOSPC past trans_nodes */
-void txn_queue_fire(struct txn *t, const char *path, bool exact, const struct perm *p,
-                    uint32_t n);
+struct fire;
+void txn_queue_fire(struct txn *t, const struct fire *f);
 int txn_start(struct conn *conn, uint32_t *id);
 int txn_end(struct conn *conn, uint32_t id, bool commit);
 struct txn *txn_find(struct conn *conn, uint32_t id);
@@ -146,11 +147,18 @@ int watch_add(struct conn *conn, const char *path, const char *token, bool relat
 int watch_del(struct conn *conn, const char *path, const char *token);
 void watch_del_all(struct conn *conn);
 void watch_event(struct conn *conn, const struct watch *w, const char *path);
-/* Fire every connection's watches on a change of `path` (exact: only watches on it; else
- * it and its ancestors), to connections allowed to read it under perms. */
-void watch_fire(const char *path, bool exact, const struct perm *p, uint32_t n);
+/* A change of `path`: exact fires only watches on it, else watches on it and its ancestors.
+ * Who may hear of it (Xen's watch_permitted): readers under the node's permissions p, under
+ * its old ones (a SET_PERMS taking access away is news too), or of its parent. */
+struct fire {
+    const char *path;
+    bool exact;
+    const struct perm *p, *old;
+    uint32_t n, nold;
+};
+void watch_fire(const struct fire *f);
 /* During a transaction the firing waits for the commit. */
-void fire_change(struct ctx *c, const char *path, bool exact, const struct node *n);
+void fire_change(struct ctx *c, const struct fire *f);
 
 /* conn.c ----------------------------------------------------------------------------- */
 struct outmsg {

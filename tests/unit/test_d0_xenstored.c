@@ -291,6 +291,20 @@ TEST(watches_relative_perms_and_special)
     collect(d7);
     CHECK(got_event("data/sub", "rel"));
     CHECK(got_event("/local/domain/5/data/sub", "abs"));
+    /* Losing access is news too; after that, silence. */
+    REQ(d5, XS_SET_PERMS, 0, "data/sub\0n5");
+    CHECK(got_event("data/sub", "rel"));
+    CHECK(got_event("/local/domain/5/data/sub", "abs"));
+    wr(d5, 0, "data/sub", "2");
+    CHECK(got_event("data/sub", "rel"));
+    CHECK(!got_event("/local/domain/5/data/sub", "abs"));
+    /* A node a watcher cannot read still fires if it can read the parent. */
+    REQ(d5, XS_SET_PERMS, 0, "data\0n5\0r7");
+    CHECK(got_event("/local/domain/5/data", "abs"));
+    wr(d5, 0, "data/sub", "3");
+    CHECK(got_event("/local/domain/5/data/sub", "abs"));
+    CHECK(got_event("data/sub", "rel"));
+    CHECK(got_event("data", "rel"));         /* the SET_PERMS on data */
     /* Only Dom0 hears of domains coming and going unless the special node says more. */
     REQ(d0, XS_WATCH, 0, "@releaseDomain\0r0");
     REQ(d5, XS_WATCH, 0, "@releaseDomain\0r5");
