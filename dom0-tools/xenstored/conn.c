@@ -64,6 +64,14 @@ void conn_free(struct conn *conn)
     free(conn);
 }
 
+void conn_orphan(struct conn *conn)
+{
+    conn->dead = true;
+    conn->dom = NULL;
+    watch_del_all(conn);
+    txn_abort_all(conn);
+}
+
 /* Socket connections that died; a domain's connection stays until the domain goes. */
 void conn_reap(void)
 {

@@ -108,25 +108,42 @@ static void domain_connect(struct domain *d)
     xen->evtchn_notify(d->port);
 }
 
+/* Xen's domain_conn_reset(): an introduction starts the ring afresh. */
+static void domain_conn_reset(struct domain *d)
+{
+    struct conn *old = d->conn;
+
+    if (!d->intf || d->domid == 0)
+        return;
+    d->intf->req_cons = d->intf->req_prod = 0;
+    d->intf->rsp_cons = d->intf->rsp_prod = 0;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (old)
+        conn_orphan(old);
+    d->conn = conn_new(&ring_ops, -1, d->domid);
+    d->conn->dom = d;
+    if (d->intf->connection == XENSTORE_RECONNECT) {
+        d->intf->connection = XENSTORE_CONNECTED;
+        xen->evtchn_notify(d->port);
+    }
+}
+
 int domain_introduce(uint32_t domid, uint64_t mfn, uint32_t port)
 {
     struct domain *d = domain_find(domid);
     int local;
 
-    if (domid == 0)
+    if (domid == 0 || port == 0)
         return EINVAL;
     if (d) {
-        /* Xen lets the toolstack re-introduce a domain on the same page to rebind its
-         * event channel (after a resume); any other second introduction is an error. */
-        if (d->mfn != mfn)
-            return EINVAL;
+        /* A second introduction only rebinds the event channel (after a resume). */
         if (xen && d->intf) {
+            if (d->port)
+                xen->evtchn_unbind(d->port);
             local = xen->evtchn_bind_interdomain(domid, port);
-            if (local < 0)
-                return EINVAL;
-            xen->evtchn_unbind(d->port);
-            d->port = (uint32_t)local;
+            d->port = local < 0 ? 0 : (uint32_t)local;
             d->remote_port = port;
+            domain_conn_reset(d);
         }
         return 0;
     }
@@ -145,6 +162,8 @@ int domain_introduce(uint32_t domid, uint64_t mfn, uint32_t port)
             return EINVAL;
         }
         d->port = (uint32_t)local;
+        d->intf->req_cons = d->intf->req_prod = 0;
+        d->intf->rsp_cons = d->intf->rsp_prod = 0;
         domain_connect(d);
     }
     d->introduced = true;
@@ -161,7 +180,7 @@ static void domain_destroy(struct domain *d)
         }
     }
     if (d->conn)
-        conn_free(d->conn);
+        conn_orphan(d->conn);
     if (xen && d->port)
         xen->evtchn_unbind(d->port);
     if (xen && d->intf && d->domid != 0)

@@ -396,32 +396,34 @@ static int do_control(struct req *r)
     return 0;
 }
 
-enum { F_TXN = 1, F_PRIV = 2 };
+/* F_NOTID: the transaction id is ignored (Xen's XS_FLAG_NOTID); any other request with an
+ * unknown one gets ENOENT. */
+enum { F_NOTID = 1, F_PRIV = 2 };
 
 static const struct {
     int (*fn)(struct req *r);
     unsigned int flags;
 } handlers[XS_TYPE_COUNT] = {
     [XS_CONTROL]              = { do_control, F_PRIV },
-    [XS_DIRECTORY]            = { do_directory, F_TXN },
-    [XS_READ]                 = { do_read, F_TXN },
-    [XS_GET_PERMS]            = { do_get_perms, F_TXN },
-    [XS_WATCH]                = { do_watch, 0 },
-    [XS_UNWATCH]              = { do_unwatch, 0 },
+    [XS_DIRECTORY]            = { do_directory, 0 },
+    [XS_READ]                 = { do_read, 0 },
+    [XS_GET_PERMS]            = { do_get_perms, 0 },
+    [XS_WATCH]                = { do_watch, F_NOTID },
+    [XS_UNWATCH]              = { do_unwatch, F_NOTID },
     [XS_TRANSACTION_START]    = { do_transaction_start, 0 },
-    [XS_TRANSACTION_END]      = { do_transaction_end, F_TXN },
+    [XS_TRANSACTION_END]      = { do_transaction_end, 0 },
     [XS_INTRODUCE]            = { do_introduce, F_PRIV },
     [XS_RELEASE]              = { do_domid_op, F_PRIV },
     [XS_GET_DOMAIN_PATH]      = { do_domid_op, 0 },
-    [XS_WRITE]                = { do_write, F_TXN },
-    [XS_MKDIR]                = { do_mkdir, F_TXN },
-    [XS_RM]                   = { do_rm, F_TXN },
-    [XS_SET_PERMS]            = { do_set_perms, F_TXN },
-    [XS_IS_DOMAIN_INTRODUCED] = { do_domid_op, 0 },
+    [XS_WRITE]                = { do_write, 0 },
+    [XS_MKDIR]                = { do_mkdir, 0 },
+    [XS_RM]                   = { do_rm, 0 },
+    [XS_SET_PERMS]            = { do_set_perms, 0 },
+    [XS_IS_DOMAIN_INTRODUCED] = { do_domid_op, F_PRIV },
     [XS_RESUME]               = { do_domid_op, F_PRIV },
     [XS_SET_TARGET]           = { do_set_target, F_PRIV },
     [XS_RESET_WATCHES]        = { do_reset_watches, 0 },
-    [XS_DIRECTORY_PART]       = { do_directory_part, F_TXN },
+    [XS_DIRECTORY_PART]       = { do_directory_part, 0 },
 };
 
 void request_dispatch(struct conn *conn, const struct xsd_sockmsg *hdr, const char *body)
@@ -431,14 +433,14 @@ void request_dispatch(struct conn *conn, const struct xsd_sockmsg *hdr, const ch
 
     conn_fill_ctx(conn, &r.ctx);
     if (hdr->type >= XS_TYPE_COUNT || !handlers[hdr->type].fn) {
-        reply_error(&r, EINVAL);
+        reply_error(&r, ENOSYS);
         return;
     }
     if ((handlers[hdr->type].flags & F_PRIV) && !r.ctx.priv) {
         reply_error(&r, EACCES);
         return;
     }
-    if ((handlers[hdr->type].flags & F_TXN) && hdr->tx_id) {
+    if (!(handlers[hdr->type].flags & F_NOTID) && hdr->tx_id) {
         r.ctx.t = txn_find(conn, hdr->tx_id);
         if (!r.ctx.t) {
             reply_error(&r, ENOENT);

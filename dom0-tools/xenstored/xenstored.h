@@ -200,6 +200,9 @@ extern struct conn *conns;
 struct conn *conn_new(const struct conn_ops *ops, int fd, uint32_t domid);
 void conn_free(struct conn *conn);
 void conn_reap(void);                                  /* frees connections marked dead */
+/* Cuts a ring connection from its domain; conn_reap() frees it later, so a request handler
+ * may drop any connection while the caller is still walking the list. */
+void conn_orphan(struct conn *conn);
 /* Read what is there and answer every complete request. */
 void conn_input(struct conn *conn);
 void conn_flush(struct conn *conn);

@@ -134,10 +134,11 @@ def xenstored_socket_read_write_and_errno_names():
         assert c.read("/a/b/c") == "hello"
         assert c.read("/a/b") == ""
         assert c.err(XS_READ, "/a/nope") == "ENOENT"
+        assert c.err(XS_GET_DOMAIN_PATH, "1", tx=77) == "ENOENT"   # unknown transaction
         assert c.err(XS_READ, "/a//b") == "EINVAL"
         assert c.err(XS_READ, "/a/") == "EINVAL"
         assert c.err(XS_RM, "/") == "EINVAL"
-        assert c.err(999, "x") == "EINVAL"
+        assert c.err(999, "x") == "ENOSYS"
         assert c.ok(XS_DIRECTORY, "/").split(b"\0")[:-1] == [b"tool", b"a"]
         c.ok(XS_MKDIR, "/a/d")
         c.ok(XS_MKDIR, "/a/d")
