@@ -24,6 +24,22 @@ static const struct {
 };
 #define NQUOTAS (sizeof(quotas) / sizeof(quotas[0]))
 
+static int quota_by_name(const char *name, const char *value)
+{
+    for (size_t i = 0; i < NQUOTAS; i++) {
+        if (!strcmp(name, quotas[i].name)) {
+            char *end;
+            long v = strtol(value, &end, 10);
+
+            if (!*value || *end || v < 1 || v > 1 << 24)
+                return EINVAL;
+            *quotas[i].val = (int)v;
+            return 0;
+        }
+    }
+    return EINVAL;
+}
+
 static int control_quota(struct req *r, char **argv, int argc)
 {
     char buf[1024];
@@ -36,21 +52,22 @@ static int control_quota(struct req *r, char **argv, int argc)
         reply_str(r, buf);
         return 0;
     }
-    if (argc != 3)
+    if (argc != 3 || quota_by_name(argv[1], argv[2]))
         return EINVAL;
-    for (size_t i = 0; i < NQUOTAS; i++) {
-        if (!strcmp(argv[1], quotas[i].name)) {
-            char *end;
-            long v = strtol(argv[2], &end, 10);
+    reply_str(r, "OK");
+    return 0;
+}
 
-            if (!*argv[2] || *end || v < 1 || v > 1 << 24)
-                return EINVAL;
-            *quotas[i].val = (int)v;
-            reply_str(r, "OK");
-            return 0;
-        }
-    }
-    return EINVAL;
+int quota_set_option(const char *arg)
+{
+    char name[32];
+    const char *eq = strchr(arg, '=');
+
+    if (!eq || (size_t)(eq - arg) >= sizeof(name))
+        return -EINVAL;
+    memcpy(name, arg, (size_t)(eq - arg));
+    name[eq - arg] = '\0';
+    return quota_by_name(name, eq + 1) ? -EINVAL : 0;
 }
 
 void control_dispatch(struct req *r, char **argv, int argc)

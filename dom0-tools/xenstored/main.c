@@ -34,6 +34,8 @@ static void usage(FILE *f)
           "  -S, --entry-size N     node size (2048)\n"
           "  -A, --perm-nb N        permissions per node (5)\n"
           "  -M, --path-max N       path length below a domain's home (2048)\n"
+          "  -Q, --quota NAME=N     a quota by its CONTROL name (nodes, watches,\n"
+          "                         transactions, outstanding, transaction-nodes, ...)\n"
           "  -T, --trace-file FILE  accepted and ignored\n"
           "The socket's directory is $XENSTORED_RUNDIR, else /run/xenstored.\n", f);
 }
@@ -54,12 +56,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "entry-size", required_argument, NULL, 'S' },
         { "perm-nb", required_argument, NULL, 'A' },
         { "path-max", required_argument, NULL, 'M' },
+        { "quota", required_argument, NULL, 'Q' },
         { "trace-file", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "DNF:PVE:W:t:S:A:M:T:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "DNF:PVE:W:t:S:A:M:Q:T:h", longs, NULL)) != -1) {
         switch (c) {
         case 'D': o->no_domain_init = true; break;
         case 'N': o->no_fork = true; break;
@@ -72,6 +75,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'S': quota.max_entry_size = atoi(optarg); break;
         case 'A': quota.nb_perms_per_node = atoi(optarg); break;
         case 'M': quota.max_path_len = atoi(optarg); break;
+        case 'Q':
+            if (quota_set_option(optarg) < 0) {
+                XS_LOG("bad quota %s", optarg);
+                return -1;
+            }
+            break;
         case 'T': break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); return -1;
@@ -140,14 +149,22 @@ static void accept_clients(int lfd)
         conn_new(&sock_ops, fd, 0);
 }
 
-/* One round: wait for anything, then serve it. Ring clients are also re-read every round,
- * since one may have been held back by its outstanding-requests quota. */
+/* One round: serve the rings (Dom0's kernel may have queued requests before we mapped its
+ * ring, and a domain held back by its outstanding-requests quota needs no kick to go on),
+ * then wait for anything and serve it. */
 static void serve_once(int lfd)
 {
     struct pollfd fds[1024];
     struct conn *who[1024];
     int n = 0, efd = xen_evtchn_fd();
 
+    for (struct conn *c = conns; c; c = c->next) {
+        if (c->dom && !c->dead) {
+            conn_flush(c);
+            conn_input(c);
+        }
+    }
+    conn_reap();
     fds[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
     if (efd >= 0)
         fds[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
@@ -164,22 +181,18 @@ static void serve_once(int lfd)
     if (fds[0].revents)
         accept_clients(lfd);
     for (int i = efd >= 0 ? 2 : 1; i < n; i++) {
-        if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL) && !(fds[i].revents & POLLIN))
+        if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL) && !(fds[i].revents & POLLIN)) {
             who[i]->dead = true;
-        else if (fds[i].revents)
-            conn_flush(who[i]), conn_input(who[i]);
+        } else if (fds[i].revents) {
+            conn_flush(who[i]);
+            conn_input(who[i]);
+        }
     }
     if (efd >= 0 && fds[1].revents) {
         uint32_t port;
 
         while (xen_evtchn_pending(&port) > 0)
             domain_event(port);
-    }
-    for (struct conn *c = conns; c; c = c->next) {
-        if (c->dom && !c->dead) {
-            conn_input(c);
-            conn_flush(c);
-        }
     }
     conn_reap();
 }
@@ -190,9 +203,11 @@ static void on_signal(int sig)
     stopping = 1;
 }
 
-static void daemonize(void)
+/* Xen's daemonize(), but a Dom0 daemon's complaints go to the kernel log (so to Dom0's
+ * console) rather than nowhere; a socket-only daemon on a host keeps quiet. */
+static void daemonize(bool to_kmsg)
 {
-    int fd;
+    int null, err = -1;
 
     if (fork() > 0)
         _exit(0);
@@ -201,14 +216,18 @@ static void daemonize(void)
         _exit(0);
     if (chdir("/") < 0)
         XS_LOG("chdir /: %s", strerror(errno));
-    /* stderr stays: a daemon in trouble should say so on the console it was started from. */
-    fd = open("/dev/null", O_RDWR);
-    if (fd >= 0) {
-        dup2(fd, 0);
-        dup2(fd, 1);
-        if (fd > 2)
-            close(fd);
+    null = open("/dev/null", O_RDWR);
+    if (to_kmsg)
+        err = open("/dev/kmsg", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(err >= 0 ? err : null, 2);
     }
+    if (err > 2)
+        close(err);
+    if (null > 2)
+        close(null);
 }
 
 static void write_pid_file(const char *path)
@@ -261,7 +280,7 @@ int main(int argc, char **argv)
     if (!o.no_domain_init && start_domains() < 0)
         return 1;
     if (!o.no_fork)
-        daemonize();
+        daemonize(!o.no_domain_init);
     if (o.pid_file)
         write_pid_file(o.pid_file);
     if (o.output_pid) {

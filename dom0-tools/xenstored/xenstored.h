@@ -229,6 +229,7 @@ void reply(struct req *r, const void *body, size_t len);
 void reply_str(struct req *r, const char *s);     /* with its NUL */
 void reply_error(struct req *r, int err);
 void control_dispatch(struct req *r, char **argv, int argc);
+int quota_set_option(const char *arg);     /* "name=value" (-Q); 0 or -EINVAL */
 
 /* domain.c --------------------------------------------------------------------------- */
 struct domain {

@@ -320,7 +320,39 @@ def xenstored_client_tools_read_write_ls_rm_watch():
         assert xs("xenstore-exists", "/vm/id").returncode == 1
 
 
-TESTS = [xenstored_socket_read_write_and_errno_names,
+def xenstored_daemonizes_with_pid_file_and_quota_option():
+    with tempfile.TemporaryDirectory(prefix="xenstored-") as rundir:
+        env = dict(os.environ, XENSTORED_RUNDIR=rundir)
+        pidfile = os.path.join(rundir, "xenstored.pid")
+        # Without --no-fork the command returns once the daemon serves its socket.
+        p = subprocess.run([os.path.join(BIN, "xenstored"), "--no-domain-init", "-F", pidfile,
+                            "-Q", "nodes=7"], env=env, timeout=20, capture_output=True,
+                           text=True)
+        assert p.returncode == 0, p.stderr
+        assert os.path.exists(os.path.join(rundir, "socket"))
+        deadline = time.time() + 10
+        while not os.path.exists(pidfile):
+            assert time.time() < deadline, "no pid file"
+            time.sleep(0.02)
+        pid = int(open(pidfile).read())
+        try:
+            c = Client(os.path.join(rundir, "socket"))
+            assert b"nodes             :        7" in c.ok(XS_CONTROL, "quota")
+        finally:
+            os.kill(pid, 15)
+        deadline = time.time() + 10
+        while os.path.exists(pidfile):
+            assert time.time() < deadline, "daemon did not clean up on SIGTERM"
+            time.sleep(0.02)
+        # Without --no-domain-init it needs Xen's devices, and says so.
+        if not os.path.exists("/dev/xen/evtchn"):
+            p = subprocess.run([os.path.join(BIN, "xenstored"), "--no-fork"], env=env,
+                               timeout=20, capture_output=True, text=True)
+            assert p.returncode == 1 and "/dev/xen/evtchn" in p.stderr, p
+
+
+TESTS = [xenstored_daemonizes_with_pid_file_and_quota_option,
+         xenstored_socket_read_write_and_errno_names,
          xenstored_permissions_owner_acl_and_parents,
          xenstored_watch_first_event_and_children,
          xenstored_transaction_conflict_gives_eagain,
