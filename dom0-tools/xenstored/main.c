@@ -230,16 +230,18 @@ static void daemonize(bool to_kmsg)
         close(null);
 }
 
+/* Written whole under a temporary name, so whoever waits for the file never reads half. */
 static void write_pid_file(const char *path)
 {
-    FILE *f = fopen(path, "w");
+    char tmp[4096];
+    FILE *f;
 
-    if (!f) {
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f) != 0 || rename(tmp, path)) {
         XS_LOG("cannot write %s: %s", path, strerror(errno));
         return;
     }
-    fprintf(f, "%d\n", (int)getpid());
-    fclose(f);
 }
 
 static int start_domains(void)

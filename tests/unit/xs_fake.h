@@ -7,6 +7,7 @@
 #define XS_FAKE_H
 
 #include "../../dom0-tools/xenstored/tree.c"
+#include "../../dom0-tools/xenstored/perms.c"
 #include "../../dom0-tools/xenstored/transaction.c"
 #include "../../dom0-tools/xenstored/watch.c"
 #include "../../dom0-tools/xenstored/conn.c"
