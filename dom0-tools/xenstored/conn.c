@@ -191,6 +191,8 @@ static bool conn_read_msg(struct conn *conn, bool *got_any)
         if (conn->hdr.len > XENSTORE_PAYLOAD_MAX) {
             XS_LOG("dom%u: message of %u bytes: connection dropped", conn->domid,
                    conn->hdr.len);
+            if (conn->dom && conn->dom->intf)
+                conn->dom->intf->error = XENSTORE_ERROR_PROTO;
             conn->dead = true;
             return false;
         }
