@@ -141,6 +141,9 @@ static int lx_domain_states(const uint32_t *domids, int n, uint8_t *state)
 
     for (int i = 0; i < n; i++)
         state[i] = DOM_GONE;
+    /* Xen writes through our page tables: the pages must be present, and stay so. */
+    memset(info, 0, sizeof(info));
+    mlock(info, sizeof(info));
     for (;;) {
         memset(&s, 0, sizeof(s));
         s.cmd = XEN_SYSCTL_getdomaininfolist;
