@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include "xenstored.h"
 
-struct conn *conns;
+struct conn *xs_conns;
 bool xs_verbose, xs_silent;
 
 void xs_log(const char *fmt, ...)
@@ -37,14 +37,14 @@ struct conn *conn_new(const struct conn_ops *ops, int fd, uint32_t domid)
     conn->fd = fd;
     conn->domid = domid;
     conn->next_txid = 1;
-    conn->next = conns;
-    conns = conn;
+    conn->next = xs_conns;
+    xs_conns = conn;
     return conn;
 }
 
 void conn_free(struct conn *conn)
 {
-    for (struct conn **p = &conns; *p; p = &(*p)->next) {
+    for (struct conn **p = &xs_conns; *p; p = &(*p)->next) {
         if (*p == conn) {
             *p = conn->next;
             break;
@@ -75,7 +75,7 @@ void conn_orphan(struct conn *conn)
 /* Socket connections that died; a domain's connection stays until the domain goes. */
 void conn_reap(void)
 {
-    struct conn *conn = conns, *next;
+    struct conn *conn = xs_conns, *next;
 
     for (; conn; conn = next) {
         next = conn->next;
@@ -105,7 +105,7 @@ bool conn_wants_write(const struct conn *conn)
 
 bool conn_can_read(const struct conn *conn)
 {
-    return !conn->dead && (conn_is_priv(conn) || conn->out_replies < quota.req_outstanding);
+    return !conn->dead && (conn_is_priv(conn) || conn->out_replies < xs_quota.req_outstanding);
 }
 
 void conn_flush(struct conn *conn)

@@ -13,14 +13,14 @@ static const struct {
     int *val;
     const char *what;
 } quotas[] = {
-    { "nodes", &quota.nb_entry_per_domain, "Nodes per domain" },
-    { "watches", &quota.nb_watch_per_domain, "Watches per domain" },
-    { "transactions", &quota.max_transaction, "Transactions per domain" },
-    { "outstanding", &quota.req_outstanding, "Outstanding requests per domain" },
-    { "transaction-nodes", &quota.trans_nodes, "Max. number of accessed nodes per transaction" },
-    { "node-size", &quota.max_entry_size, "Max. size of a node" },
-    { "path-max", &quota.max_path_len, "Max. length of a node path" },
-    { "permissions", &quota.nb_perms_per_node, "Max. number of permissions per node" },
+    { "nodes", &xs_quota.nb_entry_per_domain, "Nodes per domain" },
+    { "watches", &xs_quota.nb_watch_per_domain, "Watches per domain" },
+    { "transactions", &xs_quota.max_transaction, "Transactions per domain" },
+    { "outstanding", &xs_quota.req_outstanding, "Outstanding requests per domain" },
+    { "transaction-nodes", &xs_quota.trans_nodes, "Max. number of accessed nodes per transaction" },
+    { "node-size", &xs_quota.max_entry_size, "Max. size of a node" },
+    { "path-max", &xs_quota.max_path_len, "Max. length of a node path" },
+    { "permissions", &xs_quota.nb_perms_per_node, "Max. number of permissions per node" },
 };
 #define NQUOTAS (sizeof(quotas) / sizeof(quotas[0]))
 

@@ -11,7 +11,7 @@
 #include "xenstored.h"
 
 static struct domain *domains;
-const struct xen_ops *xen;
+const struct xen_ops *xs_xen;
 
 struct domain *domain_find(uint32_t domid)
 {
@@ -78,8 +78,8 @@ static long ring_write(struct conn *conn, const void *buf, size_t len)
 
 static void ring_kick(struct conn *conn)
 {
-    if (xen && conn->dom->port)
-        xen->evtchn_notify(conn->dom->port);
+    if (xs_xen && conn->dom->port)
+        xs_xen->evtchn_notify(conn->dom->port);
 }
 
 static const struct conn_ops ring_ops = {
@@ -105,7 +105,7 @@ static void domain_connect(struct domain *d)
     d->intf->connection = XENSTORE_CONNECTED;
     d->conn = conn_new(&ring_ops, -1, d->domid);
     d->conn->dom = d;
-    xen->evtchn_notify(d->port);
+    xs_xen->evtchn_notify(d->port);
 }
 
 /* Xen's domain_conn_reset(): an introduction starts the ring afresh. */
@@ -124,7 +124,7 @@ static void domain_conn_reset(struct domain *d)
     d->conn->dom = d;
     if (d->intf->connection == XENSTORE_RECONNECT) {
         d->intf->connection = XENSTORE_CONNECTED;
-        xen->evtchn_notify(d->port);
+        xs_xen->evtchn_notify(d->port);
     }
 }
 
@@ -137,10 +137,10 @@ int domain_introduce(uint32_t domid, uint64_t mfn, uint32_t port)
         return EINVAL;
     if (d) {
         /* A second introduction only rebinds the event channel (after a resume). */
-        if (xen && d->intf) {
+        if (xs_xen && d->intf) {
             if (d->port)
-                xen->evtchn_unbind(d->port);
-            local = xen->evtchn_bind_interdomain(domid, port);
+                xs_xen->evtchn_unbind(d->port);
+            local = xs_xen->evtchn_bind_interdomain(domid, port);
             d->port = local < 0 ? 0 : (uint32_t)local;
             d->remote_port = port;
             domain_conn_reset(d);
@@ -150,13 +150,13 @@ int domain_introduce(uint32_t domid, uint64_t mfn, uint32_t port)
     d = domain_new(domid);
     d->mfn = mfn;
     d->remote_port = port;
-    if (xen) {
-        d->intf = xen->map_foreign(domid, mfn);
-        local = d->intf ? xen->evtchn_bind_interdomain(domid, port) : -1;
+    if (xs_xen) {
+        d->intf = xs_xen->map_foreign(domid, mfn);
+        local = d->intf ? xs_xen->evtchn_bind_interdomain(domid, port) : -1;
         if (local < 0) {
             XS_LOG("domain %u: cannot %s", domid, d->intf ? "bind its port" : "map its page");
             if (d->intf)
-                xen->unmap(d->intf);
+                xs_xen->unmap(d->intf);
             domains = d->next;
             free(d);
             return EINVAL;
@@ -181,10 +181,10 @@ static void domain_destroy(struct domain *d)
     }
     if (d->conn)
         conn_orphan(d->conn);
-    if (xen && d->port)
-        xen->evtchn_unbind(d->port);
-    if (xen && d->intf && d->domid != 0)
-        xen->unmap(d->intf);
+    if (xs_xen && d->port)
+        xs_xen->evtchn_unbind(d->port);
+    if (xs_xen && d->intf && d->domid != 0)
+        xs_xen->unmap(d->intf);
     free(d);
 }
 
@@ -230,9 +230,9 @@ int dom0_ring_init(void)
 
     if (!page)
         return -ENOENT;
-    local = xen->evtchn_bind_interdomain(0, remote);
+    local = xs_xen->evtchn_bind_interdomain(0, remote);
     if (local < 0) {
-        xen->unmap(page);
+        xs_xen->unmap(page);
         return local;
     }
     d = domain_new(0);
@@ -268,12 +268,12 @@ void domain_check_dead(void)
     bool notify = false;
     int n = 0;
 
-    if (!xen)
+    if (!xs_xen)
         return;
     for (struct domain *d = domains; d && n < 256; d = d->next)
         if (d->domid != 0)
             ids[n++] = d->domid;
-    if (!n || xen->domain_states(ids, n, state) < 0)
+    if (!n || xs_xen->domain_states(ids, n, state) < 0)
         return;
     for (int i = 0; i < n; i++) {
         struct domain *d = domain_find(ids[i]);

@@ -69,12 +69,12 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'F': o->pid_file = optarg; break;
         case 'P': o->output_pid = true; break;
         case 'V': xs_verbose = true; break;
-        case 'E': quota.nb_entry_per_domain = atoi(optarg); break;
-        case 'W': quota.nb_watch_per_domain = atoi(optarg); break;
-        case 't': quota.max_transaction = atoi(optarg); break;
-        case 'S': quota.max_entry_size = atoi(optarg); break;
-        case 'A': quota.nb_perms_per_node = atoi(optarg); break;
-        case 'M': quota.max_path_len = atoi(optarg); break;
+        case 'E': xs_quota.nb_entry_per_domain = atoi(optarg); break;
+        case 'W': xs_quota.nb_watch_per_domain = atoi(optarg); break;
+        case 't': xs_quota.max_transaction = atoi(optarg); break;
+        case 'S': xs_quota.max_entry_size = atoi(optarg); break;
+        case 'A': xs_quota.nb_perms_per_node = atoi(optarg); break;
+        case 'M': xs_quota.max_path_len = atoi(optarg); break;
         case 'Q':
             if (quota_set_option(optarg) < 0) {
                 XS_LOG("bad quota %s", optarg);
@@ -158,7 +158,7 @@ static void serve_once(int lfd)
     struct conn *who[1024];
     int n = 0, efd = xen_evtchn_fd();
 
-    for (struct conn *c = conns; c; c = c->next) {
+    for (struct conn *c = xs_conns; c; c = c->next) {
         if (c->dom && !c->dead) {
             conn_flush(c);
             conn_input(c);
@@ -168,7 +168,7 @@ static void serve_once(int lfd)
     fds[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
     if (efd >= 0)
         fds[n++] = (struct pollfd){ .fd = efd, .events = POLLIN };
-    for (struct conn *c = conns; c && n < 1024; c = c->next) {
+    for (struct conn *c = xs_conns; c && n < 1024; c = c->next) {
         if (c->fd < 0 || c->dead)
             continue;
         who[n] = c;
@@ -272,7 +272,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    store_init();
+    tree_init();
     tree_seed();
     lfd = open_socket();
     if (lfd < 0) {
@@ -295,8 +295,8 @@ int main(int argc, char **argv)
     if (o.pid_file)
         unlink(o.pid_file);
     domain_fini();
-    while (conns)
-        conn_free(conns);
-    store_fini();
+    while (xs_conns)
+        conn_free(xs_conns);
+    tree_fini();
     return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * Paths and permissions, as Xen's xenstored checks them: relative names live under the
  * connection's /local/domain/<id>; a path is '/'-separated [A-Za-z0-9_@-] names, and an
- * unprivileged domain's path is at most quota.max_path_len below its home. A node's first
+ * unprivileged domain's path is at most xs_quota.max_path_len below its home. A node's first
  * permission names its owner and everyone's default; the rest are per-domain exceptions.
  */
 #include <ctype.h>
@@ -40,7 +40,7 @@ int path_canon(const struct ctx *c, const char *name, char *buf, size_t size, bo
         return EINVAL;
     if (sscanf(buf, "/local/domain/%5u/%n", &domid, &off) != 1)
         off = 0;
-    if (!c->priv && (int)(len - (size_t)off) > quota.max_path_len)
+    if (!c->priv && (int)(len - (size_t)off) > xs_quota.max_path_len)
         return EINVAL;
     return 0;
 }

@@ -25,7 +25,7 @@ struct node *txn_lookup(struct txn *t, const char *path)
 
     if (n)
         return n->deleted ? NULL : n;
-    live = db_find(store_db(), path);
+    live = db_find(tree_db(), path);
     if (!db_find(&t->reads, path)) {
         if (t->reads.count >= TXN_MAX_READS) {
             t->overflow = true;
@@ -44,7 +44,7 @@ struct node *txn_lookup(struct txn *t, const char *path)
 int txn_store(struct txn *t, struct node *n)
 {
     if (!t->priv && !db_find(&t->changes, n->path) &&
-        t->changes.count >= (size_t)quota.trans_nodes)
+        t->changes.count >= (size_t)xs_quota.trans_nodes)
         return ENOSPC;
     db_insert(&t->changes, n);
     return 0;
@@ -108,7 +108,7 @@ int txn_start(struct conn *conn, uint32_t *id)
     bool priv = conn_is_priv(conn);
     struct txn *t;
 
-    if (!priv && conn->ntxns >= quota.max_transaction)
+    if (!priv && conn->ntxns >= xs_quota.max_transaction)
         return ENOSPC;
     t = calloc(1, sizeof(*t));
     if (!t)
@@ -129,7 +129,7 @@ static bool txn_conflicts(struct txn *t)
 {
     for (size_t i = 0; i < t->reads.nbuckets; i++) {
         for (struct node *r = t->reads.buckets[i]; r; r = r->hnext) {
-            struct node *live = db_find(store_db(), r->path);
+            struct node *live = db_find(tree_db(), r->path);
 
             if ((live ? live->gen : 0) != r->gen)
                 return true;
@@ -142,7 +142,7 @@ static void txn_apply(struct txn *t)
 {
     for (size_t i = 0; i < t->changes.nbuckets; i++)
         for (struct node *n = t->changes.buckets[i]; n; n = n->hnext)
-            store_apply(node_dup(n));
+            tree_apply(node_dup(n));
     for (struct event_rec *e = t->events; e; e = e->next)
         watch_fire(&e->f);
 }

@@ -13,7 +13,7 @@
  * padded to 8; a node's size for the quota is this plus 8 per perm, value and children. */
 #define NODE_HDR_SIZE 24
 
-struct quota quota = {
+struct quota xs_quota = {
     .nb_entry_per_domain = 1000, .nb_watch_per_domain = 128, .max_entry_size = 2048,
     .max_transaction = 10, .nb_perms_per_node = 5, .trans_nodes = 1024,
     .max_path_len = XENSTORE_REL_PATH_MAX, .req_outstanding = 20,
@@ -189,37 +189,37 @@ static struct node *node_make(const char *path, const struct perm *p, uint32_t n
     return n;
 }
 
-void store_init(void)
+void tree_init(void)
 {
     store_gen = 0;
 }
 
-void store_fini(void)
+void tree_fini(void)
 {
     db_free(&store);
 }
 
-uint64_t store_next_gen(void)
+uint64_t tree_next_gen(void)
 {
     return ++store_gen;
 }
 
-size_t store_count(void)
+size_t tree_count(void)
 {
     return store.count;
 }
 
-int store_entries(uint32_t domid)
+int tree_entries(uint32_t domid)
 {
     return acct_get(store.acct, domid);
 }
 
-struct db *store_db(void)
+struct db *tree_db(void)
 {
     return &store;
 }
 
-void store_apply(struct node *n)
+void tree_apply(struct node *n)
 {
     struct node *g = db_find(&store, n->path);
 
@@ -231,7 +231,7 @@ void store_apply(struct node *n)
         return;
     }
     acct_add(&store.acct, n->perms[0].id, 1);
-    n->gen = store_next_gen();
+    n->gen = tree_next_gen();
     db_insert(&store, n);
 }
 
@@ -244,7 +244,7 @@ static struct node *view_get(struct ctx *c, const char *path)
 
 static int view_entries(struct ctx *c, uint32_t domid)
 {
-    return store_entries(domid) + (c->t ? acct_get(c->t->changes.acct, domid) : 0);
+    return tree_entries(domid) + (c->t ? acct_get(c->t->changes.acct, domid) : 0);
 }
 
 /* Stores n (taken over, also on failure) as the new version of its path. */
@@ -273,7 +273,7 @@ static int view_put(struct ctx *c, struct node *n)
         db_remove(&store, n->path);
         node_free(n);
     } else {
-        n->gen = store_next_gen();
+        n->gen = tree_next_gen();
         db_insert(&store, n);
     }
     return 0;
@@ -283,7 +283,7 @@ static bool node_too_big(struct ctx *c, const struct node *n)
 {
     size_t size = NODE_HDR_SIZE + n->nperms * 8 + n->vlen + n->clen;
 
-    return !c->priv && size > (size_t)quota.max_entry_size;
+    return !c->priv && size > (size_t)xs_quota.max_entry_size;
 }
 
 /* ENOENT for a missing node, or EACCES when its nearest existing ancestor denies `need`:
@@ -362,7 +362,7 @@ static int create_node(struct ctx *c, const char *path, const char *val, uint32_
             return rc;
         p = view_get(c, parent);
     }
-    if (!c->priv && view_entries(c, c->domid) >= quota.nb_entry_per_domain)
+    if (!c->priv && view_entries(c, c->domid) >= xs_quota.nb_entry_per_domain)
         return ENOSPC;
     n = node_make(path, p->perms, p->nperms);
     if (!c->priv)
@@ -494,7 +494,7 @@ int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t np)
     struct node *n;
     int rc;
 
-    if (!c->priv && np > (uint32_t)quota.nb_perms_per_node)
+    if (!c->priv && np > (uint32_t)xs_quota.nb_perms_per_node)
         return ENOSPC;
     rc = tree_get(c, path, PERM_WRITE | PERM_OWNER, &n);
     if (rc)
@@ -538,7 +538,7 @@ void tree_seed(void)
             n->children = dup_mem(child, strlen(child) + 1);
             n->clen = (uint32_t)strlen(child) + 1;
         }
-        n->gen = store_next_gen();
+        n->gen = tree_next_gen();
         db_insert(&store, n);
         acct_add(&store.acct, 0, 1);
     }

@@ -21,7 +21,7 @@ int watch_add(struct conn *conn, const char *path, const char *token, bool relat
     for (w = conn->watches; w; w = w->next)
         if (!strcmp(w->node, path) && !strcmp(w->token, token))
             return EEXIST;
-    if (!conn_is_priv(conn) && conn->nwatches >= quota.nb_watch_per_domain)
+    if (!conn_is_priv(conn) && conn->nwatches >= xs_quota.nb_watch_per_domain)
         return E2BIG;
     w = calloc(1, sizeof(*w));
     if (!w || !(w->node = strdup(path)) || !(w->token = strdup(token)))
@@ -104,7 +104,7 @@ static bool may_hear(struct conn *conn, const struct fire *f)
 
     conn_fill_ctx(conn, &c);
     if (f->path[0] == '@') {
-        n = db_find(store_db(), f->path);
+        n = db_find(tree_db(), f->path);
         return n && readable(&c, n->perms, n->nperms);
     }
     if (!f->p || readable(&c, f->p, f->n) || readable(&c, f->old, f->nold))
@@ -112,13 +112,13 @@ static bool may_hear(struct conn *conn, const struct fire *f)
     if (!strcmp(f->path, "/"))
         return false;
     path_parent(f->path, parent);
-    n = db_find(store_db(), parent);
+    n = db_find(tree_db(), parent);
     return n && readable(&c, n->perms, n->nperms);
 }
 
 void watch_fire(const struct fire *f)
 {
-    for (struct conn *conn = conns; conn; conn = conn->next) {
+    for (struct conn *conn = xs_conns; conn; conn = conn->next) {
         if (conn->dead || !conn->watches || !may_hear(conn, f))
             continue;
         for (struct watch *w = conn->watches; w; w = w->next) {

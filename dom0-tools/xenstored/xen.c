@@ -36,8 +36,8 @@ int xen_open(void)
         evtchn_fd = -1;
         return err;
     }
-    xen = &xen_linux_ops;
-    int port = xen->evtchn_bind_virq(VIRQ_DOM_EXC);
+    xs_xen = &xen_linux_ops;
+    int port = xs_xen->evtchn_bind_virq(VIRQ_DOM_EXC);
 
     /* Without VIRQ_DOM_EXC dead domains stay until released; serve anyway. */
     if (port < 0)

@@ -26,7 +26,7 @@ struct quota {
     int max_path_len;         /* XENSTORE_REL_PATH_MAX */
     int req_outstanding;      /* 20 */
 };
-extern struct quota quota;
+extern struct quota xs_quota;
 
 #define PERM_READ  1u
 #define PERM_WRITE 2u
@@ -80,11 +80,11 @@ struct ctx {
 };
 
 /* tree.c: the store (one global instance) ------------------------------------------- */
-void store_init(void);
-void store_fini(void);
-uint64_t store_next_gen(void);
-size_t store_count(void);
-int store_entries(uint32_t domid);
+void tree_init(void);
+void tree_fini(void);
+uint64_t tree_next_gen(void);
+size_t tree_count(void);
+int tree_entries(uint32_t domid);
 
 struct node *db_find(struct db *db, const char *path);
 void db_insert(struct db *db, struct node *n);       /* replaces a node of the same path */
@@ -113,8 +113,8 @@ int tree_mkdir(struct ctx *c, const char *path);
 int tree_rm(struct ctx *c, const char *path);
 int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t n);
 void tree_seed(void);
-struct db *store_db(void);
-void store_apply(struct node *n);    /* a committed change, taken over */
+struct db *tree_db(void);
+void tree_apply(struct node *n);    /* a committed change, taken over */
 
 /* transaction.c ---------------------------------------------------------------------- */
 struct txn {
@@ -195,7 +195,7 @@ struct conn {
     int ntxns;
     uint32_t next_txid;
 };
-extern struct conn *conns;
+extern struct conn *xs_conns;
 
 struct conn *conn_new(const struct conn_ops *ops, int fd, uint32_t domid);
 void conn_free(struct conn *conn);
@@ -266,7 +266,7 @@ struct xen_ops {
      * (dying or no longer there). Returns 0 or -errno. */
     int (*domain_states)(const uint32_t *domids, int n, uint8_t *state);
 };
-extern const struct xen_ops *xen;
+extern const struct xen_ops *xs_xen;
 extern const struct xen_ops xen_linux_ops;
 int xen_open(void);           /* 0, or -errno when /dev/xen is missing */
 int xen_evtchn_fd(void);      /* to poll; -1 when closed */

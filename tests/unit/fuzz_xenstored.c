@@ -47,7 +47,7 @@ static void ring_feed(const uint8_t *p, size_t len)
     last_page->req_prod += (uint32_t)len;
     /* The guest also consumes whatever answers are there. */
     last_page->rsp_cons = last_page->rsp_prod;
-    for (struct conn *c = conns; c; c = c->next)
+    for (struct conn *c = xs_conns; c; c = c->next)
         if (c->dom && c->dom->intf == last_page)
             domain_event(c->dom->port);
 }
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fake *peers[3];
 
     xs_silent = true;
-    xen = &fuzz_xen;
+    xs_xen = &fuzz_xen;
     last_page = NULL;
     xs_reset();
     peers[0] = fake_new(0);
@@ -79,8 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size -= 2 + len;
     }
     domain_fini();
-    while (conns)
-        conn_free(conns);
-    store_fini();
+    while (xs_conns)
+        conn_free(xs_conns);
+    tree_fini();
     return 0;
 }

@@ -139,10 +139,10 @@ TEST(quota_entries_and_node_size)
 
     xs_reset();
     struct fake *d0 = fake_new(0), *d5 = fake_new(5);
-    int saved = quota.nb_entry_per_domain, i;
+    int saved = xs_quota.nb_entry_per_domain, i;
 
     home_for(d0, "5");
-    quota.nb_entry_per_domain = 10;
+    xs_quota.nb_entry_per_domain = 10;
     for (i = 0; i < 20; i++) {
         snprintf(path, sizeof(path), "n%d", i);
         if (wr(d5, 0, path, "x").type != XS_WRITE)
@@ -150,15 +150,15 @@ TEST(quota_entries_and_node_size)
     }
     CHECK_EQ(i, 9);                          /* its home, owned by it, is the tenth */
     CHECK(ERR_IS(wr(d5, 0, "more", "x"), "ENOSPC"));
-    CHECK_EQ(store_entries(5), 10);
-    /* Removing gives the entries back; Dom0 has no quota. */
+    CHECK_EQ(tree_entries(5), 10);
+    /* Removing gives the entries back; Dom0 has no xs_quota. */
     CHECK_EQ(REQ(d5, XS_RM, 0, "n0").type, XS_RM);
     CHECK_EQ(wr(d5, 0, "again", "x").type, XS_WRITE);
     for (i = 0; i < 20; i++) {
         snprintf(path, sizeof(path), "/dom0/n%d", i);
         CHECK_EQ(wr(d0, 0, path, "x").type, XS_WRITE);
     }
-    quota.nb_entry_per_domain = saved;
+    xs_quota.nb_entry_per_domain = saved;
 
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
@@ -368,7 +368,7 @@ TEST(transactions_conflicts_and_isolation)
     CHECK(ERR_IS(rd(b, 0, "/x/v"), "ENOENT"));
     CHECK(ERR_IS(REQ(a, XS_TRANSACTION_END, t1, "T"), "ENOENT"));
     CHECK(ERR_IS(REQ(a, XS_TRANSACTION_END, 0, "X"), "EINVAL"));
-    CHECK_EQ(store_entries(0), 5);           /* back to the seeded nodes */
+    CHECK_EQ(tree_entries(0), 5);           /* back to the seeded nodes */
 }
 
 TEST(transaction_node_quota_for_domains)
@@ -378,10 +378,10 @@ TEST(transaction_node_quota_for_domains)
 
     xs_reset();
     struct fake *d0 = fake_new(0), *d5 = fake_new(5);
-    int saved = quota.trans_nodes;
+    int saved = xs_quota.trans_nodes;
 
     home_for(d0, "5");
-    quota.trans_nodes = 8;
+    xs_quota.trans_nodes = 8;
     uint32_t t = (uint32_t)atoi(REQ(d5, XS_TRANSACTION_START, 0, "").body);
 
     for (i = 0; i < 20; i++) {
@@ -390,7 +390,7 @@ TEST(transaction_node_quota_for_domains)
             break;
     }
     CHECK(i < 20);
-    quota.trans_nodes = saved;
+    xs_quota.trans_nodes = saved;
 }
 
 TEST(directory_part_and_rm_fires_exact)
@@ -478,7 +478,7 @@ TEST(ring_introduced_domain_is_served_and_released_on_death)
     size_t n;
 
     xs_reset();
-    xen = &fake_xen;
+    xs_xen = &fake_xen;
     struct fake *d0 = fake_new(0);
 
     CHECK(ERR_IS(REQ(d0, XS_INTRODUCE, 0, "9\0" "666\0" "4"), "EINVAL"));
@@ -523,7 +523,7 @@ TEST(ring_introduced_domain_is_served_and_released_on_death)
     CHECK(got_event("@releaseDomain", "gone"));
     CHECK(!domain_find(9));
     fx_state = DOM_RUNNING;
-    xen = NULL;
+    xs_xen = NULL;
 }
 
 int main(void)
@@ -539,8 +539,8 @@ int main(void)
     RUN(ring_introduced_domain_is_served_and_released_on_death);
     xs_reset();
     domain_fini();
-    while (conns)
-        conn_free(conns);
-    store_fini();
+    while (xs_conns)
+        conn_free(xs_conns);
+    tree_fini();
     HARNESS_EXIT();
 }

@@ -78,11 +78,11 @@ static struct fake *fake_new(uint32_t domid)
 static void xs_reset(void)
 {
     domain_fini();
-    while (conns)
-        conn_free(conns);
+    while (xs_conns)
+        conn_free(xs_conns);
     memset(fakes, 0, sizeof(fakes));
-    store_fini();
-    store_init();
+    tree_fini();
+    tree_init();
     tree_seed();
 }
 
