@@ -425,6 +425,25 @@ TEST(directory_part_and_rm_fires_exact)
     CHECK_EQ(nevents, 0);
 }
 
+TEST(set_target_gives_a_device_model_its_target)
+{
+    xs_reset();
+    struct fake *d0 = fake_new(0), *dm = fake_new(9);
+
+    home_for(d0, "10");
+    wr(d0, 0, "/local/domain/10/secret", "s");
+    REQ(d0, XS_SET_PERMS, 0, "/local/domain/10/secret\0n10");
+    CHECK(ERR_IS(rd(dm, 0, "/local/domain/10/secret"), "EACCES"));
+    CHECK(ERR_IS(REQ(d0, XS_SET_TARGET, 0, "9\0" "10"), "ENOENT"));   /* 9 unknown yet */
+    REQ(d0, XS_INTRODUCE, 0, "9\0" "1\0" "5");
+    CHECK_EQ(REQ(d0, XS_SET_TARGET, 0, "9\0" "10").type, XS_SET_TARGET);
+    dm->conn->dom = domain_find(9);
+    CHECK(rd(dm, 0, "/local/domain/10/secret").type == XS_READ);
+    CHECK_EQ(wr(dm, 0, "/local/domain/10/secret", "t").type, XS_WRITE);
+    dm->conn->dom = NULL;
+    CHECK(ERR_IS(REQ(dm, XS_SET_TARGET, 0, "9\0" "10"), "EACCES"));
+}
+
 /* A fake Xen for the ring transport: pages are host memory, ports count their kicks. */
 static struct xenstore_domain_interface *fake_page;
 static int kicks;
@@ -509,9 +528,17 @@ TEST(ring_introduced_domain_is_served_and_released_on_death)
     domain_event(904);
     n = guest_get(fake_page, out, sizeof(out));
     CHECK(n == sizeof(h) + 5 && !memcmp(out + sizeof(h), "guest", 5));
+    /* A second introduction rebinds the port and starts the ring afresh. */
+    guest_put(fake_page, "junk", 4);
+    CHECK_EQ(REQ(d0, XS_INTRODUCE, 0, "9\0" "77\0" "6").type, XS_INTRODUCE);
+    CHECK(d->port == 906 && fake_page->req_prod == 0 && fake_page->rsp_prod == 0);
+    guest_put(fake_page, &h, sizeof(h));
+    guest_put(fake_page, "9", 2);
+    domain_event(906);
+    CHECK_EQ(guest_get(fake_page, out, sizeof(out)), sizeof(h) + sizeof("/local/domain/9"));
     /* Broken indexes drop the connection, not the daemon. */
     fake_page->req_prod = fake_page->req_cons + 5000;
-    domain_event(904);
+    domain_event(906);
     CHECK(d->conn->dead && fake_page->error == XENSTORE_ERROR_RINGIDX);
     /* VIRQ_DOM_EXC: a dying domain goes away and @releaseDomain fires. */
     nevents = 0;
@@ -536,6 +563,7 @@ int main(void)
     RUN(transactions_conflicts_and_isolation);
     RUN(transaction_node_quota_for_domains);
     RUN(directory_part_and_rm_fires_exact);
+    RUN(set_target_gives_a_device_model_its_target);
     RUN(ring_introduced_domain_is_served_and_released_on_death);
     xs_reset();
     domain_fini();
