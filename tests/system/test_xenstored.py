@@ -351,7 +351,38 @@ def xenstored_daemonizes_with_pid_file_and_quota_option():
             assert p.returncode == 1 and "/dev/xen/evtchn" in p.stderr, p
 
 
-TESTS = [xenstored_daemonizes_with_pid_file_and_quota_option,
+def xenstored_answers_linux_dom0_xenbus_first_requests():
+    """The 14 requests Linux 6.1's xenbus sends first as Dom0 (linux-dom0-abi.md section 2),
+    relative paths under /local/domain/0, with Linux's pointer-like tokens."""
+    with Daemon() as d:
+        c = d.client()
+        tokens = {}
+        for i, path in enumerate(["memory/target", "control/shutdown", "control/sysrq"]):
+            tokens[path] = "FFFF8880%08X" % i
+            assert c.ok(XS_WATCH, path, tokens[path]) == b"OK\0"
+            assert c.event() == (path.encode(), tokens[path].encode())
+        for f in ("poweroff", "reboot", "suspend"):
+            c.write("control/feature-" + f, "1")
+        assert c.err(XS_DIRECTORY, "backend") == "ENOENT"
+        c.ok(XS_WATCH, "backend", "B")
+        assert c.event() == (b"backend", b"B")
+        assert c.err(XS_DIRECTORY, "device") == "ENOENT"
+        assert c.err(XS_DIRECTORY, "device") == "ENOENT"
+        c.ok(XS_WATCH, "device", "D")
+        assert c.event() == (b"device", b"D")
+        c.ok(XS_WATCH, "cpu", "C")
+        assert c.event() == (b"cpu", b"C")
+        assert c.err(XS_READ, "cpu/0/availability") == "ENOENT"
+        assert c.err(XS_READ, "cpu/1/availability") == "ENOENT"
+        assert c.read("/local/domain/0/control/feature-poweroff") == "1"
+        # The toolstack's balloon target reaches the kernel's relative watch.
+        d.client().write("/local/domain/0/memory/target", "524288")
+        assert c.event() == (b"memory/target", tokens["memory/target"].encode())
+        c.no_event()
+
+
+TESTS = [xenstored_answers_linux_dom0_xenbus_first_requests,
+         xenstored_daemonizes_with_pid_file_and_quota_option,
          xenstored_socket_read_write_and_errno_names,
          xenstored_permissions_owner_acl_and_parents,
          xenstored_watch_first_event_and_children,
