@@ -346,40 +346,64 @@ static int add_child(struct ctx *c, const char *parent_path, const char *name)
     return view_put(c, p);
 }
 
-/* Creates path and any missing ancestors; new nodes inherit their parent's permissions,
- * but a domain owns what it creates. Permission was checked on the nearest ancestor. */
-static int create_node(struct ctx *c, const char *path, const char *val, uint32_t len)
+/* Creates path under its existing parent; the node inherits the parent's permissions,
+ * but a domain owns what it creates. */
+static int create_one(struct ctx *c, const char *path, const char *val, uint32_t len)
 {
-    char parent[XENSTORE_PAYLOAD_MAX + 64];
+    const char *slash = strrchr(path, '/');
+    char *parent = strndup(path, slash == path ? 1 : (size_t)(slash - path));
     struct node *p, *n;
-    int rc;
+    int rc = ENOSPC;
 
-    path_parent(path, parent);
+    if (!parent)
+        abort();
     p = view_get(c, parent);
-    if (!p) {
-        rc = create_node(c, parent, "", 0);
-        if (rc)
-            return rc;
-        p = view_get(c, parent);
-    }
     if (!c->priv && view_entries(c, c->domid) >= xs_quota.nb_entry_per_domain)
-        return ENOSPC;
+        goto out;
     n = node_make(path, p->perms, p->nperms);
     if (!c->priv)
         n->perms[0].id = c->domid;
     free(n->value);
     n->value = dup_mem(val, len);
     n->vlen = len;
-    if (node_too_big(c, n)) {
+    rc = node_too_big(c, n) ? ENOSPC : add_child(c, parent, slash + 1);
+    if (rc)
         node_free(n);
-        return ENOSPC;
+    else
+        rc = view_put(c, n);
+out:
+    free(parent);
+    return rc;
+}
+
+/* Creates path and its missing ancestors, top down from the nearest existing one (found
+ * walking up, so a transaction reads no more than Xen's does). Iterative: a path may be
+ * two thousand levels deep. Permission was checked on that ancestor. */
+static int create_node(struct ctx *c, const char *path, const char *val, uint32_t len)
+{
+    char *buf = strdup(path);
+    size_t have;
+    int rc = 0;
+
+    if (!buf)
+        abort();
+    do {
+        char *slash = strrchr(buf, '/');
+
+        *(slash == buf ? slash + 1 : slash) = '\0';
+    } while (strcmp(buf, "/") && !view_get(c, buf));
+    for (have = strlen(buf); !rc;) {
+        const char *next = strchr(path + have + 1, '/');
+
+        if (!next)
+            break;
+        have = (size_t)(next - path);
+        memcpy(buf, path, have);
+        buf[have] = '\0';
+        rc = create_one(c, buf, "", 0);
     }
-    rc = add_child(c, parent, strrchr(path, '/') + 1);
-    if (rc) {
-        node_free(n);
-        return rc;
-    }
-    return view_put(c, n);
+    free(buf);
+    return rc ? rc : create_one(c, path, val, len);
 }
 
 int tree_write(struct ctx *c, const char *path, const char *val, uint32_t len)
@@ -428,12 +452,15 @@ static int delete_subtree(struct ctx *c, const char *path, bool top)
     struct node *n = node_dup(view_get(c, path));
     int rc = 0;
 
+    /* The child's name lives on the heap: the recursion is as deep as the tree. */
     for (uint32_t off = 0; off < n->clen && !rc; off += (uint32_t)strlen(n->children + off) + 1) {
-        char child[XENSTORE_PAYLOAD_MAX + 64];
+        char *child;
 
-        snprintf(child, sizeof(child), "%s/%s", strcmp(path, "/") ? path : "", n->children + off);
+        if (asprintf(&child, "%s/%s", path, n->children + off) < 0)
+            abort();
         if (view_get(c, child))
             rc = delete_subtree(c, child, false);
+        free(child);
     }
     if (!rc) {
         changed(c, path, !top, n, NULL);

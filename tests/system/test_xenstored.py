@@ -274,6 +274,17 @@ def xenstored_introduce_release_and_special_watches():
         assert c.err(XS_GET_DOMAIN_PATH, "-1") == "EINVAL"
 
 
+def xenstored_deep_paths_do_not_exhaust_the_stack():
+    with Daemon() as d:
+        c = d.client()
+        deep = "/" + "/".join(["a"] * 2000)      # 4000 bytes, two thousand levels
+        c.write(deep, "bottom")
+        assert c.read(deep) == "bottom"
+        c.ok(XS_RM, "/a")
+        assert c.err(XS_READ, deep) == "ENOENT"
+        c.write("/still", "alive")
+
+
 def xenstored_control_and_malformed_input():
     with Daemon() as d:
         c = d.client()
@@ -389,5 +400,6 @@ TESTS = [xenstored_answers_linux_dom0_xenbus_first_requests,
          xenstored_transaction_conflict_gives_eagain,
          xenstored_directory_part_pages_a_big_directory,
          xenstored_introduce_release_and_special_watches,
+         xenstored_deep_paths_do_not_exhaust_the_stack,
          xenstored_control_and_malformed_input,
          xenstored_client_tools_read_write_ls_rm_watch]
