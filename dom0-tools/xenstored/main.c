@@ -279,8 +279,10 @@ int main(int argc, char **argv)
         XS_LOG("cannot serve %s: %s", sock_path, strerror(-lfd));
         return 1;
     }
-    if (!o.no_domain_init && start_domains() < 0)
+    if (!o.no_domain_init && start_domains() < 0) {
+        unlink(sock_path);      /* whoever waits for the socket must not see a dead one */
         return 1;
+    }
     if (!o.no_fork)
         daemonize(!o.no_domain_init);
     if (o.pid_file)

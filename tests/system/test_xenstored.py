@@ -360,6 +360,7 @@ def xenstored_daemonizes_with_pid_file_and_quota_option():
             p = subprocess.run([os.path.join(BIN, "xenstored"), "--no-fork"], env=env,
                                timeout=20, capture_output=True, text=True)
             assert p.returncode == 1 and "/dev/xen/evtchn" in p.stderr, p
+            assert not os.path.exists(os.path.join(rundir, "socket"))
 
 
 def xenstored_answers_linux_dom0_xenbus_first_requests():
