@@ -135,8 +135,10 @@ static int cmd_write(int argc, char **argv)
 {
     char buf[XENSTORE_PAYLOAD_MAX], err[32];
 
-    if (argc % 2)
-        die("usage: xenstore-write path value [path value ...]", "");
+    if (argc % 2) {
+        fprintf(stderr, "%s: usage: xenstore-write PATH VALUE [PATH VALUE]...\n", prog);
+        return 2;
+    }
     for (int i = 0; i < argc; i += 2) {
         size_t pl = strlen(argv[i]) + 1, vl = strlen(argv[i + 1]);
 
@@ -335,6 +337,11 @@ int main(int argc, char **argv)
         argc -= 2, argv += 2;
     } else {
         fputs("usage: xenstore read|write|ls|rm|list|watch|exists|chmod args...\n", stderr);
+        return 2;
+    }
+    if (argc < 1 && strcmp(cmd, "ls")) {
+        fprintf(stderr, "%s: usage: %s%s PATH...\n", prog, strncmp(base, "xenstore-", 9) ?
+                "xenstore " : "", strncmp(base, "xenstore-", 9) ? cmd : base);
         return 2;
     }
     xs_fd = xs_connect();
