@@ -203,22 +203,38 @@ static void on_signal(int sig)
     stopping = 1;
 }
 
-/* Xen's daemonize(), but a Dom0 daemon's complaints go to the kernel log (so to Dom0's
- * console) rather than nowhere; a socket-only daemon on a host keeps quiet. */
-static void daemonize(bool to_kmsg)
+/* Forks once: the parent stays until the daemon says it is ready (socket listening, pid
+ * file written), so whoever started us may read the pid file as soon as we return; with
+ * no second fork, the only process init inherits from us is the daemon itself. */
+static int daemonize(int *ready_fd)
 {
-    int null, err = -1;
+    int p[2];
+    char ok;
+    pid_t pid;
 
-    if (fork() > 0)
-        _exit(0);
+    if (pipe(p) < 0)
+        return -errno;
+    pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid > 0) {
+        close(p[1]);
+        _exit(read(p[0], &ok, 1) == 1 ? 0 : 1);
+    }
+    close(p[0]);
+    *ready_fd = p[1];
     setsid();
-    if (fork() > 0)
-        _exit(0);
     if (chdir("/") < 0)
         XS_LOG("chdir /: %s", strerror(errno));
-    null = open("/dev/null", O_RDWR);
-    if (to_kmsg)
-        err = open("/dev/kmsg", O_WRONLY);
+    return 0;
+}
+
+/* A Dom0 daemon's complaints go to the kernel log (so to Dom0's console) rather than
+ * nowhere, as Xen's would; a socket-only daemon on a host keeps quiet. */
+static void detach_stdio(bool to_kmsg)
+{
+    int null = open("/dev/null", O_RDWR), err = to_kmsg ? open("/dev/kmsg", O_WRONLY) : -1;
+
     if (null >= 0) {
         dup2(null, 0);
         dup2(null, 1);
@@ -263,7 +279,7 @@ int main(int argc, char **argv)
 {
     struct opts o = { 0 };
     struct sigaction sa = { .sa_handler = on_signal };
-    int lfd;
+    int lfd, ready_fd = -1;
 
     if (parse_opts(argc, argv, &o) < 0)
         return 2;
@@ -283,13 +299,21 @@ int main(int argc, char **argv)
         unlink(sock_path);      /* whoever waits for the socket must not see a dead one */
         return 1;
     }
-    if (!o.no_fork)
-        daemonize(!o.no_domain_init);
+    if (!o.no_fork && daemonize(&ready_fd) < 0) {
+        XS_LOG("cannot fork: %s", strerror(errno));
+        return 1;
+    }
     if (o.pid_file)
         write_pid_file(o.pid_file);
     if (o.output_pid) {
         printf("%d\n", (int)getpid());
         fflush(stdout);
+    }
+    if (ready_fd >= 0) {
+        detach_stdio(!o.no_domain_init);
+        if (write(ready_fd, "", 1) != 1)
+            XS_LOG("starter gone: %s", strerror(errno));
+        close(ready_fd);
     }
     while (!stopping)
         serve_once(lfd);
