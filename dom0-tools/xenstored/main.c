@@ -190,9 +190,15 @@ static void serve_once(int lfd)
     }
     if (efd >= 0 && fds[1].revents) {
         uint32_t port;
+        int rc;
 
-        while (xen_evtchn_pending(&port) > 0)
+        while ((rc = xen_evtchn_pending(&port)) > 0)
             domain_event(port);
+        /* Events were lost: the rings are served at the top of every round anyway. */
+        if (rc == -EFBIG)
+            domain_check_dead();
+        else if (rc < 0)
+            XS_LOG("event channel device: %s", strerror(-rc));
     }
     conn_reap();
 }

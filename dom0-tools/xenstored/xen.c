@@ -57,14 +57,20 @@ uint32_t xen_virq_port(void)
     return virq_port;
 }
 
-/* A fired port stays masked in Linux until its number is written back. */
+/* A fired port stays masked in Linux until its number is written back. When the device's
+ * queue overflowed (EFBIG) it is reset, and the caller must look at every port. */
 int xen_evtchn_pending(uint32_t *port)
 {
     unsigned int p;
     ssize_t n = read(evtchn_fd, &p, sizeof(p));
 
-    if (n != sizeof(p))
-        return n < 0 && errno != EAGAIN ? -errno : 0;
+    if (n != sizeof(p)) {
+        if (n < 0 && errno == EFBIG) {
+            ioctl(evtchn_fd, IOCTL_EVTCHN_RESET, NULL);
+            return -EFBIG;
+        }
+        return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
+    }
     if (write(evtchn_fd, &p, sizeof(p)) != sizeof(p))
         return -errno;
     *port = p;
