@@ -5,6 +5,7 @@
  */
 #include <kumo/boot.h>
 #include <asm/processor.h>
+#include <kumo/compat.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/event.h>
@@ -19,6 +20,7 @@
 struct hypercall_entry {
     hypercall_fn fn;
     bool privileged;
+    hypercall_fn compat;                /* 32-bit callers (kernel/compat.c); NULL: fn */
 };
 
 static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -30,14 +32,14 @@ static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a
 
 static const struct hypercall_entry hypercall_table[64] = {
     [__HYPERVISOR_platform_op] = { not_implemented, true },
-    [__HYPERVISOR_memory_op] = { do_memory_op, false },
-    [__HYPERVISOR_xen_version] = { do_xen_version, false },
+    [__HYPERVISOR_memory_op] = { do_memory_op, false, compat_memory_op },
+    [__HYPERVISOR_xen_version] = { do_xen_version, false, compat_xen_version },
     [__HYPERVISOR_console_io] = { do_console_io, false },
-    [__HYPERVISOR_set_timer_op] = { do_set_timer_op, false },
-    [__HYPERVISOR_vcpu_op] = { do_vcpu_op, false },
+    [__HYPERVISOR_set_timer_op] = { do_set_timer_op, false, compat_set_timer_op },
+    [__HYPERVISOR_vcpu_op] = { do_vcpu_op, false, compat_vcpu_op },
     [__HYPERVISOR_event_channel_op] = { do_event_channel_op, false },
     [__HYPERVISOR_hvm_op] = { do_hvm_op, false },
-    [__HYPERVISOR_sched_op] = { do_sched_op, false },
+    [__HYPERVISOR_sched_op] = { do_sched_op, false, compat_sched_op },
     [__HYPERVISOR_sysctl] = { do_sysctl, true },
     [__HYPERVISOR_domctl] = { do_domctl, true },
 };
@@ -51,7 +53,8 @@ void hvm_hypercall(struct vcpu *v)
     long rc;
 
     hvm_ops->get_paging(v, &p);
-    if (p.efer & EFER_LMA) {
+    v->hcall_compat = p.cs_bits != 64;  /* Xen's mode 8 test: compat mode is 32-bit too */
+    if (!v->hcall_compat) {
         a[0] = g->rdi, a[1] = g->rsi, a[2] = g->rdx, a[3] = g->r10, a[4] = g->r8;
     } else {                            /* 32-bit convention: ebx, ecx, edx, esi, edi */
         nr = (uint32_t)nr;
@@ -65,8 +68,11 @@ void hvm_hypercall(struct vcpu *v)
         rc = -XEN_ENOSYS;
     else if (e->privileged && !v->domain->privileged)
         rc = -XEN_EPERM;
+    else if (v->hcall_compat && e->compat)
+        rc = e->compat(v, a[0], a[1], a[2], a[3], a[4]);
     else
         rc = e->fn(v, a[0], a[1], a[2], a[3], a[4]);
+    v->hcall_compat = false;
     g->rax = (uint64_t)rc;
 }
 
