@@ -76,6 +76,32 @@ struct compat_shared_info {
     uint32_t wc_sec_hi;
 };
 
+/*
+ * The same layout whichever ABI compiles this (every member is at most 4-byte aligned):
+ * compat_check.c matches it with Xen's i386 headers, these numbers hold it in the hypervisor.
+ */
+#define COMPAT_LAYOUT(type, field, off) \
+    _Static_assert(offsetof(struct type, field) == (off), #type "." #field)
+_Static_assert(sizeof(struct compat_add_to_physmap) == 16, "compat_add_to_physmap");
+_Static_assert(sizeof(struct compat_vcpu_set_singleshot_timer) == 12, "compat singleshot");
+_Static_assert(sizeof(struct compat_vcpu_register_runstate_memory_area) == 8, "compat area");
+_Static_assert(sizeof(struct compat_vcpu_runstate_info) == 44, "compat_vcpu_runstate_info");
+_Static_assert(sizeof(struct compat_sched_poll) == 16, "compat_sched_poll");
+_Static_assert(sizeof(struct compat_vcpu_info) == 64, "compat_vcpu_info");
+_Static_assert(sizeof(struct compat_shared_info) == 2344, "compat_shared_info");
+COMPAT_LAYOUT(compat_add_to_physmap, gpfn, 12);
+COMPAT_LAYOUT(compat_vcpu_set_singleshot_timer, flags, 8);
+COMPAT_LAYOUT(compat_vcpu_runstate_info, state_entry_time, 4);
+COMPAT_LAYOUT(compat_vcpu_runstate_info, time, 12);
+COMPAT_LAYOUT(compat_sched_poll, timeout, 8);
+COMPAT_LAYOUT(compat_vcpu_info, evtchn_pending_sel, 4);
+COMPAT_LAYOUT(compat_vcpu_info, time, 32);
+COMPAT_LAYOUT(compat_shared_info, evtchn_pending, 2048);
+COMPAT_LAYOUT(compat_shared_info, evtchn_mask, 2176);
+COMPAT_LAYOUT(compat_shared_info, wc_version, 2304);
+COMPAT_LAYOUT(compat_shared_info, max_pfn, 2316);
+COMPAT_LAYOUT(compat_shared_info, wc_sec_hi, 2340);
+
 #ifndef __i386__
 struct vcpu;
 struct domain;

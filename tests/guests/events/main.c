@@ -18,6 +18,15 @@ static volatile unsigned long port_events[4096];
 
 void upcall_stub(void);
 void upcall_handler(void);
+#ifdef __i386__
+__asm__(".text\n"
+        "upcall_stub:\n"
+        "  pushal\n"
+        "  cld\n"
+        "  call upcall_handler\n"
+        "  popal\n"
+        "  iretl\n");
+#else
 __asm__(".text\n"
         "upcall_stub:\n"
         "  push %rax; push %rcx; push %rdx; push %rsi; push %rdi\n"
@@ -26,6 +35,7 @@ __asm__(".text\n"
         "  pop %r11; pop %r10; pop %r9; pop %r8\n"
         "  pop %rdi; pop %rsi; pop %rdx; pop %rcx; pop %rax\n"
         "  iretq\n");
+#endif
 
 /* Linux's 2-level scan: take the selector, then every pending and unmasked port. */
 void upcall_handler(void)
@@ -43,7 +53,7 @@ void upcall_handler(void)
             sel &= sel - 1;
             bits = shared->evtchn_pending[w] & ~shared->evtchn_mask[w];
             while (bits) {
-                unsigned int b = (unsigned int)__builtin_ctzl(bits), port = w * 64 + b;
+                unsigned int b = (unsigned int)__builtin_ctzl(bits), port = w * EVTCHN_WORD_BITS + b;
 
                 bits &= bits - 1;
                 __atomic_fetch_and(&shared->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
@@ -91,23 +101,23 @@ static bool wait_port(unsigned int port, unsigned long seen, int64_t timeout_ns)
 
 static void mask_port(unsigned int port)
 {
-    __atomic_fetch_or(&shared->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&shared->evtchn_mask[port / EVTCHN_WORD_BITS], 1UL << (port % EVTCHN_WORD_BITS), __ATOMIC_SEQ_CST);
 }
 
 /* wait_port()'s contract, by spinning on the pending bit when polled. */
 static bool wait_event(unsigned int port, unsigned long seen, int64_t timeout_ns)
 {
-    xen_ulong_t bit = 1UL << (port % 64);
+    xen_ulong_t bit = 1UL << (port % EVTCHN_WORD_BITS);
     int64_t end = now_ns() + timeout_ns;
 
     if (!polled)
         return wait_port(port, seen, timeout_ns);
     if (port_events[port] > seen)       /* taken by an upcall before the port was masked */
         return true;
-    while (!(__atomic_load_n(&shared->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) & bit))
+    while (!(__atomic_load_n(&shared->evtchn_pending[port / EVTCHN_WORD_BITS], __ATOMIC_SEQ_CST) & bit))
         if (now_ns() > end)
             return false;
-    __atomic_fetch_and(&shared->evtchn_pending[port / 64], ~bit, __ATOMIC_SEQ_CST);
+    __atomic_fetch_and(&shared->evtchn_pending[port / EVTCHN_WORD_BITS], ~bit, __ATOMIC_SEQ_CST);
     port_events[port]++;
     return true;
 }
@@ -180,11 +190,11 @@ static void test_mask_rules(void)
     CHECK_EQ("bind_ipi", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, &bi), 0);
     p = bi.port;
     seen = port_events[p];
-    shared->evtchn_mask[p / 64] |= 1UL << (p % 64);
+    shared->evtchn_mask[p / EVTCHN_WORD_BITS] |= 1UL << (p % EVTCHN_WORD_BITS);
     CHECK_EQ("send", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &p), 0);
     if (wait_port(p, seen, 20000000))
         xtf_failure("a masked port raised an upcall");
-    if (!(shared->evtchn_pending[p / 64] & (1UL << (p % 64))))
+    if (!(shared->evtchn_pending[p / EVTCHN_WORD_BITS] & (1UL << (p % EVTCHN_WORD_BITS))))
         xtf_failure("a masked port lost its pending bit");
     CHECK_EQ("unmask", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_unmask, &p), 0);
     if (!wait_port(p, seen, 100000000))
@@ -311,8 +321,8 @@ void test_main(void)
     polled = strstr(guest_cmdline(), "mode=poll");
     spinning = strstr(guest_cmdline(), "mode=spin");
     ping_pong_listen();
+    setup();                            /* first: it fixes the shared layouts (32/64-bit) */
     register_runstate();
-    setup();
     if (polled && server_port)
         mask_port(server_port);
     test_timer();
