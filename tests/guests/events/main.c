@@ -222,6 +222,20 @@ static unsigned long arg(const char *key, unsigned long dflt)
 
 static unsigned int server_port;
 
+/* What the shared page says about port, for a failure message. */
+static const char *port_state(unsigned int port)
+{
+    static char buf[96];
+    unsigned int w = port / EVTCHN_WORD_BITS;
+    xen_ulong_t bit = 1UL << (port % EVTCHN_WORD_BITS);
+
+    snprintf(buf, sizeof(buf), "pending %d masked %d selector %#lx upcall %u events %lu",
+             !!(shared->evtchn_pending[w] & bit), !!(shared->evtchn_mask[w] & bit),
+             (unsigned long)shared->vcpu_info[0].evtchn_pending_sel,
+             shared->vcpu_info[0].evtchn_upcall_pending, port_events[port]);
+    return buf;
+}
+
 /* The server's port comes first, so it is port 1: the client binds to that. */
 static void ping_pong_listen(void)
 {
@@ -233,6 +247,14 @@ static void ping_pong_listen(void)
                                          EVTCHNOP_alloc_unbound, &au), 0);
     server_port = au.port;
     printk("server: port %u for d%lu\n", server_port, arg("peer=", 0));
+}
+
+static void send_checked(unsigned int port)
+{
+    long rc = HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
+
+    if (rc)
+        xtf_failure("send on port %u: %ld", port, rc);
 }
 
 static void ping_pong(void)
@@ -247,10 +269,10 @@ static void ping_pong(void)
         port = server_port;
         for (unsigned long i = 0; i < rounds; i++) {
             if (!wait_event(port, i, 5000000000LL)) {
-                xtf_failure("server: ping %lu never came", i);
+                xtf_failure("server: ping %lu never came (%s)", i, port_state(port));
                 return;
             }
-            HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
+            send_checked(port);
         }
     } else if (client) {
         struct evtchn_bind_interdomain bi = { .remote_dom = (domid_t)peer,
@@ -277,9 +299,9 @@ static void ping_pong(void)
         base = port_events[port];
         t0 = now_ns();
         for (unsigned long i = 0; i < rounds; i++) {
-            HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
+            send_checked(port);
             if (!wait_event(port, base + i, 5000000000LL)) {
-                xtf_failure("client: pong %lu never came", i);
+                xtf_failure("client: pong %lu never came (%s)", i, port_state(port));
                 return;
             }
         }
