@@ -12,11 +12,13 @@
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/xen_abi.h>
+#include <xen/hvm/hvm_vcpu.h>
 
 #define MEMOP_CMD_MASK 0x3F
 
 _Static_assert(sizeof(((struct vcpu *)0)->compat_xlat) == COMPAT_XLAT_SIZE, "xlat area size");
 _Static_assert(sizeof(struct compat_vcpu_info) == sizeof(struct vcpu_info), "vcpu_info size");
+COMPAT_SAME_LAYOUT(COMPAT_CHECK_SIZE)
 _Static_assert(offsetof(struct compat_vcpu_info, time) == offsetof(struct vcpu_info, time),
                "pvclock offset");
 

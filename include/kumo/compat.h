@@ -102,6 +102,18 @@ COMPAT_LAYOUT(compat_shared_info, wc_version, 2304);
 COMPAT_LAYOUT(compat_shared_info, max_pfn, 2316);
 COMPAT_LAYOUT(compat_shared_info, wc_sec_hi, 2340);
 
+/*
+ * Structures passed to the native handlers untranslated, with their size in both ABIs:
+ * compat_check.c (i386) and kernel/compat.c (x86-64) each check every size.
+ */
+#define COMPAT_SAME_LAYOUT(X)                                                            \
+    X(xen_hvm_param, 16) X(evtchn_alloc_unbound, 8) X(evtchn_bind_interdomain, 12)          \
+    X(evtchn_bind_virq, 12) X(evtchn_bind_ipi, 8) X(evtchn_bind_vcpu, 8)                    \
+    X(evtchn_status, 24) X(evtchn_close, 4) X(evtchn_send, 4) X(evtchn_unmask, 4)           \
+    X(sched_shutdown, 4) X(sched_remote_shutdown, 8) X(vcpu_register_vcpu_info, 16)         \
+    X(vcpu_hvm_context, 128) X(xen_feature_info, 8) X(xen_compile_info, 144)
+#define COMPAT_CHECK_SIZE(type, size) _Static_assert(sizeof(struct type) == (size), #type);
+
 #ifndef __i386__
 struct vcpu;
 struct domain;

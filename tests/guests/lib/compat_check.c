@@ -5,6 +5,7 @@
  */
 #include "guest.h"
 #include <kumo/compat.h>
+#include <xen/hvm/hvm_vcpu.h>
 
 #ifndef __i386__
 #error "compat_check.c is built for i386 only"
@@ -67,10 +68,6 @@ _Static_assert(offsetof(struct compat_shared_info, p2m_generation) ==
 _Static_assert(offsetof(struct compat_shared_info, wc_sec_hi) ==
                offsetof(struct shared_info, arch.wc_sec_hi), "shared_info.arch.wc_sec_hi");
 
-/* Passed through untranslated: their layouts must not depend on the ABI. */
-_Static_assert(sizeof(struct vcpu_register_vcpu_info) == 16, "vcpu_register_vcpu_info");
-_Static_assert(sizeof(struct xen_hvm_param) == 16, "xen_hvm_param");
+/* Passed through untranslated: the same sizes as in the hypervisor's (x86-64) build. */
+COMPAT_SAME_LAYOUT(COMPAT_CHECK_SIZE)
 _Static_assert(offsetof(struct xen_hvm_param, value) == 8, "xen_hvm_param.value");
-_Static_assert(sizeof(struct evtchn_status) == 24, "evtchn_status");
-_Static_assert(sizeof(struct sched_remote_shutdown) == 8, "sched_remote_shutdown");
-_Static_assert(sizeof(xen_feature_info_t) == 8, "xen_feature_info");
