@@ -17,10 +17,14 @@
 
 #define KUMO_XEN_VERSION ((4 << 16) | 17)
 
+/*
+ * compat is the entry for 32-bit callers (kernel/compat.c): the native handler itself where
+ * the arguments have one layout, NULL (-ENOSYS) where nobody checked that they do.
+ */
 struct hypercall_entry {
     hypercall_fn fn;
     bool privileged;
-    hypercall_fn compat;                /* 32-bit callers (kernel/compat.c); NULL: fn */
+    hypercall_fn compat;
 };
 
 static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -31,17 +35,18 @@ static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a
 }
 
 static const struct hypercall_entry hypercall_table[64] = {
-    [__HYPERVISOR_platform_op] = { not_implemented, true },
+    [__HYPERVISOR_platform_op] = { not_implemented, true, not_implemented },
     [__HYPERVISOR_memory_op] = { do_memory_op, false, compat_memory_op },
     [__HYPERVISOR_xen_version] = { do_xen_version, false, compat_xen_version },
-    [__HYPERVISOR_console_io] = { do_console_io, false },
+    [__HYPERVISOR_console_io] = { do_console_io, false, do_console_io },
     [__HYPERVISOR_set_timer_op] = { do_set_timer_op, false, compat_set_timer_op },
     [__HYPERVISOR_vcpu_op] = { do_vcpu_op, false, compat_vcpu_op },
-    [__HYPERVISOR_event_channel_op] = { do_event_channel_op, false },
-    [__HYPERVISOR_hvm_op] = { do_hvm_op, false },
+    [__HYPERVISOR_event_channel_op] = { do_event_channel_op, false, do_event_channel_op },
+    [__HYPERVISOR_hvm_op] = { do_hvm_op, false, do_hvm_op },
     [__HYPERVISOR_sched_op] = { do_sched_op, false, compat_sched_op },
-    [__HYPERVISOR_sysctl] = { do_sysctl, true },
-    [__HYPERVISOR_domctl] = { do_domctl, true },
+    /* domctl and sysctl structures are laid out with 64-bit handles for both ABIs. */
+    [__HYPERVISOR_sysctl] = { do_sysctl, true, do_sysctl },
+    [__HYPERVISOR_domctl] = { do_domctl, true, do_domctl },
 };
 
 void hvm_hypercall(struct vcpu *v)
@@ -50,6 +55,7 @@ void hvm_hypercall(struct vcpu *v)
     struct hvm_paging p;
     uint64_t nr = g->rax, a[5];
     const struct hypercall_entry *e;
+    hypercall_fn fn;
     long rc;
 
     hvm_ops->get_paging(v, &p);
@@ -62,16 +68,15 @@ void hvm_hypercall(struct vcpu *v)
         a[3] = (uint32_t)g->rsi, a[4] = (uint32_t)g->rdi;
     }
     e = nr < ARRAY_SIZE(hypercall_table) ? &hypercall_table[nr] : NULL;
+    fn = !e ? NULL : v->hcall_compat ? e->compat : e->fn;
     if (p.cpl != 0)
         rc = -XEN_EPERM;                /* only the guest kernel may call */
-    else if (!e || !e->fn)
+    else if (!fn)
         rc = -XEN_ENOSYS;
     else if (e->privileged && !v->domain->privileged)
         rc = -XEN_EPERM;
-    else if (v->hcall_compat && e->compat)
-        rc = e->compat(v, a[0], a[1], a[2], a[3], a[4]);
     else
-        rc = e->fn(v, a[0], a[1], a[2], a[3], a[4]);
+        rc = fn(v, a[0], a[1], a[2], a[3], a[4]);
     v->hcall_compat = false;
     g->rax = (uint64_t)rc;
 }
