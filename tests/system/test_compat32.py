@@ -81,7 +81,7 @@ def qemu_32bit_argument_and_shared_info_layouts():
 def qemu_32bit_event_channels_timers_ping_pong():
     """One boot per pair, as the 64-bit test: more domains per pCPU make timers late."""
     for mode in MODES:
-        mods = events_pair(mode, 200)
+        mods = events_pair(mode, 50)
         m = qemu(ncpus=2, modules=mods)
         try:
             check_events(check_domus_ran_and_freed(m, names(mods), TIMEOUT), [mode])
