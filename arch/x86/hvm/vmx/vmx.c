@@ -327,7 +327,7 @@ static void set_cr0(struct vcpu *v, uint64_t val)
     vmwrite(CR0_READ_SHADOW, val);
     vmwrite(GUEST_CR0, (val | X86_CR0_NE) & ~(X86_CR0_CD | X86_CR0_NW));
     if (paging && !was_paging)
-        load_pdptes(v, val, vmread(CR4_READ_SHADOW));
+        load_pdptes(v, val, vmread(GUEST_CR4));     /* its own CR4 writes do not exit */
 }
 
 static uint64_t *gpr(struct vcpu *v, unsigned int n)
