@@ -110,7 +110,8 @@ bool vcpu_events_pending(struct vcpu *v)
 /* Marks port pending in d and notifies its vCPU. Caller holds d->event_lock. */
 bool evtchn_is_pending(struct domain *d, unsigned int port)
 {
-    return port < evtchn_max_ports(d) && guest_bit(pending_map(d), port, d->compat_shinfo, BIT_TEST);
+    return port < evtchn_max_ports(d) &&
+           guest_bit(pending_map(d), port, d->compat_shinfo, BIT_TEST);
 }
 
 /* SCHEDOP_poll ends for vCPUs polling this port (or any port), masked or not. */

@@ -53,7 +53,8 @@ void upcall_handler(void)
             sel &= sel - 1;
             bits = shared->evtchn_pending[w] & ~shared->evtchn_mask[w];
             while (bits) {
-                unsigned int b = (unsigned int)__builtin_ctzl(bits), port = w * EVTCHN_WORD_BITS + b;
+                unsigned int b = (unsigned int)__builtin_ctzl(bits);
+                unsigned int port = w * EVTCHN_WORD_BITS + b;
 
                 bits &= bits - 1;
                 __atomic_fetch_and(&shared->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
@@ -101,7 +102,8 @@ static bool wait_port(unsigned int port, unsigned long seen, int64_t timeout_ns)
 
 static void mask_port(unsigned int port)
 {
-    __atomic_fetch_or(&shared->evtchn_mask[port / EVTCHN_WORD_BITS], 1UL << (port % EVTCHN_WORD_BITS), __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&shared->evtchn_mask[port / EVTCHN_WORD_BITS],
+                      1UL << (port % EVTCHN_WORD_BITS), __ATOMIC_SEQ_CST);
 }
 
 /* wait_port()'s contract, by spinning on the pending bit when polled. */
@@ -114,7 +116,8 @@ static bool wait_event(unsigned int port, unsigned long seen, int64_t timeout_ns
         return wait_port(port, seen, timeout_ns);
     if (port_events[port] > seen)       /* taken by an upcall before the port was masked */
         return true;
-    while (!(__atomic_load_n(&shared->evtchn_pending[port / EVTCHN_WORD_BITS], __ATOMIC_SEQ_CST) & bit))
+    while (!(__atomic_load_n(&shared->evtchn_pending[port / EVTCHN_WORD_BITS],
+                             __ATOMIC_SEQ_CST) & bit))
         if (now_ns() > end)
             return false;
     __atomic_fetch_and(&shared->evtchn_pending[port / EVTCHN_WORD_BITS], ~bit, __ATOMIC_SEQ_CST);

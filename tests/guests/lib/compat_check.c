@@ -64,7 +64,7 @@ SAME(compat_shared_info, shared_info, wc_nsec);
 _Static_assert(offsetof(struct compat_shared_info, max_pfn) ==
                offsetof(struct shared_info, arch.max_pfn), "shared_info.arch.max_pfn");
 _Static_assert(offsetof(struct compat_shared_info, p2m_generation) ==
-               offsetof(struct shared_info, arch.p2m_generation), "shared_info.arch.p2m_generation");
+               offsetof(struct shared_info, arch.p2m_generation), "arch.p2m_generation");
 _Static_assert(offsetof(struct compat_shared_info, wc_sec_hi) ==
                offsetof(struct shared_info, arch.wc_sec_hi), "shared_info.arch.wc_sec_hi");
 
