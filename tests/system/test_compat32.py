@@ -9,6 +9,7 @@ from test_boot import expect
 from test_hvm import BOCHS_TIMEOUT, TIMEOUT, check_domus_ran_and_freed
 
 MODES = ("nonpae", "pse", "pae")
+HOSTILE_CALLS = 50000
 
 
 def guest32(name, mode):
@@ -85,6 +86,24 @@ def qemu_32bit_event_channels_timers_ping_pong():
             m.stop()
 
 
+def qemu_32bit_hostile_hypercalls_contained():
+    """Random hypercalls through the compat layer from non-PAE and PAE guests, beside a 64-bit
+    smoke test: both storms end with PASS, nothing fatal, every page back in the heap."""
+    mods = [(guest32("hostile", "nonpae"), "domU name=hostile-nonpae memory=16M cpus=0 -- "
+             "calls=%d" % HOSTILE_CALLS),
+            (guest32("hostile", "pae"), "domU name=hostile-pae memory=16M cpus=1 -- "
+             "calls=%d" % HOSTILE_CALLS),
+            (guest("smoke"), "domU name=neighbour memory=16M cpus=0")]
+    m = qemu(ncpus=2, modules=mods)
+    try:
+        log = check_domus_ran_and_freed(m, names(mods), 2 * TIMEOUT)
+        for mode in ("nonpae", "pae"):
+            expect(re.search(r"\[hostile-%s\] %d hypercalls survived" % (mode, HOSTILE_CALLS),
+                             log), "hostile-%s: no summary" % mode)
+    finally:
+        m.stop()
+
+
 def bochs_32bit_guests_smoke_and_layouts():
     mods = smoke_modules() + abi_modules()[:3]
     iso = make_iso(DEFAULT_CMDLINE, mods)
@@ -118,4 +137,5 @@ def bochs_32bit_event_channels_timers_ping_pong():
 
 TESTS = [qemu_32bit_guests_hypercall_smoke_nonpae_pse_pae,
          qemu_32bit_argument_and_shared_info_layouts, qemu_32bit_event_channels_timers_ping_pong,
+         qemu_32bit_hostile_hypercalls_contained,
          bochs_32bit_guests_smoke_and_layouts, bochs_32bit_event_channels_timers_ping_pong]
