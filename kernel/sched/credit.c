@@ -1,8 +1,9 @@
 /*
  * Credit scheduler policy, modelled on Xen's csched: owns the per-pCPU run queues (BOOST >
- * UNDER > OVER, FIFO within a priority), per-item credit shared out by weight, domain caps
- * (parking) and stealing by idle pCPUs. Locking: called with the core's sched_lock held
- * (interrupts off) for every entry point, so it takes no lock of its own.
+ * UNDER > OVER, FIFO within a priority), per-item credit shared out by weight over the pCPUs
+ * each item may run on, domain caps (parking) and stealing by idle pCPUs. Locking: called
+ * with the core's sched_lock held (interrupts off) for every entry point, so it takes no
+ * lock of its own.
  */
 #include <kumo/sched_policy.h>
 #include <kumo/xmalloc.h>
@@ -42,6 +43,12 @@ struct csched_item {
     int queued_on;                      /* pCPU whose run queue holds it, -1 if none */
     int running_on;                     /* pCPU it runs on (as far as we know), -1 if none */
     bool ran;                           /* burnt credit in this accounting period */
+    /* Scratch for csched_account(), valid only while it runs: */
+    struct list_head claim_link;        /* on csched_claims: it gets a share this period */
+    uint64_t reach;                     /* the counted pCPUs its affinity allows */
+    int64_t bound;                      /* the most credit it could use this period */
+    int64_t share;                      /* its credit for this period, once fixed */
+    bool fixed;
 };
 
 static struct list_head csched_runq[SCHED_MAX_CPUS][CSCHED_NR_PRI];
@@ -55,6 +62,10 @@ static unsigned int csched_nr_cpus;
  */
 static uint64_t csched_seen_cpus;
 static s_time_t csched_next_acct;      /* when account() is next due, as far as we know */
+/* csched_account()'s scratch: the active items, and the pCPU sets that may run short. */
+static struct list_head csched_claims;
+#define CSCHED_MAX_GROUPS 64
+static uint64_t csched_groups[CSCHED_MAX_GROUPS];
 
 /* Priority from credit alone (BOOST is granted only by wake()). */
 #define CSCHED_CREDIT_PRI(ci) ((ci)->credit >= 0 ? CSCHED_PRI_UNDER : CSCHED_PRI_OVER)
@@ -250,41 +261,177 @@ static void csched_account_cap(struct csched_dom *cd)
     cd->parked = cd->sd->cap && cd->cap_used >= budget;
 }
 
-/*
- * Every period, one period of credit per pCPU is shared out among active domains by
- * weight x active items, split evenly among each domain's active items; no item gets more
- * than one pCPU's worth, since it cannot use more.
- */
-static void csched_account(s_time_t now)
+static unsigned int csched_nr_in(uint64_t cpus)
 {
-    int64_t total, weight_sum = 0;
-    unsigned int nr_online = 0;
+    unsigned int n = 0;
+
+    for (; cpus; cpus &= cpus - 1)
+        n++;
+    return n;
+}
+
+/* The pCPUs that take part in accounting: those seen running the policy (all if none yet). */
+static uint64_t csched_counted_cpus(void)
+{
+    uint64_t all = csched_nr_cpus >= 64 ? ~0ULL : (1ULL << csched_nr_cpus) - 1;
+
+    return csched_seen_cpus & all ? csched_seen_cpus & all : all;
+}
+
+/*
+ * Lists the active items as claimants with what each could use: one pCPU's worth, less
+ * under a cap (the domain's budget split among its active items); counts nr_active.
+ */
+static void csched_gather_claims(uint64_t counted)
+{
     struct csched_dom *cd;
     struct csched_item *ci;
 
-    for (uint64_t m = csched_seen_cpus; m; m &= m - 1)
-        nr_online++;
-    total = CSCHED_CREDITS_PER_ACCT * MAX(MIN(nr_online, csched_nr_cpus), 1U);
-    csched_next_acct = now + CSCHED_ACCT_PERIOD;
-    for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
-        if (csched_curr[cpu])
-            csched_burn(csched_curr[cpu], now);
+    list_init(&csched_claims);
     list_for_each_entry(cd, &csched_doms, link) {
         cd->nr_active = 0;
         list_for_each_entry(ci, &cd->items, dom_link)
             cd->nr_active += CSCHED_ACTIVE(ci);
-        weight_sum += (int64_t)cd->sd->weight * cd->nr_active;
-    }
-    list_for_each_entry(cd, &csched_doms, link) {
-        int64_t share = 0;
-
-        if (cd->nr_active) {
-            share = total * cd->sd->weight / weight_sum;        /* per active item */
-            share = MIN(share, CSCHED_CREDITS_PER_ACCT);
+        list_for_each_entry(ci, &cd->items, dom_link) {
+            ci->share = 0;
+            if (!CSCHED_ACTIVE(ci))
+                continue;
+            ci->reach = ci->it->affinity & counted;
+            ci->bound = CSCHED_CREDITS_PER_ACCT;
+            if (cd->sd->cap)
+                ci->bound = MIN(ci->bound, (int64_t)cd->sd->cap * CSCHED_CREDITS_PER_ACCT /
+                                               100 / cd->nr_active);
+            ci->fixed = !ci->reach;             /* nowhere to run: nothing to give it */
+            list_add_tail(&ci->claim_link, &csched_claims);
         }
+    }
+}
+
+static void csched_add_group(unsigned int *n, uint64_t cpus)
+{
+    for (unsigned int i = 0; i < *n; i++)
+        if (csched_groups[i] == cpus)
+            return;
+    if (*n < CSCHED_MAX_GROUPS)
+        csched_groups[(*n)++] = cpus;
+}
+
+/*
+ * The pCPU sets whose credit may run out before their claimants' bounds are reached: each
+ * claimant's reach, and every union of overlapping ones (pins that share a pCPU compete as
+ * one group). A set that overlaps none of the others only adds credit, so is never the
+ * tightest. Unions beyond CSCHED_MAX_GROUPS are dropped: less exact, never unsafe.
+ */
+static unsigned int csched_find_groups(void)
+{
+    struct csched_item *ci;
+    unsigned int n = 0;
+
+    list_for_each_entry(ci, &csched_claims, claim_link)
+        if (ci->reach)
+            csched_add_group(&n, ci->reach);
+    for (unsigned int i = 1; i < n; i++)        /* n grows as unions are found */
+        for (unsigned int j = 0; j < i; j++)
+            if (csched_groups[i] & csched_groups[j])
+                csched_add_group(&n, csched_groups[i] | csched_groups[j]);
+    return n;
+}
+
+/*
+ * Credit group cpus still has to hand out (left) once what its fixed claimants got is
+ * taken off, and the weight of its unfixed ones; a claimant is in it when it can run
+ * nowhere else.
+ */
+static void csched_group_need(uint64_t cpus, int64_t *left, int64_t *weight)
+{
+    struct csched_item *ci;
+
+    *left = CSCHED_CREDITS_PER_ACCT * csched_nr_in(cpus);
+    *weight = 0;
+    list_for_each_entry(ci, &csched_claims, claim_link) {
+        if (ci->reach & ~cpus)
+            continue;
+        if (ci->fixed)
+            *left -= ci->share;
+        else
+            *weight += ci->cdom->sd->weight;
+    }
+    *left = MAX(*left, 0);
+}
+
+/* Fixes the unfixed claimants of group cpus at left/weight credits per unit of weight. */
+static void csched_fix_group(uint64_t cpus, int64_t left, int64_t weight)
+{
+    struct csched_item *ci;
+
+    list_for_each_entry(ci, &csched_claims, claim_link)
+        if (!ci->fixed && !(ci->reach & ~cpus)) {
+            ci->share = MIN(left * ci->cdom->sd->weight / weight, ci->bound);
+            ci->fixed = true;
+        }
+}
+
+/*
+ * Weighted max-min share-out (water-filling): every unfixed claimant's credit rises in
+ * proportion to its weight until it reaches its bound, or until a group of pCPUs is used
+ * up by the claimants that can run nowhere else; those are fixed there, and the rest rise
+ * on. So a domain's entitlement counts only the pCPUs its affinity allows (two domains
+ * pinned to one pCPU share that pCPU by weight, however many others there are), and what
+ * pinned domains cannot use goes to whoever can run there. Levels are compared as
+ * credit/weight fractions by cross-multiplying.
+ */
+static void csched_share_out(unsigned int nr_groups)
+{
+    for (;;) {
+        struct csched_item *ci, *tightest = NULL;
+        int64_t left = 0, weight = 0, g_left, g_weight;
+        int group = -1;
+
+        list_for_each_entry(ci, &csched_claims, claim_link)
+            if (!ci->fixed &&
+                (!tightest || ci->bound * weight < left * ci->cdom->sd->weight)) {
+                tightest = ci;
+                left = ci->bound;
+                weight = ci->cdom->sd->weight;
+            }
+        if (!tightest)
+            return;
+        for (unsigned int g = 0; g < nr_groups; g++) {
+            csched_group_need(csched_groups[g], &g_left, &g_weight);
+            if (g_weight && g_left * weight <= left * g_weight) {
+                group = (int)g;
+                left = g_left;
+                weight = g_weight;
+            }
+        }
+        if (group < 0) {
+            tightest->share = tightest->bound;
+            tightest->fixed = true;
+        } else {
+            csched_fix_group(csched_groups[group], left, weight);
+        }
+    }
+}
+
+/*
+ * Every period, one period of credit per counted pCPU is shared out among the active items
+ * by their domains' weights, over the pCPUs each may run on (csched_share_out()).
+ */
+static void csched_account(s_time_t now)
+{
+    struct csched_dom *cd;
+    struct csched_item *ci;
+
+    csched_next_acct = now + CSCHED_ACCT_PERIOD;
+    for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
+        if (csched_curr[cpu])
+            csched_burn(csched_curr[cpu], now);
+    csched_gather_claims(csched_counted_cpus());
+    csched_share_out(csched_find_groups());
+    list_for_each_entry(cd, &csched_doms, link) {
         csched_account_cap(cd);
         list_for_each_entry(ci, &cd->items, dom_link)
-            csched_account_item(ci, share);
+            csched_account_item(ci, ci->share);
     }
 }
 

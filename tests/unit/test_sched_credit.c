@@ -518,6 +518,94 @@ TEST(credit_steal_takes_under_before_over)
     sim_fini();
 }
 
+/*
+ * Issue 9: entitlement counts the pCPUs a domain may run on. Two CPU-bound domains pinned to
+ * pCPU 0 of 2 share it 2:1 for weights 512:256 (handing out both pCPUs' credit made both
+ * UNDER for good, 1:1), and pCPU 1, which neither may use, stays idle.
+ */
+TEST(credit_weights_hold_when_pinned_to_one_of_two)
+{
+    struct sim_item *a, *b;
+    double ratio;
+
+    sim_init(2);
+    run_two(512, 0, 256, 0, 0, 1, SECONDS(20), &a, &b);
+    ratio = (double)a->ran / (double)b->ran;
+    if (verbose())
+        fprintf(stderr, "  pinned to 1 of 2, 512:256 -> %.3f:1 (%.1f%% / %.1f%%)\n", ratio,
+                pct(a->ran, sim.now), pct(b->ran, sim.now));
+    CHECK(ratio >= 1.8 && ratio <= 2.2);
+    CHECK_EQ(sim.idle[0], 0);
+    CHECK_EQ(sim.idle[1], sim.now);
+    sim_fini();
+}
+
+/* Unpinned, two vCPUs each on 2 pCPUs: weights 512:256 give 2:1 of the host, none idle. */
+TEST(credit_weights_hold_unpinned_over_host)
+{
+    struct sched_dom *heavy, *light;
+    struct sim_item *it[4];
+    s_time_t h, l;
+    double ratio;
+
+    sim_init(2);
+    heavy = sim_dom(512, 0);
+    light = sim_dom(256, 0);
+    for (unsigned int i = 0; i < 4; i++) {
+        it[i] = sim_item(i < 2 ? heavy : light, i % 2, 3);
+        sim_wake(it[i]);
+    }
+    sim_run(SECONDS(20));
+    h = it[0]->ran + it[1]->ran;
+    l = it[2]->ran + it[3]->ran;
+    ratio = (double)h / (double)l;
+    if (verbose())
+        fprintf(stderr, "  unpinned 2+2 vCPUs on 2, 512:256 -> %.3f:1 (%.1f%% / %.1f%%)\n",
+                ratio, pct(h, sim.now), pct(l, sim.now));
+    CHECK(ratio >= 1.8 && ratio <= 2.2);
+    CHECK_EQ(sim.idle[0] + sim.idle[1], 0);
+    sim_fini();
+}
+
+/*
+ * Work-conserving: a third, unpinned domain next to the pinned pair gets the pCPU they may
+ * not use (its credit is not spent on pCPU 0's pair), and the pair still shares 2:1.
+ */
+TEST(credit_idle_pcpu_goes_to_unpinned_third)
+{
+    struct sim_item *a, *b, *c;
+    double ratio;
+
+    sim_init(2);
+    c = sim_item(sim_dom(256, 0), 1, 3);
+    sim_wake(c);
+    run_two(512, 0, 256, 0, 0, 1, SECONDS(20), &a, &b);
+    ratio = (double)a->ran / (double)b->ran;
+    if (verbose())
+        fprintf(stderr, "  pinned pair + unpinned third: %.3f:1, third %.1f%%\n", ratio,
+                pct(c->ran, sim.now));
+    CHECK(ratio >= 1.8 && ratio <= 2.2);
+    CHECK(pct(c->ran, sim.now) >= 95.0);
+    CHECK_EQ(sim.idle[0] + sim.idle[1], 0);
+    sim_fini();
+}
+
+/* A cap stays exact whatever the affinity: 25 on pCPU 0 of 2 next to a pinned neighbour. */
+TEST(credit_cap_exact_when_pinned)
+{
+    struct sim_item *a, *b;
+
+    sim_init(2);
+    run_two(512, 25, 256, 0, 0, 1, SECONDS(20), &a, &b);
+    if (verbose())
+        fprintf(stderr, "  pinned cap 25 + uncapped: %.2f%% + %.2f%%\n", pct(a->ran, sim.now),
+                pct(b->ran, sim.now));
+    CHECK(pct(a->ran, sim.now) <= 25.5);
+    CHECK(pct(a->ran, sim.now) >= 24.0);
+    CHECK(pct(b->ran, sim.now) >= 74.0);
+    sim_fini();
+}
+
 TEST(credit_adjust_validates)
 {
     struct sched_dom *d;
@@ -586,6 +674,10 @@ int main(void)
     RUN(credit_affinity_never_violated);
     RUN(credit_idle_cpu_steals_and_both_progress);
     RUN(credit_steal_takes_under_before_over);
+    RUN(credit_weights_hold_when_pinned_to_one_of_two);
+    RUN(credit_weights_hold_unpinned_over_host);
+    RUN(credit_idle_pcpu_goes_to_unpinned_third);
+    RUN(credit_cap_exact_when_pinned);
     RUN(credit_adjust_validates);
     RUN(credit_slept_items_never_picked);
     HARNESS_EXIT();
