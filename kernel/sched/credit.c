@@ -62,6 +62,15 @@ static unsigned int csched_nr_cpus;
  */
 static uint64_t csched_seen_cpus;
 static s_time_t csched_next_acct;      /* when account() is next due, as far as we know */
+/*
+ * Credit is handed out for whole periods up to this time (0: not yet). A tick more than a
+ * period late (an emulator's descheduled thread) hands out every period that passed, as
+ * time run in them was charged; otherwise everyone sinks to the credit floor, where weights
+ * no longer count. Catching up stops at CSCHED_MAX_CATCHUP periods (the credit clamp would
+ * drop more anyway).
+ */
+static s_time_t csched_acct_upto;
+#define CSCHED_MAX_CATCHUP 10
 /* csched_account()'s scratch: the active items, and the pCPU sets that may run short. */
 static struct list_head csched_claims;
 #define CSCHED_MAX_GROUPS 64
@@ -252,12 +261,15 @@ static void csched_account_item(struct csched_item *ci, int64_t share)
         csched_enqueue(ci, (unsigned int)ci->queued_on);
 }
 
-/* The cap budget renews each period; overrun (several vCPUs at once) is carried over. */
-static void csched_account_cap(struct csched_dom *cd)
+/*
+ * The cap budget renews for each of the periods that passed; overrun (several vCPUs at
+ * once) is carried over.
+ */
+static void csched_account_cap(struct csched_dom *cd, unsigned int periods)
 {
     s_time_t budget = CSCHED_CAP_BUDGET(cd);
 
-    cd->cap_used = cd->sd->cap ? MAX(cd->cap_used - budget, 0) : 0;
+    cd->cap_used = cd->sd->cap ? MAX(cd->cap_used - budget * periods, 0) : 0;
     cd->parked = cd->sd->cap && cd->cap_used >= budget;
 }
 
@@ -282,7 +294,7 @@ static uint64_t csched_counted_cpus(void)
  * Lists the active items as claimants with what each could use: one pCPU's worth, less
  * under a cap (the domain's budget split among its active items); counts nr_active.
  */
-static void csched_gather_claims(uint64_t counted)
+static void csched_gather_claims(uint64_t counted, unsigned int periods)
 {
     struct csched_dom *cd;
     struct csched_item *ci;
@@ -297,10 +309,10 @@ static void csched_gather_claims(uint64_t counted)
             if (!CSCHED_ACTIVE(ci))
                 continue;
             ci->reach = ci->it->affinity & counted;
-            ci->bound = CSCHED_CREDITS_PER_ACCT;
+            ci->bound = CSCHED_CREDITS_PER_ACCT * periods;
             if (cd->sd->cap)
-                ci->bound = MIN(ci->bound, (int64_t)cd->sd->cap * CSCHED_CREDITS_PER_ACCT /
-                                               100 / cd->nr_active);
+                ci->bound = MIN(ci->bound, (int64_t)cd->sd->cap * CSCHED_CREDITS_PER_ACCT *
+                                               periods / 100 / cd->nr_active);
             ci->fixed = !ci->reach;             /* nowhere to run: nothing to give it */
             list_add_tail(&ci->claim_link, &csched_claims);
         }
@@ -342,11 +354,12 @@ static unsigned int csched_find_groups(void)
  * taken off, and the weight of its unfixed ones; a claimant is in it when it can run
  * nowhere else.
  */
-static void csched_group_need(uint64_t cpus, int64_t *left, int64_t *weight)
+static void csched_group_need(uint64_t cpus, unsigned int periods, int64_t *left,
+                              int64_t *weight)
 {
     struct csched_item *ci;
 
-    *left = CSCHED_CREDITS_PER_ACCT * csched_nr_in(cpus);
+    *left = CSCHED_CREDITS_PER_ACCT * periods * csched_nr_in(cpus);
     *weight = 0;
     list_for_each_entry(ci, &csched_claims, claim_link) {
         if (ci->reach & ~cpus)
@@ -380,7 +393,7 @@ static void csched_fix_group(uint64_t cpus, int64_t left, int64_t weight)
  * pinned domains cannot use goes to whoever can run there. Levels are compared as
  * credit/weight fractions by cross-multiplying.
  */
-static void csched_share_out(unsigned int nr_groups)
+static void csched_share_out(unsigned int nr_groups, unsigned int periods)
 {
     for (;;) {
         struct csched_item *ci, *tightest = NULL;
@@ -397,7 +410,7 @@ static void csched_share_out(unsigned int nr_groups)
         if (!tightest)
             return;
         for (unsigned int g = 0; g < nr_groups; g++) {
-            csched_group_need(csched_groups[g], &g_left, &g_weight);
+            csched_group_need(csched_groups[g], periods, &g_left, &g_weight);
             if (g_weight && g_left * weight <= left * g_weight) {
                 group = (int)g;
                 left = g_left;
@@ -413,12 +426,29 @@ static void csched_share_out(unsigned int nr_groups)
     }
 }
 
+/* How many whole periods passed since credit was last handed out (at least one). */
+static unsigned int csched_periods_passed(s_time_t now)
+{
+    s_time_t n;
+
+    if (!csched_acct_upto || now - csched_acct_upto < CSCHED_ACCT_PERIOD)
+        csched_acct_upto = now - CSCHED_ACCT_PERIOD;
+    n = (now - csched_acct_upto) / CSCHED_ACCT_PERIOD;
+    if (n > CSCHED_MAX_CATCHUP) {
+        n = CSCHED_MAX_CATCHUP;
+        csched_acct_upto = now - n * CSCHED_ACCT_PERIOD;
+    }
+    csched_acct_upto += n * CSCHED_ACCT_PERIOD;
+    return (unsigned int)n;
+}
+
 /*
  * Every period, one period of credit per counted pCPU is shared out among the active items
  * by their domains' weights, over the pCPUs each may run on (csched_share_out()).
  */
 static void csched_account(s_time_t now)
 {
+    unsigned int periods = csched_periods_passed(now);
     struct csched_dom *cd;
     struct csched_item *ci;
 
@@ -426,10 +456,10 @@ static void csched_account(s_time_t now)
     for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
         if (csched_curr[cpu])
             csched_burn(csched_curr[cpu], now);
-    csched_gather_claims(csched_counted_cpus());
-    csched_share_out(csched_find_groups());
+    csched_gather_claims(csched_counted_cpus(), periods);
+    csched_share_out(csched_find_groups(), periods);
     list_for_each_entry(cd, &csched_doms, link) {
-        csched_account_cap(cd);
+        csched_account_cap(cd, periods);
         list_for_each_entry(ci, &cd->items, dom_link)
             csched_account_item(ci, ci->share);
     }
@@ -468,7 +498,7 @@ static int csched_adjust(struct sched_dom *d)
     if (d->weight < 1 || d->weight > 65535 || d->cap > 100 * csched_nr_cpus)
         return -CSCHED_EINVAL;
     if (!d->cap)
-        csched_account_cap(cd);                 /* uncapped: unparked at once */
+        csched_account_cap(cd, 1);              /* uncapped: unparked at once */
     return 0;
 }
 
@@ -476,7 +506,7 @@ static int csched_init(unsigned int nr_cpus)
 {
     csched_nr_cpus = MAX(MIN(nr_cpus, SCHED_MAX_CPUS), 1U);
     csched_seen_cpus = 0;
-    csched_next_acct = 0;
+    csched_next_acct = csched_acct_upto = 0;
     list_init(&csched_doms);
     memset(csched_curr, 0, sizeof(csched_curr));
     for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)

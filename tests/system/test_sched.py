@@ -73,6 +73,23 @@ def qemu_sched_credit_weights_2_to_1():
         m.stop()
 
 
+def qemu_sched_credit_weights_hold_pinned_to_one_of_two():
+    """Issue 9: both spinners pinned to pCPU 1 of 2, in plain TCG (no -icount: host load
+    shows up as CPU time of whichever vCPU QEMU was running, but the hypervisor charges
+    credit by the same clock it reports, so the ratio it reports must still be 2:1).
+    Handing out both pCPUs' credit gave 0.500/0.499 here."""
+    m = qemu(ncpus=2, cmdline=DEFAULT_CMDLINE + " sched=credit",
+             modules=[spinner("heavy", "cpus=1 weight=512"), spinner("light", "cpus=1 weight=256")])
+    try:
+        s, _ = shares(m, ["heavy", "light"])
+        ratio = s["heavy"] / max(s["light"], 1)
+        print("    pinned to 1 of 2 pCPUs, plain TCG: 512:256 gave %.3f:1" % ratio)
+        expect(1.8 <= ratio <= 2.2, "weights 512:256 pinned to one pCPU gave %.2f:1" % ratio)
+        expect(950 <= s["heavy"] + s["light"] <= 1010, "not one pCPU's worth: %s" % s)
+    finally:
+        m.stop()
+
+
 def qemu_sched_credit_cap_25():
     m = one_pcpu([spinner("capped", "cap=25"), spinner("free", "")])
     try:
@@ -132,6 +149,7 @@ def qemu_sched_pinned_stays_unpinned_moves():
         m.stop()
 
 
-TESTS = [qemu_sched_credit_weights_2_to_1, qemu_sched_credit_cap_25,
+TESTS = [qemu_sched_credit_weights_2_to_1, qemu_sched_credit_weights_hold_pinned_to_one_of_two,
+         qemu_sched_credit_cap_25,
          qemu_sched_sedf_slices_without_extra_time,
          qemu_sched_sedf_extra_time_shares_the_rest, qemu_sched_pinned_stays_unpinned_moves]
