@@ -74,7 +74,11 @@ static s_time_t csched_acct_upto;
 /* csched_account()'s scratch: the active items, and the pCPU sets that may run short. */
 static struct list_head csched_claims;
 #define CSCHED_MAX_GROUPS 64
-static uint64_t csched_groups[CSCHED_MAX_GROUPS];
+static struct csched_group {
+    uint64_t cpus;
+    int64_t left;                       /* credit its pCPUs have not given to fixed claimants */
+    int64_t weight;                     /* of its unfixed claimants (that can run nowhere else) */
+} csched_groups[CSCHED_MAX_GROUPS];
 
 /* Priority from credit alone (BOOST is granted only by wake()). */
 #define CSCHED_CREDIT_PRI(ci) ((ci)->credit >= 0 ? CSCHED_PRI_UNDER : CSCHED_PRI_OVER)
@@ -319,68 +323,63 @@ static void csched_gather_claims(uint64_t counted, unsigned int periods)
     }
 }
 
-static void csched_add_group(unsigned int *n, uint64_t cpus)
+static bool csched_in_group(const struct csched_item *ci, const struct csched_group *g)
+{
+    return !(ci->reach & ~g->cpus);
+}
+
+/* Adds cpus as a group unless known; false once there is no room for more. */
+static bool csched_add_group(unsigned int *n, uint64_t cpus)
 {
     for (unsigned int i = 0; i < *n; i++)
-        if (csched_groups[i] == cpus)
-            return;
-    if (*n < CSCHED_MAX_GROUPS)
-        csched_groups[(*n)++] = cpus;
+        if (csched_groups[i].cpus == cpus)
+            return true;
+    if (*n == CSCHED_MAX_GROUPS)
+        return false;
+    csched_groups[(*n)++].cpus = cpus;
+    return true;
 }
 
 /*
  * The pCPU sets whose credit may run out before their claimants' bounds are reached: each
  * claimant's reach, and every union of overlapping ones (pins that share a pCPU compete as
- * one group). A set that overlaps none of the others only adds credit, so is never the
- * tightest. Unions beyond CSCHED_MAX_GROUPS are dropped: less exact, never unsafe.
+ * one group), with what each has to hand out. A set that overlaps none of the others only
+ * adds credit, so is never the tightest. Unions beyond CSCHED_MAX_GROUPS are dropped: less
+ * exact, never unsafe.
  */
-static unsigned int csched_find_groups(void)
+static unsigned int csched_find_groups(unsigned int periods)
 {
     struct csched_item *ci;
     unsigned int n = 0;
+    bool room = true;
 
     list_for_each_entry(ci, &csched_claims, claim_link)
         if (ci->reach)
-            csched_add_group(&n, ci->reach);
-    for (unsigned int i = 1; i < n; i++)        /* n grows as unions are found */
-        for (unsigned int j = 0; j < i; j++)
-            if (csched_groups[i] & csched_groups[j])
-                csched_add_group(&n, csched_groups[i] | csched_groups[j]);
+            room = room && csched_add_group(&n, ci->reach);
+    for (unsigned int i = 1; i < n && room; i++)        /* n grows as unions are found */
+        for (unsigned int j = 0; j < i && room; j++)
+            if (csched_groups[i].cpus & csched_groups[j].cpus)
+                room = csched_add_group(&n, csched_groups[i].cpus | csched_groups[j].cpus);
+    for (unsigned int g = 0; g < n; g++) {
+        csched_groups[g].left = CSCHED_CREDITS_PER_ACCT * periods *
+                                csched_nr_in(csched_groups[g].cpus);
+        csched_groups[g].weight = 0;
+        list_for_each_entry(ci, &csched_claims, claim_link)
+            if (!ci->fixed && csched_in_group(ci, &csched_groups[g]))
+                csched_groups[g].weight += ci->cdom->sd->weight;
+    }
     return n;
 }
 
-/*
- * Credit group cpus still has to hand out (left) once what its fixed claimants got is
- * taken off, and the weight of its unfixed ones; a claimant is in it when it can run
- * nowhere else.
- */
-static void csched_group_need(uint64_t cpus, unsigned int periods, int64_t *left,
-                              int64_t *weight)
+/* ci gets share: taken off what its groups have left, its weight out of their count. */
+static void csched_fix(struct csched_item *ci, int64_t share, unsigned int nr_groups)
 {
-    struct csched_item *ci;
-
-    *left = CSCHED_CREDITS_PER_ACCT * periods * csched_nr_in(cpus);
-    *weight = 0;
-    list_for_each_entry(ci, &csched_claims, claim_link) {
-        if (ci->reach & ~cpus)
-            continue;
-        if (ci->fixed)
-            *left -= ci->share;
-        else
-            *weight += ci->cdom->sd->weight;
-    }
-    *left = MAX(*left, 0);
-}
-
-/* Fixes the unfixed claimants of group cpus at left/weight credits per unit of weight. */
-static void csched_fix_group(uint64_t cpus, int64_t left, int64_t weight)
-{
-    struct csched_item *ci;
-
-    list_for_each_entry(ci, &csched_claims, claim_link)
-        if (!ci->fixed && !(ci->reach & ~cpus)) {
-            ci->share = MIN(left * ci->cdom->sd->weight / weight, ci->bound);
-            ci->fixed = true;
+    ci->share = share;
+    ci->fixed = true;
+    for (unsigned int g = 0; g < nr_groups; g++)
+        if (csched_in_group(ci, &csched_groups[g])) {
+            csched_groups[g].left -= share;
+            csched_groups[g].weight -= ci->cdom->sd->weight;
         }
 }
 
@@ -393,11 +392,11 @@ static void csched_fix_group(uint64_t cpus, int64_t left, int64_t weight)
  * pinned domains cannot use goes to whoever can run there. Levels are compared as
  * credit/weight fractions by cross-multiplying.
  */
-static void csched_share_out(unsigned int nr_groups, unsigned int periods)
+static void csched_share_out(unsigned int nr_groups)
 {
     for (;;) {
         struct csched_item *ci, *tightest = NULL;
-        int64_t left = 0, weight = 0, g_left, g_weight;
+        int64_t left = 0, weight = 0;
         int group = -1;
 
         list_for_each_entry(ci, &csched_claims, claim_link)
@@ -410,7 +409,8 @@ static void csched_share_out(unsigned int nr_groups, unsigned int periods)
         if (!tightest)
             return;
         for (unsigned int g = 0; g < nr_groups; g++) {
-            csched_group_need(csched_groups[g], periods, &g_left, &g_weight);
+            int64_t g_left = MAX(csched_groups[g].left, 0), g_weight = csched_groups[g].weight;
+
             if (g_weight && g_left * weight <= left * g_weight) {
                 group = (int)g;
                 left = g_left;
@@ -418,11 +418,12 @@ static void csched_share_out(unsigned int nr_groups, unsigned int periods)
             }
         }
         if (group < 0) {
-            tightest->share = tightest->bound;
-            tightest->fixed = true;
-        } else {
-            csched_fix_group(csched_groups[group], left, weight);
+            csched_fix(tightest, tightest->bound, nr_groups);
+            continue;
         }
+        list_for_each_entry(ci, &csched_claims, claim_link)
+            if (!ci->fixed && csched_in_group(ci, &csched_groups[group]))
+                csched_fix(ci, MIN(left * ci->cdom->sd->weight / weight, ci->bound), nr_groups);
     }
 }
 
@@ -457,7 +458,7 @@ static void csched_account(s_time_t now)
         if (csched_curr[cpu])
             csched_burn(csched_curr[cpu], now);
     csched_gather_claims(csched_counted_cpus(), periods);
-    csched_share_out(csched_find_groups(), periods);
+    csched_share_out(csched_find_groups(periods));
     list_for_each_entry(cd, &csched_doms, link) {
         csched_account_cap(cd, periods);
         list_for_each_entry(ci, &cd->items, dom_link)

@@ -609,6 +609,47 @@ TEST(credit_cap_exact_when_pinned)
     sim_fini();
 }
 
+/* One accounting period's credit for each item, all queued on cpu 0 and pCPUs all seen. */
+static void one_period(struct sim_item **it, unsigned int n, int64_t *credit)
+{
+    for (unsigned int cpu = 0; cpu < sim.nr_cpus; cpu++)
+        CHECK(sim.pol->pick(cpu, NULL, false, 0).next == NULL);
+    for (unsigned int i = 0; i < n; i++)
+        sim.pol->wake(&it[i]->si, 0);
+    sim.pol->account(MILLISECS(10));
+    for (unsigned int i = 0; i < n; i++)
+        credit[i] = CSCHED_ITEM(&it[i]->si)->credit;
+}
+
+/*
+ * The share-out itself (1 credit = 1 us): a pinned pair shares its pCPU by weight while an
+ * unpinned third gets the other pCPU whole; and items pinned to {0,1} and to {1,2} compete
+ * for all three pCPUs together (each of six gets half a pCPU, not 2/3 of one).
+ */
+TEST(credit_share_counts_reachable_pcpus)
+{
+    struct sim_item *it[6];
+    int64_t credit[6];
+
+    sim_init(2);
+    it[0] = sim_item(sim_dom(512, 0), 0, 1);
+    it[1] = sim_item(sim_dom(256, 0), 0, 1);
+    it[2] = sim_item(sim_dom(256, 0), 0, 3);
+    one_period(it, 3, credit);
+    CHECK_EQ(credit[0], 6666);
+    CHECK_EQ(credit[1], 3333);
+    CHECK_EQ(credit[2], 10000);
+    sim_fini();
+
+    sim_init(3);
+    for (unsigned int i = 0; i < 6; i++)
+        it[i] = sim_item(sim_dom(256, 0), 0, i < 3 ? 3 : 6);
+    one_period(it, 6, credit);
+    for (unsigned int i = 0; i < 6; i++)
+        CHECK_EQ(credit[i], 5000);
+    sim_fini();
+}
+
 /*
  * Ticks that come more than a period late (an emulator thread descheduled) hand out every
  * period that passed: losing one tick in five left a deficit that sank both domains to
@@ -710,6 +751,7 @@ int main(void)
     RUN(credit_weights_hold_unpinned_over_host);
     RUN(credit_idle_pcpu_goes_to_unpinned_third);
     RUN(credit_cap_exact_when_pinned);
+    RUN(credit_share_counts_reachable_pcpus);
     RUN(credit_late_ticks_keep_weights_and_caps);
     RUN(credit_adjust_validates);
     RUN(credit_slept_items_never_picked);
