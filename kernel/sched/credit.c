@@ -15,8 +15,16 @@
 /* 1 credit = 1 us of pCPU time: an item running for 1 ms burns 1000 credits. */
 #define CSCHED_NS_PER_CREDIT MICROSECS(1)
 #define CSCHED_CREDITS_PER_ACCT (CSCHED_ACCT_PERIOD / CSCHED_NS_PER_CREDIT)
-/* Credit is kept within one slice's worth either way, so nobody hoards or sinks forever. */
+/*
+ * Credit is kept to one slice's worth, so a sleeper cannot hoard (what a sleeper cannot
+ * take goes to the others: csched_gather_claims()); more would buy nothing anyway, as only
+ * its sign counts. A debt is kept up to CSCHED_DEBT_SLICES slices deep, so that a host
+ * stall charged to an item (an emulator's thread descheduled) is paid back: flooring debt
+ * at one slice let such stalls push 512:256 towards 1:1.
+ */
 #define CSCHED_CREDIT_MAX   (CSCHED_TSLICE / CSCHED_NS_PER_CREDIT)
+#define CSCHED_DEBT_SLICES  4
+#define CSCHED_DEBT_MAX     (CSCHED_DEBT_SLICES * CSCHED_CREDIT_MAX)
 /* Less than this left of a slice is not worth continuing: pick again from the queue. */
 #define CSCHED_MIN_SLICE    MICROSECS(100)
 
@@ -95,11 +103,51 @@ static void csched_dequeue(struct csched_item *ci)
 }
 
 /* To the tail of its priority's queue on cpu (off any queue it was on). */
-static void csched_enqueue(struct csched_item *ci, unsigned int cpu)
+static void csched_enqueue_last(struct csched_item *ci, unsigned int cpu)
 {
     csched_dequeue(ci);
     list_add_tail(&ci->run_link, &csched_runq[cpu][ci->pri]);
     ci->queued_on = (int)cpu;
+}
+
+/*
+ * Onto its priority's queue on cpu: BOOST and UNDER in FIFO order, as in Xen's credit1;
+ * OVER by credit, highest first (FIFO among equals). When every competitor is OVER (debts
+ * left by host stalls), credit1's FIFO took turns 1:1 whatever the weights; by credit, the
+ * least indebted runs, so debts are paid back in proportion to weight.
+ */
+static void csched_enqueue(struct csched_item *ci, unsigned int cpu)
+{
+    struct csched_item *pos;
+
+    if (ci->pri != CSCHED_PRI_OVER) {
+        csched_enqueue_last(ci, cpu);
+        return;
+    }
+    csched_dequeue(ci);
+    list_for_each_entry(pos, &csched_runq[cpu][CSCHED_PRI_OVER], run_link)
+        if (pos->credit < ci->credit)
+            break;
+    list_insert(&ci->run_link, pos->run_link.prev, &pos->run_link);
+    ci->queued_on = (int)cpu;
+}
+
+/* Credits changed: cpu's OVER queue is sorted again (an insertion sort, stable). */
+static void csched_sort_over(unsigned int cpu)
+{
+    struct list_head *q = &csched_runq[cpu][CSCHED_PRI_OVER], unsorted;
+    struct csched_item *ci, *next;
+
+    list_init(&unsorted);
+    list_for_each_entry_safe(ci, next, q, run_link) {
+        list_del(&ci->run_link);
+        list_add_tail(&ci->run_link, &unsorted);
+    }
+    list_for_each_entry_safe(ci, next, &unsorted, run_link) {
+        list_del(&ci->run_link);
+        ci->queued_on = -1;
+        csched_enqueue(ci, cpu);
+    }
 }
 
 /* Charges a running item for the time since it was last charged, and parks on its cap. */
@@ -208,6 +256,8 @@ static struct sched_decision csched_pick(unsigned int cpu, struct sched_item *pr
         /* A yielder goes behind its equals in the queue, as in Xen's credit1. */
         if (prev_runnable && !prev->yielded && csched_may_continue(ci, cpu, now))
             new_slice = false;                  /* keeps the rest of its slice */
+        else if (prev_runnable && prev->yielded)
+            csched_enqueue_last(ci, cpu);
         else if (prev_runnable)
             csched_enqueue(ci, cpu);
     }
@@ -256,8 +306,9 @@ static void csched_account_item(struct csched_item *ci, int64_t share)
     unsigned int pri;
 
     if (CSCHED_ACTIVE(ci))
-        ci->credit = MIN(ci->credit + share, CSCHED_CREDIT_MAX);
-    ci->credit = MAX(ci->credit, -CSCHED_CREDIT_MAX);
+        ci->credit += share;
+    ci->credit = MIN(ci->credit, CSCHED_CREDIT_MAX);
+    ci->credit = MAX(ci->credit, -CSCHED_DEBT_MAX);
     ci->ran = false;
     pri = ci->pri;
     ci->pri = CSCHED_CREDIT_PRI(ci);
@@ -296,7 +347,9 @@ static uint64_t csched_counted_cpus(void)
 
 /*
  * Lists the active items as claimants with what each could use: one pCPU's worth, less
- * under a cap (the domain's budget split among its active items); counts nr_active.
+ * under a cap (the domain's budget split among its active items), and for one that is not
+ * runnable no more than takes it to CSCHED_CREDIT_MAX (so a sleeper's unused share goes
+ * to whoever ran in its place, instead of leaving them a debt); counts nr_active.
  */
 static void csched_gather_claims(uint64_t counted, unsigned int periods)
 {
@@ -317,6 +370,8 @@ static void csched_gather_claims(uint64_t counted, unsigned int periods)
             if (cd->sd->cap)
                 ci->bound = MIN(ci->bound, (int64_t)cd->sd->cap * CSCHED_CREDITS_PER_ACCT *
                                                periods / 100 / cd->nr_active);
+            if (ci->queued_on < 0 && ci->running_on < 0)
+                ci->bound = MIN(ci->bound, MAX(CSCHED_CREDIT_MAX - ci->credit, 0));
             ci->fixed = !ci->reach;             /* nowhere to run: nothing to give it */
             list_add_tail(&ci->claim_link, &csched_claims);
         }
@@ -464,6 +519,8 @@ static void csched_account(s_time_t now)
         list_for_each_entry(ci, &cd->items, dom_link)
             csched_account_item(ci, ci->share);
     }
+    for (unsigned int cpu = 0; cpu < csched_nr_cpus; cpu++)
+        csched_sort_over(cpu);
 }
 
 /* It woke: with credit left it gets BOOST until it has run once, for low wake latency. */

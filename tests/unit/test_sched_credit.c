@@ -42,6 +42,9 @@ struct sim {
     bool repick[MAX_CPUS];
     s_time_t now, next_acct;
     unsigned int ticks, lose_every;     /* lose_every: every Nth accounting tick is lost */
+    bool stalls;                        /* the host stalls the emulator now and then */
+    s_time_t next_stall;
+    uint32_t seed;
     unsigned int bad_affinity, double_run, ran_unrunnable;
 };
 
@@ -219,13 +222,16 @@ static void sim_events(void)
         if (sim.slice_end[cpu] <= sim.now)
             sim.repick[cpu] = true;
     }
-    if (sim.now >= sim.next_acct && (!sim.lose_every || ++sim.ticks % sim.lose_every)) {
-        sim.pol->account(sim.now);
+    if (sim.now >= sim.next_acct) {
+        if (!sim.lose_every || ++sim.ticks % sim.lose_every) {
+            sim.pol->account(sim.now);
+            for (unsigned int cpu = 0; cpu < sim.nr_cpus; cpu++)
+                sim.repick[cpu] |= sim.curr[cpu] != NULL;
+        }
+        /* As the core's timer: on a fixed grid, restarted from now once a period behind. */
         sim.next_acct += sim.pol->account_period;
-        for (unsigned int cpu = 0; cpu < sim.nr_cpus; cpu++)
-            sim.repick[cpu] |= sim.curr[cpu] != NULL;
-    } else if (sim.now >= sim.next_acct) {
-        sim.next_acct += sim.pol->account_period;   /* as the core's timer falling behind */
+        if (sim.next_acct <= sim.now)
+            sim.next_acct = sim.now + sim.pol->account_period;
     }
     for (unsigned int i = 0; i < sim.nr_items; i++) {
         struct sim_item *s = &sim.items[i];
@@ -233,6 +239,29 @@ static void sim_events(void)
         if (s->blocked && !s->stopped && s->run_burst && s->wake_at <= sim.now)
             sim_wake(s);
     }
+}
+
+/* A pseudo-random time in [lo, hi) (a fixed LCG: runs repeat exactly). */
+static s_time_t sim_rand(s_time_t lo, s_time_t hi)
+{
+    sim.seed = sim.seed * 1103515245u + 12345u;
+    return lo + (s_time_t)((sim.seed >> 8) % (uint32_t)((hi - lo) / MICROSECS(1))) *
+                MICROSECS(1);
+}
+
+/*
+ * With stalls: every 50-300 ms the emulator is descheduled for 20-100 ms, as on a loaded
+ * host: whatever runs is charged for it, and timers fire late.
+ */
+static void sim_advance_stalling(s_time_t t)
+{
+    if (!sim.stalls || t < sim.next_stall) {
+        sim_advance(t);
+        return;
+    }
+    sim_advance(sim.next_stall);
+    sim_advance(sim.now + sim_rand(MILLISECS(20), MILLISECS(100)));
+    sim.next_stall = sim.now + sim_rand(MILLISECS(50), MILLISECS(300));
 }
 
 static void sim_run(s_time_t duration)
@@ -247,7 +276,7 @@ static void sim_run(s_time_t duration)
                 sim_decide(cpu);
             sim.repick[cpu] = false;
         }
-        sim_advance(sim_next_event(end));
+        sim_advance_stalling(sim_next_event(end));
         sim_events();
     }
     CHECK_EQ(sim.bad_affinity, 0);
@@ -679,6 +708,27 @@ TEST(credit_late_ticks_keep_weights_and_caps)
     sim_fini();
 }
 
+/*
+ * Host stalls (20-100 ms, charged to whatever was running, ticks late) do not bend weights:
+ * the debts and credit they leave are paid back rather than clamped away.
+ */
+TEST(credit_host_stalls_keep_weights)
+{
+    struct sim_item *a, *b;
+    double ratio;
+
+    sim_init(2);
+    sim.stalls = true;
+    sim.seed = 1;
+    sim.next_stall = MILLISECS(100);
+    run_two(512, 0, 256, 0, 0, 1, SECONDS(60), &a, &b);
+    ratio = (double)a->ran / (double)b->ran;
+    if (verbose())
+        fprintf(stderr, "  host stalls, pinned 512:256 -> %.3f:1\n", ratio);
+    CHECK(ratio >= 1.9 && ratio <= 2.1);
+    sim_fini();
+}
+
 TEST(credit_adjust_validates)
 {
     struct sched_dom *d;
@@ -753,6 +803,7 @@ int main(void)
     RUN(credit_cap_exact_when_pinned);
     RUN(credit_share_counts_reachable_pcpus);
     RUN(credit_late_ticks_keep_weights_and_caps);
+    RUN(credit_host_stalls_keep_weights);
     RUN(credit_adjust_validates);
     RUN(credit_slept_items_never_picked);
     HARNESS_EXIT();
