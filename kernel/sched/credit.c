@@ -16,15 +16,16 @@
 #define CSCHED_NS_PER_CREDIT MICROSECS(1)
 #define CSCHED_CREDITS_PER_ACCT (CSCHED_ACCT_PERIOD / CSCHED_NS_PER_CREDIT)
 /*
- * Credit is kept to one slice's worth, so a sleeper cannot hoard (what a sleeper cannot
- * take goes to the others: csched_gather_claims()); more would buy nothing anyway, as only
- * its sign counts. A debt is kept up to CSCHED_DEBT_SLICES slices deep, so that a host
- * stall charged to an item (an emulator's thread descheduled) is paid back: flooring debt
- * at one slice let such stalls push 512:256 towards 1:1.
+ * An item that is not runnable keeps at most one slice's credit, so a sleeper cannot hoard
+ * (what it cannot take goes to the others: csched_gather_claims()). A runnable one is owed
+ * what it could not run, and a debt is kept, up to CSCHED_OWED_SLICES slices either way, so
+ * that a host stall charged to one item (an emulator's thread descheduled) is paid back:
+ * clamping at one slice let such stalls push 512:256 towards 1:1.
  */
 #define CSCHED_CREDIT_MAX   (CSCHED_TSLICE / CSCHED_NS_PER_CREDIT)
-#define CSCHED_DEBT_SLICES  4
-#define CSCHED_DEBT_MAX     (CSCHED_DEBT_SLICES * CSCHED_CREDIT_MAX)
+#define CSCHED_OWED_SLICES  4
+#define CSCHED_OWED_MAX     (CSCHED_OWED_SLICES * CSCHED_CREDIT_MAX)
+#define CSCHED_RUNNABLE(ci) ((ci)->queued_on >= 0 || (ci)->running_on >= 0)
 /* Less than this left of a slice is not worth continuing: pick again from the queue. */
 #define CSCHED_MIN_SLICE    MICROSECS(100)
 
@@ -111,31 +112,31 @@ static void csched_enqueue_last(struct csched_item *ci, unsigned int cpu)
 }
 
 /*
- * Onto its priority's queue on cpu: BOOST and UNDER in FIFO order, as in Xen's credit1;
- * OVER by credit, highest first (FIFO among equals). When every competitor is OVER (debts
- * left by host stalls), credit1's FIFO took turns 1:1 whatever the weights; by credit, the
- * least indebted runs, so debts are paid back in proportion to weight.
+ * Onto its priority's queue on cpu: BOOST in FIFO order; UNDER and OVER by credit, highest
+ * first (FIFO among equals), where Xen's credit1 keeps FIFO order. When competitors share a
+ * sign (a debt or a surplus left by host stalls), FIFO took turns 1:1 whatever the weights;
+ * by credit, whoever is owed most runs, so debts and surpluses even out by weight.
  */
 static void csched_enqueue(struct csched_item *ci, unsigned int cpu)
 {
     struct csched_item *pos;
 
-    if (ci->pri != CSCHED_PRI_OVER) {
+    if (ci->pri == CSCHED_PRI_BOOST) {
         csched_enqueue_last(ci, cpu);
         return;
     }
     csched_dequeue(ci);
-    list_for_each_entry(pos, &csched_runq[cpu][CSCHED_PRI_OVER], run_link)
+    list_for_each_entry(pos, &csched_runq[cpu][ci->pri], run_link)
         if (pos->credit < ci->credit)
             break;
     list_insert(&ci->run_link, pos->run_link.prev, &pos->run_link);
     ci->queued_on = (int)cpu;
 }
 
-/* Credits changed: cpu's OVER queue is sorted again (an insertion sort, stable). */
-static void csched_sort_over(unsigned int cpu)
+/* Credits changed: cpu's queue at pri is sorted again (an insertion sort, stable). */
+static void csched_sort_queue(unsigned int cpu, unsigned int pri)
 {
-    struct list_head *q = &csched_runq[cpu][CSCHED_PRI_OVER], unsorted;
+    struct list_head *q = &csched_runq[cpu][pri], unsorted;
     struct csched_item *ci, *next;
 
     list_init(&unsorted);
@@ -307,8 +308,8 @@ static void csched_account_item(struct csched_item *ci, int64_t share)
 
     if (CSCHED_ACTIVE(ci))
         ci->credit += share;
-    ci->credit = MIN(ci->credit, CSCHED_CREDIT_MAX);
-    ci->credit = MAX(ci->credit, -CSCHED_DEBT_MAX);
+    ci->credit = MIN(ci->credit, CSCHED_RUNNABLE(ci) ? CSCHED_OWED_MAX : CSCHED_CREDIT_MAX);
+    ci->credit = MAX(ci->credit, -CSCHED_OWED_MAX);
     ci->ran = false;
     pri = ci->pri;
     ci->pri = CSCHED_CREDIT_PRI(ci);
@@ -370,7 +371,7 @@ static void csched_gather_claims(uint64_t counted, unsigned int periods)
             if (cd->sd->cap)
                 ci->bound = MIN(ci->bound, (int64_t)cd->sd->cap * CSCHED_CREDITS_PER_ACCT *
                                                periods / 100 / cd->nr_active);
-            if (ci->queued_on < 0 && ci->running_on < 0)
+            if (!CSCHED_RUNNABLE(ci))
                 ci->bound = MIN(ci->bound, MAX(CSCHED_CREDIT_MAX - ci->credit, 0));
             ci->fixed = !ci->reach;             /* nowhere to run: nothing to give it */
             list_add_tail(&ci->claim_link, &csched_claims);
@@ -519,8 +520,10 @@ static void csched_account(s_time_t now)
         list_for_each_entry(ci, &cd->items, dom_link)
             csched_account_item(ci, ci->share);
     }
-    for (unsigned int cpu = 0; cpu < csched_nr_cpus; cpu++)
-        csched_sort_over(cpu);
+    for (unsigned int cpu = 0; cpu < csched_nr_cpus; cpu++) {
+        csched_sort_queue(cpu, CSCHED_PRI_UNDER);
+        csched_sort_queue(cpu, CSCHED_PRI_OVER);
+    }
 }
 
 /* It woke: with credit left it gets BOOST until it has run once, for low wake latency. */
