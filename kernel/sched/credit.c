@@ -1,9 +1,9 @@
 /*
  * Credit scheduler policy, modelled on Xen's csched: owns the per-pCPU run queues (BOOST >
- * UNDER > OVER, FIFO within a priority), per-item credit shared out by weight over the pCPUs
- * each item may run on, domain caps (parking) and stealing by idle pCPUs. Locking: called
- * with the core's sched_lock held (interrupts off) for every entry point, so it takes no
- * lock of its own.
+ * UNDER > OVER; BOOST in FIFO order, the others by credit), per-item credit shared out by
+ * weight over the pCPUs each item may run on, domain caps (parking) and stealing by idle
+ * pCPUs. Locking: called with the core's sched_lock held (interrupts off) for every entry
+ * point, so it takes no lock of its own.
  */
 #include <kumo/sched_policy.h>
 #include <kumo/xmalloc.h>
@@ -299,9 +299,9 @@ static struct sched_item *csched_steal(unsigned int cpu, s_time_t now)
 }
 
 /* An item is active (gets a share) if it wants the CPU or used it this period. */
-#define CSCHED_ACTIVE(ci) ((ci)->queued_on >= 0 || (ci)->running_on >= 0 || (ci)->ran)
+#define CSCHED_ACTIVE(ci) (CSCHED_RUNNABLE(ci) || (ci)->ran)
 
-/* New credit, clamped; boost ends; a queued item whose priority changed moves to its tail. */
+/* New credit, clamped; boost ends; a queued item whose priority changed changes queue. */
 static void csched_account_item(struct csched_item *ci, int64_t share)
 {
     unsigned int pri;
