@@ -126,20 +126,31 @@ static const char *domu_key(struct pvh_build_args *a, char *name_buf, const char
     return NULL;
 }
 
+/*
+ * Cuts line at its " -- " and returns the guest command line after it: "" when the line
+ * ends with " --" (GRUB and QEMU drop the trailing space of an empty one) or has none.
+ */
+static char *split_guest_cmdline(char *line)
+{
+    for (char *p = strstr(line, " --"); p; p = strstr(p + 1, " --")) {
+        if (p[3] == ' ' || p[3] == '\0') {
+            *p = '\0';
+            return p[3] ? p + 4 : p + 3;
+        }
+    }
+    return line + strlen(line);
+}
+
 static struct domain *build_domu(const struct boot_module *m, unsigned int index)
 {
-    char line[sizeof(m->string)], name[DOMAIN_NAME_LEN], *p, *cmdline = "";
+    char line[sizeof(m->string)], name[DOMAIN_NAME_LEN], *p, *cmdline;
     struct pvh_build_args a = { .memory = DEFAULT_DOMU_MEMORY, .vcpus = 1 };
     const char *why = NULL;
     struct domain *d;
 
     snprintf(name, sizeof(name), "domU%u", index);
     strlcpy(line, module_args(m->string) + 4, sizeof(line));
-    p = strstr(line, " -- ");
-    if (p) {
-        *p = '\0';
-        cmdline = p + 4;
-    }
+    cmdline = split_guest_cmdline(line);
     for (p = line; *p && !why;) {
         char *key, *val, *end;
 

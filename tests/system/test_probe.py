@@ -1,7 +1,8 @@
 """What stock kernels probe (issue 9, part 2), answered as Xen 4.17 answers a PVH guest:
 tests/guests/probe as boot-time DomUs, one per property, in one boot of QEMU (SVM, AMD
 MSRs) and one of Bochs (VT-x, Intel MSRs); the last one triple-faults and must shut down
-for reason reboot, logged, while the others run on."""
+for reason reboot, logged, while the others run on; one more, from a module line ending in
+" --", runs them all with an empty command line."""
 import os
 import re
 
@@ -16,7 +17,8 @@ PROPERTIES = ["one_vcpu_guest_has_madt", "mce_msrs_answer_like_xen",
               "illegal_vector_sets_both_esr_bits"]
 MODULES = [(guest("probe"), "domU name=p%d memory=16M -- only=%s" % (i, p))
            for i, p in enumerate(PROPERTIES)] + \
-          [(guest("probe"), "domU name=triple memory=16M -- only=triple_fault_reason_is_reboot triple")]
+          [(guest("probe"), "domU name=triple memory=16M -- only=triple_fault_reason_is_reboot triple"),
+           (guest("probe"), "domU name=dashes memory=16M --")]
 _logs = {}
 
 
@@ -24,7 +26,7 @@ def run_all(emulator):
     """One boot per emulator for every property; the log is kept for the tests after."""
     if emulator in _logs:
         return _logs[emulator]
-    names = ["p%d" % i for i in range(len(PROPERTIES))] + ["triple"]
+    names = ["p%d" % i for i in range(len(PROPERTIES))] + ["triple", "dashes"]
     if emulator == "qemu":
         m, iso, timeout = qemu(ncpus=2, modules=MODULES), None, TIMEOUT
     else:
@@ -65,6 +67,14 @@ def check_triple_fault(emulator):
            "the triple-fault guest's checks failed")
 
 
+def check_dashes(emulator):
+    log = run_all(emulator)
+    expect(re.search(r"^\(kumo\) \[dashes\] command line ''$", log, re.M),
+           "the domain of a line ending in ' --' did not run with an empty command line")
+    expect(results(log).get("dashes") == "PASS", "dashes (every property): %s"
+           % results(log).get("dashes"))
+
+
 def qemu_one_vcpu_guest_has_madt():
     check_property("qemu", "one_vcpu_guest_has_madt")
 
@@ -89,13 +99,19 @@ def qemu_triple_fault_reboots():
     check_triple_fault("qemu")
 
 
+def qemu_domu_line_may_end_with_dashes():
+    check_dashes("qemu")
+
+
 def bochs_stock_kernel_probes_answer_like_xen():
     for prop in PROPERTIES:
         check_property("bochs", prop)
     check_triple_fault("bochs")
+    check_dashes("bochs")
 
 
 TESTS = [qemu_one_vcpu_guest_has_madt, qemu_mce_msrs_answer_like_xen,
          qemu_model_msrs_answer_like_xen, qemu_unbacked_mmio_reads_all_ones,
          qemu_illegal_vector_sets_both_esr_bits, qemu_triple_fault_reboots,
+         qemu_domu_line_may_end_with_dashes,
          bochs_stock_kernel_probes_answer_like_xen]

@@ -247,12 +247,13 @@ static const struct {
     { "triple_fault_reason_is_reboot", triple_fault_reason_is_reboot },
 };
 
-/* "only=<property>" runs one of them; "triple" then triple-faults. */
+/* "only=<property>" runs one of them (else all); "triple" then triple-faults. */
 void test_main(void)
 {
     const char *only = strstr(guest_cmdline(), "only=");
     bool amd = vendor_amd();
 
+    printk("command line '%s'\n", guest_cmdline());
     idt_set_gate(13, gp_stub);
     idt_load();
     map_high();
