@@ -222,8 +222,17 @@ static void triple_fault_reason_is_reboot(bool amd)
              HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_param, &p), 0);
     CHECK_EQ("TRIPLE_FAULT_REASON", p.value, SHUTDOWN_reboot);
     p.value = SHUTDOWN_poweroff;
-    CHECK_EQ("set_param(TRIPLE_FAULT_REASON) from the guest",
-             HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p), -XEN_EPERM);
+    if (!guest_is_dom0()) {                         /* a toolstack's parameter */
+        CHECK_EQ("set_param(TRIPLE_FAULT_REASON) from a DomU",
+                 HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p), -XEN_EPERM);
+        return;
+    }
+    p.value = SHUTDOWN_MAX + 1;
+    CHECK_EQ("set_param(TRIPLE_FAULT_REASON, SHUTDOWN_MAX + 1)",
+             HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p), -XEN_EINVAL);
+    p.value = SHUTDOWN_reboot;
+    CHECK_EQ("set_param(TRIPLE_FAULT_REASON, reboot)",
+             HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p), 0);
 }
 
 static void triple_fault(void)
@@ -246,6 +255,14 @@ static const struct {
     { "illegal_vector_sets_both_esr_bits", illegal_vector_sets_both_esr_bits },
     { "triple_fault_reason_is_reboot", triple_fault_reason_is_reboot },
 };
+
+/* "stay": after the result line, block for good instead of shutting down (a quiet Dom0). */
+void test_exit(void)
+{
+    if (strstr(guest_cmdline(), "stay"))
+        for (;;)
+            __asm__ volatile("sti; hlt");
+}
 
 /* "only=<property>" runs one of them (else all); "triple" then triple-faults. */
 void test_main(void)

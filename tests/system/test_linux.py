@@ -1,0 +1,52 @@
+"""Stock Debian Linux (linux-image-amd64, unmodified; fetched at test time) boots as a
+boot-time DomU beside a Dom0 test kernel, with 1 and with 2 vCPUs, to its first userspace
+line (tests/system/linux_guest.py), and prints no WARNING, Call Trace or unchecked MSR
+access on the way. Its console is Xen's early console (earlyprintk=xen keep_bootcon:
+console_io, prefixed with the domain's name), as a boot-time DomU has no console ring.
+On QEMU (SVM) only: Bochs would take many minutes."""
+import re
+
+import linux_guest
+from emu import DEFAULT_CMDLINE, guest, qemu
+from test_boot import FATAL, expect
+
+TIMEOUT = 600                   # about a minute on a quiet machine; emulators share 2 cores
+LINUX_CMDLINE = "console=hvc0 earlyprintk=xen keep_bootcon"
+TROUBLE = re.compile(r"WARNING:|Call Trace|unchecked MSR access|Kernel panic|BUG:|Oops")
+
+
+def boot_linux(vcpus):
+    vmlinux, initrd = linux_guest.prepare()
+    modules = [(guest("probe"), "stay"),
+               (vmlinux, "domU name=linux memory=256M vcpus=%d -- %s" % (vcpus, LINUX_CMDLINE)),
+               (initrd, "domU-module")]
+    m = qemu(ncpus=2, megs=1024, modules=modules,
+             cmdline=DEFAULT_CMDLINE + " dom0_mem=32M dom0_max_vcpus=1")
+    try:
+        d = m.wait_for(r"^\(kumo\) d(\d+) \(linux\): 256 MiB, %d vCPUs" % vcpus, 60).group(1)
+        m.wait_for(r"^\(kumo\) \[linux\] \[ *[\d.]+\] %s$" % linux_guest.MARKER, TIMEOUT)
+        m.wait_for(r"^\(kumo\) d%s destroyed: " % d, 120)
+        log = m.text()
+    finally:
+        m.stop()
+    linux = [l for l in log.splitlines() if l.startswith("(kumo) [linux] ")]
+    trouble = [l for l in linux if TROUBLE.search(l)]
+    expect(not trouble, "Linux reported trouble: %s" % trouble[:5])
+    expect(re.search(r"smp: Brought up 1 node, %d CPUs?$" % vcpus, log, re.M),
+           "Linux did not bring up %d CPUs" % vcpus)
+    expect(re.search(r"^\(kumo\) d%s \(linux\) shut down: poweroff" % d, log, re.M),
+           "Linux did not power off after its init")
+    expect(re.search(r"^Test result: PASS$", log, re.M), "the Dom0 probe beside it failed")
+    expect(not FATAL.search(log), "fatal message in the log")
+
+
+def qemu_stock_linux_domu_1_vcpu_reaches_userspace():
+    boot_linux(1)
+
+
+def qemu_stock_linux_domu_2_vcpus_reach_userspace():
+    boot_linux(2)
+
+
+TESTS = [qemu_stock_linux_domu_1_vcpu_reaches_userspace,
+         qemu_stock_linux_domu_2_vcpus_reach_userspace]
