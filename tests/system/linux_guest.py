@@ -74,3 +74,19 @@ def prepare():
         f.write(initramfs(debs["BUSYBOX"]))
     os.rename(initrd + ".tmp", initrd)
     return vmlinux, initrd
+
+
+def grub_pvh_image():
+    """Debian's GRUB for Xen PVH guests (grub-xen-host's grub-i386-xen_pvh.bin: an ELF32 whose
+    PVH note is in a PT_NOTE of p_memsz 0), fetched with apt into build/debs once."""
+    cache = os.path.join(BUILD, "debs")
+    image = os.path.join(cache, "grub-xen-host", "usr", "lib", "grub-xen", "grub-i386-xen_pvh.bin")
+    if not os.path.exists(image):
+        os.makedirs(cache, exist_ok=True)
+        if not any(f.startswith("grub-xen-host_") for f in os.listdir(cache)):
+            subprocess.run(["apt-get", "download", "-qq", "grub-xen-host"], cwd=cache, check=True,
+                           capture_output=True)
+        deb = sorted(f for f in os.listdir(cache) if f.startswith("grub-xen-host_"))[-1]
+        subprocess.run(["dpkg-deb", "-x", os.path.join(cache, deb),
+                        os.path.join(cache, "grub-xen-host")], check=True)
+    return image

@@ -1,7 +1,7 @@
 """Stock Debian Linux (linux-image-amd64, unmodified; fetched at test time) boots as a
 boot-time DomU beside a Dom0 test kernel, with 1 and with 2 vCPUs, to its first userspace
 line (tests/system/linux_guest.py), and prints no WARNING, Call Trace or unchecked MSR
-access on the way. Its console is Xen's early console (earlyprintk=xen keep_bootcon:
+access on the way. Debian's GRUB PVH image loads and runs as a DomU. Its console is Xen's early console (earlyprintk=xen keep_bootcon:
 console_io, prefixed with the domain's name), as a boot-time DomU has no console ring.
 On QEMU (SVM) only: Bochs would take many minutes."""
 import re
@@ -48,5 +48,18 @@ def qemu_stock_linux_domu_2_vcpus_reach_userspace():
     boot_linux(2)
 
 
-TESTS = [qemu_stock_linux_domu_1_vcpu_reaches_userspace,
+def qemu_debian_grub_pvh_image_loads_and_runs():
+    """Its PVH note is in a PT_NOTE with p_memsz 0. It stops at "Could not get memory map
+    from Xen!" until XENMEM_memory_map exists; any line of its own shows it ran."""
+    m = qemu(ncpus=1, megs=256, modules=[(linux_guest.grub_pvh_image(),
+                                          "domU name=grub memory=64M --")])
+    try:
+        m.wait_for(r"^\(kumo\) d\d+ \(grub\): 64 MiB", 60)
+        m.wait_for(r"^\(kumo\) \[grub\] \S", 120)
+        expect(not FATAL.search(m.text()), "fatal message in the log")
+    finally:
+        m.stop()
+
+
+TESTS = [qemu_debian_grub_pvh_image_loads_and_runs, qemu_stock_linux_domu_1_vcpu_reaches_userspace,
          qemu_stock_linux_domu_2_vcpus_reach_userspace]
