@@ -66,20 +66,16 @@ static void advance(struct vcpu *v, const struct hvm_exit *e)
 static bool handle_npf(struct vcpu *v, const struct hvm_exit *e)
 {
     unsigned long mfn;
+    bool backed = gfn_to_mfn(v->domain, e->npf.gpa >> PAGE_SHIFT, &mfn);
 
-    if (e->npf.fetch) {
-        domain_crash(v->domain, "instruction fetch from guest-physical %#lx, which has no RAM",
-                     (unsigned long)e->npf.gpa);
-        return false;
-    }
-
-    if (vlapic_mmio_claims(v, e->npf.gpa))
+    if (!e->npf.fetch && vlapic_mmio_claims(v, e->npf.gpa))
         return hvm_mmio(v, e->npf.gpa, e->npf.write);
-    if (!gfn_to_mfn(v->domain, e->npf.gpa >> PAGE_SHIFT, &mfn))
+    if (!e->npf.fetch && !backed)
         return hvm_mmio_unbacked(v, e->npf.gpa, e->npf.write);
-    domain_crash(v->domain, "%s access to guest-physical %#lx denied (rip %#lx)",
-                 e->npf.write ? "write" : "read", (unsigned long)e->npf.gpa,
-                 (unsigned long)v->arch.regs.rip);
+    domain_crash(v->domain, "%s %s guest-physical %#lx, %s (rip %#lx)",
+                 e->npf.fetch ? "instruction fetch" : e->npf.write ? "write" : "read",
+                 e->npf.fetch ? "from" : "to", (unsigned long)e->npf.gpa,
+                 backed ? "not permitted" : "which has no RAM", (unsigned long)v->arch.regs.rip);
     return false;
 }
 
