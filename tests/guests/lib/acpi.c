@@ -16,7 +16,7 @@ static uint8_t table_sum(const uint8_t *p, uint32_t len)
 
 static const uint8_t *table(uint64_t pa, const char *sig)
 {
-    const uint8_t *t = (const void *)pa;
+    const uint8_t *t = (const void *)(uintptr_t)pa;
 
     if (!pa || memcmp(t, sig, 4) || table_sum(t, *(const uint32_t *)(t + 4))) {
         xtf_failure("ACPI table %.4s at %#lx missing or with a bad checksum", sig,
@@ -46,8 +46,9 @@ static void check_madt(const uint8_t *madt, unsigned int nr_vcpus)
 
 uint16_t acpi_check_tables(unsigned int nr_vcpus)
 {
-    const struct hvm_start_info *si = (const void *)start_info_pa;
-    const uint8_t *rsdp = (const void *)si->rsdp_paddr, *xsdt, *fadt = NULL, *madt = NULL;
+    const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_pa;
+    const uint8_t *rsdp = (const void *)(uintptr_t)si->rsdp_paddr;
+    const uint8_t *xsdt, *fadt = NULL, *madt = NULL;
 
     if (!si->rsdp_paddr || memcmp(rsdp, "RSD PTR ", 8) || table_sum(rsdp, 20) ||
         rsdp[15] < 2 || table_sum(rsdp, 36)) {
@@ -56,12 +57,12 @@ uint16_t acpi_check_tables(unsigned int nr_vcpus)
     }
     xsdt = table(*(const uint64_t *)(rsdp + 24), "XSDT");
     for (uint32_t off = 36; xsdt && off < *(const uint32_t *)(xsdt + 4); off += 8) {
-        const uint8_t *t = (const void *)*(const uint64_t *)(xsdt + off);
+        const uint8_t *t = (const void *)(uintptr_t)*(const uint64_t *)(xsdt + off);
 
         if (!memcmp(t, "FACP", 4))
-            fadt = table((uint64_t)t, "FACP");
+            fadt = table((uintptr_t)t, "FACP");
         else if (!memcmp(t, "APIC", 4))
-            madt = table((uint64_t)t, "APIC");
+            madt = table((uintptr_t)t, "APIC");
     }
     if (!fadt || !madt) {
         xtf_failure("XSDT lists no FADT or no MADT");
