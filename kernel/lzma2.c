@@ -306,13 +306,14 @@ static int lzma2_lzma_chunk(struct unpack_buf *b, const uint8_t *hdr, size_t dic
                             bool *need_props, const char **why)
 {
     unsigned int ctrl = hdr[0];
-    size_t out_len = ((size_t)(ctrl & 0x1F) << 16) + be16(hdr + 1) + 1;
-    size_t in_len = be16(hdr + 3) + 1, hdr_len = ctrl >= 0xC0 ? 6 : 5;
+    size_t hdr_len = ctrl >= 0xC0 ? 6 : 5, out_len, in_len;
     struct rc rc;
     int rc_err;
 
     if (hdr_len > b->in_size - b->in_pos)
         goto truncated;
+    out_len = ((size_t)(ctrl & 0x1F) << 16) + be16(hdr + 1) + 1;
+    in_len = be16(hdr + 3) + 1;
     if (ctrl >= 0xC0) {
         unsigned int props = hdr[5];
 

@@ -166,7 +166,7 @@ TEST(gzip_streams_of_every_level_decode_to_their_input)
 }
 
 /*
- * Every prefix (sampled on long streams) must be refused, and so must every single-bit
+ * Every prefix must be refused, and so must every single-bit
  * flip that changes the output: some flips change nothing the decoder uses (gzip's MTIME,
  * the length of a code no symbol takes) and `gzip -t` accepts those too.
  */
@@ -174,14 +174,22 @@ static void damaged_streams_fail(decoder_fn dec, const char *tool, const char *o
 {
     struct blob in = make_input(2, 50000), z = compress(tool, opts, &in);
     uint8_t *out = malloc(in.len);
-    size_t got, step = z.len > 3000 ? 7 : 1;
+    size_t got;
 
-    for (size_t cut = 0; cut < z.len; cut += step)
-        if (!dec(&(struct blob){ z.data, cut }, out, in.len, &got)) {
+    /* Each prefix in a buffer of its own size, so ASan sees a read past the end. */
+    for (size_t cut = 0; cut < z.len; cut++) {
+        uint8_t *prefix = malloc(cut ? cut : 1);
+        bool accepted;
+
+        memcpy(prefix, z.data, cut);
+        accepted = !dec(&(struct blob){ prefix, cut }, out, in.len, &got);
+        free(prefix);
+        if (accepted) {
             fprintf(stderr, "  %s %s: prefix of %zu/%zu bytes accepted\n", tool, opts, cut, z.len);
             CHECK(0);
             break;
         }
+    }
     for (unsigned int n = 0; n < 400; n++) {
         size_t at = harness_rand() % z.len;
         uint8_t old = z.data[at], flip = (uint8_t)(1u << (harness_rand() % 8));
