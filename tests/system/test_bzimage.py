@@ -9,7 +9,7 @@ import struct
 import subprocess
 import tempfile
 
-from emu import DEFAULT_CMDLINE, ROOT, guest, qemu
+from emu import DEFAULT_CMDLINE, ROOT, guest, make_iso, qemu
 from test_boot import FATAL, expect
 from test_hvm import check_domus_ran_and_freed
 
@@ -33,13 +33,15 @@ def payload_span(image):
     return (setup_sects + 1) * 512 + offset, length
 
 
-def qemu_debian_bzimage_unpacked_and_started_as_dom0():
+def qemu_debian_bzimage_from_grub_unpacked_and_started_as_dom0():
     path = debian_vmlinuz()
     image = open(path, "rb").read()
     off, length = payload_span(image)
     unpacked = struct.unpack_from("<I", image, off + length - 4)[0]
-    m = qemu(ncpus=1, megs=1024, cmdline=DEFAULT_CMDLINE + " dom0_mem=256M dom0_max_vcpus=1",
-             modules=[(path, "console=hvc0 mce=off")])
+    # Through GRUB, as on a Debian machine: `module2 /boot/vmlinuz-... console=hvc0`.
+    iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=256M dom0_max_vcpus=1",
+                   [(path, "console=hvc0 mce=off")])
+    m = qemu(ncpus=1, megs=1024, iso=iso)
     try:
         line = m.wait_for(r"^\(kumo\) Domain-0: bzImage xz payload unpacked, (\d+) -> (\d+) bytes "
                           r"in (\d+) ms$", TIMEOUT)
@@ -53,6 +55,7 @@ def qemu_debian_bzimage_unpacked_and_started_as_dom0():
         expect(not FATAL.search(m.text()), "fatal message in the log")
     finally:
         m.stop()
+        os.unlink(iso)
 
 
 def damaged_copies(path, workdir):
@@ -87,6 +90,6 @@ def qemu_damaged_bzimage_is_one_line_and_others_run():
 
 
 TESTS = [
-    qemu_debian_bzimage_unpacked_and_started_as_dom0,
+    qemu_debian_bzimage_from_grub_unpacked_and_started_as_dom0,
     qemu_damaged_bzimage_is_one_line_and_others_run,
 ]
