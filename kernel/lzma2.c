@@ -213,6 +213,29 @@ INLINE bool rep_choose(struct rc *rc, struct lzma_probs *p, unsigned int state,
 }
 
 /*
+ * Copies a match of len bytes from dist bytes back; room is what may be written from dst.
+ * Eight bytes at a time when the source stays behind what is being written and the last
+ * word fits: under emulation each memory access costs a software TLB lookup.
+ */
+INLINE void match_copy(uint8_t *dst, size_t dist, size_t len, size_t room)
+{
+    const uint8_t *src = dst - dist;
+
+    if (dist >= 8 && len + 8 <= room) {
+        for (size_t k = 0; k < len; k += 8) {
+            uint64_t w;
+
+            __builtin_memcpy(&w, src + k, 8);
+            __builtin_memcpy(dst + k, &w, 8);
+        }
+        return;
+    }
+    /* Byte by byte: the match overlaps its own output (distance < length) or ends the chunk. */
+    while (len--)
+        *dst++ = *src++;
+}
+
+/*
  * Decodes one LZMA chunk into out[pos, limit); the dictionary is out[dict_start, pos).
  * Returns 0 or -EINVAL with *why set.
  */
@@ -276,15 +299,8 @@ static int lzma_chunk(struct rc *rc_io, uint8_t *out, size_t dict_start, size_t 
             *why = "match crosses the end of an LZMA2 chunk";
             return -XEN_EINVAL;
         }
-        {
-            const uint8_t *src = out + pos - rep[0] - 1;
-            uint8_t *dst = out + pos;
-
-            pos += len;
-            /* Byte by byte: a match may overlap its own output (distance < length). */
-            while (len--)
-                *dst++ = *src++;
-        }
+        match_copy(out + pos, rep[0] + 1, len, limit - pos);
+        pos += len;
     }
     lz.state = state;
     memcpy(lz.rep, rep, sizeof(rep));
