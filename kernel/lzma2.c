@@ -257,9 +257,10 @@ static int lzma_chunk(struct rc *rc_io, uint8_t *out, size_t dict_start, size_t 
         unsigned int pos_state = (unsigned int)have & pb_mask, len;
 
         if (!rc_bit(rc, &p->is_match[state][pos_state])) {
-            unsigned int prev = have ? out[pos - 1] : 0;
+            /* The literal's coder is picked by its position and the byte before it. */
             uint16_t *probs = p->literal + LIT_CODER_SIZE *
-                              ((((unsigned int)have & lp_mask) << lc) + (prev >> (8 - lc)));
+                              ((((unsigned int)have & lp_mask) << lc) +
+                               ((have ? out[pos - 1] : 0U) >> (8 - lc)));
 
             if (state >= LIT_STATES && rep[0] >= have)
                 goto bad_distance;
@@ -287,11 +288,8 @@ static int lzma_chunk(struct rc *rc_io, uint8_t *out, size_t dict_start, size_t 
             len = len_decode(rc, &p->len, pos_state);
             state = state < LIT_STATES ? 7 : 10;
             rep[0] = dist_decode(rc, p, len);
-            if (rep[0] == UINT32_MAX) {
-                *why = "end marker inside an LZMA2 chunk";
-                return -XEN_EINVAL;
-            }
         }
+        /* The end marker (distance 2^32 - 1), which LZMA2 forbids, fails here too. */
         if (rep[0] >= have)
             goto bad_distance;
         len += MATCH_MIN;
@@ -317,6 +315,17 @@ static uint32_t be16(const uint8_t *p)
     return (uint32_t)p[0] << 8 | p[1];
 }
 
+/* lc, lp and pb from their one-byte encoding (pb * 5 + lp) * 9 + lc; LZMA2 wants lc + lp <= 4. */
+static bool lzma_set_props(unsigned int props)
+{
+    if (props >= 9 * 5 * 5 || props % 9 + (props / 9) % 5 > 4)
+        return false;
+    lz.lc = props % 9;
+    lz.lp = (props / 9) % 5;
+    lz.pb = props / 45;
+    return true;
+}
+
 /* One LZMA chunk whose header (control byte included) starts at hdr. */
 static int lzma2_lzma_chunk(struct unpack_buf *b, const uint8_t *hdr, size_t dict_start,
                             bool *need_props, const char **why)
@@ -331,15 +340,10 @@ static int lzma2_lzma_chunk(struct unpack_buf *b, const uint8_t *hdr, size_t dic
     out_len = ((size_t)(ctrl & 0x1F) << 16) + be16(hdr + 1) + 1;
     in_len = be16(hdr + 3) + 1;
     if (ctrl >= 0xC0) {
-        unsigned int props = hdr[5];
-
-        if (props >= 9 * 5 * 5)
-            goto bad_props;
-        lz.lc = props % 9;
-        lz.lp = (props / 9) % 5;
-        lz.pb = props / 45;
-        if (lz.lc + lz.lp > 4)
-            goto bad_props;
+        if (!lzma_set_props(hdr[5])) {
+            *why = "bad LZMA properties";
+            return -XEN_EINVAL;
+        }
         *need_props = false;
     } else if (*need_props) {
         *why = "LZMA2 chunk without properties after a dictionary reset";
@@ -375,9 +379,6 @@ static int lzma2_lzma_chunk(struct unpack_buf *b, const uint8_t *hdr, size_t dic
     b->out_pos += out_len;
     return 0;
 
-bad_props:
-    *why = "bad LZMA properties";
-    return -XEN_EINVAL;
 truncated:
     *why = "truncated LZMA2 data";
     return -XEN_EINVAL;
