@@ -121,7 +121,7 @@ static bool round_trips(decoder_fn dec, const struct blob *z, const struct blob 
     return ok;
 }
 
-static const size_t sizes[] = { 0, 1, 100, 4096, 70000, 700000 };
+static const size_t sizes[] = { 0, 1, 100, 4096, 70000, 400000 };
 
 TEST(xz_streams_of_every_check_and_filter_decode_to_their_input)
 {
@@ -131,38 +131,40 @@ TEST(xz_streams_of_every_check_and_filter_decode_to_their_input)
         "-T2 --block-size=30000 --check=crc32", "--x86 --lzma2=lc=4,lp=0,pb=4 --check=none",
     };
 
-    for (unsigned int kind = 0; kind < 3; kind++)
-        for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
-            for (size_t o = 0; o < ARRAY_SIZE(opts); o++) {
-                struct blob in = make_input(kind, sizes[s]);
-                struct blob z = compress("xz -c", opts[o], &in);
+    /* Every size with every option; the kind of input rotates through them. */
+    for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
+        for (size_t o = 0; o < ARRAY_SIZE(opts); o++) {
+            unsigned int kind = (unsigned int)((s + o) % 3);
+            struct blob in = make_input(kind, sizes[s]);
+            struct blob z = compress("xz -c", opts[o], &in);
 
-                if (!round_trips(do_unxz, &z, &in)) {
-                    fprintf(stderr, "  kind %u size %zu xz %s\n", kind, sizes[s], opts[o]);
-                    CHECK(0);
-                }
-                free(in.data);
-                free(z.data);
+            if (!round_trips(do_unxz, &z, &in)) {
+                fprintf(stderr, "  kind %u size %zu xz %s\n", kind, sizes[s], opts[o]);
+                CHECK(0);
             }
+            free(in.data);
+            free(z.data);
+        }
 }
 
 TEST(gzip_streams_of_every_level_decode_to_their_input)
 {
     static const char *const opts[] = { "-1 -n", "-9 -n", "-6", "-1 --no-name" };
 
-    for (unsigned int kind = 0; kind < 3; kind++)
-        for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
-            for (size_t o = 0; o < ARRAY_SIZE(opts); o++) {
-                struct blob in = make_input(kind, sizes[s]);
-                struct blob z = compress("gzip -c", opts[o], &in);
+    /* Every size with every option; the kind of input rotates through them. */
+    for (size_t s = 0; s < ARRAY_SIZE(sizes); s++)
+        for (size_t o = 0; o < ARRAY_SIZE(opts); o++) {
+            unsigned int kind = (unsigned int)((s + o) % 3);
+            struct blob in = make_input(kind, sizes[s]);
+            struct blob z = compress("gzip -c", opts[o], &in);
 
-                if (!round_trips(do_gunzip, &z, &in)) {
-                    fprintf(stderr, "  kind %u size %zu gzip %s\n", kind, sizes[s], opts[o]);
-                    CHECK(0);
-                }
-                free(in.data);
-                free(z.data);
+            if (!round_trips(do_gunzip, &z, &in)) {
+                fprintf(stderr, "  kind %u size %zu gzip %s\n", kind, sizes[s], opts[o]);
+                CHECK(0);
             }
+            free(in.data);
+            free(z.data);
+        }
 }
 
 /*
@@ -172,7 +174,7 @@ TEST(gzip_streams_of_every_level_decode_to_their_input)
  */
 static void damaged_streams_fail(decoder_fn dec, const char *tool, const char *opts)
 {
-    struct blob in = make_input(2, 50000), z = compress(tool, opts, &in);
+    struct blob in = make_input(2, 20000), z = compress(tool, opts, &in);
     uint8_t *out = malloc(in.len);
     size_t got;
 
