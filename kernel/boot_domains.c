@@ -254,7 +254,7 @@ static struct domain *build_dom0(const struct boot_module *kernel)
     a.modules = mods;
     d = pvh_build(&a, &why);
     if (!d) {
-        printk("Dom0 not built: %s\n", why);
+        printk("Dom0 not built from module 0: %s\n", why);
         return NULL;
     }
     printk("Dom0: %lu MiB, %u vCPUs, %u modules, command line '%s'\n",
