@@ -12,8 +12,9 @@ TIMEOUT = 120
 BOCHS_TIMEOUT = 480
 
 PROPERTIES = ["memory_map_hypercall", "balloon_out_and_back", "multicall_results_per_entry",
-              "evtchn_fifo_answers_like_xen", "add_to_physmap_unknown_space_einval"]
-NAMES = ["mm", "balloon", "multicall", "fifo", "physmap"]
+              "evtchn_fifo_answers_like_xen", "add_to_physmap_unknown_space_einval",
+              "vcpu_and_hvm_ops_answer_like_xen"]
+NAMES = ["mm", "balloon", "multicall", "fifo", "physmap", "subops"]
 MODULES = [(guest("memory"), "domU name=%s memory=16M vcpus=1 cpus=%d -- %s" % (n, i % 2, p))
            for i, (n, p) in enumerate(zip(NAMES, PROPERTIES))]
 

@@ -125,9 +125,6 @@ static void setup(void)
     p.index = HVM_PARAM_STORE_PFN;
     CHECK_EQ("DomU set STORE_PFN", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p),
              guest_is_dom0() ? 0 : -XEN_EPERM);
-    /* FIFO is not offered; the memory test checks its answers (evtchn_fifo_answers_like_xen). */
-    CHECK_EQ("init_control (FIFO) from NULL", HYPERCALL2(__HYPERVISOR_event_channel_op,
-                                                         EVTCHNOP_init_control, 0), -XEN_EFAULT);
 }
 
 static void test_timer(void)

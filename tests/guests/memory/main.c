@@ -1,7 +1,7 @@
 /*
  * The calls stock kernels make besides the basics, answered as Xen 4.17 answers a PVH
  * guest: the memory map, the balloon (decrease then populate), multicall, the FIFO
- * event-channel calls and add_to_physmap's spaces. The command line names one property;
+ * event-channel calls, add_to_physmap's spaces and a few vcpu_op/hvm_op sub-ops. The command line names one property;
  * with none, all run. Needs a 16 MiB DomU: 8-10 MiB and 15-16 MiB must be free RAM.
  */
 #include "guest.h"
@@ -297,6 +297,44 @@ static void add_to_physmap_unknown_space_einval(void)
     CHECK_EQ("shared_info", MEMOP(XENMEM_add_to_physmap, &x), 0);
 }
 
+static volatile unsigned long nmis;
+
+void nmi_stub(void);
+__asm__(".text\n"
+        "nmi_stub:\n"
+        "  lock incq nmis(%rip)\n"
+        "  iretq\n");
+
+/* The vcpu_op and hvm_op sub-ops Xen 4.17 has that kumo answered -ENOSYS before. */
+static void vcpu_and_hvm_ops_answer_like_xen(void)
+{
+    struct xen_hvm_pagetable_dying pd = { .domid = DOMID_SELF };
+    xen_hvm_get_time_t t = { 0 };
+    struct vcpu_get_physid id;
+
+    idt_set_gate(2, nmi_stub);
+    idt_load();
+    CHECK_EQ("send_nmi with an argument",
+             HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_send_nmi, 0, &id), -XEN_EINVAL);
+    CHECK_EQ("send_nmi to self", HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_send_nmi, 0, 0), 0);
+    /* Delivered at the next entry, before the instruction after the call. */
+    CHECK_EQ("NMIs taken", nmis, 1);
+    CHECK_EQ("send_nmi to no vCPU", HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_send_nmi, 3, 0),
+             -XEN_ENOENT);
+    CHECK_EQ("get_physid from a DomU",
+             HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_get_physid, 0, &id), -XEN_EINVAL);
+    CHECK_EQ("get_time", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_time, &t), 0);
+    if (t.now == 0 || (int64_t)t.now > pv_now_vcpu(map_shared_info(SHARED_GFN), 0) + 1000000)
+        xtf_failure("get_time %lu against the pvclock", (unsigned long)t.now);
+    CHECK_EQ("get_time to a bad pointer", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_time, UNMAPPED),
+             -XEN_EFAULT);
+    CHECK_EQ("pagetable_dying (a HAP domain)",
+             HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_pagetable_dying, &pd), -XEN_EINVAL);
+    pd.domid = 100;
+    CHECK_EQ("pagetable_dying of no domain",
+             HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_pagetable_dying, &pd), -XEN_ESRCH);
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -306,6 +344,7 @@ static const struct {
     { "multicall_results_per_entry", multicall_results_per_entry },
     { "evtchn_fifo_answers_like_xen", evtchn_fifo_answers_like_xen },
     { "add_to_physmap_unknown_space_einval", add_to_physmap_unknown_space_einval },
+    { "vcpu_and_hvm_ops_answer_like_xen", vcpu_and_hvm_ops_answer_like_xen },
 };
 
 void test_main(void)
