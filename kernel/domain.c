@@ -253,16 +253,6 @@ struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn)
     return NULL;
 }
 
-bool domain_release_gfn(struct domain *d, unsigned long gfn)
-{
-    struct page_info *pg = domain_take_gfn(d, gfn);
-
-    if (!pg)
-        return false;
-    free_domheap_pages(pg, 0);
-    return true;
-}
-
 bool domain_frame_pinned(struct domain *d, unsigned long mfn)
 {
     for (unsigned int i = 0; i < d->nr_vcpus; i++) {
@@ -307,6 +297,16 @@ static void undo_add_extent(struct domain *d, unsigned int nr_before, unsigned l
         d->extents[d->nr_extents - 1].nr -= nr;     /* it was merged into the last run */
 }
 
+/*
+ * What the p2m's tables may grow to once the domain runs: the paging pool xl gives an HVM
+ * guest by default (1 MiB per vCPU and 8 KiB per MiB of RAM). Frames populated anywhere in
+ * the guest-physical space would otherwise cost the hypervisor tables without end.
+ */
+static unsigned long p2m_pool_pages(const struct domain *d)
+{
+    return 256UL * d->nr_vcpus + d->max_pages / 128;
+}
+
 int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
                         uint64_t max_addr)
 {
@@ -316,7 +316,7 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
 
     if (gfn >= P2M_MAX_GFN || nr > P2M_MAX_GFN - gfn)
         return -XEN_EINVAL;
-    if (d->tot_pages + nr > d->max_pages)
+    if (d->tot_pages + nr > d->max_pages || d->p2m_pages >= p2m_pool_pages(d))
         return -XEN_ENOMEM;
     for (unsigned long i = 0; i < nr; i++)
         if (gfn_to_mfn_locked(d, gfn + i, &mfn))

@@ -89,9 +89,7 @@ static unsigned long populate(struct vcpu *v, const struct xen_memory_reservatio
         if (copy_from_guest_virt(v, &gfn, (uint64_t)(uintptr_t)r->extent_start.p + i * sizeof(gfn), sizeof(gfn)))
             break;
         spin_lock_irqsave(&d->page_lock, flags);
-        rc = gfn < P2M_MAX_GFN ? domain_populate_gfn(d, (unsigned long)gfn, r->extent_order,
-                                                     max_addr)
-                               : -XEN_EINVAL;
+        rc = domain_populate_gfn(d, (unsigned long)gfn, r->extent_order, max_addr);
         spin_unlock_irqrestore(&d->page_lock, flags);
         if (rc)
             break;

@@ -140,13 +140,7 @@ int domain_create_vcpus(struct domain *d, unsigned int nr);
 /* Gives d `bytes` of RAM in that layout (2 MiB pages where possible). 0 or -ENOMEM. */
 int domain_populate(struct domain *d, uint64_t bytes);
 /*
- * Takes the RAM page at gfn away from d and frees it (its p2m entry is the caller's to
- * replace). False when gfn is not d's RAM.
- */
-bool domain_release_gfn(struct domain *d, unsigned long gfn);
-/*
- * With d->page_lock held (as for the two below):
- * takes the RAM page at gfn away from d (tot_pages included) without freeing it: the
+ * With d->page_lock held, as for domain_free_returned and domain_populate_gfn: takes the RAM page at gfn away from d (tot_pages included) without freeing it: the
  * caller clears the p2m entry, flushes, then hands it to domain_free_returned(). NULL when
  * gfn is not d's RAM.
  */
@@ -161,7 +155,8 @@ bool domain_frame_pinned(struct domain *d, unsigned long mfn);
 void domain_free_returned(struct domain *d, struct list_head *pages);
 /*
  * Gives d a zeroed block of 2^order frames at gfn (the balloon's populate_physmap).
- * 0; -ENOMEM when max_pages would be passed, the heap is empty or the block it got
+ * 0; -ENOMEM when max_pages would be passed, the p2m's tables have reached their pool
+ * (p2m_pool_pages), the heap is empty or the block it got
  * ends above max_addr (bytes, 0 = no limit); -EBUSY when a frame of the range is already
  * mapped; -EINVAL for a range beyond P2M_MAX_GFN.
  */

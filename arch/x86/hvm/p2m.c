@@ -108,11 +108,31 @@ int p2m_clear_entry(struct domain *d, unsigned long gfn)
     return 0;
 }
 
+/*
+ * True when the 2 MiB slot of gpa already points to a table of 4 KiB entries. A 2 MiB leaf
+ * written there would orphan that table, and freeing it would need every CPU's
+ * paging-structure caches flushed first: such a slot keeps 4 KiB entries.
+ */
+static bool slot_has_table(struct domain *d, uint64_t gpa)
+{
+    uint64_t *t = __va(d->p2m_root);
+
+    for (unsigned int level = 4; level > 1; level--) {
+        uint64_t e = t[PT_INDEX(gpa, 12 + 9 * (level - 1))];
+
+        if (!(e & 7) || (e & P2M_LARGE))
+            return false;
+        t = __va(e & PADDR_MASK);
+    }
+    return true;
+}
+
 int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
                   unsigned int perms)
 {
     while (nr) {
-        unsigned int order = (!(gfn & 511) && !(mfn & 511) && nr >= 512) ? 9 : 0;
+        unsigned int order = !(gfn & 511) && !(mfn & 511) && nr >= 512 &&
+                             !slot_has_table(d, (uint64_t)gfn << PAGE_SHIFT) ? 9 : 0;
         int rc = p2m_set_entry(d, (uint64_t)gfn << PAGE_SHIFT, (paddr_t)mfn << PAGE_SHIFT,
                                order, perms);
 

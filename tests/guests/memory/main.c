@@ -172,6 +172,30 @@ static void balloon_refusals(long cur)
         xtf_failure("maximum_gpfn below mapped RAM");
 }
 
+/*
+ * A frame moved about the guest-physical space costs the hypervisor page tables; their
+ * pool is bounded. Last: the frame it moves ends up given back.
+ */
+static void balloon_tables_bounded(void)
+{
+    xen_pfn_t from = (uint64_t)page >> 12, to;
+    unsigned int i;
+
+    for (i = 0; i < 1000; i++) {
+        to = (xen_pfn_t)(i + 1) << 18;  /* 1 GiB apart: new tables for each */
+        if (reservation(XENMEM_decrease_reservation, &from, 1, 0) != 1) {
+            xtf_failure("move %u: decrease failed", i);
+            return;
+        }
+        if (reservation(XENMEM_populate_physmap, &to, 1, 0) != 1)
+            break;
+        from = to;
+    }
+    if (i == 1000)
+        xtf_failure("1000 frames 1 GiB apart populated: the p2m grows without bound");
+    printk("the p2m's table pool was full after %u moves\n", i);
+}
+
 static void balloon_out_and_back(void)
 {
     long cur = current_pages(), max = MEMOP(XENMEM_maximum_reservation, &self);
@@ -182,6 +206,7 @@ static void balloon_out_and_back(void)
     balloon_round_trips(cur);
     balloon_limits(cur, max);
     balloon_refusals(cur);
+    balloon_tables_bounded();
 }
 
 static void entry(struct multicall_entry *e, unsigned long op, unsigned long a0, unsigned long a1)
