@@ -87,12 +87,11 @@ static long add_to_physmap(struct vcpu *v, unsigned long start, uint64_t arg)
     return -XEN_EINVAL;
 }
 
-static long memory_map(struct vcpu *v, unsigned long start, uint64_t arg)
+static long memory_map(struct vcpu *v, uint64_t arg)
 {
     struct domain *d = v->domain;
     struct xen_memory_map map;
 
-    (void)start;                        /* ignored, as in Xen */
     if (copy_from_guest_virt(v, &map, arg, sizeof(map)))
         return -XEN_EFAULT;
     if (!d->nr_e820)
@@ -160,8 +159,11 @@ long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint6
         return reservation_figure(v, op, start, arg);
     case XENMEM_add_to_physmap:
         return add_to_physmap(v, start, arg);
+    }
+    /* Xen's x86 sub-ops match the whole cmd: start bits make them unknown. */
+    switch (cmd) {
     case XENMEM_memory_map:
-        return memory_map(v, start, arg);
+        return memory_map(v, arg);
     case XENMEM_get_sharing_freed_pages:
     case XENMEM_get_sharing_shared_pages:
         return 0;                       /* no page sharing: Xen without mem_sharing says 0 */

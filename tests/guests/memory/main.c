@@ -52,6 +52,8 @@ static void memory_map_hypercall(void)
     m.nr_entries = 16;
     CHECK_EQ("memory_map to a bad buffer", MEMOP(XENMEM_memory_map, &m), -XEN_EFAULT);
     CHECK_EQ("memory_map from a bad pointer", MEMOP(XENMEM_memory_map, UNMAPPED), -XEN_EFAULT);
+    CHECK_EQ("memory_map with a start extent", MEMOP(XENMEM_memory_map | (1 << 6), &m),
+             -XEN_ENOSYS);
 }
 
 static long reservation(unsigned int op, xen_pfn_t *list, unsigned long nr, unsigned int order)
