@@ -42,6 +42,25 @@ static long pagetable_dying(struct vcpu *v, uint64_t arg)
     return -XEN_EINVAL;
 }
 
+/* RAM (shared_info included) or not: what a guest without a device model has. */
+static long get_mem_type(struct vcpu *v, uint64_t arg)
+{
+    struct xen_hvm_get_mem_type m;
+    struct domain *d;
+    unsigned long mfn;
+
+    if (copy_from_guest_virt(v, &m, arg, sizeof(m)))
+        return -XEN_EFAULT;
+    d = m.domid == DOMID_SELF ? v->domain : domain_by_id(m.domid);
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != v->domain && !v->domain->privileged)
+        return -XEN_EPERM;
+    m.mem_type = m.pfn < ~0UL >> PAGE_SHIFT && gfn_to_mfn(d, (unsigned long)m.pfn, &mfn)
+                 ? HVMMEM_ram_rw : HVMMEM_mmio_dm;
+    return copy_to_guest_virt(v, arg, &m, sizeof(m)) ? -XEN_EFAULT : 0;
+}
+
 /* The other hvm_op calls Xen 4.17 answers cheaply; the rest stay -ENOSYS (docs/hypercalls.md). */
 static long other_op(struct vcpu *v, uint64_t op, uint64_t arg)
 {
@@ -53,6 +72,8 @@ static long other_op(struct vcpu *v, uint64_t op, uint64_t arg)
         return copy_to_guest_virt(v, arg, &t, sizeof(t)) ? -XEN_EFAULT : 0;
     case HVMOP_pagetable_dying:
         return pagetable_dying(v, arg);
+    case HVMOP_get_mem_type:
+        return get_mem_type(v, arg);
     }
     return -XEN_ENOSYS;
 }

@@ -401,6 +401,7 @@ static void vcpu_and_hvm_ops_answer_like_xen(void)
 {
     struct xen_hvm_pagetable_dying pd = { .domid = DOMID_SELF };
     xen_hvm_get_time_t t = { 0 };
+    struct xen_hvm_get_mem_type mt = { .domid = DOMID_SELF };
     struct vcpu_get_physid id;
 
     idt_set_gate(2, nmi_stub);
@@ -424,6 +425,17 @@ static void vcpu_and_hvm_ops_answer_like_xen(void)
     pd.domid = 100;
     CHECK_EQ("pagetable_dying of no domain",
              HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_pagetable_dying, &pd), -XEN_ESRCH);
+    mt.pfn = (uint64_t)page >> 12;
+    CHECK_EQ("get_mem_type of RAM", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_mem_type, &mt), 0);
+    CHECK_EQ("RAM's type", mt.mem_type, HVMMEM_ram_rw);
+    mt.pfn = SHARED_GFN;
+    CHECK_EQ("get_mem_type of shared_info", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_mem_type,
+                                                        &mt), 0);
+    CHECK_EQ("shared_info's type", mt.mem_type, HVMMEM_ram_rw);
+    mt.pfn = 0xFEE00;
+    CHECK_EQ("get_mem_type of the LAPIC page",
+             HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_mem_type, &mt), 0);
+    CHECK_EQ("the LAPIC page's type", mt.mem_type, HVMMEM_mmio_dm);
 }
 
 static const struct {
