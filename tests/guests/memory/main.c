@@ -199,6 +199,80 @@ static void balloon_tables_bounded(void)
     printk("the p2m's table pool was full after %u moves\n", i);
 }
 
+#define RND_RAM_GFN 0xC00UL             /* 12-14 MiB: free RAM */
+#define RND_FRAMES  512
+
+/* xorshift64: the same sequence every run. */
+static uint64_t rnd(void)
+{
+    static uint64_t x = 0x9E3779B97F4A7C15ULL;
+
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+}
+
+/*
+ * Random decreases and populates of orders 0-2 and 9 over a stretch of RAM and one of the
+ * hole, against a model of Xen's rules: a decrease takes frames in order and stops at the
+ * first that is not RAM (earlier ones stay taken); a populate happens whole or not at all.
+ */
+static void balloon_random_ops_keep_accounts(void)
+{
+    static bool present[2][RND_FRAMES];
+    static const unsigned int orders[] = { 0, 0, 1, 2, 9 };
+    const unsigned long base[2] = { RND_RAM_GFN, HOLE_GFN };
+    long tot = current_pages(), max = MEMOP(XENMEM_maximum_reservation, &self);
+    unsigned int ok[2] = { 0, 0 };
+
+    for (unsigned int i = 0; i < RND_FRAMES; i++) {
+        present[0][i] = true, present[1][i] = false;
+        *(volatile uint64_t *)((RND_RAM_GFN + i) << 12) = 0xA5;
+    }
+    for (unsigned int round = 0; round < 2000; round++) {
+        unsigned int r = rnd() % 2, order = orders[rnd() % 5], n = 1u << order;
+        unsigned int at = n == RND_FRAMES ? 0 : rnd() % (RND_FRAMES - n), done = 0, want;
+        xen_pfn_t gfn = base[r] + at;
+        bool populate = rnd() % 2;
+
+        if (populate) {
+            for (unsigned int j = 0; j < n; j++)
+                done += !present[r][at + j];
+            want = done == n && tot + n <= max;
+        } else {
+            while (done < n && present[r][at + done])
+                done++;
+            want = done == n;
+        }
+        CHECK_EQ(populate ? "random populate" : "random decrease",
+                 reservation(populate ? XENMEM_populate_physmap : XENMEM_decrease_reservation,
+                             &gfn, 1, order), want);
+        ok[populate] += want;
+        if (populate && want) {
+            for (unsigned int j = 0; j < n; j++) {
+                volatile uint64_t *f = (volatile uint64_t *)((gfn + j) << 12);
+
+                present[r][at + j] = true;
+                if (r == 0 && *f)
+                    xtf_failure("round %u: a populated frame does not read zero", round);
+                if (r == 0)
+                    *f = 0xA5;          /* what a frame given back must not bring back */
+            }
+            tot += n;
+        } else if (!populate) {
+            for (unsigned int j = 0; j < done; j++)
+                present[r][at + j] = false;
+            tot -= done;
+        }
+        if (current_pages() != tot) {
+            xtf_failure("round %u: tot_pages %ld, the model says %ld", round, current_pages(), tot);
+            return;
+        }
+    }
+    printk("2000 random extents: %u decreases and %u populates done\n", ok[0], ok[1]);
+}
+
 static void balloon_out_and_back(void)
 {
     long cur = current_pages(), max = MEMOP(XENMEM_maximum_reservation, &self);
@@ -209,6 +283,7 @@ static void balloon_out_and_back(void)
     balloon_round_trips(cur);
     balloon_limits(cur, max);
     balloon_refusals(cur);
+    balloon_random_ops_keep_accounts();
     balloon_tables_bounded();
 }
 
