@@ -77,10 +77,11 @@ static long add_to_physmap(struct vcpu *v, unsigned long start, uint64_t arg)
     if (xatp.space == XENMAPSPACE_gmfn_foreign)
         return -XEN_ENOSYS;             /* only through add_to_physmap_batch, as in Xen */
     rc = memop_domain(v, xatp.domid, &d);
+    /* Xen checks dev_mmio (the hardware domain's own; there is no device) before the caller. */
+    if (rc != -XEN_ESRCH && xatp.space == XENMAPSPACE_dev_mmio)
+        return -XEN_EACCES;
     if (rc)
         return rc;
-    if (xatp.space == XENMAPSPACE_dev_mmio)
-        return -XEN_EACCES;             /* the hardware domain's own, and there is no device */
     if (xatp.space == XENMAPSPACE_shared_info && xatp.idx == 0)
         return map_shared_info(d, xatp.gpfn);
     /* Xen finds no frame for an unknown space or index: -EINVAL. */
