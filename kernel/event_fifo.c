@@ -20,7 +20,7 @@ static long init_control(struct vcpu *v, uint64_t arg)
     /* The control block must not cross a page and must be 8-byte aligned. */
     if (c.offset > PAGE_SIZE - sizeof(evtchn_fifo_control_block_t) || (c.offset & 7))
         return -XEN_EINVAL;
-    /* Xen's answer for a control block it cannot map: nothing changes, the port space stays 2-level. */
+    /* Xen's answer for a control block it cannot map: the domain stays on 2-level. */
     return -XEN_EINVAL;
 }
 

@@ -44,6 +44,15 @@ static bool remove_frame(struct domain *d, unsigned long gfn, struct list_head *
     return true;
 }
 
+/* Extent i's GFN from the guest's list; read outside page_lock, which guest copies take. */
+static bool read_extent(struct vcpu *v, const struct xen_memory_reservation *r, unsigned long i,
+                        xen_pfn_t *gfn)
+{
+    uint64_t at = (uint64_t)(uintptr_t)r->extent_start.p + i * sizeof(*gfn);
+
+    return !copy_from_guest_virt(v, gfn, at, sizeof(*gfn));
+}
+
 static unsigned long decrease(struct vcpu *v, const struct xen_memory_reservation *r,
                               unsigned long i)
 {
@@ -55,8 +64,7 @@ static unsigned long decrease(struct vcpu *v, const struct xen_memory_reservatio
     for (; ok && i < r->nr_extents; i++) {
         xen_pfn_t gfn;
 
-        /* Guest copies take page_lock themselves: read the list outside it. */
-        if (copy_from_guest_virt(v, &gfn, (uint64_t)(uintptr_t)r->extent_start.p + i * sizeof(gfn), sizeof(gfn)))
+        if (!read_extent(v, r, i, &gfn))
             break;
         spin_lock_irqsave(&d->page_lock, flags);
         for (unsigned long j = 0; ok && j < (1UL << r->extent_order); j++)
@@ -86,7 +94,7 @@ static unsigned long populate(struct vcpu *v, const struct xen_memory_reservatio
         xen_pfn_t gfn;
         int rc;
 
-        if (copy_from_guest_virt(v, &gfn, (uint64_t)(uintptr_t)r->extent_start.p + i * sizeof(gfn), sizeof(gfn)))
+        if (!read_extent(v, r, i, &gfn))
             break;
         spin_lock_irqsave(&d->page_lock, flags);
         rc = domain_populate_gfn(d, (unsigned long)gfn, r->extent_order, max_addr);

@@ -140,9 +140,10 @@ int domain_create_vcpus(struct domain *d, unsigned int nr);
 /* Gives d `bytes` of RAM in that layout (2 MiB pages where possible). 0 or -ENOMEM. */
 int domain_populate(struct domain *d, uint64_t bytes);
 /*
- * With d->page_lock held, as for domain_free_returned and domain_populate_gfn: takes the RAM page at gfn away from d (tot_pages included) without freeing it: the
- * caller clears the p2m entry, flushes, then hands it to domain_free_returned(). NULL when
- * gfn is not d's RAM.
+ * With d->page_lock held (as for domain_free_returned and domain_populate_gfn): takes
+ * the RAM page at gfn away from d (tot_pages included) without freeing it; the caller
+ * clears the p2m entry, flushes, then hands it to domain_free_returned(). NULL when gfn
+ * is not d's RAM.
  */
 struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn);
 /* The frame backs something the hypervisor writes through the direct map (vcpu_info). */

@@ -1,8 +1,9 @@
 /*
  * The calls stock kernels make besides the basics, answered as Xen 4.17 answers a PVH
  * guest: the memory map, the balloon (decrease then populate), multicall, the FIFO
- * event-channel calls, add_to_physmap's spaces and a few vcpu_op/hvm_op sub-ops. The command line names one property;
- * with none, all run. Needs a 16 MiB DomU: 8-10 MiB and 15-16 MiB must be free RAM.
+ * event-channel calls, add_to_physmap's spaces and a few vcpu_op/hvm_op sub-ops. The
+ * command line names one property; with none, all run but the one needing two vCPUs.
+ * Needs a 16 MiB DomU whose RAM from 8 MiB up is free (the test's own stretches).
  */
 #include "guest.h"
 #include <xen/hvm/hvm_vcpu.h>
@@ -83,7 +84,8 @@ static bool all_zero(const volatile uint64_t *p, unsigned long words)
 /* Gives frames back and takes them again, order 0 and 9: they come back zeroed, writable. */
 static void balloon_round_trips(long cur)
 {
-    volatile uint64_t *small = (volatile uint64_t *)page, *big = (volatile uint64_t *)(BIG_GFN << 12);
+    volatile uint64_t *small = (volatile uint64_t *)page;
+    volatile uint64_t *big = (volatile uint64_t *)(BIG_GFN << 12);
     xen_pfn_t gfn = (uint64_t)page >> 12, big_gfn = BIG_GFN;
 
     small[0] = small[511] = 0xDEADBEEF;
@@ -100,7 +102,8 @@ static void balloon_round_trips(long cur)
     CHECK_EQ("populate over RAM", reservation(XENMEM_populate_physmap, &gfn, 1, 0), 0);
 
     big[0] = big[262143] = 0xDEADBEEF;
-    CHECK_EQ("decrease a 2 MiB extent", reservation(XENMEM_decrease_reservation, &big_gfn, 1, 9), 1);
+    CHECK_EQ("decrease a 2 MiB extent",
+             reservation(XENMEM_decrease_reservation, &big_gfn, 1, 9), 1);
     CHECK_EQ("current after the 2 MiB decrease", current_pages(), cur - 512);
     CHECK_EQ("populate the 2 MiB extent", reservation(XENMEM_populate_physmap, &big_gfn, 1, 9), 1);
     CHECK_EQ("current after the 2 MiB populate", current_pages(), cur);
