@@ -32,7 +32,8 @@ GUEST_CFLAGS := -std=gnu11 -O2 -ffreestanding -nostdinc -isystem $(GCC_INC) -Iin
             -Itests/guests/lib -idirafter /usr/include -fno-pic -fno-pie -mno-red-zone \
             -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
             -fcf-protection=none $(WARN) -Wno-missing-prototypes
-GUEST_LIB := tests/guests/lib/head.S tests/guests/lib/lib.c kernel/lib/vsnprintf.c \
+GUEST_LIB := tests/guests/lib/head.S tests/guests/lib/lib.c tests/guests/lib/acpi.c \
+             kernel/lib/vsnprintf.c \
              kernel/lib/string.c kernel/lib/strtoull.c kernel/lib/strlcpy.c
 GUESTS := $(filter-out lib,$(notdir $(wildcard tests/guests/*)))
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
@@ -41,7 +42,8 @@ GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
 # paging mode, build/guests32/<name>-<mode>.elf, with head32.S and the compat layout check.
 GUEST32_CFLAGS := $(filter-out -mno-red-zone,$(GUEST_CFLAGS)) -m32
 GUEST32_LIB := tests/guests/lib/head32.S tests/guests/lib/lib.c tests/guests/lib/libgcc32.c \
-               tests/guests/lib/compat_check.c $(filter kernel/%,$(GUEST_LIB))
+               tests/guests/lib/acpi.c tests/guests/lib/compat_check.c \
+               $(filter kernel/%,$(GUEST_LIB))
 GUESTS32 := smoke events abi hostile
 PAGING_MODES := nonpae pse pae
 GUEST32_ELFS := $(foreach g,$(GUESTS32),$(foreach m,$(PAGING_MODES),$(BUILD)/guests32/$(g)-$(m).elf))

@@ -14,7 +14,6 @@
 #include <kumo/xen_abi.h>
 #include <xen/hvm/hvm_vcpu.h>
 
-#define MEMOP_CMD_MASK 0x3F
 
 _Static_assert(sizeof(((struct vcpu *)0)->compat_xlat) == COMPAT_XLAT_SIZE, "xlat area size");
 _Static_assert(sizeof(struct compat_vcpu_info) == sizeof(struct vcpu_info), "vcpu_info size");
@@ -41,6 +40,29 @@ int compat_xlat_copy(struct vcpu *v, uint64_t gva, void *buf, size_t len, bool t
     return 0;
 }
 
+/* XENMEM_memory_map: the count goes back; the e820 entries (packed) are the same in both. */
+static long compat_memory_map(struct vcpu *v, uint64_t cmd, uint64_t arg)
+{
+    struct xen_memory_map *n = (void *)v->compat_xlat;
+    struct compat_memory_map c;
+    long rc;
+
+    if (copy_from_guest_virt(v, &c, arg, sizeof(c)))
+        return -XEN_EFAULT;
+    *n = (struct xen_memory_map){ .nr_entries = c.nr_entries };
+    n->buffer.p = (void *)(uintptr_t)c.buffer;
+    rc = do_memory_op(v, cmd, COMPAT_XLAT_BASE, 0, 0, 0);
+    if (rc)
+        return rc;
+    c.nr_entries = n->nr_entries;
+    return copy_to_guest_virt(v, arg, &c, sizeof(c));
+}
+
+/*
+ * The reservation ops (32-bit extent lists) answer -ENOSYS: their translation needs
+ * chunking and continuations that name the guest's own argument, as Xen's
+ * hypercall_xlat_continuation; not done yet.
+ */
 long compat_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4,
                       uint64_t a5)
 {
@@ -54,9 +76,14 @@ long compat_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, u
         *n = (struct xen_add_to_physmap){ .domid = c.domid, .size = c.size, .space = c.space,
                                           .idx = c.idx, .gpfn = c.gpfn };
         return do_memory_op(v, cmd, COMPAT_XLAT_BASE, a3, a4, a5);
+    case XENMEM_memory_map:
+        return compat_memory_map(v, cmd, arg);
     case XENMEM_current_reservation:
     case XENMEM_maximum_reservation:
-        return do_memory_op(v, cmd, arg, a3, a4, a5);      /* a domid_t: the same in both */
+    case XENMEM_maximum_gpfn:           /* a domid_t: the same in both */
+    case XENMEM_get_sharing_freed_pages:
+    case XENMEM_get_sharing_shared_pages:
+        return do_memory_op(v, cmd, arg, a3, a4, a5);
     }
     return -XEN_ENOSYS;
 }
@@ -90,6 +117,8 @@ long compat_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg,
     case VCPUOP_is_up:
     case VCPUOP_stop_singleshot_timer:
     case VCPUOP_stop_periodic_timer:
+    case VCPUOP_send_nmi:
+    case VCPUOP_get_physid:             /* a uint64_t */
         return do_vcpu_op(v, cmd, vcpuid, arg, a4, a5);
     }
     return -XEN_ENOSYS;

@@ -37,6 +37,7 @@ static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a
 static const struct hypercall_entry hypercall_table[64] = {
     [__HYPERVISOR_platform_op] = { not_implemented, true, not_implemented },
     [__HYPERVISOR_memory_op] = { do_memory_op, false, compat_memory_op },
+    [__HYPERVISOR_multicall] = { do_multicall, false, NULL },   /* 32-bit entries: to do */
     [__HYPERVISOR_xen_version] = { do_xen_version, false, compat_xen_version },
     [__HYPERVISOR_console_io] = { do_console_io, false, do_console_io },
     [__HYPERVISOR_set_timer_op] = { do_set_timer_op, false, compat_set_timer_op },
@@ -49,13 +50,40 @@ static const struct hypercall_entry hypercall_table[64] = {
     [__HYPERVISOR_domctl] = { do_domctl, true, do_domctl },
 };
 
+long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
+{
+    const struct hypercall_entry *e = nr < ARRAY_SIZE(hypercall_table) ? &hypercall_table[nr]
+                                                                       : NULL;
+    hypercall_fn fn = !e ? NULL : v->hcall_compat ? e->compat : e->fn;
+
+    if (!fn)
+        return -XEN_ENOSYS;
+    if (e->privileged && !v->domain->privileged)
+        return -XEN_EPERM;
+    return fn(v, a[0], a[1], a[2], a[3], a[4]);
+}
+
+/* VMCALL and VMMCALL, in the hypercall page or not, are three bytes long. */
+#define HYPERCALL_INSN_LEN 3
+
+void hypercall_create_continuation(struct vcpu *v, uint64_t nr, uint64_t a1, uint64_t a2)
+{
+    struct guest_regs *g = &v->arch.regs;
+
+    g->rax = nr;
+    if (!v->hcall_compat)               /* the convention hvm_hypercall read the call in */
+        g->rdi = a1, g->rsi = a2;
+    else
+        g->rbx = (uint32_t)a1, g->rcx = (uint32_t)a2;
+    g->rip -= HYPERCALL_INSN_LEN;
+    v->hcall_preempted = true;
+}
+
 void hvm_hypercall(struct vcpu *v)
 {
     struct guest_regs *g = &v->arch.regs;
     struct hvm_paging p;
     uint64_t nr = g->rax, a[5];
-    const struct hypercall_entry *e;
-    hypercall_fn fn;
     long rc;
 
     hvm_ops->get_paging(v, &p);
@@ -67,18 +95,15 @@ void hvm_hypercall(struct vcpu *v)
         a[0] = (uint32_t)g->rbx, a[1] = (uint32_t)g->rcx, a[2] = (uint32_t)g->rdx;
         a[3] = (uint32_t)g->rsi, a[4] = (uint32_t)g->rdi;
     }
-    e = nr < ARRAY_SIZE(hypercall_table) ? &hypercall_table[nr] : NULL;
-    fn = !e ? NULL : v->hcall_compat ? e->compat : e->fn;
+    v->hcall_preempted = false;
     if (p.cpl != 0)
         rc = -XEN_EPERM;                /* only the guest kernel may call */
-    else if (!fn)
-        rc = -XEN_ENOSYS;
-    else if (e->privileged && !v->domain->privileged)
-        rc = -XEN_EPERM;
     else
-        rc = fn(v, a[0], a[1], a[2], a[3], a[4]);
+        rc = hypercall_dispatch(v, nr, a);
+    if (!v->hcall_preempted)
+        g->rax = (uint64_t)rc;
+    v->hcall_preempted = false;
     v->hcall_compat = false;
-    g->rax = (uint64_t)rc;
 }
 
 static long copy_string_out(struct vcpu *v, uint64_t arg, const char *s, size_t size)

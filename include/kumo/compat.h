@@ -49,6 +49,11 @@ struct compat_sched_poll {
     compat_u64 timeout;
 };
 
+struct compat_memory_map {
+    unsigned int nr_entries;
+    compat_handle_t buffer;
+};
+
 struct compat_platform_parameters {
     compat_ulong_t virt_start;
 };
@@ -87,6 +92,7 @@ _Static_assert(sizeof(struct compat_vcpu_set_singleshot_timer) == 12, "compat si
 _Static_assert(sizeof(struct compat_vcpu_register_runstate_memory_area) == 8, "compat area");
 _Static_assert(sizeof(struct compat_vcpu_runstate_info) == 44, "compat_vcpu_runstate_info");
 _Static_assert(sizeof(struct compat_sched_poll) == 16, "compat_sched_poll");
+_Static_assert(sizeof(struct compat_memory_map) == 8, "compat_memory_map");
 _Static_assert(sizeof(struct compat_vcpu_info) == 64, "compat_vcpu_info");
 _Static_assert(sizeof(struct compat_shared_info) == 2344, "compat_shared_info");
 COMPAT_LAYOUT(compat_add_to_physmap, gpfn, 12);
@@ -111,7 +117,10 @@ COMPAT_LAYOUT(compat_shared_info, wc_sec_hi, 2340);
     X(evtchn_bind_virq, 12) X(evtchn_bind_ipi, 8) X(evtchn_bind_vcpu, 8)                    \
     X(evtchn_status, 24) X(evtchn_close, 4) X(evtchn_send, 4) X(evtchn_unmask, 4)           \
     X(sched_shutdown, 4) X(sched_remote_shutdown, 8) X(vcpu_register_vcpu_info, 16)         \
-    X(vcpu_hvm_context, 128) X(xen_feature_info, 8) X(xen_compile_info, 144)
+    X(vcpu_hvm_context, 128) X(xen_feature_info, 8) X(xen_compile_info, 144)                \
+    X(vcpu_get_physid, 8) X(xen_memory_domain, 2) X(xen_hvm_get_time, 8)                   \
+    X(xen_hvm_pagetable_dying, 16) X(xen_hvm_get_mem_type, 16) X(evtchn_init_control, 24)  \
+    X(evtchn_expand_array, 8) X(evtchn_set_priority, 8) X(evtchn_reset, 2)
 #define COMPAT_CHECK_SIZE(type, size) _Static_assert(sizeof(struct type) == (size), #type);
 
 #ifndef __i386__

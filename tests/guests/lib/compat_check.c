@@ -43,6 +43,10 @@ SAME(compat_sched_poll, sched_poll, ports);
 SAME(compat_sched_poll, sched_poll, nr_ports);
 SAME(compat_sched_poll, sched_poll, timeout);
 
+SAME_SIZE(compat_memory_map, xen_memory_map);
+SAME(compat_memory_map, xen_memory_map, nr_entries);
+SAME(compat_memory_map, xen_memory_map, buffer);
+
 SAME_SIZE(compat_platform_parameters, xen_platform_parameters);
 SAME(compat_platform_parameters, xen_platform_parameters, virt_start);
 
