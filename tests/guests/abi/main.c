@@ -166,6 +166,28 @@ static void test_platform_parameters(void)
                         EDGE(xen_platform_parameters_t)), 0);
 }
 
+/* The entries XENMEM_memory_map writes: Xen's e820 layout, packed (no public header). */
+struct e820 {
+    uint64_t addr, size;
+    uint32_t type;
+} __attribute__((packed));
+
+/* The builder's memory map: the count comes back in this layout, the entries are packed. */
+static void test_memory_map(void)
+{
+    static struct e820 map[8];
+    struct xen_memory_map *mm = EDGE(struct xen_memory_map);
+
+    mm->nr_entries = 8;
+    set_xen_guest_handle(mm->buffer, map);
+    CHECK_EQ("memory_map at a page end",
+             HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_memory_map, mm), 0);
+    if (mm->nr_entries < 1 || mm->nr_entries > 8 || map[0].type != XEN_HVM_MEMMAP_TYPE_RAM ||
+        !map[0].size)
+        xtf_failure("memory_map: %u entries, the first type %u size %#lx", mm->nr_entries,
+                    map[0].type, (unsigned long)map[0].size);
+}
+
 /* The area ends at the unmapped page: a write in the wrong layout faults and never lands. */
 static struct vcpu_runstate_info *register_runstate(void)
 {
@@ -200,6 +222,7 @@ void test_main(void)
     if (!shared->vcpu_info[0].time.tsc_to_system_mul)
         return;                         /* no clock to bound the waits below */
     test_platform_parameters();
+    test_memory_map();
     test_singleshot_and_selector();
     rs = register_runstate();
     test_set_timer_op_both_halves();
