@@ -6,6 +6,7 @@
 #include <asm/irq.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
+#include <kumo/event.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/keyhandler.h>
@@ -19,14 +20,21 @@ static char dom0_input[DOM0_INPUT_SIZE];
 static unsigned int input_head, input_tail;
 static DEFINE_SPINLOCK(input_lock);
 
+/*
+ * Linux's hvc console reads input only when VIRQ_CONSOLE (bound on vCPU 0) fires or when
+ * something writes to it, so every buffered byte raises the VIRQ, as Xen's serial_rx does.
+ */
 static void dom0_input_putc(char c)
 {
+    struct domain *d = domain_by_id(0);
     unsigned long flags;
 
     spin_lock_irqsave(&input_lock, flags);
     if (input_head - input_tail < DOM0_INPUT_SIZE)
         dom0_input[input_head++ % DOM0_INPUT_SIZE] = c;
     spin_unlock_irqrestore(&input_lock, flags);
+    if (d && d->privileged && d->nr_vcpus)
+        send_guest_virq(d->vcpus[0], VIRQ_CONSOLE);
 }
 
 void console_io_init(void)

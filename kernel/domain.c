@@ -26,7 +26,7 @@ struct domain *domain_by_id(uint16_t domid)
 }
 
 /* wc_* in shared_info: the wall-clock time at system time 0, version odd while changing. */
-static void domain_set_wallclock(struct domain *d)
+void domain_set_wallclock(struct domain *d)
 {
     struct shared_info *s = d->shared_info;
 

@@ -21,15 +21,9 @@ struct hypercall_entry {
     bool privileged;
 };
 
-static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3,
-                            uint64_t a4, uint64_t a5)
-{
-    (void)v, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
-    return -XEN_ENOSYS;
-}
-
 static const struct hypercall_entry hypercall_table[64] = {
-    [__HYPERVISOR_platform_op] = { not_implemented, true },
+    [__HYPERVISOR_platform_op] = { do_platform_op, true },
+    [__HYPERVISOR_mca] = { do_mca, true },
     [__HYPERVISOR_memory_op] = { do_memory_op, false },
     [__HYPERVISOR_xen_version] = { do_xen_version, false },
     [__HYPERVISOR_console_io] = { do_console_io, false },

@@ -145,6 +145,8 @@ void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(
 /* Frees everything the domain holds and releases its id. The domain must be stopped. */
 void domain_destroy(struct domain *d);
 struct domain *domain_by_id(uint16_t domid);
+/* Copies the wall clock (boot_wallclock_*, kumo/rtc.h) into d's shared_info. */
+void domain_set_wallclock(struct domain *d);
 
 /* Guest-physical to host-physical, for domain memory. */
 bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn);

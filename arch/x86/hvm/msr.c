@@ -14,6 +14,7 @@
 #define MSR_IA32_MISC_ENABLE   0x1A0
 #define MSR_MTRR_CAP           0xFE
 #define MSR_MTRR_DEF_TYPE      0x2FF
+#define MSR_K8_INT_PENDING_MSG 0xC0010055
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000
 #define HYPERCALL_STUB_SIZE    32
 
@@ -48,6 +49,8 @@ static bool local_read(uint32_t msr, uint64_t *val)
     case MSR_IA32_PLATFORM_ID:
     case MSR_MTRR_CAP:
     case MSR_MTRR_DEF_TYPE:
+    /* Linux reads it on AMD family 0xF/0x10 (erratum 400); 0 = C1E not active, as KVM says. */
+    case MSR_K8_INT_PENDING_MSG:
         *val = 0;
         return true;
     case MSR_IA32_MISC_ENABLE:
