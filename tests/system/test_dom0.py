@@ -1,0 +1,155 @@
+"""Debian's own kernel as Dom0 (issue 10): kumo + Debian's kernel + the root archive from
+Debian packages (build/dom0, `make iso`) boot in QEMU to the `dom0#` shell on hvc0; the boot log
+is clean; typed input echoes; one boot on Bochs (VT-x). Prints the seconds from emulator start
+to Linux's first line and to the prompt."""
+import os
+import re
+import time
+
+from emu import BUILD, DEFAULT_CMDLINE, bochs, guest, make_iso, qemu
+from test_hvm import results
+
+ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
+VMLINUX = os.path.join(BUILD, "dom0", "vmlinux")
+DOM0_MEM = "512M"
+# Until the MCE fix (branch h-probe) is in main, Linux reading MCG_STATUS panics: mce=off.
+DOM0_ARGS = "console=hvc0 mce=off"
+PROMPT = r"dom0# "
+BOOT_TIMEOUT = 600
+BOCHS_TIMEOUT = 600
+
+# Lines the clean-log check lets through, each with why it also appears under Xen 4.17 on a
+# machine like this one (QEMU, no PCI config access for a PVH Dom0, no IOMMU).
+ALLOWED = [
+    # Debian's kernel asks for a TPM-less IMA; printed on bare metal and under Xen alike.
+    (r"ima: No TPM chip found", "no TPM in the machine"),
+    # "This is not a bug": AMD IOMMUv2 probe on a machine without one, same under Xen.
+    (r"AMD-Vi: AMD IOMMUv2 functionality not available on this system - This is not a bug",
+     "no AMD IOMMU in QEMU's machine"),
+    # Linux 6.1's PCI probe for a PVH Dom0 names the nocrs workaround in a "report a bug" hint.
+    (r"PCI: Using host bridge windows from ACPI; if necessary, use \"pci=nocrs\" and report a bug",
+     "informational hint printed on every ACPI machine"),
+]
+BAD = re.compile(r"WARNING:|BUG|Call Trace|unchecked MSR access|Failed to")
+
+
+def expect(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def dom0_iso(vcpus, dom0_args=DOM0_ARGS):
+    for path in (ROOTFS, VMLINUX):
+        expect(os.path.exists(path), "%s missing: run `make iso`" % path)
+    cmdline = "%s dom0_mem=%s dom0_max_vcpus=%d" % (DEFAULT_CMDLINE, DOM0_MEM, vcpus)
+    return make_iso(cmdline, [(VMLINUX, dom0_args), (ROOTFS, "initrd")])
+
+
+def boot_to_prompt(m, t0, timeout, label):
+    """Waits for Linux's first line and the prompt; returns (seconds to Linux, to prompt)."""
+    m.wait_for(r"^\[ *0\.000000\] Linux version", timeout)
+    t_linux = time.time() - t0
+    m.wait_for(r"^%s" % PROMPT, timeout)
+    t_prompt = time.time() - t0
+    print("    %s: emulator start -> Linux's first line %.1f s, -> dom0# prompt %.1f s"
+          % (label, t_linux, t_prompt))
+    return t_linux, t_prompt
+
+
+def check_clean_log(log):
+    bad = []
+    for line in log.splitlines():
+        if BAD.search(line) and not any(re.search(rx, line) for rx, _ in ALLOWED):
+            bad.append(line)
+    expect(not bad, "Dom0 log not clean:\n" + "\n".join(bad[:20]))
+
+
+def check_prompt_boot(vcpus):
+    iso = dom0_iso(vcpus)
+    t0 = time.time()
+    m = qemu(ncpus=2, megs=1024, iso=iso)
+    try:
+        boot_to_prompt(m, t0, BOOT_TIMEOUT, "QEMU, %d Dom0 vCPU(s)" % vcpus)
+        start = len(m.text())
+        m.send("grep -c ^processor /proc/cpuinfo\n")
+        n = m.wait_for(r"^(\d+)\s*$", 60, start)
+        expect(int(n.group(1)) == vcpus, "Dom0 sees %s CPUs, wanted %d" % (n.group(1), vcpus))
+        return m
+    except Exception:
+        m.stop()
+        raise
+    finally:
+        os.unlink(iso)
+
+
+def qemu_platform_op_answers_dom0_as_xen():
+    """The platform guest as Dom0 (settime, cpuinfo, firmware, mca) and as a DomU (-EPERM)."""
+    m = qemu(ncpus=2, megs=256, cmdline=DEFAULT_CMDLINE + " dom0_mem=32M dom0_max_vcpus=1",
+             modules=[(guest("platform"), "console=hvc0"),
+                      (guest("platform"), "domU name=pu memory=16M")])
+    try:
+        m.wait_for(r"^Test result: \w+", 60)
+        m.wait_for(r"\[pu\] Test result: \w+", 60)
+        got = results(m.text())
+        expect(got.get("Domain-0") == "PASS", "as Dom0: %s" % got.get("Domain-0"))
+        expect(got.get("pu") == "PASS", "as a DomU: %s" % got.get("pu"))
+    finally:
+        m.stop()
+
+
+def qemu_dom0_prompt_1vcpu():
+    check_prompt_boot(1).stop()
+
+
+def qemu_dom0_prompt_2vcpus_clean_log_and_input():
+    """Also: the boot log is clean, init did its steps, and typed input reaches the shell
+    with nothing in Dom0 writing to hvc0 (VIRQ_CONSOLE)."""
+    m = check_prompt_boot(2)
+    try:
+        log = m.text()
+        expect(re.search(r"init: \d+ modules loaded, 0 failed", log), "modules not all loaded")
+        expect("init: bridge xenbr0 up" in log, "no xenbr0")
+        expect(re.search(r"init: Dom0 ready\. Try: xl list, xl info", log), "no hint line")
+        # Quiet for a while, then type: only VIRQ_CONSOLE can make hvc0 read it.
+        time.sleep(3)
+        start = len(m.text())
+        m.send("echo typed-$((6*7)) && ls /proc/xen\n")
+        m.wait_for(r"typed-\$\(\(6\*7\)\)", 60, start)
+        m.wait_for(r"^typed-42$", 60, start)
+        m.wait_for(r"privcmd", 60, start)
+        check_clean_log(m.text())
+    finally:
+        m.stop()
+
+
+def qemu_dom0_ctrl_a_switches_to_debug_keys():
+    m = check_prompt_boot(2)
+    try:
+        start = len(m.text())
+        m.send("\x01\x01\x01")
+        m.wait_for(r"\(kumo\) \*\*\* Serial input to kumo", 30, start)
+        m.send("h")
+        m.wait_for(r"\(kumo\) 'h' pressed -> showing installed handlers", 30, start)
+        m.send("\x01\x01\x01")
+        m.wait_for(r"\(kumo\) \*\*\* Serial input to DOM0", 30, start)
+        start = len(m.text())
+        m.send("echo back-$((1+1))\n")
+        m.wait_for(r"^back-2$", 60, start)
+    finally:
+        m.stop()
+
+
+def bochs_dom0_prompt():
+    """One Dom0 boot on VT-x, bounded at 10 minutes."""
+    iso = dom0_iso(1)
+    t0 = time.time()
+    m = bochs(iso, ncpus=1, megs=1024)
+    try:
+        boot_to_prompt(m, t0, BOCHS_TIMEOUT, "Bochs")
+    finally:
+        m.stop()
+        os.unlink(iso)
+
+
+TESTS = [qemu_platform_op_answers_dom0_as_xen, qemu_dom0_prompt_1vcpu, qemu_dom0_prompt_2vcpus_clean_log_and_input,
+         qemu_dom0_ctrl_a_switches_to_debug_keys, bochs_dom0_prompt]
