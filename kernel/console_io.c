@@ -1,6 +1,7 @@
 /*
- * console_io: guests write to the hypervisor console (Dom0's text goes out as it is, a
- * DomU's is rate-limited and prefixed with its name, like its port-0xE9 output); Dom0 reads
+ * console_io: guests write to the hypervisor console (Dom0's bytes go out as they come, an
+ * interactive shell's prompt included; a DomU's lines are rate-limited and prefixed with its
+ * name, like its port-0xE9 output); Dom0 reads
  * the serial input that the CTRL-a switch hands it.
  */
 #include <asm/irq.h>
@@ -75,8 +76,12 @@ static long console_write(struct vcpu *v, uint64_t count, uint64_t buf)
 
         if (copy_from_guest_virt(v, chunk, buf + done, n))
             return -XEN_EFAULT;
-        for (size_t i = 0; i < n; i++)
-            domain_console_putc(d, chunk[i]);
+        if (d->privileged) {
+            console_write_raw(chunk, n);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                domain_console_putc(d, chunk[i]);
+        }
         done += n;
     }
     return 0;
