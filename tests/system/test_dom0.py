@@ -102,8 +102,8 @@ def qemu_dom0_prompt_1vcpu():
 
 
 def qemu_dom0_prompt_2vcpus_clean_log_and_input():
-    """Also: the boot log is clean, init did its steps, and typed input reaches the shell
-    with nothing in Dom0 writing to hvc0 (VIRQ_CONSOLE)."""
+    """Also: the boot log is clean, init did its steps, typed input reaches the shell with
+    nothing in Dom0 writing to hvc0 (VIRQ_CONSOLE), and init reports a daemon that dies."""
     m = check_prompt_boot(2)
     try:
         log = m.text()
@@ -117,6 +117,10 @@ def qemu_dom0_prompt_2vcpus_clean_log_and_input():
         m.wait_for(r"typed-\$\(\(6\*7\)\)", 60, start)
         m.wait_for(r"^typed-42$", 60, start)
         m.wait_for(r"privcmd", 60, start)
+        # A daemon (an orphan, so PID 1's child) that dies is reported, never silently.
+        start = len(m.text())
+        m.send("sh -c 'sh -c \"sleep 1; exit 3\" &'\n")
+        m.wait_for(r"init: process \d+ exited with status 3$", 60, start)
         check_clean_log(m.text())
     finally:
         m.stop()
@@ -141,9 +145,9 @@ def qemu_dom0_ctrl_a_switches_to_debug_keys():
 
 def bochs_dom0_prompt():
     """One Dom0 boot on VT-x, bounded at 10 minutes."""
-    iso = dom0_iso(1)
+    iso = dom0_iso(2)
     t0 = time.time()
-    m = bochs(iso, ncpus=1, megs=1024)
+    m = bochs(iso, ncpus=2, megs=1024)
     try:
         boot_to_prompt(m, t0, BOCHS_TIMEOUT, "Bochs")
     finally:
