@@ -2,11 +2,14 @@
 Debian packages (build/dom0, `make iso`) boot in QEMU to the `dom0#` shell on hvc0; the boot log
 is clean; typed input echoes; one boot on Bochs (VT-x). Prints the seconds from emulator start
 to Linux's first line and to the prompt."""
+import gzip
 import os
 import re
+import subprocess
+import tempfile
 import time
 
-from emu import BUILD, DEFAULT_CMDLINE, bochs, guest, make_iso, qemu
+from emu import BUILD, DEFAULT_CMDLINE, ROOT, bochs, guest, make_iso, qemu
 from test_hvm import results
 
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
@@ -80,6 +83,52 @@ def check_prompt_boot(vcpus):
         raise
     finally:
         os.unlink(iso)
+
+
+def read_cpio(path):
+    """{name: (mode, data)} of a gzip'd newc archive."""
+    raw, entries, off = gzip.decompress(open(path, "rb").read()), {}, 0
+    while True:
+        hdr = raw[off:off + 110]
+        fields = [int(hdr[6 + 8 * i:14 + 8 * i], 16) for i in range(13)]
+        mode, size, namesize = fields[1], fields[6], fields[11]
+        name = raw[off + 110:off + 110 + namesize - 1].decode()
+        off = (off + 110 + namesize + 3) & ~3
+        if name == "TRAILER!!!":
+            return entries
+        entries[name] = (mode, raw[off:off + size])
+        off = (off + size + 3) & ~3
+
+
+def dom0_archive_merges_files_and_orders_modules():
+    """The archive as `make iso DOM0_FILES=<dir>` builds it (host only, no emulator): the
+    directory's files at their paths (replacing the default rc), init at /init, busybox
+    applets, and the module list with every module after the ones it depends on."""
+    env = dict(l.strip().split("=", 1) for l in open(os.path.join(BUILD, "dom0", "debs.env"))
+               if "=" in l)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "files", "etc", "kumo"))
+        os.makedirs(os.path.join(tmp, "files", "root"))
+        open(os.path.join(tmp, "files", "etc", "kumo", "rc"), "w").write("echo mine\n")
+        open(os.path.join(tmp, "files", "root", "note"), "w").write("hello\n")
+        out = os.path.join(tmp, "rootfs.cpio.gz")
+        subprocess.run([os.path.join(ROOT, "scripts", "mkdom0.py"), out, "--kver", env["KVER"],
+                        "--moddir", env["MODDIR"], "--busybox", env["BUSYBOX"],
+                        "--tools", os.path.join(BUILD, "dom0-tools", "bin"),
+                        "--etc", os.path.join(ROOT, "dom0-tools", "init", "etc"),
+                        "--files", os.path.join(tmp, "files")], check=True, capture_output=True)
+        a = read_cpio(out)
+    expect(a["etc/kumo/rc"][1] == b"echo mine\n", "DOM0_FILES did not replace /etc/kumo/rc")
+    expect(a["root/note"][1] == b"hello\n", "DOM0_FILES file missing")
+    expect("init" in a and a["init"][0] & 0o111, "no executable /init")
+    expect(a["bin/sh"][1] == b"busybox", "no busybox applet link for sh")
+    mods = [os.path.basename(l)[:-3] for l in a["etc/kumo/modules"][1].decode().split()]
+    for dep, user in (("xen-privcmd", "xenfs"), ("llc", "bridge"), ("stp", "bridge"),
+                      ("jbd2", "ext4"), ("mbcache", "ext4")):
+        expect(dep in mods and user in mods and mods.index(dep) < mods.index(user),
+               "%s not loaded before %s: %s" % (dep, user, mods))
+    for m in mods:
+        expect(any(n.endswith("/%s.ko" % m) for n in a), "module %s listed, not archived" % m)
 
 
 def qemu_platform_op_answers_dom0_as_xen():
@@ -158,5 +207,5 @@ def bochs_dom0_prompt():
         os.unlink(iso)
 
 
-TESTS = [qemu_platform_op_answers_dom0_as_xen, qemu_dom0_prompt_1vcpu,
+TESTS = [dom0_archive_merges_files_and_orders_modules, qemu_platform_op_answers_dom0_as_xen, qemu_dom0_prompt_1vcpu,
          qemu_dom0_prompt_2vcpus_clean_log_and_input, qemu_dom0_ctrl_a_switches_to_debug_keys]
