@@ -2,7 +2,7 @@
  * The PVH domain builder (linux-pvh-abi.md section 1): memory from GFN 0 (with the MMIO
  * hole below 4 GiB, see domain_populate), the kernel's segments at their physical
  * addresses, then one page-aligned area after the image with hvm_start_info v1, the memory
- * map, the command line and the module list, then the modules. SMP guests also get ACPI
+ * map, the command line and the module list, then the modules. Every guest gets ACPI
  * tables (kernel/guest_acpi.c) in the page below 640 KiB. vCPU 0 starts at the PHYS32_ENTRY with EBX pointing at the start info.
  */
 #include <kumo/console.h>
@@ -27,16 +27,13 @@ static void add_range(struct start_area *sa, uint64_t addr, uint64_t size, uint3
 }
 
 /*
- * RAM below 640 KiB (the last page holds the ACPI tables of an SMP guest), reserved up to
- * 1 MiB, RAM up to the MMIO hole, and what the hole displaced above 4 GiB.
+ * RAM below 640 KiB (the last page holds the ACPI tables), reserved up to 1 MiB, RAM up to
+ * the MMIO hole, and what the hole displaced above 4 GiB.
  */
 static void fill_memmap(struct start_area *sa, const struct pvh_build_args *a)
 {
-    uint64_t low_top = a->vcpus > 1 ? GUEST_ACPI_BASE : LOW_RAM_END;
-
-    add_range(sa, 0, low_top, XEN_HVM_MEMMAP_TYPE_RAM);
-    if (low_top < LOW_RAM_END)
-        add_range(sa, low_top, LOW_RAM_END - low_top, XEN_HVM_MEMMAP_TYPE_ACPI);
+    add_range(sa, 0, GUEST_ACPI_BASE, XEN_HVM_MEMMAP_TYPE_RAM);
+    add_range(sa, GUEST_ACPI_BASE, LOW_RAM_END - GUEST_ACPI_BASE, XEN_HVM_MEMMAP_TYPE_ACPI);
     add_range(sa, LOW_RAM_END, 0x100000 - LOW_RAM_END, XEN_HVM_MEMMAP_TYPE_RESERVED);
     add_range(sa, 0x100000, MIN(a->memory, GUEST_MMIO_HOLE_START) - 0x100000,
               XEN_HVM_MEMMAP_TYPE_RAM);
@@ -45,7 +42,10 @@ static void fill_memmap(struct start_area *sa, const struct pvh_build_args *a)
                   XEN_HVM_MEMMAP_TYPE_RAM);
 }
 
-/* The tables Linux needs to find more than one CPU (linux-pvh-abi.md section 1.4). */
+/*
+ * The tables Linux needs to find its CPUs (linux-pvh-abi.md section 1.4): without a MADT even
+ * a 1-vCPU Linux never starts its Xen clock-event device and hangs at its first sleep.
+ */
 static int place_acpi_tables(struct domain *d, unsigned int vcpus, uint64_t *rsdp)
 {
     static uint8_t page[GUEST_ACPI_SIZE];
@@ -72,7 +72,7 @@ static int write_start_info(struct domain *d, const struct pvh_build_args *a, ui
     sa.si.flags = a->privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
     fill_memmap(&sa, a);
     sa.si.memmap_paddr = at + offsetof(struct start_area, memmap);
-    if (a->vcpus > 1 && place_acpi_tables(d, a->vcpus, &sa.si.rsdp_paddr)) {
+    if (place_acpi_tables(d, a->vcpus, &sa.si.rsdp_paddr)) {
         *why = "no room for the ACPI tables";
         return -XEN_ENOMEM;
     }
