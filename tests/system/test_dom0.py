@@ -15,8 +15,7 @@ from test_hvm import results
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
 VMLINUX = os.path.join(BUILD, "dom0", "vmlinux")
 DOM0_MEM = "512M"
-# Until the MCE fix (branch h-probe) is in main, Linux reading MCG_STATUS panics: mce=off.
-DOM0_ARGS = "console=hvc0 mce=off"
+DOM0_ARGS = "console=hvc0"
 PROMPT = r"dom0# "
 BOOT_TIMEOUT = 600
 BOCHS_TIMEOUT = 600
