@@ -137,14 +137,11 @@ $(BUILD)/dom0/rootfs.cpio.gz: $(BUILD)/dom0/debs.env scripts/mkdom0.py $(DOM0_ET
 	    $(if $(DOM0_FILES),--files $(DOM0_FILES)) && \
 	    { cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@; }
 
-# Until kumo unpacks bzImages itself: the vmlinux ELF inside Debian's vmlinuz.
-$(BUILD)/dom0/vmlinux: $(BUILD)/dom0/debs.env scripts/mkdom0.py
-	@. ./$(BUILD)/dom0/debs.env && scripts/mkdom0.py --vmlinuz $$VMLINUZ --vmlinux $@
-
-$(BUILD)/kumo-dom0.iso: $(BUILD)/kumo.elf $(BUILD)/dom0/rootfs.cpio.gz $(BUILD)/dom0/vmlinux \
+# Dom0's kernel is Debian's vmlinuz as the package ships it: kumo unpacks the bzImage (D8).
+$(BUILD)/kumo-dom0.iso: $(BUILD)/kumo.elf $(BUILD)/dom0/rootfs.cpio.gz $(BUILD)/dom0/debs.env \
                         scripts/mkiso.sh
-	scripts/mkiso.sh $@ "$(CMDLINE) dom0_mem=$(DOM0_MEM)" \
-	    $(BUILD)/dom0/vmlinux "$(DOM0_CMDLINE)" $(BUILD)/dom0/rootfs.cpio.gz "initrd"
+	@. ./$(BUILD)/dom0/debs.env && scripts/mkiso.sh $@ "$(CMDLINE) dom0_mem=$(DOM0_MEM)" \
+	    $$VMLINUZ "$(DOM0_CMDLINE)" $(BUILD)/dom0/rootfs.cpio.gz "initrd"
 
 iso: $(BUILD)/kumo-dom0.iso
 

@@ -2,11 +2,9 @@
 """Dom0's root archive from Debian packages (D8): a gzip'd newc cpio with busybox and its applet
 links, the kernel modules Dom0 needs with their dependencies (read from each module's own
 .modinfo section: the .deb carries no modules.dep), the dom0-tools programs, /etc/kumo/, and
-optionally a directory merged at the same paths. Also writes the vmlinux ELF unpacked from the
-bzImage, for hypervisors that cannot unpack one themselves.
+optionally a directory merged at the same paths.
 
-Usage: mkdom0.py OUT.cpio.gz --kver K --moddir D --busybox B --tools DIR --etc DIR [--files DIR]
-       mkdom0.py --vmlinuz Z --vmlinux OUT"""
+Usage: mkdom0.py OUT.cpio.gz --kver K --moddir D --busybox B --tools DIR --etc DIR [--files DIR]"""
 import argparse
 import gzip
 import io
@@ -184,28 +182,6 @@ def busybox_applets(busybox):
     return applets
 
 
-def unpack_bzimage(vmlinuz, out):
-    """The vmlinux ELF inside a bzImage (XZ or gzip payload), as the Linux boot protocol
-    locates it: (setup_sects + 1) * 512 + payload_offset, payload_length bytes."""
-    with open(vmlinuz, "rb") as f:
-        img = f.read()
-    if img[0x202:0x206] != b"HdrS":
-        raise SystemExit("mkdom0: %s is not a bzImage" % vmlinuz)
-    setup_sects = img[0x1F1] or 4
-    off, length = struct.unpack_from("<II", img, 0x248)
-    payload = img[(setup_sects + 1) * 512 + off:][:length]
-    if payload[:6] == b"\xfd7zXZ\0":
-        elf = lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(payload)
-    elif payload[:2] == b"\x1f\x8b":
-        elf = gzip.decompress(payload)
-    elif payload[:4] == b"\x7fELF":
-        elf = payload
-    else:
-        raise SystemExit("mkdom0: unknown payload format in %s" % vmlinuz)
-    with open(out, "wb") as f:
-        f.write(elf)
-
-
 def build(args):
     a = Cpio()
     for d in ("bin", "sbin", "usr/bin", "usr/sbin", "usr/libexec/kumo", "etc/kumo", "proc",
@@ -264,11 +240,7 @@ def main():
     for opt in ("kver", "moddir", "busybox", "tools", "etc"):
         p.add_argument("--" + opt)
     p.add_argument("--files")
-    p.add_argument("--vmlinuz")
-    p.add_argument("--vmlinux")
     args = p.parse_args()
-    if args.vmlinuz and args.vmlinux:
-        unpack_bzimage(args.vmlinuz, args.vmlinux)
     if args.out:
         if not all((args.kver, args.moddir, args.busybox, args.tools, args.etc)):
             p.error("the archive needs --kver, --moddir, --busybox, --tools and --etc")

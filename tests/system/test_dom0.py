@@ -13,7 +13,7 @@ from emu import BUILD, DEFAULT_CMDLINE, ROOT, bochs, guest, make_iso, qemu
 from test_hvm import results
 
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
-VMLINUX = os.path.join(BUILD, "dom0", "vmlinux")
+DEBS_ENV = os.path.join(BUILD, "dom0", "debs.env")
 DOM0_MEM = "512M"
 DOM0_ARGS = "console=hvc0"
 PROMPT = r"dom0# "
@@ -34,11 +34,19 @@ def expect(cond, what):
         raise AssertionError(what)
 
 
+def debian_vmlinuz():
+    """Debian's vmlinuz, unmodified, as `make iso` fetched it (scripts/fetch-debs.sh)."""
+    expect(os.path.exists(DEBS_ENV), "%s missing: run `make iso`" % DEBS_ENV)
+    env = dict(l.strip().split("=", 1) for l in open(DEBS_ENV) if "=" in l)
+    return env["VMLINUZ"]
+
+
 def dom0_iso(vcpus, dom0_args=DOM0_ARGS):
-    for path in (ROOTFS, VMLINUX):
+    vmlinuz = debian_vmlinuz()
+    for path in (ROOTFS, vmlinuz):
         expect(os.path.exists(path), "%s missing: run `make iso`" % path)
     cmdline = "%s dom0_mem=%s dom0_max_vcpus=%d" % (DEFAULT_CMDLINE, DOM0_MEM, vcpus)
-    return make_iso(cmdline, [(VMLINUX, dom0_args), (ROOTFS, "initrd")])
+    return make_iso(cmdline, [(vmlinuz, dom0_args), (ROOTFS, "initrd")])
 
 
 def boot_to_prompt(m, t0, timeout, label):
