@@ -35,7 +35,8 @@ static void fill_domaininfo(const struct domain *d, struct xen_domctl_getdomaini
         const struct vcpu *v = d->vcpus[n];
 
         running |= v->state == VCPU_RUNNING;
-        all_blocked &= v->state == VCPU_BLOCKED || v->state == VCPU_OFFLINE;
+        /* As Xen: a vCPU held by a pause or a shutdown is not blocked, a down one is. */
+        all_blocked &= v->state == VCPU_BLOCKED || !v->is_up;
         i->cpu_time += vcpu_cpu_time(v);
         i->nr_online_vcpus += v->is_up;
     }
