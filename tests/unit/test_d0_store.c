@@ -101,6 +101,21 @@ TEST(store_speaks_xens_wire_protocol)
     unlink(sock_path);
 }
 
+/* The kernel's xenbus device with no xenstored: requests are taken, never answered. */
+TEST(store_gives_up_on_a_silent_daemon)
+{
+    int sv[2];
+    struct store *s = calloc(1, sizeof(*s));
+
+    CHECK(!socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+    s->fd = sv[0];
+    store_set_timeout(s, 100);
+    CHECK(store_read(s, "/local/domain/0/name", NULL) == NULL && errno == ETIMEDOUT);
+    CHECK_EQ(store_write(s, "/a", "b"), -EIO);  /* out of step now: no second wait */
+    store_close(s);
+    close(sv[1]);
+}
+
 TEST(store_encode_frames_and_bounds)
 {
     char buf[64];
@@ -141,6 +156,7 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     RUN(store_speaks_xens_wire_protocol);
+    RUN(store_gives_up_on_a_silent_daemon);
     RUN(store_encode_frames_and_bounds);
     RUN(store_errors_map_to_errnos);
     RUN(store_open_fails_without_a_daemon);

@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,6 +19,8 @@
 struct store {
     int fd;
     uint32_t req_id;
+    int timeout_ms;
+    bool broken;                    /* a request went unanswered: the stream is out of step */
 };
 
 static int connect_socket(void)
@@ -56,7 +60,13 @@ struct store *store_open(void)
         return NULL;
     }
     s->fd = fd;
+    s->timeout_ms = STORE_TIMEOUT_MS;
     return s;
+}
+
+void store_set_timeout(struct store *s, int ms)
+{
+    s->timeout_ms = ms;
 }
 
 void store_close(struct store *s)
@@ -113,10 +123,18 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-static int read_all(int fd, void *buf, size_t len)
+static int read_all(int fd, void *buf, size_t len, int timeout_ms)
 {
     for (char *p = buf; len;) {
-        ssize_t n = read(fd, p, len);
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int ready = poll(&pfd, 1, timeout_ms);
+        ssize_t n;
+
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready == 0)
+            return -ETIMEDOUT;
+        n = read(fd, p, len);
 
         if (n < 0 && errno == EINTR)
             continue;
@@ -137,19 +155,22 @@ static char *transact(struct store *s, uint32_t type, const char *const *strs, u
     char *payload;
     int n = store_encode(req, sizeof(req), type, ++s->req_id, strs, nr, with_nul);
 
-    *err = n < 0 ? n : write_all(s->fd, req, (size_t)n);
+    *err = s->broken ? -EIO : n < 0 ? n : write_all(s->fd, req, (size_t)n);
     if (!*err)
-        *err = read_all(s->fd, &ans, sizeof(ans));
+        *err = read_all(s->fd, &ans, sizeof(ans), s->timeout_ms);
     if (!*err && (ans.len > XENSTORE_PAYLOAD_MAX || ans.req_id != s->req_id))
         *err = -EIO;
-    if (*err)
+    if (*err) {
+        s->broken |= *err == -ETIMEDOUT || *err == -EIO;
         return NULL;
+    }
     payload = malloc(ans.len + 1);
     if (!payload) {
         *err = -ENOMEM;
         return NULL;
     }
-    *err = read_all(s->fd, payload, ans.len);
+    *err = read_all(s->fd, payload, ans.len, s->timeout_ms);
+    s->broken |= *err != 0;
     payload[ans.len] = '\0';
     if (!*err && ans.type == XS_ERROR)
         *err = store_error(payload, ans.len);

@@ -13,8 +13,15 @@
 
 struct store;
 
-/* NULL with errno set when neither the socket nor the device answers. */
+/*
+ * NULL with errno set when neither the socket nor the device opens. Answers are awaited
+ * at most STORE_TIMEOUT_MS (the kernel's xenbus device queues requests even when no
+ * xenstored runs, and would never answer); after a timeout every call fails with -EIO.
+ */
+#define STORE_TIMEOUT_MS 3000
 struct store *store_open(void);
+/* Another bound on waiting for answers (host tests). */
+void store_set_timeout(struct store *s, int ms);
 void store_close(struct store *s);
 
 /* The node's value, NUL-terminated, malloc'd (*len without the NUL); NULL with errno. */

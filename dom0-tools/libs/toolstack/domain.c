@@ -23,6 +23,13 @@ struct store *ts_store(void)
     return store;
 }
 
+/* The store stopped answering: names come from kumo from now on, without more waits. */
+static void store_give_up(void)
+{
+    store_close(store);
+    store = NULL;
+}
+
 void ts_store_close(void)
 {
     store_close(store);
@@ -39,6 +46,8 @@ int ts_domain_name(uint32_t domid, char *name, size_t len)
 
     snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
     v = s ? store_read(s, path, NULL) : NULL;
+    if (!v && s && errno != ENOENT)
+        store_give_up();
     if (v) {
         rc = strlen(v) < len ? 0 : -ENAMETOOLONG;
         if (!rc)

@@ -92,6 +92,8 @@ int ts_introduce_boot_domain(uint32_t domid, long started)
     free(old);
     if (old)
         return -EEXIST;
+    if (errno != ENOENT)
+        return -errno;                  /* no xenstored behind the store */
     if ((rc = ctl_domain_info(domid, &info)) || (rc = ctl_domain_name(domid, name, sizeof(name))))
         return rc;
     uuid_of(&info, uuid, sizeof(uuid));
