@@ -1,8 +1,9 @@
 /*
  * Credit scheduler policy, modelled on Xen's csched: owns the per-pCPU run queues (BOOST >
- * UNDER > OVER, FIFO within a priority), per-item credit shared out by weight, domain caps
- * (parking) and stealing by idle pCPUs. Locking: called with the core's sched_lock held
- * (interrupts off) for every entry point, so it takes no lock of its own.
+ * UNDER > OVER; BOOST in FIFO order, the others by credit), per-item credit shared out by
+ * weight over the pCPUs each item may run on, domain caps (parking) and stealing by idle
+ * pCPUs. Locking: called with the core's sched_lock held (interrupts off) for every entry
+ * point, so it takes no lock of its own.
  */
 #include <kumo/sched_policy.h>
 #include <kumo/xmalloc.h>
@@ -14,8 +15,17 @@
 /* 1 credit = 1 us of pCPU time: an item running for 1 ms burns 1000 credits. */
 #define CSCHED_NS_PER_CREDIT MICROSECS(1)
 #define CSCHED_CREDITS_PER_ACCT (CSCHED_ACCT_PERIOD / CSCHED_NS_PER_CREDIT)
-/* Credit is kept within one slice's worth either way, so nobody hoards or sinks forever. */
+/*
+ * An item that is not runnable keeps at most one slice's credit, so a sleeper cannot hoard
+ * (what it cannot take goes to the others: csched_gather_claims()). A runnable one is owed
+ * what it could not run, and a debt is kept, up to CSCHED_OWED_SLICES slices either way, so
+ * that a host stall charged to one item (an emulator's thread descheduled) is paid back:
+ * clamping at one slice let such stalls push 512:256 towards 1:1.
+ */
 #define CSCHED_CREDIT_MAX   (CSCHED_TSLICE / CSCHED_NS_PER_CREDIT)
+#define CSCHED_OWED_SLICES  4
+#define CSCHED_OWED_MAX     (CSCHED_OWED_SLICES * CSCHED_CREDIT_MAX)
+#define CSCHED_RUNNABLE(ci) ((ci)->queued_on >= 0 || (ci)->running_on >= 0)
 /* Less than this left of a slice is not worth continuing: pick again from the queue. */
 #define CSCHED_MIN_SLICE    MICROSECS(100)
 
@@ -42,6 +52,12 @@ struct csched_item {
     int queued_on;                      /* pCPU whose run queue holds it, -1 if none */
     int running_on;                     /* pCPU it runs on (as far as we know), -1 if none */
     bool ran;                           /* burnt credit in this accounting period */
+    /* Scratch for csched_account(), valid only while it runs: */
+    struct list_head claim_link;        /* on csched_claims: it gets a share this period */
+    uint64_t reach;                     /* the counted pCPUs its affinity allows */
+    int64_t bound;                      /* the most credit it could use this period */
+    int64_t share;                      /* its credit for this period, once fixed */
+    bool fixed;
 };
 
 static struct list_head csched_runq[SCHED_MAX_CPUS][CSCHED_NR_PRI];
@@ -55,6 +71,23 @@ static unsigned int csched_nr_cpus;
  */
 static uint64_t csched_seen_cpus;
 static s_time_t csched_next_acct;      /* when account() is next due, as far as we know */
+/*
+ * Credit is handed out for whole periods up to this time (0: not yet). A tick more than a
+ * period late (an emulator's descheduled thread) hands out every period that passed, as
+ * time run in them was charged; otherwise everyone sinks to the credit floor, where weights
+ * no longer count. Catching up stops at CSCHED_MAX_CATCHUP periods (the credit clamp would
+ * drop more anyway).
+ */
+static s_time_t csched_acct_upto;
+#define CSCHED_MAX_CATCHUP 10
+/* csched_account()'s scratch: the active items, and the pCPU sets that may run short. */
+static struct list_head csched_claims;
+#define CSCHED_MAX_GROUPS 64
+static struct csched_group {
+    uint64_t cpus;
+    int64_t left;                       /* credit its pCPUs have not given to fixed claimants */
+    int64_t weight;                     /* of its unfixed claimants (that can run nowhere else) */
+} csched_groups[CSCHED_MAX_GROUPS];
 
 /* Priority from credit alone (BOOST is granted only by wake()). */
 #define CSCHED_CREDIT_PRI(ci) ((ci)->credit >= 0 ? CSCHED_PRI_UNDER : CSCHED_PRI_OVER)
@@ -71,11 +104,51 @@ static void csched_dequeue(struct csched_item *ci)
 }
 
 /* To the tail of its priority's queue on cpu (off any queue it was on). */
-static void csched_enqueue(struct csched_item *ci, unsigned int cpu)
+static void csched_enqueue_last(struct csched_item *ci, unsigned int cpu)
 {
     csched_dequeue(ci);
     list_add_tail(&ci->run_link, &csched_runq[cpu][ci->pri]);
     ci->queued_on = (int)cpu;
+}
+
+/*
+ * Onto its priority's queue on cpu: BOOST in FIFO order; UNDER and OVER by credit, highest
+ * first (FIFO among equals), where Xen's credit1 keeps FIFO order. When competitors share a
+ * sign (a debt or a surplus left by host stalls), FIFO took turns 1:1 whatever the weights;
+ * by credit, whoever is owed most runs, so debts and surpluses even out by weight.
+ */
+static void csched_enqueue(struct csched_item *ci, unsigned int cpu)
+{
+    struct csched_item *pos;
+
+    if (ci->pri == CSCHED_PRI_BOOST) {
+        csched_enqueue_last(ci, cpu);
+        return;
+    }
+    csched_dequeue(ci);
+    list_for_each_entry(pos, &csched_runq[cpu][ci->pri], run_link)
+        if (pos->credit < ci->credit)
+            break;
+    list_insert(&ci->run_link, pos->run_link.prev, &pos->run_link);
+    ci->queued_on = (int)cpu;
+}
+
+/* Credits changed: cpu's queue at pri is sorted again (an insertion sort, stable). */
+static void csched_sort_queue(unsigned int cpu, unsigned int pri)
+{
+    struct list_head *q = &csched_runq[cpu][pri], unsorted;
+    struct csched_item *ci, *next;
+
+    list_init(&unsorted);
+    list_for_each_entry_safe(ci, next, q, run_link) {
+        list_del(&ci->run_link);
+        list_add_tail(&ci->run_link, &unsorted);
+    }
+    list_for_each_entry_safe(ci, next, &unsorted, run_link) {
+        list_del(&ci->run_link);
+        ci->queued_on = -1;
+        csched_enqueue(ci, cpu);
+    }
 }
 
 /* Charges a running item for the time since it was last charged, and parks on its cap. */
@@ -184,6 +257,8 @@ static struct sched_decision csched_pick(unsigned int cpu, struct sched_item *pr
         /* A yielder goes behind its equals in the queue, as in Xen's credit1. */
         if (prev_runnable && !prev->yielded && csched_may_continue(ci, cpu, now))
             new_slice = false;                  /* keeps the rest of its slice */
+        else if (prev_runnable && prev->yielded)
+            csched_enqueue_last(ci, cpu);
         else if (prev_runnable)
             csched_enqueue(ci, cpu);
     }
@@ -224,16 +299,17 @@ static struct sched_item *csched_steal(unsigned int cpu, s_time_t now)
 }
 
 /* An item is active (gets a share) if it wants the CPU or used it this period. */
-#define CSCHED_ACTIVE(ci) ((ci)->queued_on >= 0 || (ci)->running_on >= 0 || (ci)->ran)
+#define CSCHED_ACTIVE(ci) (CSCHED_RUNNABLE(ci) || (ci)->ran)
 
-/* New credit, clamped; boost ends; a queued item whose priority changed moves to its tail. */
+/* New credit, clamped; boost ends; a queued item whose priority changed changes queue. */
 static void csched_account_item(struct csched_item *ci, int64_t share)
 {
     unsigned int pri;
 
     if (CSCHED_ACTIVE(ci))
-        ci->credit = MIN(ci->credit + share, CSCHED_CREDIT_MAX);
-    ci->credit = MAX(ci->credit, -CSCHED_CREDIT_MAX);
+        ci->credit += share;
+    ci->credit = MIN(ci->credit, CSCHED_RUNNABLE(ci) ? CSCHED_OWED_MAX : CSCHED_CREDIT_MAX);
+    ci->credit = MAX(ci->credit, -CSCHED_OWED_MAX);
     ci->ran = false;
     pri = ci->pri;
     ci->pri = CSCHED_CREDIT_PRI(ci);
@@ -241,50 +317,212 @@ static void csched_account_item(struct csched_item *ci, int64_t share)
         csched_enqueue(ci, (unsigned int)ci->queued_on);
 }
 
-/* The cap budget renews each period; overrun (several vCPUs at once) is carried over. */
-static void csched_account_cap(struct csched_dom *cd)
+/*
+ * The cap budget renews for each of the periods that passed; overrun (several vCPUs at
+ * once) is carried over.
+ */
+static void csched_account_cap(struct csched_dom *cd, unsigned int periods)
 {
     s_time_t budget = CSCHED_CAP_BUDGET(cd);
 
-    cd->cap_used = cd->sd->cap ? MAX(cd->cap_used - budget, 0) : 0;
+    cd->cap_used = cd->sd->cap ? MAX(cd->cap_used - budget * periods, 0) : 0;
     cd->parked = cd->sd->cap && cd->cap_used >= budget;
 }
 
-/*
- * Every period, one period of credit per pCPU is shared out among active domains by
- * weight x active items, split evenly among each domain's active items; no item gets more
- * than one pCPU's worth, since it cannot use more.
- */
-static void csched_account(s_time_t now)
+static unsigned int csched_nr_in(uint64_t cpus)
 {
-    int64_t total, weight_sum = 0;
-    unsigned int nr_online = 0;
+    unsigned int n = 0;
+
+    for (; cpus; cpus &= cpus - 1)
+        n++;
+    return n;
+}
+
+/* The pCPUs that take part in accounting: those seen running the policy (all if none yet). */
+static uint64_t csched_counted_cpus(void)
+{
+    uint64_t all = csched_nr_cpus >= 64 ? ~0ULL : (1ULL << csched_nr_cpus) - 1;
+
+    return csched_seen_cpus & all ? csched_seen_cpus & all : all;
+}
+
+/*
+ * Lists the active items as claimants with what each could use: one pCPU's worth, less
+ * under a cap (the domain's budget split among its active items), and for one that is not
+ * runnable no more than takes it to CSCHED_CREDIT_MAX (so a sleeper's unused share goes
+ * to whoever ran in its place, instead of leaving them a debt); counts nr_active.
+ */
+static void csched_gather_claims(uint64_t counted, unsigned int periods)
+{
     struct csched_dom *cd;
     struct csched_item *ci;
 
-    for (uint64_t m = csched_seen_cpus; m; m &= m - 1)
-        nr_online++;
-    total = CSCHED_CREDITS_PER_ACCT * MAX(MIN(nr_online, csched_nr_cpus), 1U);
-    csched_next_acct = now + CSCHED_ACCT_PERIOD;
-    for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
-        if (csched_curr[cpu])
-            csched_burn(csched_curr[cpu], now);
+    list_init(&csched_claims);
     list_for_each_entry(cd, &csched_doms, link) {
         cd->nr_active = 0;
         list_for_each_entry(ci, &cd->items, dom_link)
             cd->nr_active += CSCHED_ACTIVE(ci);
-        weight_sum += (int64_t)cd->sd->weight * cd->nr_active;
-    }
-    list_for_each_entry(cd, &csched_doms, link) {
-        int64_t share = 0;
-
-        if (cd->nr_active) {
-            share = total * cd->sd->weight / weight_sum;        /* per active item */
-            share = MIN(share, CSCHED_CREDITS_PER_ACCT);
+        list_for_each_entry(ci, &cd->items, dom_link) {
+            ci->share = 0;
+            if (!CSCHED_ACTIVE(ci))
+                continue;
+            ci->reach = ci->it->affinity & counted;
+            ci->bound = CSCHED_CREDITS_PER_ACCT * periods;
+            if (cd->sd->cap)
+                ci->bound = MIN(ci->bound, (int64_t)cd->sd->cap * CSCHED_CREDITS_PER_ACCT *
+                                               periods / 100 / cd->nr_active);
+            if (!CSCHED_RUNNABLE(ci))
+                ci->bound = MIN(ci->bound, MAX(CSCHED_CREDIT_MAX - ci->credit, 0));
+            ci->fixed = !ci->reach;             /* nowhere to run: nothing to give it */
+            list_add_tail(&ci->claim_link, &csched_claims);
         }
-        csched_account_cap(cd);
+    }
+}
+
+static bool csched_in_group(const struct csched_item *ci, const struct csched_group *g)
+{
+    return !(ci->reach & ~g->cpus);
+}
+
+/* Adds cpus as a group unless known; false once there is no room for more. */
+static bool csched_add_group(unsigned int *n, uint64_t cpus)
+{
+    for (unsigned int i = 0; i < *n; i++)
+        if (csched_groups[i].cpus == cpus)
+            return true;
+    if (*n == CSCHED_MAX_GROUPS)
+        return false;
+    csched_groups[(*n)++].cpus = cpus;
+    return true;
+}
+
+/*
+ * The pCPU sets whose credit may run out before their claimants' bounds are reached: each
+ * claimant's reach, and every union of overlapping ones (pins that share a pCPU compete as
+ * one group), with what each has to hand out. A set that overlaps none of the others only
+ * adds credit, so is never the tightest. Unions beyond CSCHED_MAX_GROUPS are dropped: less
+ * exact, never unsafe.
+ */
+static unsigned int csched_find_groups(unsigned int periods)
+{
+    struct csched_item *ci;
+    unsigned int n = 0;
+    bool room = true;
+
+    list_for_each_entry(ci, &csched_claims, claim_link)
+        if (ci->reach)
+            room = room && csched_add_group(&n, ci->reach);
+    for (unsigned int i = 1; i < n && room; i++)        /* n grows as unions are found */
+        for (unsigned int j = 0; j < i && room; j++)
+            if (csched_groups[i].cpus & csched_groups[j].cpus)
+                room = csched_add_group(&n, csched_groups[i].cpus | csched_groups[j].cpus);
+    for (unsigned int g = 0; g < n; g++) {
+        csched_groups[g].left = CSCHED_CREDITS_PER_ACCT * periods *
+                                csched_nr_in(csched_groups[g].cpus);
+        csched_groups[g].weight = 0;
+        list_for_each_entry(ci, &csched_claims, claim_link)
+            if (!ci->fixed && csched_in_group(ci, &csched_groups[g]))
+                csched_groups[g].weight += ci->cdom->sd->weight;
+    }
+    return n;
+}
+
+/* ci gets share: taken off what its groups have left, its weight out of their count. */
+static void csched_fix(struct csched_item *ci, int64_t share, unsigned int nr_groups)
+{
+    ci->share = share;
+    ci->fixed = true;
+    for (unsigned int g = 0; g < nr_groups; g++)
+        if (csched_in_group(ci, &csched_groups[g])) {
+            csched_groups[g].left -= share;
+            csched_groups[g].weight -= ci->cdom->sd->weight;
+        }
+}
+
+/*
+ * Weighted max-min share-out (water-filling): every unfixed claimant's credit rises in
+ * proportion to its weight until it reaches its bound, or until a group of pCPUs is used
+ * up by the claimants that can run nowhere else; those are fixed there, and the rest rise
+ * on. So a domain's entitlement counts only the pCPUs its affinity allows (two domains
+ * pinned to one pCPU share that pCPU by weight, however many others there are), and what
+ * pinned domains cannot use goes to whoever can run there. Levels are compared as
+ * credit/weight fractions by cross-multiplying.
+ */
+static void csched_share_out(unsigned int nr_groups)
+{
+    for (;;) {
+        struct csched_item *ci, *tightest = NULL;
+        int64_t left = 0, weight = 0;
+        int group = -1;
+
+        list_for_each_entry(ci, &csched_claims, claim_link)
+            if (!ci->fixed &&
+                (!tightest || ci->bound * weight < left * ci->cdom->sd->weight)) {
+                tightest = ci;
+                left = ci->bound;
+                weight = ci->cdom->sd->weight;
+            }
+        if (!tightest)
+            return;
+        for (unsigned int g = 0; g < nr_groups; g++) {
+            int64_t g_left = MAX(csched_groups[g].left, 0), g_weight = csched_groups[g].weight;
+
+            if (g_weight && g_left * weight <= left * g_weight) {
+                group = (int)g;
+                left = g_left;
+                weight = g_weight;
+            }
+        }
+        if (group < 0) {
+            csched_fix(tightest, tightest->bound, nr_groups);
+            continue;
+        }
+        list_for_each_entry(ci, &csched_claims, claim_link)
+            if (!ci->fixed && csched_in_group(ci, &csched_groups[group]))
+                csched_fix(ci, MIN(left * ci->cdom->sd->weight / weight, ci->bound), nr_groups);
+    }
+}
+
+/* How many whole periods passed since credit was last handed out (at least one). */
+static unsigned int csched_periods_passed(s_time_t now)
+{
+    s_time_t n;
+
+    if (!csched_acct_upto || now - csched_acct_upto < CSCHED_ACCT_PERIOD)
+        csched_acct_upto = now - CSCHED_ACCT_PERIOD;
+    n = (now - csched_acct_upto) / CSCHED_ACCT_PERIOD;
+    if (n > CSCHED_MAX_CATCHUP) {
+        n = CSCHED_MAX_CATCHUP;
+        csched_acct_upto = now - n * CSCHED_ACCT_PERIOD;
+    }
+    csched_acct_upto += n * CSCHED_ACCT_PERIOD;
+    return (unsigned int)n;
+}
+
+/*
+ * Every period, one period of credit per counted pCPU is shared out among the active items
+ * by their domains' weights, over the pCPUs each may run on (csched_share_out()).
+ */
+static void csched_account(s_time_t now)
+{
+    unsigned int periods = csched_periods_passed(now);
+    struct csched_dom *cd;
+    struct csched_item *ci;
+
+    csched_next_acct = now + CSCHED_ACCT_PERIOD;
+    for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
+        if (csched_curr[cpu])
+            csched_burn(csched_curr[cpu], now);
+    csched_gather_claims(csched_counted_cpus(), periods);
+    csched_share_out(csched_find_groups(periods));
+    list_for_each_entry(cd, &csched_doms, link) {
+        csched_account_cap(cd, periods);
         list_for_each_entry(ci, &cd->items, dom_link)
-            csched_account_item(ci, share);
+            csched_account_item(ci, ci->share);
+    }
+    for (unsigned int cpu = 0; cpu < csched_nr_cpus; cpu++) {
+        csched_sort_queue(cpu, CSCHED_PRI_UNDER);
+        csched_sort_queue(cpu, CSCHED_PRI_OVER);
     }
 }
 
@@ -321,7 +559,7 @@ static int csched_adjust(struct sched_dom *d)
     if (d->weight < 1 || d->weight > 65535 || d->cap > 100 * csched_nr_cpus)
         return -CSCHED_EINVAL;
     if (!d->cap)
-        csched_account_cap(cd);                 /* uncapped: unparked at once */
+        csched_account_cap(cd, 1);              /* uncapped: unparked at once */
     return 0;
 }
 
@@ -329,7 +567,7 @@ static int csched_init(unsigned int nr_cpus)
 {
     csched_nr_cpus = MAX(MIN(nr_cpus, SCHED_MAX_CPUS), 1U);
     csched_seen_cpus = 0;
-    csched_next_acct = 0;
+    csched_next_acct = csched_acct_upto = 0;
     list_init(&csched_doms);
     memset(csched_curr, 0, sizeof(csched_curr));
     for (unsigned int cpu = 0; cpu < SCHED_MAX_CPUS; cpu++)
