@@ -17,6 +17,8 @@ struct cmd_spec {
 
 static const struct cmd_spec cmd_table[] = {
     { "list", main_list, "List information about all/some domains", "[-v] [Domain ...]" },
+    { "create", main_create, "Create a domain from config file",
+      "[-c] [-p] [-q] [-n|--dryrun] [-f] <ConfigFile> [options] [vars]" },
     { "destroy", main_destroy, "Terminate a domain immediately", "[-f] <Domain>" },
     { "pause", main_pause, "Pause execution of a domain", "<Domain>" },
     { "unpause", main_unpause, "Unpause a paused domain", "<Domain>" },

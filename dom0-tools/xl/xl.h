@@ -44,6 +44,7 @@ void fmt_sedf_header(void);
 void fmt_sedf_row(const char *name, uint32_t domid, const struct kumo_domctl_sched_sedf *p);
 
 /* The commands, by family. */
+int main_create(int argc, char **argv);
 int main_list(int argc, char **argv);
 int main_pause(int argc, char **argv);
 int main_unpause(int argc, char **argv);
