@@ -12,6 +12,8 @@
 #include "toolstack/toolstack.h"
 #include "xl.h"
 
+#define XL_MAX_OVERRIDES 64
+
 /* The file's contents, NUL-terminated; /dev/null stands for an empty config as in Xen. */
 static char *read_config(const char *path, size_t *len)
 {
@@ -62,7 +64,7 @@ int main_create(int argc, char **argv)
     struct ts_domain_config cfg;
     bool dryrun = false, quiet = false, paused = false;
     const char *file = NULL;
-    char *overrides[64], *data;
+    char *overrides[XL_MAX_OVERRIDES], *data;
     uint32_t domid;
     int opt, rc;
 
@@ -79,7 +81,7 @@ int main_create(int argc, char **argv)
         }
     }
     for (; optind < argc; optind++) {
-        if (strchr(argv[optind], '=') && o.n_overrides < (int)(sizeof(overrides) / sizeof(*overrides)))
+        if (strchr(argv[optind], '=') && o.n_overrides < XL_MAX_OVERRIDES)
             overrides[o.n_overrides++] = argv[optind];
         else if (!file && !strchr(argv[optind], '='))
             file = argv[optind];

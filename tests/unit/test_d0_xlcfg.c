@@ -203,7 +203,8 @@ TEST(xlcfg_reads_every_pvh_key)
                   "maxvcpus = 4\ncpus = '1-2'\ncpu_weight = 512\ncap = 50\n"
                   "on_poweroff = 'preserve'\non_reboot = 'rename-restart'\n"
                   "on_crash = 'coredump-restart'\non_watchdog = 'restart'\n"
-                  "on_soft_reset = 'destroy'\nuuid = '0123456789ABCDEF0123456789abcdef'\n"), -EINVAL);
+                  "on_soft_reset = 'destroy'\nuuid = '0123456789ABCDEF0123456789abcdef'\n"),
+             -EINVAL);
     CHECK(err_is("g.cfg:18: uuid: \"0123456789ABCDEF0123456789abcdef\" is not a UUID\n"));
     CHECK_EQ(load("name = 'web'\ntype = 'pvh'\nkernel = '/k'\nramdisk = '/r'\n"
                   "cmdline = 'console=hvc0'\nmemory = 256\nmaxmem = 512\nvcpus = 2\n"
@@ -341,6 +342,15 @@ TEST(xlcfg_disk_specs_parse_as_xen)
     ts_disk_free(&d);
     CHECK_EQ(ts_disk_parse("phy:/dev/vg/web,xvdb,r", &d, &why), 0);
     CHECK(!strcmp(d.target, "/dev/vg/web") && !strcmp(d.vdev, "xvdb") && !d.readwrite);
+    ts_disk_free(&d);
+    CHECK_EQ(ts_disk_parse("tap:aio:/img/c,xvdc", &d, &why), 0);
+    CHECK(!strcmp(d.target, "/img/c") && !strcmp(d.vdev, "xvdc") && d.format == TS_DISK_RAW);
+    ts_disk_free(&d);
+    CHECK_EQ(ts_disk_parse("qcow2:/img/q,xvdq,w", &d, &why), 0);
+    CHECK(!strcmp(d.target, "/img/q") && d.format == TS_DISK_QCOW2 && d.readwrite);
+    ts_disk_free(&d);
+    CHECK_EQ(ts_disk_parse("nbd:host:1234,xvde", &d, &why), 0);
+    CHECK(!strcmp(d.script, "block-nbd") && !strcmp(d.target, "host:1234"));
     ts_disk_free(&d);
     CHECK_EQ(ts_disk_parse("format=qcow2, vdev=xvdc, access=ro, backendtype=qdisk, "
                            "discard, untrusted, direct-io-safe, script=block-x, "
@@ -558,7 +568,8 @@ TEST(xl_create_refuses_bad_configs_and_creates_nothing)
     fake_reset();
     CHECK_EQ(xl_create("name='a'\nmemory='x'\n", "create -n g.cfg"), 1);
     CHECK(!out[0]);
-    CHECK(!strcmp(err, "Parsing config from g.cfg\ng.cfg:2: memory: \"x\" is not a valid number\n"));
+    CHECK(!strcmp(err, "Parsing config from g.cfg\n"
+                       "g.cfg:2: memory: \"x\" is not a valid number\n"));
     CHECK_EQ(xl_create("name='a'\ntype='hvm'\n", "create -q g.cfg"), 1);
     CHECK(!strcmp(err, "xl: g.cfg: an HVM guest (type \"hvm\"): kumo runs PVH guests only\n"));
     CHECK_EQ(xl_create("", "create -n /nonexistent/x.cfg"), 1);

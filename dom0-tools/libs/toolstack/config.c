@@ -164,7 +164,8 @@ static int read_boot(const struct reader *r, struct ts_domain_config *cfg)
                 r->source);
     if (cmdline && (root || extra))
         fprintf(r->err, "Warning: ignoring root= and extra= in favour of cmdline=\n");
-    if ((kernel && !(cfg->kernel = strdup(kernel))) || (ramdisk && !(cfg->ramdisk = strdup(ramdisk))))
+    if ((kernel && !(cfg->kernel = strdup(kernel))) ||
+        (ramdisk && !(cfg->ramdisk = strdup(ramdisk))))
         return -ENOMEM;
     if (cmdline)
         cfg->cmdline = strdup(cmdline);
@@ -265,7 +266,8 @@ static int read_devices(const struct reader *r, struct ts_domain_config *cfg)
     int rc;
 
     if ((ds && !ds->value->is_list) || (vs && !vs->value->is_list))
-        return bad(r, ds && !ds->value->is_list ? ds : vs, "is a single value but should be a list");
+        return bad(r, ds && !ds->value->is_list ? ds : vs,
+                   "is a single value but should be a list");
     if (ds && !(cfg->disks = calloc(ds->value->n_items + 1, sizeof(*cfg->disks))))
         return -ENOMEM;
     for (size_t i = 0; ds && i < ds->value->n_items; i++, cfg->n_disks++) {

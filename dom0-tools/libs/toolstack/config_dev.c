@@ -153,27 +153,51 @@ static bool disk_flag(struct ts_disk *d, const char *w)
     return true;
 }
 
-/* "phy:", "file:", "tap:aio:", "qcow2:" ... before the target: stripped, as libxlu does. */
-static int disk_prefix(struct disk_ctx *c, const char **s, const char **why)
+/* One deprecated prefix word: 1 if known (format or script applied), 0 if not, -ENOMEM. */
+static int disk_prefix_word(struct disk_ctx *c, const char *word)
 {
     static const char *const ignored[] = { "tapdisk", "tap2", "tap", "aio", "ioemu", "file",
                                            "phy" };
+    static const char *const scripts[] = { "iscsi", "nbd", "enbd", "drbd" };
+    char script[32];
+
+    for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+        if (!strcmp(word, ignored[i]))
+            return 1;
+    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++)
+        if (!strcmp(word, scripts[i])) {
+            snprintf(script, sizeof(script), "block-%s", word);
+            return set_string(&c->d->script, script, strlen(script)) ?: 1;
+        }
+    /* raw:, qcow:, qcow2:, vhd: name the format. */
+    if (*word && strcmp(word, "empty") && strcmp(word, "qed") && !disk_format(c->d, word))
+        return 1;
+    return 0;
+}
+
+/*
+ * "phy:", "file:", "tap:aio:", "qcow2:" ... before the target: stripped, as libxlu does. An
+ * unknown word counts as a prefix (and is refused) only when no letter or digit follows
+ * its colon, so "xvda:cdrom" stays a positional word.
+ */
+static int disk_prefix(struct disk_ctx *c, const char **s, const char **why)
+{
     const char *p = *s, *colon;
-    size_t len;
 
     while (*p >= 'a' && *p <= 'z' && (colon = strchr(p, ':')) &&
-           strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789") == (size_t)(colon - p) &&
-           !(colon[1] >= 'a' && colon[1] <= 'z') && !(colon[1] >= '0' && colon[1] <= '9')) {
+           strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789") == (size_t)(colon - p)) {
+        bool alnum_next = (colon[1] >= 'a' && colon[1] <= 'z') ||
+                          (colon[1] >= '0' && colon[1] <= '9');
         char word[16];
-        bool known = false;
+        int rc;
 
-        len = (size_t)(colon - p);
-        snprintf(word, sizeof(word), "%.*s", (int)len, p);
-        for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
-            known |= !strcmp(word, ignored[i]);
-        if (!known && disk_format(c->d, word) == 0 && len)
-            known = true;
-        if (!known) {
+        snprintf(word, sizeof(word), "%.*s", (int)(colon - p), p);
+        rc = (size_t)(colon - p) < sizeof(word) ? disk_prefix_word(c, word) : 0;
+        if (rc < 0)
+            return rc;
+        if (!rc && alnum_next)
+            break;
+        if (!rc) {
             *why = "unknown deprecated disk prefix";
             return -EINVAL;
         }

@@ -330,7 +330,8 @@ static int concat_value(struct lexer *lx, const struct cfg_setting *prev, struct
     char *s;
 
     if (prev->value->is_list != (*v)->is_list) {
-        lex_error(lx, prev->name, strlen(prev->name), "can't add [list] to \"string\" or vice versa");
+        lex_error(lx, prev->name, strlen(prev->name),
+                  "can't add [list] to \"string\" or vice versa");
         return -EINVAL;
     }
     if (!(*v)->is_list) {
