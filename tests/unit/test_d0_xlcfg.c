@@ -276,6 +276,9 @@ TEST(xlcfg_bad_values_are_one_line_naming_file_and_key)
           "g.cfg:3: cpus: \"0-9\" is not a cpu list of this host's 4 CPUs\n" },
         { "vcpus = 1\ncpus = ['x']\n",
           "g.cfg:3: cpus: \"x\" is not a cpu list of this host's 4 CPUs\n" },
+        { "cpus = '5'\n", "g.cfg:2: cpus: \"5\" is not a cpu list of this host's 4 CPUs\n" },
+        { "vcpus = 1\ncpus = ['0', '7']\n",
+          "g.cfg:3: cpus: \"7\" is not a cpu list of this host's 4 CPUs\n" },
         { "on_crash = 'explode'\n",
           "g.cfg:2: on_crash: unknown action \"explode\" (destroy, restart, rename-restart, "
           "preserve, coredump-destroy, coredump-restart, soft-reset)\n" },

@@ -221,17 +221,21 @@ static int read_cpus(const struct reader *r, unsigned int nr_cpus, struct ts_dom
     if (!s)
         return 0;
     v = s->value;
-    n = v->is_list && v->n_items < cfg->max_vcpus ? (unsigned int)v->n_items : cfg->max_vcpus;
+    /* Entries past the vCPUs are dropped, as in Xen, but checked all the same. */
+    n = v->is_list ? (unsigned int)v->n_items : 1;
     for (unsigned int i = 0; i < n; i++) {
         const struct cfg_value *item = v->is_list ? v->items[i] : v;
+        uint64_t mask;
 
         if (item->is_list)
             return bad(r, s, "entry %u is a list but should be a cpu list string", i);
-        if (ts_parse_cpulist(item->str, nr_cpus, &cfg->hard_affinity[i]))
+        if (ts_parse_cpulist(item->str, nr_cpus, &mask))
             return bad(r, s, "\"%s\" is not a cpu list of this host's %u CPUs", item->str,
                        nr_cpus);
+        for (unsigned int j = i; j < cfg->max_vcpus && (j == i || !v->is_list); j++)
+            cfg->hard_affinity[j] = mask;
     }
-    cfg->n_hard_affinity = n;
+    cfg->n_hard_affinity = v->is_list && n < cfg->max_vcpus ? n : cfg->max_vcpus;
     cfg->numa_placement_off = v->is_list;
     return 0;
 }
