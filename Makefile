@@ -32,7 +32,8 @@ GUEST_CFLAGS := -std=gnu11 -O2 -ffreestanding -nostdinc -isystem $(GCC_INC) -Iin
             -Itests/guests/lib -idirafter /usr/include -fno-pic -fno-pie -mno-red-zone \
             -mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
             -fcf-protection=none $(WARN) -Wno-missing-prototypes
-GUEST_LIB := tests/guests/lib/head.S tests/guests/lib/lib.c kernel/lib/vsnprintf.c \
+GUEST_LIB := tests/guests/lib/head.S tests/guests/lib/lib.c tests/guests/lib/acpi.c \
+             kernel/lib/vsnprintf.c \
              kernel/lib/string.c kernel/lib/strtoull.c kernel/lib/strlcpy.c
 GUESTS := $(filter-out lib,$(notdir $(wildcard tests/guests/*)))
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))

@@ -2,6 +2,8 @@
  * Domains built by the hypervisor at boot: Dom0 from the first module (its string is
  * Dom0's command line, as in Xen), and a DomU for each module whose string starts with
  * "domU ": `domU name=g1 memory=16M vcpus=2 cpus=2-3 weight=512 -- <guest command line>`.
+ * Modules right after it whose string starts with "domU-module" are its start-info modules
+ * (the first is a Linux guest's initrd); the rest of the string is the module's command line.
  * A bad key or value skips that domain with a message; the others still boot.
  */
 #include <asm/percpu.h>
@@ -19,13 +21,16 @@
 #define DEFAULT_DOMU_MEMORY (32ULL << 20)
 #define DEFAULT_DOM0_MEMORY (512ULL << 20)
 
-/* Loaders differ on whether a module's string starts with its path: drop a path. */
+/*
+ * Loaders differ on whether a module's string starts with its path: drop a path, and the
+ * "placeholder" word Xen's GRUB entries write there.
+ */
 static const char *module_args(const char *s)
 {
-    const char *space = strchr(s, ' ');
+    const char *space;
 
-    while (*s == ' ')
-        s++;
+    s = cmdline_skip_placeholder(s);
+    space = strchr(s, ' ');
     if (s[0] == '/' || (space && memchr(s, '/', (size_t)(space - s))))
         return space ? space + 1 : "";
     return s[0] == '/' ? "" : s;
@@ -36,6 +41,16 @@ static bool is_domu_module(const struct boot_module *m)
     const char *s = module_args(m->string);
 
     return !strncmp(s, "domU ", 5) || !strcmp(s, "domU");
+}
+
+/* "domU-module[ <cmdline>]": a module of the domU module before it. */
+static const char *domu_extra_module(const struct boot_module *m)
+{
+    const char *s = module_args(m->string);
+
+    if (strncmp(s, "domU-module", 11) || (s[11] != ' ' && s[11] != '\0'))
+        return NULL;
+    return s[11] ? s + 12 : s + 11;
 }
 
 /* "2-3", "0,2,5", "all": a mask of pCPUs; -1 on a bad list. */
@@ -126,20 +141,48 @@ static const char *domu_key(struct pvh_build_args *a, char *name_buf, const char
     return NULL;
 }
 
+/*
+ * Cuts line at its " -- " and returns the guest command line after it: "" when the line
+ * ends with " --" (GRUB and QEMU drop the trailing space of an empty one) or has none.
+ */
+static char *split_guest_cmdline(char *line)
+{
+    for (char *p = strstr(line, " --"); p; p = strstr(p + 1, " --")) {
+        if (p[3] == ' ' || p[3] == '\0') {
+            *p = '\0';
+            return p[3] ? p + 4 : p + 3;
+        }
+    }
+    return line + strlen(line);
+}
+
+/* The domU-module modules after module index, at most max of them, into mods. */
+static unsigned int domu_modules(unsigned int index, struct build_module *mods, unsigned int max)
+{
+    unsigned int n = 0;
+    const char *args;
+
+    for (unsigned int i = index + 1; i < boot_info.nr_modules && n < max; i++) {
+        const struct boot_module *m = &boot_info.modules[i];
+
+        if (!(args = domu_extra_module(m)))
+            break;
+        mods[n++] = (struct build_module){ __va(m->start), m->end - m->start, args };
+    }
+    return n;
+}
+
 static struct domain *build_domu(const struct boot_module *m, unsigned int index)
 {
-    char line[sizeof(m->string)], name[DOMAIN_NAME_LEN], *p, *cmdline = "";
+    static struct build_module mods[8];             /* boot domains are built one by one */
+    char line[sizeof(m->string)], name[DOMAIN_NAME_LEN], *p, *cmdline;
     struct pvh_build_args a = { .memory = DEFAULT_DOMU_MEMORY, .vcpus = 1 };
     const char *why = NULL;
     struct domain *d;
 
     snprintf(name, sizeof(name), "domU%u", index);
     strlcpy(line, module_args(m->string) + 4, sizeof(line));
-    p = strstr(line, " -- ");
-    if (p) {
-        *p = '\0';
-        cmdline = p + 4;
-    }
+    cmdline = split_guest_cmdline(line);
     for (p = line; *p && !why;) {
         char *key, *val, *end;
 
@@ -168,13 +211,16 @@ static struct domain *build_domu(const struct boot_module *m, unsigned int index
     a.kernel = __va(m->start);
     a.kernel_len = m->end - m->start;
     a.cmdline = cmdline;
+    a.modules = mods;
+    a.nr_modules = domu_modules(index, mods, ARRAY_SIZE(mods));
     d = pvh_build(&a, &why);
     if (!d) {
         printk("domU module %u (%s): %s; domain skipped\n", index, name, why);
         return NULL;
     }
-    printk("d%u (%s): %lu MiB, %u vCPUs, built from module %u\n", d->domid, d->name,
-           d->tot_pages >> (20 - PAGE_SHIFT), d->nr_vcpus, index);
+    printk("d%u (%s): %lu MiB, %u vCPUs, built from module %u%s\n", d->domid, d->name,
+           d->tot_pages >> (20 - PAGE_SHIFT), d->nr_vcpus, index,
+           a.nr_modules ? " with its domU-modules" : "");
     return d;
 }
 
@@ -203,7 +249,7 @@ static struct domain *build_dom0(const struct boot_module *kernel)
     for (unsigned int i = 1; i < boot_info.nr_modules; i++) {
         const struct boot_module *m = &boot_info.modules[i];
 
-        if (is_domu_module(m))
+        if (is_domu_module(m) || domu_extra_module(m))
             continue;
         mods[a.nr_modules++] = (struct build_module){ __va(m->start), m->end - m->start,
                                                       module_args(m->string) };
@@ -211,7 +257,7 @@ static struct domain *build_dom0(const struct boot_module *kernel)
     a.modules = mods;
     d = pvh_build(&a, &why);
     if (!d) {
-        printk("Dom0 not built: %s\n", why);
+        printk("Dom0 not built from module 0: %s\n", why);
         return NULL;
     }
     printk("Dom0: %lu MiB, %u vCPUs, %u modules, command line '%s'\n",

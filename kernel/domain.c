@@ -53,6 +53,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     d->privileged = privileged;
     d->sched.weight = 256;
     d->cpumask = ~0ULL;
+    d->hvm_params[HVM_PARAM_TRIPLE_FAULT_REASON] = SHUTDOWN_reboot;    /* Xen's default */
     strlcpy(d->name, name, sizeof(d->name));
     d->shared_info = alloc_xenheap_pages(0);
     if (!d->shared_info || p2m_init(d) || evtchn_init(d))

@@ -2,13 +2,14 @@
  * The PVH domain builder (linux-pvh-abi.md section 1): memory from GFN 0 (with the MMIO
  * hole below 4 GiB, see domain_populate), the kernel's segments at their physical
  * addresses, then one page-aligned area after the image with hvm_start_info v1, the memory
- * map, the command line and the module list, then the modules. SMP guests also get ACPI
+ * map, the command line and the module list, then the modules. Every guest gets ACPI
  * tables (kernel/guest_acpi.c) in the page below 640 KiB. vCPU 0 starts at the PHYS32_ENTRY with EBX pointing at the start info.
  */
 #include <kumo/console.h>
 #include <kumo/domain_build.h>
 #include <kumo/elf_load.h>
 #include <kumo/guest_acpi.h>
+#include <kumo/kernel_image.h>
 #include <kumo/sched.h>
 #include <kumo/sched_policy.h>
 #include <kumo/xen_abi.h>
@@ -27,16 +28,13 @@ static void add_range(struct start_area *sa, uint64_t addr, uint64_t size, uint3
 }
 
 /*
- * RAM below 640 KiB (the last page holds the ACPI tables of an SMP guest), reserved up to
- * 1 MiB, RAM up to the MMIO hole, and what the hole displaced above 4 GiB.
+ * RAM below 640 KiB (the last page holds the ACPI tables), reserved up to 1 MiB, RAM up to
+ * the MMIO hole, and what the hole displaced above 4 GiB.
  */
 static void fill_memmap(struct start_area *sa, const struct pvh_build_args *a)
 {
-    uint64_t low_top = a->vcpus > 1 ? GUEST_ACPI_BASE : LOW_RAM_END;
-
-    add_range(sa, 0, low_top, XEN_HVM_MEMMAP_TYPE_RAM);
-    if (low_top < LOW_RAM_END)
-        add_range(sa, low_top, LOW_RAM_END - low_top, XEN_HVM_MEMMAP_TYPE_ACPI);
+    add_range(sa, 0, GUEST_ACPI_BASE, XEN_HVM_MEMMAP_TYPE_RAM);
+    add_range(sa, GUEST_ACPI_BASE, LOW_RAM_END - GUEST_ACPI_BASE, XEN_HVM_MEMMAP_TYPE_ACPI);
     add_range(sa, LOW_RAM_END, 0x100000 - LOW_RAM_END, XEN_HVM_MEMMAP_TYPE_RESERVED);
     add_range(sa, 0x100000, MIN(a->memory, GUEST_MMIO_HOLE_START) - 0x100000,
               XEN_HVM_MEMMAP_TYPE_RAM);
@@ -45,7 +43,10 @@ static void fill_memmap(struct start_area *sa, const struct pvh_build_args *a)
                   XEN_HVM_MEMMAP_TYPE_RAM);
 }
 
-/* The tables Linux needs to find more than one CPU (linux-pvh-abi.md section 1.4). */
+/*
+ * The tables Linux needs to find its CPUs (linux-pvh-abi.md section 1.4): without a MADT even
+ * a 1-vCPU Linux never starts its Xen clock-event device and hangs at its first sleep.
+ */
 static int place_acpi_tables(struct domain *d, unsigned int vcpus, uint64_t *rsdp)
 {
     static uint8_t page[GUEST_ACPI_SIZE];
@@ -72,7 +73,7 @@ static int write_start_info(struct domain *d, const struct pvh_build_args *a, ui
     sa.si.flags = a->privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
     fill_memmap(&sa, a);
     sa.si.memmap_paddr = at + offsetof(struct start_area, memmap);
-    if (a->vcpus > 1 && place_acpi_tables(d, a->vcpus, &sa.si.rsdp_paddr)) {
+    if (place_acpi_tables(d, a->vcpus, &sa.si.rsdp_paddr)) {
         *why = "no room for the ACPI tables";
         return -XEN_ENOMEM;
     }
@@ -131,25 +132,28 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
 {
     struct elf_image_info info;
     struct hvm_vcpu_state start;
+    struct kernel_image k;
     struct domain *d;
     uint64_t si_gpa;
     int err;
 
-    if (elf_inspect(a->kernel, a->kernel_len, &info, why))
-        return NULL;
-    if (a->memory < (2 << 20) || info.paddr_hi + PAGE_SIZE > MIN(a->memory, GUEST_MMIO_HOLE_START) ||
-        a->memory > (1ULL << 40)) {
-        *why = "memory does not fit the kernel image";
-        return NULL;
-    }
     if (!a->vcpus || a->vcpus > MAX_VCPUS) {
         *why = "bad vCPU count";
         return NULL;
     }
+    if (kernel_image_get(a->kernel, a->kernel_len, a->name, &k, why))
+        return NULL;
+    if (elf_inspect(k.elf, k.len, &info, why))
+        goto fail_image;
+    if (a->memory < (2 << 20) || info.paddr_hi + PAGE_SIZE > MIN(a->memory, GUEST_MMIO_HOLE_START) ||
+        a->memory > (1ULL << 40)) {
+        *why = "memory does not fit the kernel image";
+        goto fail_image;
+    }
     d = domain_create(a->privileged ? 0 : DOMID_INVALID, a->name, a->privileged, &err);
     if (!d) {
         *why = err == -XEN_ENOSPC ? "no free domain id" : "out of memory";
-        return NULL;
+        goto fail_image;
     }
     d->cpumask = a->cpumask ? a->cpumask : ~0ULL;
     if (apply_sched_args(d, &a->sched)) {
@@ -160,10 +164,11 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
     d->max_vcpus = a->vcpus;
     if (domain_populate(d, a->memory) || domain_create_vcpus(d, a->vcpus))
         goto fail;
-    if (elf_load(d, a->kernel, a->kernel_len)) {
+    if (elf_load(d, k.elf, k.len)) {
         *why = "could not copy the kernel";
         goto fail;
     }
+    kernel_image_put(&k);
     if (write_start_info(d, a, ROUNDUP(info.paddr_hi, PAGE_SIZE), &si_gpa, why))
         goto fail;
     /* vCPU 0 starts at the entry point; the others wait for INIT/SIPI or VCPUOP_up. */
@@ -179,5 +184,7 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
 
 fail:
     domain_destroy(d);
+fail_image:
+    kernel_image_put(&k);
     return NULL;
 }

@@ -1,15 +1,20 @@
 /*
  * ELF loader for PVH kernels. Both ELF classes are accepted (XTF-style test kernels are
- * often ELF32); every offset and size is checked against the image before use.
+ * often ELF32); every offset and size is checked against the image before use. As Xen's
+ * libelf: only loadable segments (PT_LOAD with any of R/W/X) are checked and loaded, other
+ * program headers (a PT_NOTE with p_memsz 0, PT_GNU_STACK...) are only read; the entry note
+ * comes from PT_NOTE segments, else from SHT_NOTE sections.
  */
 #include <kumo/elf_load.h>
 #include <kumo/xen_abi.h>
 
-#define PT_LOAD 1
-#define PT_NOTE 4
+#define PT_LOAD     1
+#define PT_NOTE     4
+#define PF_RWX      7
+#define SHT_NOTE    7
 
 struct phdr {
-    uint32_t type;
+    uint32_t type, flags;
     uint64_t offset, paddr, filesz, memsz;
 };
 
@@ -22,7 +27,7 @@ static bool within(size_t len, uint64_t off, uint64_t size)
     return off <= len && size <= len - off;
 }
 
-/* Reads program header i; false when it does not lie within the image. */
+/* Reads program header i; false when the header itself is not within the image. */
 static bool get_phdr(const uint8_t *img, size_t len, unsigned int i, struct phdr *ph)
 {
     bool is64 = img[4] == 2;
@@ -35,12 +40,25 @@ static bool get_phdr(const uint8_t *img, size_t len, unsigned int i, struct phdr
     p = img + phoff + (uint64_t)i * phentsize;
     ph->type = rd32(p);
     if (is64) {
+        ph->flags = rd32(p + 4);
         ph->offset = rd64(p + 8), ph->paddr = rd64(p + 24);
         ph->filesz = rd64(p + 32), ph->memsz = rd64(p + 40);
     } else {
         ph->offset = rd32(p + 4), ph->paddr = rd32(p + 12);
         ph->filesz = rd32(p + 16), ph->memsz = rd32(p + 20);
+        ph->flags = rd32(p + 24);
     }
+    return true;
+}
+
+static bool loadable(const struct phdr *ph)
+{
+    return ph->type == PT_LOAD && (ph->flags & PF_RWX);
+}
+
+/* A loadable segment's bytes lie within the image and its end does not wrap around. */
+static bool segment_ok(size_t len, const struct phdr *ph)
+{
     return within(len, ph->offset, ph->filesz) && ph->filesz <= ph->memsz &&
            ph->paddr + ph->memsz >= ph->paddr;
 }
@@ -62,6 +80,31 @@ static bool find_entry_note(const uint8_t *n, uint64_t size, uint32_t *entry)
             return true;
         }
         off = desc + ROUNDUP((uint64_t)descsz, 4);
+    }
+    return false;
+}
+
+/* The entry note from the SHT_NOTE sections; Xen's libelf looks there when no segment has it. */
+static bool find_entry_in_sections(const uint8_t *img, size_t len, uint32_t *entry)
+{
+    bool is64 = img[4] == 2;
+    uint64_t shoff = is64 ? rd64(img + 40) : rd32(img + 32);
+    uint16_t shentsize = rd16(img + (is64 ? 58 : 46)), shnum = rd16(img + (is64 ? 60 : 48));
+
+    if (!shoff || shentsize < (is64 ? 64 : 40))
+        return false;
+    for (unsigned int i = 0; i < shnum; i++) {
+        const uint8_t *sh = img + shoff + (uint64_t)i * shentsize;
+        uint64_t off, size;
+
+        if (!within(len, shoff + (uint64_t)i * shentsize, shentsize))
+            return false;
+        if (rd32(sh + 4) != SHT_NOTE)
+            continue;
+        off = is64 ? rd64(sh + 24) : rd32(sh + 16);
+        size = is64 ? rd64(sh + 32) : rd32(sh + 20);
+        if (within(len, off, size) && find_entry_note(img + off, size, entry))
+            return true;
     }
     return false;
 }
@@ -88,16 +131,24 @@ int elf_inspect(const void *image, size_t len, struct elf_image_info *info, cons
         struct phdr ph;
 
         if (!get_phdr(img, len, i, &ph)) {
-            *why = "program header or segment outside the image";
+            *why = "program header outside the image";
             return -XEN_EINVAL;
         }
-        if (ph.type == PT_NOTE && !found)
+        if (ph.type == PT_NOTE && !found && within(len, ph.offset, ph.filesz))
             found = find_entry_note(img + ph.offset, ph.filesz, &info->phys32_entry);
-        if (ph.type == PT_LOAD && ph.memsz) {
+        if (!loadable(&ph))
+            continue;
+        if (!segment_ok(len, &ph)) {
+            *why = "loadable segment outside the image, larger on file than in memory, or wrapping";
+            return -XEN_EINVAL;
+        }
+        if (ph.memsz) {
             info->paddr_lo = MIN(info->paddr_lo, ph.paddr);
             info->paddr_hi = MAX(info->paddr_hi, ph.paddr + ph.memsz);
         }
     }
+    if (!found)
+        found = find_entry_in_sections(img, len, &info->phys32_entry);
     if (!found) {
         *why = "no XEN_ELFNOTE_PHYS32_ENTRY note (not a PVH kernel)";
         return -XEN_EINVAL;
@@ -119,8 +170,10 @@ int elf_load(struct domain *d, const void *image, size_t len)
 
         if (!get_phdr(img, len, i, &ph))
             return -XEN_EINVAL;
-        if (ph.type != PT_LOAD)
+        if (!loadable(&ph))
             continue;
+        if (!segment_ok(len, &ph))
+            return -XEN_EINVAL;
         /* The rest of memsz is bss, already zero in freshly populated memory. */
         if (!copy_to_guest_phys(d, ph.paddr, img + ph.offset, ph.filesz))
             return -XEN_EFAULT;

@@ -25,6 +25,8 @@ static long set_param(struct domain *d, struct xen_hvm_param *p)
             return -XEN_EINVAL;
         d->callback_vector = p->value ? (uint8_t)(p->value & 0xFF) : 0;
     }
+    if (p->index == HVM_PARAM_TRIPLE_FAULT_REASON && p->value > SHUTDOWN_MAX)
+        return -XEN_EINVAL;
     d->hvm_params[p->index] = p->value;
     return 0;
 }

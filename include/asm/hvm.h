@@ -38,7 +38,7 @@ struct hvm_exit {
     union {
         struct { uint16_t port; uint8_t bytes; bool in; bool string; } io;
         struct { uint32_t index; } msr;
-        struct { uint64_t gpa; bool write; } npf;
+        struct { uint64_t gpa; bool write, fetch; } npf;
     };
     const char *why;        /* for HVM_EXIT_FAILED */
 };

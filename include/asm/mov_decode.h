@@ -1,8 +1,8 @@
 /*
  * Decoding the one instruction family MMIO emulation needs: MOV between a register (or an
- * immediate) and memory (opcodes 89, 8B, C7 /0, and A1/A3 with an absolute address), in
- * 16-, 32- or 64-bit code. The faulting
- * address comes from the exit, so only the length, the size and the register are decoded.
+ * immediate) and memory (opcodes 88, 89, 8A, 8B, C6 /0, C7 /0, and A1/A3 with an absolute
+ * address) and MOVZX loads (0F B6, 0F B7), in 16-, 32- or 64-bit code. The faulting
+ * address comes from the exit, so only the length, the sizes and the register are decoded.
  */
 #ifndef ASM_MOV_DECODE_H
 #define ASM_MOV_DECODE_H
@@ -11,7 +11,9 @@
 
 struct mov_insn {
     unsigned int len;           /* bytes to skip */
-    unsigned int size;          /* operand size: 2, 4 or 8 */
+    unsigned int size;          /* bytes accessed in memory: 1, 2, 4 or 8 */
+    unsigned int reg_size;      /* bytes a load writes to the register (MOVZX: > size) */
+    bool high_byte;             /* the register is AH, CH, DH or BH (reg 0-3, bits 15:8) */
     bool write;                 /* to memory */
     bool has_imm;               /* C7: the value is imm, not a register */
     unsigned int reg;           /* register number (0 = rAX ... 15 = r15) */

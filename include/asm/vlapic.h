@@ -46,6 +46,7 @@
 #define APIC_SVR_ENABLE     (1u << 8)
 #define APIC_LVT_MASKED     (1u << 16)
 #define APIC_ESR_SEND_ILLEGAL (1u << 5)
+#define APIC_ESR_RECV_ILLEGAL (1u << 6)
 
 /* ICR fields (SDM Vol 3A figure 11-12). */
 #define APIC_DM_FIXED       0

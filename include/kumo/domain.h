@@ -9,6 +9,7 @@
 
 #include <asm/hvm.h>
 #include <asm/vlapic.h>
+#include <asm/vmce.h>
 #include <kumo/list.h>
 #include <kumo/spinlock.h>
 #include <kumo/sched_policy.h>
@@ -48,6 +49,8 @@ struct vcpu_arch {
     uint64_t exit_rip;              /* RIP at the last exit: a skip ends an STI shadow */
     struct hvm_vcpu_state vmx_start; /* VMX: written into the VMCS when next loaded */
     struct vlapic vlapic;
+    struct vmce vmce;
+    uint64_t debugctl;              /* stored; LBR/BTF are not emulated */
 };
 
 struct vcpu {

@@ -1,6 +1,7 @@
 /*
- * Loading a PVH kernel image (ELF32 or ELF64) into a domain: PT_LOAD segments at their
- * p_paddr, and the entry point from the XEN_ELFNOTE_PHYS32_ENTRY note.
+ * Loading a PVH kernel image (ELF32 or ELF64) into a domain: loadable PT_LOAD segments at
+ * their p_paddr, and the entry point from the XEN_ELFNOTE_PHYS32_ENTRY note (in a PT_NOTE
+ * segment, else in an SHT_NOTE section, as Xen's libelf finds it).
  */
 #ifndef KUMO_ELF_LOAD_H
 #define KUMO_ELF_LOAD_H

@@ -1,5 +1,5 @@
 /*
- * ACPI tables for SMP guests (kernel/guest_acpi.c), as Xen's libxl gives PVH guests:
+ * ACPI tables for every guest (kernel/guest_acpi.c), as Xen's libxl gives PVH guests:
  * RSDP (revision 2) -> XSDT -> hardware-reduced FADT (+ DSDT with \_S5) and a MADT with one
  * local APIC per vCPU (processor UID = vCPU index, APIC id = 2 x index). A guest powers
  * itself off by writing SLP_TYP/SLP_EN to the FADT's sleep control register, a port the

@@ -20,6 +20,11 @@ void hvm_hypercall(struct vcpu *v);
  * access and skips it. False when the domain was crashed (an instruction it cannot decode).
  */
 bool hvm_mmio(struct vcpu *v, uint64_t gpa, bool write);
+/*
+ * The same for a gpa where the domain has no page and no device claims it: a read loads
+ * all-ones, a write is dropped (Xen's null handler for a PVH domain without a device model).
+ */
+bool hvm_mmio_unbacked(struct vcpu *v, uint64_t gpa, bool write);
 
 /* Domain console output (0xE9 and console_io), line-buffered into the hypervisor log. */
 void domain_console_putc(struct domain *d, char c);

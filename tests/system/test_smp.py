@@ -3,7 +3,7 @@ a 4-vCPU DomU on 2 pCPUs walk RSDP/XSDT/FADT/DSDT/MADT, and each brings vCPUs 1-
 INIT/SIPI from a real-mode trampoline (the 5-vCPU one vCPU 4 by VCPUOP_initialise/up), and
 exercises xAPIC MMIO, x2APIC MSRs, self/NMI/broadcast IPIs, VCPUOP_down/up and SCHEDOP_poll;
 one powers off by halting its last vCPU with interrupts off, the other by ACPI S5. A 1-vCPU
-smoke DomU (no ACPI tables) runs beside them. On QEMU (SVM) and Bochs (VT-x)."""
+smoke DomU (ACPI tables with a one-entry MADT) runs beside them. On QEMU (SVM) and Bochs (VT-x)."""
 import os
 import re
 

@@ -1,6 +1,6 @@
 /*
  * Host tests for arch/x86/hvm/mov_decode.c: lengths, sizes, registers and immediates of the
- * MOV forms MMIO emulation decodes, in 64-, 32- and 16-bit code, with the encodings
+ * MOV and MOVZX forms MMIO emulation decodes, in 64-, 32- and 16-bit code, with the encodings
  * compilers and kernels emit for APIC accesses, and refusals of everything else.
  */
 #include "../../arch/x86/hvm/mov_decode.c"
@@ -42,6 +42,24 @@ TEST(long_mode_forms)
     CHECK_EQ(d.size, 2);
 }
 
+TEST(byte_and_zero_extending_forms)
+{
+    CHECK_EQ(DEC(64, 0x8A, 0x07), 0);                       /* mov (%rdi),%al */
+    CHECK_EQ(d.len, 2); CHECK_EQ(d.size, 1); CHECK_EQ(d.reg_size, 1); CHECK(!d.high_byte);
+    CHECK_EQ(DEC(64, 0x8A, 0x27), 0);                       /* mov (%rdi),%ah */
+    CHECK_EQ(d.reg, 0); CHECK(d.high_byte);
+    CHECK_EQ(DEC(64, 0x40, 0x8A, 0x37), 0);                 /* mov (%rdi),%sil: REX */
+    CHECK_EQ(d.reg, 6); CHECK(!d.high_byte);
+    CHECK_EQ(DEC(64, 0x88, 0x0F), 0);                       /* mov %cl,(%rdi) */
+    CHECK(d.write); CHECK_EQ(d.size, 1);
+    CHECK_EQ(DEC(64, 0xC6, 0x47, 0x04, 0x7F), 0);           /* movb $0x7f,4(%rdi) */
+    CHECK_EQ(d.len, 4); CHECK(d.has_imm); CHECK_EQ(d.imm, 0x7F);
+    CHECK_EQ(DEC(64, 0x0F, 0xB7, 0x06), 0);                 /* movzwl (%rsi),%eax */
+    CHECK_EQ(d.len, 3); CHECK_EQ(d.size, 2); CHECK_EQ(d.reg_size, 4); CHECK(!d.write);
+    CHECK_EQ(DEC(64, 0x48, 0x0F, 0xB6, 0x4F, 0x08), 0);     /* movzbq 8(%rdi),%rcx */
+    CHECK_EQ(d.len, 5); CHECK_EQ(d.size, 1); CHECK_EQ(d.reg_size, 8); CHECK_EQ(d.reg, 1);
+}
+
 TEST(legacy_modes)
 {
     CHECK_EQ(DEC(32, 0x89, 0x15, 0x20, 0x03, 0xE0, 0xFE), 0);   /* mov %edx,0xfee00320 */
@@ -58,7 +76,8 @@ TEST(legacy_modes)
 TEST(refusals)
 {
     CHECK_EQ(DEC(64, 0x89, 0xC0), -1);                      /* register to register */
-    CHECK_EQ(DEC(64, 0x0F, 0xB6, 0x07), -1);                /* movzx */
+    CHECK_EQ(DEC(64, 0x0F, 0xBE, 0x07), -1);                /* movsx */
+    CHECK_EQ(DEC(64, 0xC6, 0x48, 0x10, 1), -1);             /* C6 /1 */
     CHECK_EQ(DEC(64, 0xC7, 0x48, 0x10, 1, 2, 3, 4), -1);    /* C7 /1 */
     CHECK_EQ(DEC(64, 0x8B, 0x87, 0x20), -1);                /* cut short */
     CHECK_EQ(DEC(64, 0x66), -1);
@@ -68,6 +87,7 @@ TEST(refusals)
 int main(void)
 {
     RUN(long_mode_forms);
+    RUN(byte_and_zero_extending_forms);
     RUN(legacy_modes);
     RUN(refusals);
     HARNESS_EXIT();

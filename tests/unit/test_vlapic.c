@@ -131,10 +131,22 @@ TEST(esr_latches_on_write)
     vlapic_mmio_write(v, APIC_ICR, APIC_SH_SELF << 18 | 7);    /* vector < 16 */
     CHECK_EQ(reg(v, APIC_ESR), 0);
     vlapic_mmio_write(v, APIC_ESR, 0);
-    CHECK_EQ(reg(v, APIC_ESR), APIC_ESR_SEND_ILLEGAL);
+    CHECK_EQ(reg(v, APIC_ESR), APIC_ESR_SEND_ILLEGAL | APIC_ESR_RECV_ILLEGAL);
     vlapic_mmio_write(v, APIC_ESR, 0);
     CHECK_EQ(reg(v, APIC_ESR), 0);
     CHECK_EQ(vlapic_deliverable(v), -1);
+}
+
+TEST(illegal_vector_sets_send_on_sender_and_receive_on_target)
+{
+    setup();
+    vlapic_mmio_write(&vcpus[0], APIC_ICR2, (2u * 1) << 24);       /* vCPU 1's APIC id */
+    vlapic_mmio_write(&vcpus[0], APIC_ICR, 3);                      /* fixed, vector 3 */
+    vlapic_mmio_write(&vcpus[0], APIC_ESR, 0);
+    vlapic_mmio_write(&vcpus[1], APIC_ESR, 0);
+    CHECK_EQ(reg(&vcpus[0], APIC_ESR), APIC_ESR_SEND_ILLEGAL);
+    CHECK_EQ(reg(&vcpus[1], APIC_ESR), APIC_ESR_RECV_ILLEGAL);
+    CHECK_EQ(vlapic_deliverable(&vcpus[1]), -1);
 }
 
 static void ipi(struct vcpu *from, uint32_t dest8, uint32_t icr)
@@ -242,6 +254,7 @@ int main(void)
     RUN(priority_tpr_isr_and_eoi);
     RUN(software_disable_masks);
     RUN(esr_latches_on_write);
+    RUN(illegal_vector_sets_send_on_sender_and_receive_on_target);
     RUN(destinations_physical_logical_shorthand);
     RUN(nmi_init_sipi);
     RUN(x2apic_mode_and_msrs);

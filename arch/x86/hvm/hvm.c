@@ -15,6 +15,7 @@
 #include <kumo/hvm_exits.h>
 #include <kumo/sched.h>
 #include <kumo/time.h>
+#include <kumo/xen_abi.h>
 
 /* The entry code moves guest_regs by these offsets. */
 _Static_assert(offsetof(struct guest_regs, rax) == R_RAX &&
@@ -56,6 +57,39 @@ static void advance(struct vcpu *v, const struct hvm_exit *e)
     v->arch.regs.rip += e->insn_len;
 }
 
+/*
+ * A fault on a frame with a page behind it is a permission the guest lacks, and code
+ * cannot run from a frame without RAM: both crash the guest, as in Xen. Data accesses to
+ * a frame with no page reach the LAPIC or nothing (all-ones, writes dropped), as in Xen
+ * for PVH.
+ */
+static bool handle_npf(struct vcpu *v, const struct hvm_exit *e)
+{
+    unsigned long mfn;
+    bool backed = gfn_to_mfn(v->domain, e->npf.gpa >> PAGE_SHIFT, &mfn);
+
+    if (!e->npf.fetch && vlapic_mmio_claims(v, e->npf.gpa))
+        return hvm_mmio(v, e->npf.gpa, e->npf.write);
+    if (!e->npf.fetch && !backed)
+        return hvm_mmio_unbacked(v, e->npf.gpa, e->npf.write);
+    domain_crash(v->domain, "%s %s guest-physical %#lx, %s (rip %#lx)",
+                 e->npf.fetch ? "instruction fetch" : e->npf.write ? "write" : "read",
+                 e->npf.fetch ? "from" : "to", (unsigned long)e->npf.gpa,
+                 backed ? "not permitted" : "which has no RAM", (unsigned long)v->arch.regs.rip);
+    return false;
+}
+
+/* Xen's hvm_triple_fault(): the domain shuts down for HVM_PARAM_TRIPLE_FAULT_REASON. */
+static void triple_fault(struct vcpu *v)
+{
+    struct domain *d = v->domain;
+    unsigned int reason = (unsigned int)d->hvm_params[HVM_PARAM_TRIPLE_FAULT_REASON];
+
+    printk("d%u vCPU %u: triple fault at rip %#lx -- shutdown reason %u\n", d->domid, v->id,
+           (unsigned long)v->arch.regs.rip, reason);
+    domain_shutdown(d, reason);
+}
+
 /* Returns false when v must leave the CPU (blocked, crashed, shut down). */
 static bool handle_exit(struct vcpu *v, struct hvm_exit *e)
 {
@@ -89,14 +123,9 @@ static bool handle_exit(struct vcpu *v, struct hvm_exit *e)
         hvm_hypercall(v);
         return v->state == VCPU_RUNNING && !d->is_shutdown;
     case HVM_EXIT_NPF:
-        if (vlapic_mmio_claims(v, e->npf.gpa))
-            return hvm_mmio(v, e->npf.gpa, e->npf.write);
-        domain_crash(d, "%s access to guest-physical %#lx outside its memory (rip %#lx)",
-                     e->npf.write ? "write" : "read", (unsigned long)e->npf.gpa,
-                     (unsigned long)v->arch.regs.rip);
-        return false;
+        return handle_npf(v, e);
     case HVM_EXIT_TRIPLE_FAULT:
-        domain_crash(d, "triple fault at rip %#lx", (unsigned long)v->arch.regs.rip);
+        triple_fault(v);
         return false;
     case HVM_EXIT_FAILED:
         break;

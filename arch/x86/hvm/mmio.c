@@ -1,7 +1,9 @@
 /*
- * Guest accesses to emulated memory-mapped registers (the xAPIC page): the nested-paging
- * fault gives the address, the MOV at RIP gives the size, the register and the length.
- * Only 32-bit accesses reach the LAPIC, as the SDM requires (Vol 3A 11.4.1).
+ * Guest accesses to guest-physical addresses without RAM: the xAPIC page's registers, and
+ * frames no device claims (the MMIO hole, ballooned-out frames), which read all-ones and
+ * drop writes as Xen's null handler does for a PVH domain without a device model. The
+ * nested-paging fault gives the address, the MOV at RIP the size, the register and the
+ * length. Only 32-bit accesses reach the LAPIC, as the SDM requires (Vol 3A 11.4.1).
  */
 #include <asm/hvm.h>
 #include <asm/mov_decode.h>
@@ -32,35 +34,71 @@ static unsigned int fetch(struct vcpu *v, const struct hvm_paging *p, uint8_t *b
     return n;
 }
 
-bool hvm_mmio(struct vcpu *v, uint64_t gpa, bool write)
+static bool decode(struct vcpu *v, uint64_t gpa, bool write, struct mov_insn *insn)
 {
     struct hvm_paging p;
-    struct mov_insn insn;
     uint8_t bytes[15];
     unsigned int n;
-    uint64_t *reg;
-    uint32_t val;
 
     hvm_ops->get_paging(v, &p);
     n = fetch(v, &p, bytes);
-    if (mov_decode(bytes, n, p.cs_bits, &insn) || insn.write != write) {
+    if (mov_decode(bytes, n, p.cs_bits, insn) || insn->write != write) {
         domain_crash(v->domain, "unsupported instruction for the access to %#lx at rip %#lx "
                      "(%02x %02x %02x)", (unsigned long)gpa, (unsigned long)v->arch.regs.rip,
                      n > 0 ? bytes[0] : 0, n > 1 ? bytes[1] : 0, n > 2 ? bytes[2] : 0);
         return false;
     }
-    if (insn.size != 4 || (gpa & 3)) {
+    return true;
+}
+
+/* A load into the decoded register, as the CPU writes it (SDM Vol 1 3.4.1.1). */
+static void load(struct vcpu *v, const struct mov_insn *insn, uint64_t val)
+{
+    uint64_t *reg = gpr(&v->arch.regs, insn->reg);
+
+    if (insn->size < 8)
+        val &= (1ULL << (8 * insn->size)) - 1;      /* MOVZX widens what was read */
+    if (insn->high_byte)
+        *reg = (*reg & ~0xFF00ULL) | (val & 0xFF) << 8;
+    else if (insn->reg_size == 1)
+        *reg = (*reg & ~0xFFULL) | val;
+    else if (insn->reg_size == 2)
+        *reg = (*reg & ~0xFFFFULL) | val;
+    else
+        *reg = val;                         /* a 32-bit load zero-extends */
+}
+
+bool hvm_mmio(struct vcpu *v, uint64_t gpa, bool write)
+{
+    struct mov_insn insn;
+    uint32_t val;
+
+    if (!decode(v, gpa, write, &insn))
+        return false;
+    if (insn.size != 4 || insn.reg_size != 4 || (gpa & 3)) {
         domain_crash(v->domain, "%u-byte LAPIC access at %#lx: only aligned 32-bit ones exist",
                      insn.size, (unsigned long)gpa);
         return false;
     }
-    reg = gpr(&v->arch.regs, insn.reg);
     if (write) {
-        vlapic_mmio_write(v, gpa & 0xFFF, (uint32_t)(insn.has_imm ? insn.imm : *reg));
+        vlapic_mmio_write(v, gpa & 0xFFF,
+                          (uint32_t)(insn.has_imm ? insn.imm : *gpr(&v->arch.regs, insn.reg)));
     } else {
         vlapic_mmio_read(v, gpa & 0xFFF, &val);
-        *reg = val;                         /* a 32-bit load zero-extends */
+        load(v, &insn, val);
     }
+    v->arch.regs.rip += insn.len;
+    return true;
+}
+
+bool hvm_mmio_unbacked(struct vcpu *v, uint64_t gpa, bool write)
+{
+    struct mov_insn insn;
+
+    if (!decode(v, gpa, write, &insn))
+        return false;
+    if (!write)
+        load(v, &insn, ~0ULL);
     v->arch.regs.rip += insn.len;
     return true;
 }

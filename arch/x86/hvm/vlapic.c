@@ -139,7 +139,12 @@ static void deliver(struct vcpu *from, struct vcpu *t, uint32_t icr)
     case APIC_DM_FIXED:
     case APIC_DM_LOWEST:
         if (vector < 16) {
-            vl(from)->esr_pending |= APIC_ESR_SEND_ILLEGAL;
+            /*
+             * SDM Vol 3A 11.5.3: the sender sees "send illegal vector", the receiver
+             * "receive illegal vector"; a self-IPI is both. Nothing is delivered.
+             */
+            __atomic_fetch_or(&vl(from)->esr_pending, APIC_ESR_SEND_ILLEGAL, __ATOMIC_RELAXED);
+            __atomic_fetch_or(&vl(t)->esr_pending, APIC_ESR_RECV_ILLEGAL, __ATOMIC_RELAXED);
             return;
         }
         vlapic_set_irq(t, vector);
@@ -270,8 +275,7 @@ static bool write_reg(struct vcpu *v, unsigned int offset, uint32_t val, uint32_
     case APIC_EOI:   eoi(l); return true;
     case APIC_SVR:   write_svr(l, val); return true;
     case APIC_ESR:                              /* latches the errors since the last write */
-        l->esr = l->esr_pending;
-        l->esr_pending = 0;
+        l->esr = __atomic_exchange_n(&l->esr_pending, 0, __ATOMIC_RELAXED);
         return true;
     case APIC_TMICT: l->timer_initial = val; return true;
     case APIC_TDCR:  l->timer_divide = val & 0xB; return true;
@@ -288,6 +292,9 @@ static bool write_reg(struct vcpu *v, unsigned int offset, uint32_t val, uint32_
             return false;
         if ((val & 0xFF) >= 16)
             vlapic_set_irq(v, val & 0xFF);
+        else                                        /* sent and received: both errors */
+            __atomic_fetch_or(&l->esr_pending, APIC_ESR_SEND_ILLEGAL | APIC_ESR_RECV_ILLEGAL,
+                              __ATOMIC_RELAXED);
         return true;
     case APIC_ID:
         return !x2;                                 /* read-only here; x2APIC: #GP */

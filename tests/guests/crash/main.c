@@ -1,8 +1,9 @@
 /*
- * A guest that crashes on purpose, to show that only it stops: "npf" writes to
- * guest-physical 0x3F000000 (mapped by its own page tables, outside its RAM), "triple"
- * loads an empty IDT and executes int3 (#BP -> #GP -> #DF -> triple fault). "after=<ms>"
- * waits first (TSC-timed), so that witnesses are seen running before the crash.
+ * A guest that stops on purpose, to show that only it stops: "npf" jumps to guest-physical
+ * 0x3F000000 (mapped by its own page tables, outside its RAM: code cannot run there, the
+ * domain is crashed), "triple" loads an empty IDT and executes int3 (#BP -> #GP -> #DF ->
+ * triple fault: the domain shuts down for reboot, Xen's default). "after=<ms>" waits first
+ * (TSC-timed), so that witnesses are seen running before the crash.
  */
 #include "guest.h"
 
@@ -36,8 +37,8 @@ static void wait_ms(unsigned long ms)
 
 static void crash_npf(void)
 {
-    printk("writing to guest-physical %#lx\n", OUTSIDE_RAM);
-    *(volatile uint64_t *)OUTSIDE_RAM = 0xdead;
+    printk("jumping to guest-physical %#lx\n", OUTSIDE_RAM);
+    ((void (*)(void))OUTSIDE_RAM)();
 }
 
 static void crash_triple(void)

@@ -37,6 +37,12 @@ const char *guest_cmdline(void);
 void shutdown(unsigned int reason) __attribute__((noreturn));
 uint64_t rdtsc(void);
 
+/*
+ * Walks the guest's ACPI tables (lib/acpi.c), failing the test where they differ from what
+ * Linux expects for nr_vcpus vCPUs; returns the FADT's sleep control port (0 if unusable).
+ */
+uint16_t acpi_check_tables(unsigned int nr_vcpus);
+
 /* One IDT for every vCPU of the test kernel: a 64-bit interrupt gate at vec, then lidt. */
 void idt_set_gate(unsigned int vec, void (*stub)(void));
 void idt_load(void);

@@ -333,6 +333,7 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         e->kind = HVM_EXIT_NPF;
         e->npf.gpa = *vmcb64(v, VMCB_EXITINFO2);
         e->npf.write = info1 & 2;
+        e->npf.fetch = info1 & 0x10;        /* ID: instruction fetch (APM Vol 2 15.25.6) */
         return;
     case EXIT_INVALID:
         e->kind = HVM_EXIT_FAILED;

@@ -409,6 +409,7 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         e->kind = HVM_EXIT_NPF;
         e->npf.gpa = vmread(GUEST_PHYSICAL_ADDRESS);
         e->npf.write = vmread(EXIT_QUALIFICATION) & 2;
+        e->npf.fetch = vmread(EXIT_QUALIFICATION) & 4;  /* SDM Vol 3C table 28-7 */
         return;
     case EXIT_INVD:
     case EXIT_MWAIT:
