@@ -70,7 +70,7 @@ int main_create(int argc, char **argv)
 
     if (argc > 1 && argv[1][0] != '-' && !strchr(argv[1], '='))
         file = argv[1], argc--, argv++;
-    while ((opt = getopt_long(argc, argv, "+cpqnf:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "cpqnf:", opts, NULL)) != -1) {
         switch (opt) {
         case 'n': dryrun = true; break;
         case 'q': quiet = true; break;

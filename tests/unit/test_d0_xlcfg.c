@@ -547,6 +547,8 @@ TEST(xl_create_dryrun_prints_xens_json)
     CHECK(!err[0]);
     CHECK(strstr(out, "        \"avail_vcpus\": [\n            0\n        ],\n"));
     CHECK(!strstr(out, "on_crash"));
+    CHECK_EQ(xl_create(web_cfg, "create -q g.cfg maxmem=2048 -n"), 0);   /* options anywhere */
+    CHECK(strstr(out, "        \"max_memkb\": 2097152,\n"));
 }
 
 TEST(xl_create_dryrun_minimal_pv_config)
