@@ -518,6 +518,7 @@ static const char web_json[] =
     "    ],\n"
     "    \"nics\": [\n"
     "        {\n"
+    "            \"devid\": 0,\n"
     "            \"mac\": \"00:16:3e:01:02:03\",\n"
     "            \"bridge\": \"xenbr0\"\n"
     "        },\n"

@@ -198,7 +198,10 @@ static void print_nic(struct json *j, const struct ts_nic *n)
 
     j_open(j, '{');
     j_str(j, "backend_domname", n->backend_domname);
-    j_int(j, "devid", (uint64_t)n->devid);
+    /* libxl_devid's default is -1, and xl numbers nics from 0: devid 0 is printed too. */
+    j_key(j, "devid");
+    j_element(j);
+    fprintf(j->out, "%d", n->devid);
     j_int(j, "mtu", (uint64_t)n->mtu);
     j_str(j, "model", n->model);
     if (n->has_mac) {
