@@ -16,13 +16,17 @@ from test_boot import expect
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 VMLINUX = os.path.join(BUILD, "dom0", "vmlinux")
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
-BOOT_TIMEOUT = 900
+BOOT_TIMEOUT = 1200         # seen: 10 min to the prompt with other emulators running
+try:
+    from test_dom0 import DOM0_ARGS     # the Dom0 command line the image's own tests use
+except ImportError:
+    DOM0_ARGS = "console=hvc0"
 CMD_TIMEOUT = 120
 WITNESS_MS = 500
 
 
 def modules():
-    return [(VMLINUX, "console=hvc0"), (ROOTFS, "initrd"),
+    return [(VMLINUX, DOM0_ARGS), (ROOTFS, "initrd"),
             (guest("ticker"), "domU name=witness memory=16M cpus=1 -- ticks=1000000 ms=%d"
              % WITNESS_MS),
             (guest("ticker"), "domU name=victim memory=32M cpus=1 -- ticks=1000000 ms=2000")]
