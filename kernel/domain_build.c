@@ -43,6 +43,15 @@ static void fill_memmap(struct start_area *sa, const struct pvh_build_args *a)
                   XEN_HVM_MEMMAP_TYPE_RAM);
 }
 
+/* XENMEM_memory_map answers with the map start_info gives (same types as e820's). */
+static void keep_memmap(struct domain *d, const struct start_area *sa)
+{
+    d->nr_e820 = MIN(sa->si.memmap_entries, ARRAY_SIZE(d->e820));
+    for (unsigned int i = 0; i < d->nr_e820; i++)
+        d->e820[i] = (struct domain_e820){ sa->memmap[i].addr, sa->memmap[i].size,
+                                           sa->memmap[i].type };
+}
+
 /*
  * The tables Linux needs to find its CPUs (linux-pvh-abi.md section 1.4): without a MADT even
  * a 1-vCPU Linux never starts its Xen clock-event device and hangs at its first sleep.
@@ -72,6 +81,7 @@ static int write_start_info(struct domain *d, const struct pvh_build_args *a, ui
     sa.si.version = 1;
     sa.si.flags = a->privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
     fill_memmap(&sa, a);
+    keep_memmap(d, &sa);
     sa.si.memmap_paddr = at + offsetof(struct start_area, memmap);
     if (place_acpi_tables(d, a->vcpus, &sa.si.rsdp_paddr)) {
         *why = "no room for the ACPI tables";

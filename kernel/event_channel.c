@@ -393,6 +393,29 @@ void evtchn_destroy(struct domain *d)
     d->evtchn = NULL;
 }
 
+/*
+ * EVTCHNOP_reset(_cont): closes every port of the caller's domain. Xen lets a toolstack
+ * reset another domain only while it holds it paused; kumo has no such pause (-EINVAL).
+ */
+static long reset(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_reset r;
+    struct domain *d;
+
+    if (copy_from_guest_virt(v, &r, arg, sizeof(r)))
+        return -XEN_EFAULT;
+    d = r.dom == DOMID_SELF ? v->domain : domain_by_id(r.dom);
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != v->domain)
+        return v->domain->privileged ? -XEN_EINVAL : -XEN_EPERM;
+    /* An unlocked look first: close_port() takes two locks even for a closed port. */
+    for (unsigned int port = 1; port < NR_EVENT_CHANNELS; port++)
+        if (__atomic_load_n(&d->evtchn[port].state, __ATOMIC_RELAXED) != EVTCHNSTAT_closed)
+            close_port(d, port);
+    return 0;
+}
+
 /* Copies the argument in, runs op, copies it back out when op succeeded. */
 #define EVTCHN_OP(type, fn)                                                          \
     do {                                                                             \
@@ -434,7 +457,13 @@ long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3
             return -XEN_EFAULT;
         return cmd == EVTCHNOP_close ? close_port(v->domain, port)
              : cmd == EVTCHNOP_send ? send(v, port) : unmask(v, port);
+    case EVTCHNOP_reset:
+    case EVTCHNOP_reset_cont:
+        return reset(v, arg);
+    case EVTCHNOP_init_control:
+    case EVTCHNOP_expand_array:
+    case EVTCHNOP_set_priority:
+        return evtchn_fifo_op(v, (unsigned int)cmd, arg);
     }
-    /* init_control and expand_array (FIFO ABI) included: Linux falls back to 2-level. */
-    return -XEN_ENOSYS;
+    return -XEN_ENOSYS;                 /* bind_pirq: no physical IRQs to bind */
 }

@@ -31,6 +31,7 @@ static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a
 static const struct hypercall_entry hypercall_table[64] = {
     [__HYPERVISOR_platform_op] = { not_implemented, true },
     [__HYPERVISOR_memory_op] = { do_memory_op, false },
+    [__HYPERVISOR_multicall] = { do_multicall, false },
     [__HYPERVISOR_xen_version] = { do_xen_version, false },
     [__HYPERVISOR_console_io] = { do_console_io, false },
     [__HYPERVISOR_set_timer_op] = { do_set_timer_op, false },
@@ -42,12 +43,41 @@ static const struct hypercall_entry hypercall_table[64] = {
     [__HYPERVISOR_domctl] = { do_domctl, true },
 };
 
+long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
+{
+    const struct hypercall_entry *e = nr < ARRAY_SIZE(hypercall_table) ? &hypercall_table[nr]
+                                                                       : NULL;
+
+    if (!e || !e->fn)
+        return -XEN_ENOSYS;
+    if (e->privileged && !v->domain->privileged)
+        return -XEN_EPERM;
+    return e->fn(v, a[0], a[1], a[2], a[3], a[4]);
+}
+
+/* VMCALL and VMMCALL, in the hypercall page or not, are three bytes long. */
+#define HYPERCALL_INSN_LEN 3
+
+void hypercall_create_continuation(struct vcpu *v, uint64_t nr, uint64_t a1, uint64_t a2)
+{
+    struct guest_regs *g = &v->arch.regs;
+    struct hvm_paging p;
+
+    hvm_ops->get_paging(v, &p);
+    g->rax = nr;
+    if (p.efer & EFER_LMA)
+        g->rdi = a1, g->rsi = a2;
+    else
+        g->rbx = (uint32_t)a1, g->rcx = (uint32_t)a2;
+    g->rip -= HYPERCALL_INSN_LEN;
+    v->hcall_preempted = true;
+}
+
 void hvm_hypercall(struct vcpu *v)
 {
     struct guest_regs *g = &v->arch.regs;
     struct hvm_paging p;
     uint64_t nr = g->rax, a[5];
-    const struct hypercall_entry *e;
     long rc;
 
     hvm_ops->get_paging(v, &p);
@@ -58,16 +88,14 @@ void hvm_hypercall(struct vcpu *v)
         a[0] = (uint32_t)g->rbx, a[1] = (uint32_t)g->rcx, a[2] = (uint32_t)g->rdx;
         a[3] = (uint32_t)g->rsi, a[4] = (uint32_t)g->rdi;
     }
-    e = nr < ARRAY_SIZE(hypercall_table) ? &hypercall_table[nr] : NULL;
+    v->hcall_preempted = false;
     if (p.cpl != 0)
         rc = -XEN_EPERM;                /* only the guest kernel may call */
-    else if (!e || !e->fn)
-        rc = -XEN_ENOSYS;
-    else if (e->privileged && !v->domain->privileged)
-        rc = -XEN_EPERM;
     else
-        rc = e->fn(v, a[0], a[1], a[2], a[3], a[4]);
-    g->rax = (uint64_t)rc;
+        rc = hypercall_dispatch(v, nr, a);
+    if (!v->hcall_preempted)
+        g->rax = (uint64_t)rc;
+    v->hcall_preempted = false;
 }
 
 static long copy_string_out(struct vcpu *v, uint64_t arg, const char *s, size_t size)

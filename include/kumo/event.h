@@ -24,6 +24,8 @@ void send_guest_virq(struct vcpu *v, unsigned int virq);
 
 long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t,
                          uint64_t);
+/* init_control, expand_array, set_priority (kernel/event_fifo.c): FIFO is not offered. */
+long evtchn_fifo_op(struct vcpu *v, unsigned int cmd, uint64_t arg);
 long do_hvm_op(struct vcpu *v, uint64_t op, uint64_t arg, uint64_t, uint64_t, uint64_t);
 
 /* v's vcpu_info: the registered copy, or its slot in shared_info. */

@@ -125,10 +125,6 @@ static void setup(void)
     p.index = HVM_PARAM_STORE_PFN;
     CHECK_EQ("DomU set STORE_PFN", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p),
              guest_is_dom0() ? 0 : -XEN_EPERM);
-    CHECK_EQ("init_control (FIFO)", HYPERCALL2(__HYPERVISOR_event_channel_op,
-                                               EVTCHNOP_init_control, 0), -XEN_ENOSYS);
-    CHECK_EQ("expand_array (FIFO)", HYPERCALL2(__HYPERVISOR_event_channel_op,
-                                               EVTCHNOP_expand_array, 0), -XEN_ENOSYS);
 }
 
 static void test_timer(void)

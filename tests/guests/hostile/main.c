@@ -149,9 +149,11 @@ static void scramble_scratch(unsigned int words)
 /*
  * Keeps the guest from stopping or corrupting itself, which would prove nothing about the
  * hypervisor: no sched_op but yield and shutdown_code (block would sleep for good, shutdown
- * would end the test), no VCPUOP_down (its only vCPU going down powers it off), no console
- * write from its own memory (the console is shared) and no memory_op pointer into its own
- * memory (shared_info could land on its code).
+ * would end the test), no VCPUOP_down (its only vCPU going down powers it off) or send_nmi
+ * (it has no NMI handler), no console write from its own memory (the console is shared),
+ * no memory_op pointer into its own
+ * memory (shared_info could land on its code, the balloon could take it) and no multicall
+ * list there.
  */
 static void tame(uint64_t nr, uint64_t a[5])
 {
@@ -160,7 +162,7 @@ static void tame(uint64_t nr, uint64_t a[5])
         a[0] = rnd() % 2 ? SCHEDOP_yield : SCHEDOP_shutdown_code;
         break;
     case __HYPERVISOR_vcpu_op:
-        if (a[0] == VCPUOP_down)
+        if (a[0] == VCPUOP_down || a[0] == VCPUOP_send_nmi)
             a[0] = VCPUOP_is_up;
         break;
     case __HYPERVISOR_console_io:
@@ -170,6 +172,10 @@ static void tame(uint64_t nr, uint64_t a[5])
     case __HYPERVISOR_memory_op:
         if (a[1] < OWN_MAPPING)
             a[1] = bad_address();
+        break;
+    case __HYPERVISOR_multicall:        /* its entries would get past all of the above */
+        if (a[0] < OWN_MAPPING)
+            a[0] = bad_address();
         break;
     }
 }

@@ -148,7 +148,7 @@ static void test_shared_info(void)
     CHECK_EQ("shared_info readback", si[100], 0x1234);
     xatp.space = 99;
     CHECK_EQ("add_to_physmap(bad space)",
-             HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp), -XEN_ENOSYS);
+             HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp), -XEN_EINVAL);
 }
 
 /* Every guest has ACPI tables with a MADT, 1-vCPU ones included, kept from RAM by the memmap. */
