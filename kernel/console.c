@@ -14,6 +14,7 @@
 
 static char console_ring[CONSOLE_RING_SIZE];
 static size_t ring_head;                    /* total bytes ever written */
+static size_t ring_cleared;                 /* readconsole's clear: bytes before it forgotten */
 static DEFINE_SPINLOCK(console_lock);
 static int console_owner = -1;              /* CPU holding console_lock, for nesting */
 static bool at_line_start = true;
@@ -193,4 +194,48 @@ size_t console_read_ring(char *buf, size_t len, size_t *pos)
     while (n < len && *pos < ring_head)
         buf[n++] = console_ring[(*pos)++ % CONSOLE_RING_SIZE];
     return n;
+}
+
+void console_ring_window(uint32_t *cons, uint32_t *prod)
+{
+    unsigned long flags;
+    bool nested;
+    size_t oldest;
+
+    flags = console_lock_acquire(&nested);
+    oldest = ring_head > CONSOLE_RING_SIZE ? ring_head - CONSOLE_RING_SIZE : 0;
+    *cons = (uint32_t)MAX(oldest, ring_cleared);
+    *prod = (uint32_t)ring_head;
+    console_lock_release(flags, nested);
+}
+
+size_t console_ring_copy(char *buf, uint32_t from, size_t len)
+{
+    unsigned long flags;
+    bool nested;
+    size_t n = 0;
+    /* The low 32 bits name a position in the last 4 GiB written: widen it back. */
+    size_t pos;
+
+    flags = console_lock_acquire(&nested);
+    pos = ring_head - (uint32_t)((uint32_t)ring_head - from);
+    if (ring_head - pos > CONSOLE_RING_SIZE)
+        pos = ring_head - CONSOLE_RING_SIZE;      /* overwritten meanwhile */
+    while (n < len && pos < ring_head)
+        buf[n++] = console_ring[pos++ % CONSOLE_RING_SIZE];
+    console_lock_release(flags, nested);
+    return n;
+}
+
+void console_ring_clear(uint32_t upto)
+{
+    unsigned long flags;
+    bool nested;
+    size_t pos;
+
+    flags = console_lock_acquire(&nested);
+    pos = ring_head - (uint32_t)((uint32_t)ring_head - upto);
+    if (pos > ring_cleared)
+        ring_cleared = pos;
+    console_lock_release(flags, nested);
 }

@@ -369,6 +369,15 @@ static void domain_stop_vcpus(struct domain *d)
         vcpu_stop(d->vcpus[i]);
 }
 
+/* Xen's VIRQ_DOM_EXC: a global VIRQ, bound on Dom0's vCPU 0, telling it to look again. */
+static void notify_dom_exc(void)
+{
+    struct domain *d0 = domain_table[0];
+
+    if (d0 && d0->nr_vcpus)
+        send_guest_virq(d0->vcpus[0], VIRQ_DOM_EXC);
+}
+
 void domain_shutdown(struct domain *d, unsigned int reason)
 {
     static const char *const reasons[] = { "poweroff", "reboot", "suspend", "crash",
@@ -381,6 +390,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
     domain_stop_vcpus(d);
     printk("d%u (%s) shut down: %s (code %u)\n", d->domid, d->name,
            reason < ARRAY_SIZE(reasons) ? reasons[reason] : "unknown", reason);
+    notify_dom_exc();
     domain_stopped(d);
 }
 
@@ -398,6 +408,20 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     d->is_shutdown = true;
     d->shutdown_code = SHUTDOWN_crash;
     domain_stop_vcpus(d);
+    notify_dom_exc();
+    domain_stopped(d);
+}
+
+void domain_kill(struct domain *d)
+{
+    if (d->is_dying || d->domid == 0)
+        return;
+    printk("d%u (%s) destroyed by the toolstack\n", d->domid, d->name);
+    d->is_dying = true;
+    /* Stopped the way a shutdown stops it; getdomaininfo shows dying, not shut down. */
+    d->is_shutdown = true;
+    domain_stop_vcpus(d);
+    notify_dom_exc();
     domain_stopped(d);
 }
 
@@ -431,4 +455,5 @@ void domain_destroy(struct domain *d)
         domain_table[d->domid] = NULL;
     spin_unlock_irqrestore(&domlist_lock, flags);
     xfree(d);
+    notify_dom_exc();
 }

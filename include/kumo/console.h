@@ -30,6 +30,15 @@ void console_write_raw(const char *s, size_t n);
 void console_register_sink(void (*write)(const char *s, size_t n));
 /* Drop the console lock unconditionally (panic path: another CPU may hold it forever). */
 void console_force_unlock(void);
+/*
+ * XEN_SYSCTL_readconsole's view of the ring, with Xen's 32-bit wrapping indices: *cons is
+ * the oldest byte still held and not cleared, *prod the end. console_ring_copy copies up
+ * to len bytes from index from (inside that window) and returns how many;
+ * console_ring_clear(upto) forgets everything before upto.
+ */
+void console_ring_window(uint32_t *cons, uint32_t *prod);
+size_t console_ring_copy(char *buf, uint32_t from, size_t len);
+void console_ring_clear(uint32_t upto);
 /* Copies ring bytes from *pos onwards (clamped to what the ring still holds); advances *pos. */
 size_t console_read_ring(char *buf, size_t len, size_t *pos);
 

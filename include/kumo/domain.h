@@ -72,6 +72,7 @@ struct vcpu {
     bool initialised;               /* has a register state (built, SIPI, VCPUOP_initialise) */
     bool start_pending;             /* started while still leaving its pCPU: see below */
     bool start_fresh;               /* ... from start_state, not where it stopped */
+    bool wake_on_unpause;           /* runnable (or woken) while its domain was paused */
     struct hvm_vcpu_state start_state;
     struct sched_item sched;        /* what the scheduling policy sees of it */
     uint64_t cpu_time_ns;
@@ -87,6 +88,7 @@ struct domain {
     bool is_dying;
     bool is_shutdown;
     unsigned int shutdown_code;
+    unsigned int controller_pause_count;    /* XEN_DOMCTL_pausedomain's, under sched_lock */
     unsigned int nr_vcpus;
     unsigned int max_vcpus;         /* fixed at creation; XEN_DOMCTL_max_vcpus must agree */
     struct vcpu *vcpus[MAX_VCPUS];
@@ -177,6 +179,11 @@ void domain_shutdown(struct domain *d, unsigned int reason);
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Frees everything the domain holds and releases its id. The domain must be stopped. */
 void domain_destroy(struct domain *d);
+/*
+ * XEN_DOMCTL_destroydomain: marks d dying and stops its vCPUs; the reaper frees it once
+ * none runs (within milliseconds). Never for Dom0, whose end is the machine's.
+ */
+void domain_kill(struct domain *d);
 struct domain *domain_by_id(uint16_t domid);
 /* Writes the wall clock (wc_*) into d's shared_info in its current layout. */
 void domain_set_wallclock(struct domain *d);
