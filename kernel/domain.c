@@ -1,7 +1,8 @@
 /*
  * Domain lifecycle: creation with complete unwinding, memory population, shutdown, crash
- * and destruction. Every page a domain holds is on its page_list or its p2m_page_list, so
- * destroy returns all of it to the allocator.
+ * and destruction. Every page a domain holds is on its page_list or its p2m_page_list, with
+ * its allocation reference (kernel/page_ref.c); destroy drops those, and a frame someone
+ * else still holds goes back to the allocator at its last put_page().
  */
 #include <asm/hvm.h>
 #include <asm/irq.h>
@@ -11,6 +12,7 @@
 #include <kumo/domain.h>
 #include <kumo/event.h>
 #include <kumo/mm.h>
+#include <kumo/page_ref.h>
 #include <kumo/panic.h>
 #include <kumo/rtc.h>
 #include <kumo/sched.h>
@@ -49,7 +51,6 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
         return NULL;
     spin_lock_init(&d->page_lock);
     list_init(&d->page_list);
-    list_init(&d->returned_pages);
     d->shared_info_gfn = ~0UL;
     d->privileged = privileged;
     d->sched.weight = 256;
@@ -60,6 +61,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     if (!d->shared_info || p2m_init(d) || evtchn_init(d))
         goto fail;
     memset(d->shared_info, 0, PAGE_SIZE);
+    page_assign(maddr_to_page(__pa(d->shared_info)), d, PGT_SPECIAL);
     domain_set_wallclock(d);
 
     spin_lock_irqsave(&domlist_lock, flags);
@@ -84,13 +86,16 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
 fail:
     p2m_teardown(d);
     xfree(d->evtchn);
-    free_xenheap_pages(d->shared_info, 0);
+    if (d->shared_info)
+        put_page(maddr_to_page(__pa(d->shared_info)));
     xfree(d);
     return NULL;
 }
 
 static void vcpu_free(struct vcpu *v)
 {
+    if (v->vcpu_info)
+        put_page(maddr_to_page(__pa(v->vcpu_info)));
     sched_item_destroy(v);
     if (v->arch.vmcs_or_vmcb)
         hvm_ops->vcpu_destroy(v);
@@ -185,6 +190,8 @@ int domain_populate(struct domain *d, uint64_t bytes)
             return -XEN_ENOMEM;
         mfn = (unsigned long)(page_to_maddr(pg) >> PAGE_SHIFT);
         memset(__va(page_to_maddr(pg)), 0, PAGE_SIZE << order);
+        for (unsigned long i = 0; i < (1UL << order); i++)
+            page_assign(&pg[i], d, PGT_RAM);
         list_add_tail(&pg->list, &d->page_list);
         pg->order = order;
         d->tot_pages += 1UL << order;
@@ -254,38 +261,14 @@ struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn)
     return NULL;
 }
 
-bool domain_frame_pinned(struct domain *d, unsigned long mfn)
-{
-    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
-        const struct vcpu_info *vi = d->vcpus[i]->vcpu_info;
-
-        if (vi && (__pa(vi) >> PAGE_SHIFT) == mfn)
-            return true;
-    }
-    return false;
-}
-
-void domain_free_returned(struct domain *d, struct list_head *pages)
+void domain_put_taken(struct domain *d, struct list_head *pages)
 {
     struct page_info *pg, *n;
-    struct vcpu *self = current_vcpu();
 
+    p2m_flush_sync(d);
     list_for_each_entry_safe(pg, n, pages, list) {
         list_del(&pg->list);
-        list_add_tail(&pg->list, &d->returned_pages);
-    }
-    /*
-     * The flush only marks other vCPUs for a fresh ASID/VPID context at their next entry;
-     * one in guest mode now may still hold a translation to these frames.
-     */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i] != self && __atomic_load_n(&d->vcpus[i]->sched.is_running,
-                                                   __ATOMIC_SEQ_CST))
-            return;
-    list_for_each_entry_safe(pg, n, &d->returned_pages, list) {
-        list_del(&pg->list);
-        free_domheap_pages(pg, 0);
+        put_page(pg);
     }
 }
 
@@ -298,15 +281,6 @@ static void undo_add_extent(struct domain *d, unsigned int nr_before, unsigned l
         d->extents[d->nr_extents - 1].nr -= nr;     /* it was merged into the last run */
 }
 
-/*
- * What the p2m's tables may grow to once the domain runs: the paging pool xl gives an HVM
- * guest by default (1 MiB per vCPU and 8 KiB per MiB of RAM). Frames populated anywhere in
- * the guest-physical space would otherwise cost the hypervisor tables without end.
- */
-static unsigned long p2m_pool_pages(const struct domain *d)
-{
-    return 256UL * d->nr_vcpus + d->max_pages / 128;
-}
 
 int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
                         uint64_t max_addr)
@@ -317,7 +291,7 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
 
     if (gfn >= P2M_MAX_GFN || nr > P2M_MAX_GFN - gfn)
         return -XEN_EINVAL;
-    if (d->tot_pages + nr > d->max_pages || d->p2m_pages >= p2m_pool_pages(d))
+    if (d->tot_pages + nr > d->max_pages)
         return -XEN_ENOMEM;
     for (unsigned long i = 0; i < nr; i++)
         if (gfn_to_mfn_locked(d, gfn + i, &mfn))
@@ -336,19 +310,34 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
         /* What was mapped is 4 KiB entries or nothing: clearing them needs no memory. */
         for (unsigned long i = 0; i < nr; i++)
             p2m_clear_entry(d, gfn + i);
-        hvm_ops->p2m_flush(d);
+        p2m_flush_sync(d);
         undo_add_extent(d, nr_before, nr);
         free_domheap_pages(pg, order);
         return -XEN_ENOMEM;
     }
+    for (unsigned long i = 0; i < nr; i++)
+        page_assign(&pg[i], d, PGT_RAM);
     list_add_tail(&pg->list, &d->page_list);
     pg->order = order;
     d->tot_pages += nr;
     return 0;
 }
 
+/*
+ * What the p2m's tables may grow to once the domain runs: the paging pool xl gives an HVM
+ * guest by default (1 MiB per vCPU and 8 KiB per MiB of RAM), on top of what the builder
+ * needed. Mappings made anywhere in the guest-physical space would otherwise cost the
+ * hypervisor tables without end.
+ */
+static void p2m_set_limit(struct domain *d)
+{
+    if (!d->p2m_limit)
+        d->p2m_limit = d->p2m_pages + 256UL * d->nr_vcpus + d->max_pages / 128;
+}
+
 void domain_unpause(struct domain *d)
 {
+    p2m_set_limit(d);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         if (d->vcpus[i]->is_up)
             vcpu_wake(d->vcpus[i]);
@@ -394,7 +383,6 @@ void domain_crash(struct domain *d, const char *fmt, ...)
 
 void domain_destroy(struct domain *d)
 {
-    struct page_info *pg, *n;
     unsigned long flags;
 
     d->is_dying = true;
@@ -403,18 +391,9 @@ void domain_destroy(struct domain *d)
     evtchn_destroy(d);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         vcpu_free(d->vcpus[i]);
-    list_for_each_entry_safe(pg, n, &d->page_list, list) {
-        unsigned int order = pg->order;
-
-        list_del(&pg->list);
-        free_domheap_pages(pg, order);
-    }
-    list_for_each_entry_safe(pg, n, &d->returned_pages, list) {
-        list_del(&pg->list);
-        free_domheap_pages(pg, 0);
-    }
+    pages_relinquish(&d->page_list);
     p2m_teardown(d);
-    free_xenheap_pages(d->shared_info, 0);
+    put_page(maddr_to_page(__pa(d->shared_info)));
     xfree(d->extents);
     sched_dom_destroy(d);
     spin_lock_irqsave(&domlist_lock, flags);

@@ -30,7 +30,10 @@ static long memop_domain(struct vcpu *v, domid_t domid, struct domain **d)
     return v->domain->privileged ? 0 : -XEN_EPERM;
 }
 
-/* Maps shared_info at gpfn: the RAM page there is freed, its old home becomes a hole. */
+/*
+ * Maps shared_info at gpfn: the RAM page there leaves the guest (freed once nothing else
+ * holds it: a vcpu_info registered on it lives on), its old home becomes a hole.
+ */
 static long map_shared_info(struct domain *d, unsigned long gpfn)
 {
     struct list_head freed = LIST_HEAD_INIT(freed);
@@ -47,18 +50,16 @@ static long map_shared_info(struct domain *d, unsigned long gpfn)
         rc = -XEN_ENOMEM;
         goto out;
     }
-    /* A RAM page that must stay (a vcpu_info) is only covered, and freed with d. */
-    if (gfn_to_mfn_locked(d, gpfn, &mfn) && !domain_frame_pinned(d, mfn))
+    if (gfn_to_mfn_locked(d, gpfn, &mfn))
         pg = domain_take_gfn(d, gpfn);
     if (p2m_map_range(d, gpfn, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT), 1,
                       P2M_R | P2M_W))
         rc = -XEN_ENOMEM;               /* the old home is unmapped: keep the record of it */
     else
         d->shared_info_gfn = gpfn;
-    hvm_ops->p2m_flush(d);
     if (pg)
         list_add_tail(&pg->list, &freed);
-    domain_free_returned(d, &freed);
+    domain_put_taken(d, &freed);
 out:
     spin_unlock_irqrestore(&d->page_lock, flags);
     return rc;

@@ -23,16 +23,23 @@ static unsigned int max_order(const struct domain *d)
 
 /*
  * Takes one frame from d, with d->page_lock held: its p2m entry is cleared now, the page
- * joins `freed` for after the flush. False (and nothing changed) when gfn is not RAM,
- * is shared_info, or backs a vcpu_info: the hypervisor writes those pages directly.
+ * joins `freed` to lose its allocation reference after the flush. As in Xen the guest may
+ * give back the frame of a registered vcpu_info (whose reference keeps it alive for the
+ * hypervisor, never for the guest again) and unmap shared_info. False (and nothing
+ * changed) when gfn maps neither.
  */
 static bool remove_frame(struct domain *d, unsigned long gfn, struct list_head *freed)
 {
     struct page_info *pg;
     unsigned long mfn;
 
-    if (gfn == d->shared_info_gfn || !gfn_to_mfn_locked(d, gfn, &mfn) ||
-        domain_frame_pinned(d, mfn) || p2m_clear_entry(d, gfn))
+    if (gfn == d->shared_info_gfn) {
+        if (p2m_clear_entry(d, gfn))
+            return false;
+        d->shared_info_gfn = ~0UL;
+        return true;
+    }
+    if (!gfn_to_mfn_locked(d, gfn, &mfn) || p2m_clear_entry(d, gfn))
         return false;
     pg = domain_take_gfn(d, gfn);
     if (!pg) {
@@ -73,12 +80,10 @@ static unsigned long decrease(struct vcpu *v, const struct xen_memory_reservatio
         if (!ok)
             break;
     }
-    if (!list_empty(&freed)) {
-        spin_lock_irqsave(&d->page_lock, flags);
-        hvm_ops->p2m_flush(d);
-        domain_free_returned(d, &freed);
-        spin_unlock_irqrestore(&d->page_lock, flags);
-    }
+    /* Also when only shared_info went: its old translation must be gone on return. */
+    spin_lock_irqsave(&d->page_lock, flags);
+    domain_put_taken(d, &freed);
+    spin_unlock_irqrestore(&d->page_lock, flags);
     return i;
 }
 

@@ -20,4 +20,23 @@ int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsign
  */
 int p2m_clear_entry(struct domain *d, unsigned long gfn);
 
+/*
+ * After entries were removed or replaced: every vCPU of d drops its cached translations
+ * before it next runs guest code, and one in guest mode on another CPU is made to exit;
+ * returns when none can still use a translation from before the call. Pages unmapped
+ * before it may then be freed.
+ */
+void p2m_flush_sync(struct domain *d);
+
+/* Vendor entry path: called with interrupts off just before entering; true = flush now. */
+bool p2m_enter_guest(struct vcpu *v);
+/* ... and right after the exit. */
+void p2m_leave_guest(struct vcpu *v);
+
+/*
+ * A reference on the page gfn maps in d (RAM or a special page), or NULL. The caller
+ * drops it with put_page() once done with the frame.
+ */
+struct page_info *p2m_get_page(struct domain *d, unsigned long gfn);
+
 #endif
