@@ -86,6 +86,11 @@ long vcpu_register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
         return -XEN_EINVAL;             /* Xen wants a RAM page it can map writable */
     }
     now = (struct vcpu_info *)((char *)__va(page_to_maddr(pg)) + r.offset);
+    /* Two vCPUs registering for one target: one wins, the other's reference goes back. */
+    if (__atomic_exchange_n(&target->vcpu_info_claimed, true, __ATOMIC_ACQ_REL)) {
+        put_page(pg);
+        return -XEN_EINVAL;
+    }
     if (old)
         memcpy(now, old, sizeof(*now));
     else
@@ -93,7 +98,7 @@ long vcpu_register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
     /* Anything pending is re-announced in the new copy. */
     now->evtchn_upcall_pending = 1;
     now->evtchn_pending_sel = ~0UL;
-    target->vcpu_info = now;
+    __atomic_store_n(&target->vcpu_info, now, __ATOMIC_RELEASE);
     update_vcpu_system_time(target);
     return 0;
 }

@@ -62,6 +62,7 @@ struct vcpu_arch {
 struct vcpu {
     unsigned int id;
     struct vcpu_info *vcpu_info;    /* registered copy (direct map), or NULL: shared_info's */
+    bool vcpu_info_claimed;         /* VCPUOP_register_vcpu_info ran (it holds a page ref) */
     unsigned int virq_to_port[24];  /* NR_VIRQS */
     struct timer singleshot_timer;
     struct timer poll_timer;        /* SCHEDOP_poll's timeout */
