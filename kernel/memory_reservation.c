@@ -11,6 +11,7 @@
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/mm.h>
+#include <kumo/physmap.h>
 #include <kumo/xen_abi.h>
 
 #define UINT_MAX 0xFFFFFFFFu
@@ -19,36 +20,6 @@
 static unsigned int max_order(const struct domain *d)
 {
     return d->privileged ? 12 : 9;
-}
-
-/*
- * Takes one frame from d, with d->page_lock held: its p2m entry is cleared now, the page
- * joins `freed` to lose its allocation reference after the flush. As in Xen the guest may
- * give back the frame of a registered vcpu_info (whose reference keeps it alive for the
- * hypervisor, never for the guest again) and unmap shared_info. False (and nothing
- * changed) when gfn maps neither.
- */
-static bool remove_frame(struct domain *d, unsigned long gfn, struct list_head *freed)
-{
-    struct page_info *pg;
-    unsigned long mfn;
-
-    if (gfn == d->shared_info_gfn) {
-        if (p2m_clear_entry(d, gfn))
-            return false;
-        d->shared_info_gfn = ~0UL;
-        return true;
-    }
-    if (!gfn_to_mfn_locked(d, gfn, &mfn) || p2m_clear_entry(d, gfn))
-        return false;
-    pg = domain_take_gfn(d, gfn);
-    if (!pg) {
-        /* The table the entry lived in is still there: putting it back needs no memory. */
-        p2m_map_range(d, gfn, mfn, 1, P2M_RWX);
-        return false;
-    }
-    list_add_tail(&pg->list, freed);
-    return true;
 }
 
 /* Extent i's GFN from the guest's list; read outside page_lock, which guest copies take. */
@@ -75,7 +46,7 @@ static unsigned long decrease(struct vcpu *v, const struct xen_memory_reservatio
             break;
         spin_lock_irqsave(&d->page_lock, flags);
         for (unsigned long j = 0; ok && j < (1UL << r->extent_order); j++)
-            ok = remove_frame(d, (unsigned long)gfn + j, &freed);
+            ok = physmap_remove(d, (unsigned long)gfn + j, &freed);
         spin_unlock_irqrestore(&d->page_lock, flags);
         if (!ok)
             break;

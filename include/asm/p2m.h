@@ -10,9 +10,19 @@
 /* Allocates the root table. 0 or -ENOMEM; undone by p2m_teardown(). */
 int p2m_init(struct domain *d);
 void p2m_teardown(struct domain *d);
-/* Maps nr frames gfn.. -> mfn.. with perms. 0 or -ENOMEM (earlier entries stay). */
+/*
+ * What an entry maps, which fixes its permissions: the p2m code alone turns a type into
+ * an entry. Foreign and grant mappings come later, as types of their own.
+ */
+enum p2m_type {
+    p2m_ram_rw,                 /* the domain's RAM */
+    p2m_ram_ro,                 /* RAM it may read and run, not write */
+    p2m_special,                /* a page the hypervisor writes: data only */
+};
+
+/* Maps nr frames gfn.. -> mfn.. as type t. 0 or -ENOMEM (earlier entries stay). */
 int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
-                  unsigned int perms);
+                  enum p2m_type t);
 
 /*
  * Removes gfn's mapping (a later access is an NPF/EPT violation). 0, or -ENOMEM when a

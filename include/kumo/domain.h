@@ -147,29 +147,7 @@ int domain_create_vcpus(struct domain *d, unsigned int nr);
  */
 #define GUEST_MMIO_HOLE_START   0xF0000000ULL
 #define GUEST_HIGH_RAM_START    0x100000000ULL
-/* Gives d `bytes` of RAM in that layout (2 MiB pages where possible). 0 or -ENOMEM. */
-int domain_populate(struct domain *d, uint64_t bytes);
-/*
- * With d->page_lock held (as for domain_populate_gfn): takes the RAM page at gfn away
- * from d (tot_pages included) without dropping its allocation reference; the caller
- * clears the p2m entry, then hands it to domain_put_taken(). NULL when gfn is not d's RAM.
- */
-struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn);
-/*
- * With d->page_lock held: flushes every CPU that may cache d's old translations (waiting
- * for them), then drops the allocation reference of each page taken from d. A page still
- * referenced (a registered vcpu_info, a mapping) lives on until its last put_page().
- */
-void domain_put_taken(struct domain *d, struct list_head *pages);
-/*
- * Gives d a zeroed block of 2^order frames at gfn (the balloon's populate_physmap).
- * 0; -ENOMEM when max_pages would be passed, the p2m's tables have reached their pool
- * (p2m_pool_pages), the heap is empty or the block it got
- * ends above max_addr (bytes, 0 = no limit); -EBUSY when a frame of the range is already
- * mapped; -EINVAL for a range beyond P2M_MAX_GFN.
- */
-int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
-                        uint64_t max_addr);
+/* Populating and releasing guest frames: include/kumo/physmap.h. */
 /* Marks every online vCPU runnable. */
 void domain_unpause(struct domain *d);
 /* Guest asked to stop (SCHEDOP_shutdown): records the reason and stops its vCPUs. */

@@ -132,9 +132,24 @@ static bool slot_has_table(struct domain *d, uint64_t gpa)
     return true;
 }
 
-int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
-                  unsigned int perms)
+static unsigned int p2m_type_perms(enum p2m_type t)
 {
+    switch (t) {
+    case p2m_ram_rw:
+        return P2M_RWX;
+    case p2m_ram_ro:
+        return P2M_R | P2M_X;
+    case p2m_special:
+        return P2M_R | P2M_W;
+    }
+    return 0;
+}
+
+int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
+                  enum p2m_type t)
+{
+    unsigned int perms = p2m_type_perms(t);
+
     while (nr) {
         unsigned int order = !(gfn & 511) && !(mfn & 511) && nr >= 512 &&
                              !slot_has_table(d, (uint64_t)gfn << PAGE_SHIFT) ? 9 : 0;
