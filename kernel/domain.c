@@ -53,6 +53,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
         return NULL;
     spin_lock_init(&d->page_lock);
     list_init(&d->page_list);
+    list_init(&d->p2m_page_list);       /* the unwinding below walks it */
     d->shared_info_gfn = ~0UL;
     d->privileged = privileged;
     d->sched.weight = 256;
@@ -60,10 +61,11 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     d->hvm_params[HVM_PARAM_TRIPLE_FAULT_REASON] = SHUTDOWN_reboot;    /* Xen's default */
     strlcpy(d->name, name, sizeof(d->name));
     d->shared_info = alloc_xenheap_pages(0);
+    if (d->shared_info)
+        page_assign(maddr_to_page(__pa(d->shared_info)), d, PGT_SPECIAL);
     if (!d->shared_info || p2m_init(d) || evtchn_init(d))
         goto fail;
     memset(d->shared_info, 0, PAGE_SIZE);
-    page_assign(maddr_to_page(__pa(d->shared_info)), d, PGT_SPECIAL);
     domain_set_wallclock(d);
 
     spin_lock_irqsave(&domlist_lock, flags);
