@@ -253,18 +253,25 @@ static bool copy_guest_phys(struct domain *d, uint64_t gpa, void *buf, size_t le
 {
     while (len) {
         size_t chunk = MIN(len, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-        /* Held across the copy: a balloon on another vCPU cannot free the frame under it. */
-        struct page_info *pg = p2m_get_page(d, (unsigned long)(gpa >> PAGE_SHIFT));
+        unsigned long flags, mfn;
         char *va;
 
-        if (!pg)
+        /*
+         * page_lock held across the copy: a frame leaves the domain only under it, so no
+         * balloon on another vCPU can free it midway (cheaper than a reference, and these
+         * copies are on every intercepted instruction's path).
+         */
+        spin_lock_irqsave(&d->page_lock, flags);
+        if (!gfn_to_mfn_locked(d, (unsigned long)(gpa >> PAGE_SHIFT), &mfn)) {
+            spin_unlock_irqrestore(&d->page_lock, flags);
             return false;
-        va = (char *)__va(page_to_maddr(pg)) + (gpa & (PAGE_SIZE - 1));
+        }
+        va = (char *)__va((paddr_t)mfn << PAGE_SHIFT) + (gpa & (PAGE_SIZE - 1));
         if (to)
             memcpy(va, buf, chunk);
         else
             memcpy(buf, va, chunk);
-        put_page(pg);
+        spin_unlock_irqrestore(&d->page_lock, flags);
         gpa += chunk;
         buf = (char *)buf + chunk;
         len -= chunk;
