@@ -38,6 +38,16 @@ GUEST_LIB := tests/guests/lib/head.S tests/guests/lib/lib.c tests/guests/lib/acp
 GUESTS := $(filter-out lib,$(notdir $(wildcard tests/guests/*)))
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
 
+# 32-bit test kernels (issue 9): the smoke and event/timer kernels built for i386 in each
+# paging mode, build/guests32/<name>-<mode>.elf, with head32.S and the compat layout check.
+GUEST32_CFLAGS := $(filter-out -mno-red-zone,$(GUEST_CFLAGS)) -m32
+GUEST32_LIB := tests/guests/lib/head32.S tests/guests/lib/lib.c tests/guests/lib/libgcc32.c \
+               tests/guests/lib/acpi.c tests/guests/lib/compat_check.c \
+               $(filter kernel/%,$(GUEST_LIB))
+GUESTS32 := smoke events abi hostile
+PAGING_MODES := nonpae pse pae
+GUEST32_ELFS := $(foreach g,$(GUESTS32),$(foreach m,$(PAGING_MODES),$(BUILD)/guests32/$(g)-$(m).elf))
+
 # dom0-tools (D7): Linux programs, statically linked. Each directory dom0-tools/<prog>/ is one
 # program, build/dom0-tools/bin/<prog>, linked with every library in dom0-tools/libs/*/ (a file
 # named fake.c there is the host-test platform and is never linked into a program).
@@ -48,7 +58,8 @@ D0_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/fake.c,$(wildcard dom0
 D0_PROGS := $(filter-out libs,$(notdir $(patsubst %/,%,$(wildcard dom0-tools/*/))))
 D0_BINS := $(patsubst %,$(BUILD)/dom0-tools/bin/%,$(D0_PROGS))
 
-all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso $(GUEST_ELFS) dom0-tools
+all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso $(GUEST_ELFS) $(GUEST32_ELFS) \
+     dom0-tools
 
 dom0-tools: $(D0_BINS)
 
@@ -72,6 +83,20 @@ $(BUILD)/guests/%.elf: tests/guests/%/main.c $(GUEST_LIB) tests/guests/lib/guest
 	@$(CC) $(GUEST_CFLAGS) -nostdlib -static -Wl,-T,tests/guests/lib/guest.ld \
 	    -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack -o $@ $< $(GUEST_LIB)
 
+define guest32_mode
+$(BUILD)/guests32/%-$(1).elf: tests/guests/%/main.c $(GUEST32_LIB) tests/guests/lib/guest.h \
+                              tests/guests/lib/guest32.ld include/kumo/compat.h \
+                              include/kumo/xen_abi.h
+	@mkdir -p $$(dir $$@)
+	@echo "  GUEST32 $$@"
+	@$(CC) $(GUEST32_CFLAGS) -DGUEST_PAGING_$(2) -nostdlib -static \
+	    -Wl,-T,tests/guests/lib/guest32.ld -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \
+	    -o $$@ $$< $(GUEST32_LIB)
+endef
+$(eval $(call guest32_mode,nonpae,NONPAE))
+$(eval $(call guest32_mode,pse,PSE))
+$(eval $(call guest32_mode,pae,PAE))
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
@@ -94,13 +119,39 @@ $(BUILD)/kumo-mb1.elf: $(BUILD)/kumo.elf scripts/mkelf32.sh
 $(BUILD)/kumo.iso: $(BUILD)/kumo.elf scripts/mkiso.sh
 	scripts/mkiso.sh $@ "$(CMDLINE)"
 
+# Dom0 (D8): Debian's kernel and busybox fetched by scripts/fetch-debs.sh (paths from its
+# output, so a kernel update moves along), the root archive from them, and an ISO booting kumo
+# with Dom0. DOM0_MEM leaves the rest of the machine to guests (Xen's advice: a fixed
+# dom0_mem); DOM0_FILES=<dir> merges a directory into the archive at the same paths.
+DOM0_MEM     ?= 512M
+DOM0_CMDLINE ?= console=hvc0
+DOM0_FILES   ?=
+DOM0_ETC     := $(wildcard dom0-tools/init/etc/*)
+$(BUILD)/dom0/debs.env: scripts/fetch-debs.sh
+	@mkdir -p $(dir $@)
+	scripts/fetch-debs.sh $(BUILD) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/dom0/rootfs.cpio.gz: $(BUILD)/dom0/debs.env scripts/mkdom0.py $(DOM0_ETC) $(D0_BINS) FORCE
+	@. ./$(BUILD)/dom0/debs.env && scripts/mkdom0.py $@.tmp --kver $$KVER --moddir $$MODDIR \
+	    --busybox $$BUSYBOX --tools $(BUILD)/dom0-tools/bin --etc dom0-tools/init/etc \
+	    $(if $(DOM0_FILES),--files $(DOM0_FILES)) && \
+	    { cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@; }
+
+# Dom0's kernel is Debian's vmlinuz as the package ships it: kumo unpacks the bzImage (D8).
+$(BUILD)/kumo-dom0.iso: $(BUILD)/kumo.elf $(BUILD)/dom0/rootfs.cpio.gz $(BUILD)/dom0/debs.env \
+                        scripts/mkiso.sh
+	@. ./$(BUILD)/dom0/debs.env && scripts/mkiso.sh $@ "$(CMDLINE) dom0_mem=$(DOM0_MEM)" \
+	    $$VMLINUZ "$(DOM0_CMDLINE)" $(BUILD)/dom0/rootfs.cpio.gz "initrd"
+
+iso: $(BUILD)/kumo-dom0.iso
+
 deps:
 	@scripts/deps.sh
 
-run: deps all
-	@echo "kumo in QEMU (SVM+NPT, 4 CPUs). Quit: Ctrl-] then x."
-	qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -smp 4 -m 512 -nic none \
-	    -display none -serial mon:stdio -echr 0x1d -cdrom $(BUILD)/kumo.iso -boot d
+run: deps all iso
+	@echo "kumo + Debian Dom0 in QEMU (SVM+NPT, 2 CPUs, 1 GiB). Quit: Ctrl-] then x."
+	qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -smp 2 -m 1024 -nic none \
+	    -display none -serial mon:stdio -echr 0x1d -cdrom $(BUILD)/kumo-dom0.iso -boot d
 
 run-bochs: deps all
 	@echo "kumo in Bochs (VT-x+EPT, 2 CPUs). Quit: Ctrl-C, then 'quit' at the debugger prompt."
@@ -109,16 +160,16 @@ run-bochs: deps all
 unit: deps
 	$(MAKE) -C tests/unit all
 
-test: deps all
+test: deps all iso
 	$(MAKE) -C tests/unit all
 	python3 tests/run.py
 
-bench: deps all
+bench: deps all iso
 	python3 tests/bench.py
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all dom0-tools deps run run-bochs unit test bench clean
+.PHONY: all dom0-tools iso FORCE deps run run-bochs unit test bench clean
 -include $(OBJS:.o=.d) $(D0_LIB_OBJS:.o=.d) \
     $(patsubst %.c,$(BUILD)/%.d,$(wildcard dom0-tools/*/*.c))

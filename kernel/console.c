@@ -17,6 +17,7 @@ static size_t ring_head;                    /* total bytes ever written */
 static DEFINE_SPINLOCK(console_lock);
 static int console_owner = -1;              /* CPU holding console_lock, for nesting */
 static bool at_line_start = true;
+static bool raw_partial;                    /* Dom0's raw output left a line open */
 static void (*sinks[MAX_SINKS])(const char *s, size_t n);
 static unsigned int nr_sinks;
 
@@ -59,6 +60,11 @@ static void emit(const char *s, size_t n)
 
 static void emit_lines(const char *s, size_t n)
 {
+    if (raw_partial) {
+        emit("\n", 1);
+        raw_partial = false;
+        at_line_start = true;
+    }
     while (n) {
         const char *nl = memchr(s, '\n', n);
         size_t chunk = nl ? (size_t)(nl - s) + 1 : n;
@@ -135,6 +141,23 @@ void console_write_line_raw(const char *s, size_t n)
     emit(s, n);
     emit("\n", 1);
     at_line_start = true;
+    raw_partial = false;
+    console_lock_release(flags, nested);
+}
+
+void console_write_raw(const char *s, size_t n)
+{
+    unsigned long flags;
+    bool nested;
+
+    if (!n)
+        return;
+    flags = console_lock_acquire(&nested);
+    if (!at_line_start && !raw_partial)
+        emit("\n", 1);                      /* after a partial hypervisor line */
+    emit(s, n);
+    raw_partial = s[n - 1] != '\n';
+    at_line_start = !raw_partial;
     console_lock_release(flags, nested);
 }
 

@@ -19,6 +19,13 @@ void vprintk(const char *fmt, va_list ap);
 /* Writes one line (n bytes, no newline) without the "(kumo) " prefix: Dom0's console. */
 void console_write_line_raw(const char *s, size_t n);
 
+/*
+ * Writes Dom0's console_io bytes as they come, no prefix and no line buffering, as Xen does
+ * for the hardware domain: a shell prompt has no newline. A hypervisor line printed after a
+ * partial one starts on a line of its own.
+ */
+void console_write_raw(const char *s, size_t n);
+
 /* Sink registration: the serial driver registers its putc; called with the console lock held. */
 void console_register_sink(void (*write)(const char *s, size_t n));
 /* Drop the console lock unconditionally (panic path: another CPU may hold it forever). */

@@ -44,6 +44,10 @@ long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uin
 long do_domctl(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
 long do_sysctl(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
 
+/* Dom0's platform and machine-check queries (kernel/platform_op.c), privileged. */
+long do_platform_op(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
+long do_mca(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
+
 /* Dom0's serial input (from the console input switch) for CONSOLEIO_read. */
 void console_io_init(void);
 
