@@ -10,6 +10,7 @@
 #include <kumo/elf_load.h>
 #include <kumo/guest_acpi.h>
 #include <kumo/kernel_image.h>
+#include <kumo/physmap.h>
 #include <kumo/sched.h>
 #include <kumo/sched_policy.h>
 #include <kumo/xen_abi.h>

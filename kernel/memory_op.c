@@ -9,6 +9,7 @@
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/mm.h>
+#include <kumo/physmap.h>
 #include <kumo/xen_abi.h>
 
 /* Xen's e820entry: what XENMEM_memory_map's buffer holds (20 bytes, packed). */
@@ -30,36 +31,16 @@ static long memop_domain(struct vcpu *v, domid_t domid, struct domain **d)
     return v->domain->privileged ? 0 : -XEN_EPERM;
 }
 
-/* Maps shared_info at gpfn: the RAM page there is freed, its old home becomes a hole. */
+/* Where shared_info goes is physmap's decision; the lock makes it one step. */
 static long map_shared_info(struct domain *d, unsigned long gpfn)
 {
-    struct list_head freed = LIST_HEAD_INIT(freed);
-    struct page_info *pg = NULL;
-    unsigned long flags, mfn;
-    long rc = 0;
+    unsigned long flags;
+    int rc;
 
     if (gpfn >= P2M_MAX_GFN)
         return -XEN_EINVAL;
     spin_lock_irqsave(&d->page_lock, flags);
-    if (d->shared_info_gfn == gpfn)
-        goto out;
-    if (d->shared_info_gfn != ~0UL && p2m_clear_entry(d, d->shared_info_gfn)) {
-        rc = -XEN_ENOMEM;
-        goto out;
-    }
-    /* A RAM page that must stay (a vcpu_info) is only covered, and freed with d. */
-    if (gfn_to_mfn_locked(d, gpfn, &mfn) && !domain_frame_pinned(d, mfn))
-        pg = domain_take_gfn(d, gpfn);
-    if (p2m_map_range(d, gpfn, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT), 1,
-                      P2M_R | P2M_W))
-        rc = -XEN_ENOMEM;               /* the old home is unmapped: keep the record of it */
-    else
-        d->shared_info_gfn = gpfn;
-    hvm_ops->p2m_flush(d);
-    if (pg)
-        list_add_tail(&pg->list, &freed);
-    domain_free_returned(d, &freed);
-out:
+    rc = physmap_set_shared_info(d, gpfn);
     spin_unlock_irqrestore(&d->page_lock, flags);
     return rc;
 }

@@ -41,6 +41,12 @@ struct vcpu_arch {
     uint32_t asid_or_vpid;
     uint64_t asid_generation;
     int last_pcpu;
+    /*
+     * The p2m flush handshake (p2m_flush_sync): guest_epoch is odd while this vCPU may be
+     * in guest mode; need_flush asks its next entry to drop every cached translation.
+     */
+    uint32_t guest_epoch;
+    bool need_flush;
     bool launched;                  /* VMX: VMLAUNCH done */
     uint64_t msr_kgs, msr_star, msr_lstar, msr_cstar, msr_sfmask;   /* VMX-only MSR state */
     uint64_t efer;                  /* guest view */
@@ -56,6 +62,7 @@ struct vcpu_arch {
 struct vcpu {
     unsigned int id;
     struct vcpu_info *vcpu_info;    /* registered copy (direct map), or NULL: shared_info's */
+    bool vcpu_info_claimed;         /* VCPUOP_register_vcpu_info ran (it holds a page ref) */
     unsigned int virq_to_port[24];  /* NR_VIRQS */
     struct timer singleshot_timer;
     struct timer poll_timer;        /* SCHEDOP_poll's timeout */
@@ -101,10 +108,10 @@ struct domain {
     struct p2m_extent *extents;     /* gfn -> mfn runs, sorted by gfn */
     unsigned int nr_extents, max_extents;
     unsigned long tot_pages, max_pages;
-    unsigned long p2m_pages;        /* page-table pages of the p2m */
+    unsigned long p2m_pages;        /* page-table pages of the p2m, charged to d */
+    unsigned long p2m_limit;        /* their bound once the domain runs; 0 while built */
     struct list_head p2m_page_list;
     paddr_t p2m_root;               /* PML4 of the NPT/EPT tables */
-    struct list_head returned_pages; /* ballooned out, freed once no vCPU can reach them */
     struct domain_e820 {            /* the memory map start_info gave (XENMEM_memory_map) */
         uint64_t addr, size;
         uint32_t type;
@@ -145,32 +152,7 @@ int domain_create_vcpus(struct domain *d, unsigned int nr);
  */
 #define GUEST_MMIO_HOLE_START   0xF0000000ULL
 #define GUEST_HIGH_RAM_START    0x100000000ULL
-/* Gives d `bytes` of RAM in that layout (2 MiB pages where possible). 0 or -ENOMEM. */
-int domain_populate(struct domain *d, uint64_t bytes);
-/*
- * With d->page_lock held (as for domain_free_returned and domain_populate_gfn): takes
- * the RAM page at gfn away from d (tot_pages included) without freeing it; the caller
- * clears the p2m entry, flushes, then hands it to domain_free_returned(). NULL when gfn
- * is not d's RAM.
- */
-struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn);
-/* The frame backs something the hypervisor writes through the direct map (vcpu_info). */
-bool domain_frame_pinned(struct domain *d, unsigned long mfn);
-/*
- * Queues pages taken from d (their p2m entries cleared and flushed) for freeing, and
- * frees everything queued when no other vCPU of d is in guest mode, where a stale
- * translation could still reach them; the rest waits for the next call or domain_destroy.
- */
-void domain_free_returned(struct domain *d, struct list_head *pages);
-/*
- * Gives d a zeroed block of 2^order frames at gfn (the balloon's populate_physmap).
- * 0; -ENOMEM when max_pages would be passed, the p2m's tables have reached their pool
- * (p2m_pool_pages), the heap is empty or the block it got
- * ends above max_addr (bytes, 0 = no limit); -EBUSY when a frame of the range is already
- * mapped; -EINVAL for a range beyond P2M_MAX_GFN.
- */
-int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
-                        uint64_t max_addr);
+/* Populating and releasing guest frames: include/kumo/physmap.h. */
 /* Marks every online vCPU runnable. */
 void domain_unpause(struct domain *d);
 /* Guest asked to stop (SCHEDOP_shutdown): records the reason and stops its vCPUs. */

@@ -28,12 +28,19 @@ def modules():
 def run(m, cmd, timeout=CMD_TIMEOUT):
     """Runs cmd in Dom0's shell; returns (exit status, its output lines without kumo's)."""
     start = len(m.text())
-    m.send(cmd + "; echo @@END $?\n")
+    typed = cmd + "; echo @@END $?"
+    m.send(typed + "\n")
     end = m.wait_for(r"^@@END (\d+)", timeout, start)
     lines = [l for l in m.text()[start:end.start()].splitlines() if not l.startswith("(kumo)")]
     # The shell's echo of the command comes first, cut into pieces wherever a DomU's console
-    # line came in between: it ends at the piece that ends the command ("$?").
-    echo_end = next((i for i, l in enumerate(lines) if l.rstrip().endswith("$?")), 0)
+    # line came in between: it ends where the pieces put together end with what was typed.
+    echoed, echo_end = "", len(lines)
+    for i, l in enumerate(lines):
+        echoed += l
+        if echoed.rstrip().endswith(typed):
+            echo_end = i
+            break
+    expect(echo_end < len(lines), "the shell did not echo `%s`" % typed)
     return int(end.group(1)), lines[echo_end + 1:]
 
 
@@ -66,7 +73,9 @@ def check_agrees_with_kumo(m, log):
         shown_mib, shown_vcpus = rows[name][1:3]
         expect(shown_vcpus == vcpus and mib - (name == "Domain-0") <= shown_mib <= mib,
                "%s: xl list %s, kumo built %s" % (name, rows[name], (mib, vcpus)))
-    info = dict(l.split(":", 1) for l in xl_ok(m, "xl info") if ":" in l)
+    out = xl_ok(m, "xl info")
+    info = dict(l.split(":", 1) for l in out if ":" in l)
+    expect("nr_cpus" in info and "xen_version" in info, "xl info: %s" % out)
     expect(info["nr_cpus"].strip() == "2", "xl info nr_cpus %r" % info["nr_cpus"])
     expect(info["xen_version"].strip() == "4.17.0-kumo", "xen_version %r" % info["xen_version"])
     vcpus = xl_ok(m, "xl vcpu-list witness")

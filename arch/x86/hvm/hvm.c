@@ -61,17 +61,21 @@ static void advance(struct vcpu *v, const struct hvm_exit *e)
  * A fault on a frame with a page behind it is a permission the guest lacks, and code
  * cannot run from a frame without RAM: both crash the guest, as in Xen. Data accesses to
  * a frame with no page reach the LAPIC or nothing (all-ones, writes dropped), as in Xen
- * for PVH.
+ * for PVH. A frame whose page allows the access now was remapped (by another vCPU's
+ * populate) since the fault: the access is simply retried.
  */
 static bool handle_npf(struct vcpu *v, const struct hvm_exit *e)
 {
-    unsigned long mfn;
-    bool backed = gfn_to_mfn(v->domain, e->npf.gpa >> PAGE_SHIFT, &mfn);
+    unsigned long mfn, gfn = (unsigned long)(e->npf.gpa >> PAGE_SHIFT);
+    bool backed = gfn_to_mfn(v->domain, gfn, &mfn);
 
     if (!e->npf.fetch && vlapic_mmio_claims(v, e->npf.gpa))
         return hvm_mmio(v, e->npf.gpa, e->npf.write);
     if (!e->npf.fetch && !backed)
         return hvm_mmio_unbacked(v, e->npf.gpa, e->npf.write);
+    /* Guest RAM is mapped RWX, shared_info RW: nothing else is mapped today. */
+    if (backed && (!e->npf.fetch || gfn != v->domain->shared_info_gfn))
+        return true;
     domain_crash(v->domain, "%s %s guest-physical %#lx, %s (rip %#lx)",
                  e->npf.fetch ? "instruction fetch" : e->npf.write ? "write" : "read",
                  e->npf.fetch ? "from" : "to", (unsigned long)e->npf.gpa,

@@ -135,7 +135,10 @@ static void balloon_limits(long cur, long max)
     CHECK_EQ("current unchanged", current_pages(), cur);
 }
 
-/* Frames the hypervisor writes stay; a bad list or argument stops where it is. */
+/*
+ * Frames the hypervisor writes may go, as in Xen (their references keep them alive for the
+ * hypervisor alone); a bad list or argument stops where it is.
+ */
 static void balloon_refusals(long cur)
 {
     struct vcpu_register_vcpu_info vi = { .mfn = VCPU_INFO_GFN, .offset = 64 };
@@ -148,8 +151,11 @@ static void balloon_refusals(long cur)
     CHECK_EQ("register_vcpu_info",
              HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, &vi), 0);
     CHECK_EQ("decrease shared_info's frame",
-             reservation(XENMEM_decrease_reservation, &list[0], 1, 0), 0);
+             reservation(XENMEM_decrease_reservation, &list[0], 1, 0), 1);
     CHECK_EQ("decrease vcpu_info's frame",
+             reservation(XENMEM_decrease_reservation, &list[1], 1, 0), 1);
+    cur--;                              /* vcpu_info's was RAM; shared_info's is not */
+    CHECK_EQ("decrease vcpu_info's frame again (no longer RAM)",
              reservation(XENMEM_decrease_reservation, &list[1], 1, 0), 0);
     CHECK_EQ("decrease from an unmapped list",
              reservation(XENMEM_decrease_reservation, (xen_pfn_t *)UNMAPPED, 1, 0), 0);
@@ -174,7 +180,9 @@ static void balloon_refusals(long cur)
                  -XEN_ESRCH);
     }
     CHECK_EQ("current unchanged", current_pages(), cur);
-    if (MEMOP(XENMEM_maximum_gpfn, &self) < (long)(VCPU_INFO_GFN))
+    if (!map_shared_info(SHARED_GFN))
+        xtf_failure("map shared_info again failed");
+    if (MEMOP(XENMEM_maximum_gpfn, &self) < (long)(SHARED_GFN))
         xtf_failure("maximum_gpfn below mapped RAM");
 }
 
