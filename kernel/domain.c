@@ -17,14 +17,6 @@
 #include <kumo/xen_abi.h>
 #include <kumo/xmalloc.h>
 
-struct domain *domain_table[MAX_DOMAINS];
-DEFINE_SPINLOCK(domlist_lock);
-
-struct domain *domain_by_id(uint16_t domid)
-{
-    return domid < MAX_DOMAINS ? domain_table[domid] : NULL;
-}
-
 /* wc_* in shared_info: the wall-clock time at system time 0, version odd while changing. */
 static void domain_set_wallclock(struct domain *d)
 {
@@ -42,7 +34,6 @@ static void domain_set_wallclock(struct domain *d)
 struct domain *domain_create(uint16_t domid, const char *name, bool privileged, int *err)
 {
     struct domain *d = xzalloc(struct domain);
-    unsigned long flags;
 
     *err = -XEN_ENOMEM;
     if (!d)
@@ -62,23 +53,15 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     memset(d->shared_info, 0, PAGE_SIZE);
     domain_set_wallclock(d);
 
-    spin_lock_irqsave(&domlist_lock, flags);
-    if (domid == DOMID_INVALID)
-        for (domid = privileged ? 0 : 1; domid < MAX_DOMAINS && domain_table[domid]; domid++)
-            ;
-    if (domid >= MAX_DOMAINS || domain_table[domid]) {
-        spin_unlock_irqrestore(&domlist_lock, flags);
-        *err = domid >= MAX_DOMAINS ? -XEN_ENOSPC : -XEN_EEXIST;
+    /* The scheduler's part comes first: a listed domain can be looked up and must be whole. */
+    if (sched_dom_init(d))
+        goto fail;
+    *err = domain_list(d, domid, privileged);
+    if (*err) {
+        sched_dom_destroy(d);
         goto fail;
     }
-    d->domid = domid;
-    domain_table[domid] = d;
-    spin_unlock_irqrestore(&domlist_lock, flags);
-    if (sched_dom_init(d)) {
-        domain_table[domid] = NULL;
-        goto fail;
-    }
-    *err = 0;
+    d->sched.domid = d->domid;
     return d;
 
 fail:
@@ -347,60 +330,10 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
     return 0;
 }
 
-void domain_unpause(struct domain *d)
-{
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i]->is_up)
-            vcpu_wake(d->vcpus[i]);
-}
-
-static void domain_stop_vcpus(struct domain *d)
-{
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_stop(d->vcpus[i]);
-}
-
-void domain_shutdown(struct domain *d, unsigned int reason)
-{
-    static const char *const reasons[] = { "poweroff", "reboot", "suspend", "crash",
-                                           "watchdog", "soft_reset" };
-
-    if (d->is_shutdown)
-        return;
-    d->is_shutdown = true;
-    d->shutdown_code = reason;
-    domain_stop_vcpus(d);
-    printk("d%u (%s) shut down: %s (code %u)\n", d->domid, d->name,
-           reason < ARRAY_SIZE(reasons) ? reasons[reason] : "unknown", reason);
-    domain_stopped(d);
-}
-
-void domain_crash(struct domain *d, const char *fmt, ...)
-{
-    char why[160];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    if (d->is_shutdown)
-        return;
-    printk("d%u crashed: %s\n", d->domid, why);
-    d->is_shutdown = true;
-    d->shutdown_code = SHUTDOWN_crash;
-    domain_stop_vcpus(d);
-    domain_stopped(d);
-}
-
-void domain_destroy(struct domain *d)
+void domain_free(struct domain *d)
 {
     struct page_info *pg, *n;
-    unsigned long flags;
 
-    d->is_dying = true;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_time_destroy(d->vcpus[i]);
-    evtchn_destroy(d);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         vcpu_free(d->vcpus[i]);
     list_for_each_entry_safe(pg, n, &d->page_list, list) {
@@ -416,10 +349,7 @@ void domain_destroy(struct domain *d)
     p2m_teardown(d);
     free_xenheap_pages(d->shared_info, 0);
     xfree(d->extents);
+    xfree(d->evtchn);
     sched_dom_destroy(d);
-    spin_lock_irqsave(&domlist_lock, flags);
-    if (domain_table[d->domid] == d)
-        domain_table[d->domid] = NULL;
-    spin_unlock_irqrestore(&domlist_lock, flags);
     xfree(d);
 }

@@ -58,13 +58,15 @@ static void fill_domaininfo(const struct domain *d, struct xen_domctl_getdomaini
 /* Xen's rule: the first domain whose id is >= the one asked for. */
 static long getdomaininfo(struct xen_domctl *op)
 {
-    for (unsigned int id = op->domain; id < MAX_DOMAINS; id++)
-        if (domain_table[id]) {
-            fill_domaininfo(domain_table[id], &op->u.getdomaininfo);
-            op->domain = (domid_t)id;
-            return 0;
-        }
-    return -XEN_ESRCH;
+    unsigned int id = op->domain;
+    struct domain *d = domain_next(&id);
+
+    if (!d)
+        return -XEN_ESRCH;
+    fill_domaininfo(d, &op->u.getdomaininfo);
+    op->domain = (domid_t)id;
+    domain_put(d);
+    return 0;
 }
 
 static long vcpuaffinity(struct vcpu *caller, struct domain *d, struct xen_domctl *op)
@@ -184,7 +186,7 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
     if (op.cmd == XEN_DOMCTL_getdomaininfo) {
         rc = getdomaininfo(&op);
     } else {
-        d = domain_by_id(op.domain);
+        d = domain_lookup(op.domain);
         if (!d)
             return -XEN_ESRCH;
         switch (op.cmd) {
@@ -202,8 +204,11 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
             rc = max_vcpus(v, d, &op);
             break;
         default:
-            return -XEN_ENOSYS;
+            rc = -XEN_ENOSYS;
         }
+        domain_put(d);
+        if (rc == -XEN_ENOSYS)
+            return rc;
     }
     if (!rc && copy_to_guest_virt(v, arg, &op, sizeof(op)))
         return -XEN_EFAULT;

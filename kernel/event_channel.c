@@ -129,9 +129,10 @@ static void double_unlock(struct domain *a, struct domain *b, unsigned long flag
     local_irq_restore(flags);
 }
 
+/* A counted reference to the domain id names (DOMID_SELF: self); the caller puts it. */
 static struct domain *resolve(struct domain *self, domid_t id)
 {
-    return id == DOMID_SELF || id == self->domid ? self : domain_by_id(id);
+    return domain_lookup_or_self(self, id);
 }
 
 static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
@@ -142,10 +143,12 @@ static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
 
     if (!d)
         return -XEN_ESRCH;
-    if (d != v->domain && !v->domain->privileged)
+    if (d != v->domain && !v->domain->privileged) {
+        domain_put(d);
         return -XEN_EPERM;
+    }
     spin_lock_irqsave(&d->event_lock, flags);
-    port = get_free_port(d);
+    port = d->is_dying ? -XEN_ESRCH : get_free_port(d);
     if (port > 0) {
         d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_unbound, .notify_vcpu = 0,
                                            .remote_domid = a->remote_dom == DOMID_SELF ?
@@ -153,6 +156,7 @@ static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
         a->port = (evtchn_port_t)port;
     }
     spin_unlock_irqrestore(&d->event_lock, flags);
+    domain_put(d);
     return port < 0 ? port : 0;
 }
 
@@ -164,11 +168,18 @@ static long bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
     long rc = 0;
     int lport;
 
-    if (!rd || rd->is_dying)
+    if (!rd)
         return -XEN_ESRCH;
-    if (b->remote_port == 0 || b->remote_port >= NR_EVENT_CHANNELS)
+    if (b->remote_port == 0 || b->remote_port >= NR_EVENT_CHANNELS) {
+        domain_put(rd);
         return -XEN_EINVAL;
+    }
     double_lock(ld, rd, &flags);
+    /* Under rd's lock: evtchn_destroy() sets is_dying there before closing its ports. */
+    if (rd->is_dying || ld->is_dying) {
+        rc = -XEN_ESRCH;
+        goto out;
+    }
     rchn = &rd->evtchn[b->remote_port];
     if (rchn->state != EVTCHNSTAT_unbound || rchn->remote_domid != ld->domid) {
         rc = -XEN_EINVAL;
@@ -190,6 +201,7 @@ static long bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
     evtchn_raise(ld, (unsigned int)lport);
 out:
     double_unlock(ld, rd, flags);
+    domain_put(rd);
     return rc;
 }
 
@@ -253,7 +265,7 @@ static long close_port(struct domain *d, unsigned int port)
     spin_lock_irqsave(&d->event_lock, flags);
     chn = &d->evtchn[port];
     if (chn->state == EVTCHNSTAT_interdomain)
-        rd = domain_by_id(chn->remote_domid);
+        rd = domain_lookup(chn->remote_domid);
     spin_unlock_irqrestore(&d->event_lock, flags);
     /* double_lock() takes a single lock when both sides are the same domain. */
     peer = rd ? rd : d;
@@ -275,6 +287,8 @@ static long close_port(struct domain *d, unsigned int port)
     if (!rc)
         *chn = (struct evtchn){ 0 };
     double_unlock(d, peer, flags);
+    if (rd)
+        domain_put(rd);
     return rc;
 }
 
@@ -290,7 +304,7 @@ static long send(struct vcpu *v, unsigned int port)
     spin_lock_irqsave(&d->event_lock, flags);
     chn = &d->evtchn[port];
     if (chn->state == EVTCHNSTAT_interdomain)
-        rd = domain_by_id(chn->remote_domid);
+        rd = domain_lookup(chn->remote_domid);
     else if (chn->state == EVTCHNSTAT_ipi)
         evtchn_raise(d, port);
     else if (chn->state != EVTCHNSTAT_unbound)
@@ -303,21 +317,15 @@ static long send(struct vcpu *v, unsigned int port)
     if (chn->state == EVTCHNSTAT_interdomain && chn->remote_domid == rd->domid && !rd->is_dying)
         evtchn_raise(rd, chn->remote_port);
     double_unlock(d, rd, flags);
+    domain_put(rd);
     return 0;
 }
 
-static long status(struct vcpu *v, struct evtchn_status *st)
+static void status_of(struct domain *d, struct evtchn_status *st)
 {
-    struct domain *d = resolve(v->domain, st->dom);
     struct evtchn *chn;
     unsigned long flags;
 
-    if (!d)
-        return -XEN_ESRCH;
-    if (d != v->domain && !v->domain->privileged)
-        return -XEN_EPERM;
-    if (st->port == 0 || st->port >= NR_EVENT_CHANNELS)
-        return -XEN_EINVAL;
     spin_lock_irqsave(&d->event_lock, flags);
     chn = &d->evtchn[st->port];
     st->status = chn->state;
@@ -330,7 +338,23 @@ static long status(struct vcpu *v, struct evtchn_status *st)
     } else if (chn->state == EVTCHNSTAT_virq)
         st->u.virq = chn->virq;
     spin_unlock_irqrestore(&d->event_lock, flags);
-    return 0;
+}
+
+static long status(struct vcpu *v, struct evtchn_status *st)
+{
+    struct domain *d = resolve(v->domain, st->dom);
+    long rc = 0;
+
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != v->domain && !v->domain->privileged)
+        rc = -XEN_EPERM;
+    else if (st->port == 0 || st->port >= NR_EVENT_CHANNELS)
+        rc = -XEN_EINVAL;
+    else
+        status_of(d, st);
+    domain_put(d);
+    return rc;
 }
 
 static long unmask(struct vcpu *v, unsigned int port)
@@ -384,13 +408,18 @@ static long bind_vcpu(struct vcpu *v, struct evtchn_bind_vcpu *b)
 
 void evtchn_destroy(struct domain *d)
 {
+    unsigned long flags;
+
     if (!d->evtchn)
         return;
+    /* No port binds to d after this (bind_interdomain checks under the same lock). */
+    spin_lock_irqsave(&d->event_lock, flags);
+    d->is_dying = true;
+    spin_unlock_irqrestore(&d->event_lock, flags);
     for (unsigned int p = 1; p < NR_EVENT_CHANNELS; p++)
         if (d->evtchn[p].state != EVTCHNSTAT_closed)
             close_port(d, p);
-    xfree(d->evtchn);
-    d->evtchn = NULL;
+    /* The table itself goes with d (domain_free): a peer holding d may still look at it. */
 }
 
 /*
@@ -404,9 +433,10 @@ static long reset(struct vcpu *v, uint64_t arg)
 
     if (copy_from_guest_virt(v, &r, arg, sizeof(r)))
         return -XEN_EFAULT;
-    d = r.dom == DOMID_SELF ? v->domain : domain_by_id(r.dom);
+    d = resolve(v->domain, r.dom);
     if (!d)
         return -XEN_ESRCH;
+    domain_put(d);                      /* only v's own domain is reset, which v keeps */
     if (d != v->domain)
         return v->domain->privileged ? -XEN_EINVAL : -XEN_EPERM;
     /* An unlocked look first: close_port() takes two locks even for a closed port. */

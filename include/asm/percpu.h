@@ -57,6 +57,7 @@ struct cpu_info {
     spinlock_t timer_lock;
     struct list_head timers;    /* sorted by expiry */
     int64_t timer_programmed;   /* deadline currently in the LAPIC timer, 0 = none */
+    struct timer *timer_running; /* whose callback runs now (timer_kill waits for it) */
 };
 
 extern struct cpu_info cpu_infos[NR_CPUS];

@@ -80,6 +80,14 @@ struct vcpu {
 
 struct domain {
     uint16_t domid;
+    uint32_t refcnt;                /* the table's reference + domain_lookup()s not yet put */
+    bool vcpus_off;                 /* shut down and on no pCPU: the scheduler said so */
+    struct {                        /* kernel/domain_lifecycle.c's, once it is released */
+        struct domain *next;
+        bool log;
+        unsigned long pages;
+        uint64_t cpu_ms;
+    } reap;
     char name[DOMAIN_NAME_LEN];
     bool privileged;
     bool is_dying;
@@ -123,8 +131,37 @@ struct domain {
     int64_t console_refill;
 };
 
+/*
+ * The domain table (kernel/domain_ref.c). A listed domain holds one reference for the table;
+ * every other pointer to a domain that outlives a lock is a counted reference. Lock order:
+ * docs/locking.md.
+ */
 extern struct domain *domain_table[MAX_DOMAINS];
 extern spinlock_t domlist_lock;
+/* A counted reference to the listed domain domid, or NULL. Undone by domain_put(). */
+struct domain *domain_lookup(uint16_t domid);
+/* The same, where DOMID_SELF or self's own id name self (which is counted as well). */
+struct domain *domain_lookup_or_self(struct domain *self, uint16_t domid);
+/* Another reference to d, for a caller already holding one. */
+void domain_get(struct domain *d);
+/* Drops a reference; the last one hands d to domain_release(). Any context, no lock held. */
+void domain_put(struct domain *d);
+/*
+ * Iteration: a counted reference to the first listed domain with id >= *domid (which is set
+ * to its id), or NULL. The caller puts it and asks again from *domid + 1.
+ */
+struct domain *domain_next(unsigned int *domid);
+/*
+ * Lists d under domid (DOMID_INVALID: the lowest free one; 0 only when privileged) with the
+ * table's reference. 0, -ENOSPC or -EEXIST.
+ */
+int domain_list(struct domain *d, uint16_t domid, bool privileged);
+/* Takes d out of the table (new lookups miss it); true if it was listed. */
+bool domain_unlist(struct domain *d);
+/* The last reference is gone: frees d later, on CPU 0 (kernel/domain_lifecycle.c). */
+void domain_release(struct domain *d);
+/* Frees everything d holds and d itself; only domain_release() calls it (kernel/domain.c). */
+void domain_free(struct domain *d);
 
 /*
  * Creates an empty, paused domain with no memory and no vCPUs. domid DOMID_INVALID picks
@@ -168,13 +205,23 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
                         uint64_t max_addr);
 /* Marks every online vCPU runnable. */
 void domain_unpause(struct domain *d);
+/* Boot CPU, once timers work: the reaper that destroys stopped domains and frees released ones. */
+void domain_lifecycle_init(void);
 /* Guest asked to stop (SCHEDOP_shutdown): records the reason and stops its vCPUs. */
 void domain_shutdown(struct domain *d, unsigned int reason);
 /* Something the guest did cannot go on: logs "d<N> crashed: why", stops the domain. */
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Frees everything the domain holds and releases its id. The domain must be stopped. */
+/*
+ * Takes a stopped (or never started) domain down: out of the table, its event channels
+ * closed, its timers killed, then drops the table's reference. The memory goes back when
+ * the last reference does. kernel/domain_lifecycle.c.
+ */
 void domain_destroy(struct domain *d);
-struct domain *domain_by_id(uint16_t domid);
+/*
+ * The scheduler's word that every vCPU of the shut-down d is off every pCPU (called once,
+ * under the scheduler's lock): d may now be reaped.
+ */
+void domain_vcpus_off(struct domain *d);
 
 /* Guest-physical to host-physical, for domain memory. Takes d->page_lock. */
 bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn);

@@ -1,9 +1,10 @@
 /*
  * Scheduler core (DESIGN.md D6): vCPU states and runstate accounting, hard affinity and
- * migration between pCPUs, the per-pCPU run loop, the policy's accounting timer, and the
- * reaper of stopped domains. The policy (credit or SEDF, chosen by sched=) only decides.
+ * migration between pCPUs, the per-pCPU run loop and the policy's accounting timer. The
+ * policy (credit or SEDF, chosen by sched=) only decides. A shut-down domain's vCPUs are
+ * taken off the pCPUs here and domain_vcpus_off() says so; the domain's life is kernel/'s.
  * Locking: sched_lock (interrupts off) guards every vCPU state change and every call into
- * the policy.
+ * the policy, teardown of a policy's items included (docs/locking.md).
  */
 #include <asm/hvm.h>
 #include <asm/irq.h>
@@ -24,7 +25,7 @@
 static const struct sched_policy *const policies[] = { &sched_credit, &sched_sedf };
 const struct sched_policy *sched_policy;
 static DEFINE_SPINLOCK(sched_lock);
-static struct timer reaper_timer, account_timer;
+static struct timer account_timer;
 static s_time_t account_due;            /* when the account timer is next due */
 
 struct vcpu *current_vcpu(void)
@@ -65,6 +66,8 @@ static void runstate_publish(struct vcpu *v)
 
     if (!v->runstate_gva)
         return;
+    /* The 4 bytes after state are padding: stack left there would reach the guest. */
+    memset(&r, 0, sizeof(r));
     r.state = (int)runstate_of(v->state);
     r.state_entry_time = v->runstate_entry;
     memcpy(r.time, v->runstate_time, sizeof(r.time));
@@ -183,6 +186,29 @@ void vcpu_stop(struct vcpu *v)
 
     spin_lock_irqsave(&sched_lock, flags);
     stop_locked(v);
+    spin_unlock_irqrestore(&sched_lock, flags);
+}
+
+/* Tells kernel/ once when every vCPU of a shut-down d is offline on no pCPU. sched_lock held. */
+static void check_domain_off(struct domain *d)
+{
+    if (!d->is_shutdown || d->vcpus_off)
+        return;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i]->state != VCPU_OFFLINE || d->vcpus[i]->sched.is_running)
+            return;
+    __atomic_store_n(&d->vcpus_off, true, __ATOMIC_RELEASE);
+    domain_vcpus_off(d);
+}
+
+void sched_stop_domain(struct domain *d)
+{
+    unsigned long flags;
+
+    spin_lock_irqsave(&sched_lock, flags);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        stop_locked(d->vcpus[i]);
+    check_domain_off(d);
     spin_unlock_irqrestore(&sched_lock, flags);
 }
 
@@ -335,6 +361,7 @@ static bool settle_prev(struct vcpu *prev, unsigned int cpu, s_time_t now, bool 
             prev->start_pending = false;
             start_locked(prev, prev->start_fresh ? &prev->start_state : NULL);
         }
+        check_domain_off(prev->domain);
         return false;
     }
     /*
@@ -453,76 +480,49 @@ static void account(void *unused)
     timer_set(&account_timer, account_due);
 }
 
-static bool domain_quiescent(struct domain *d)
-{
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i]->state == VCPU_RUNNING || d->vcpus[i]->state == VCPU_RUNNABLE ||
-            d->vcpus[i]->sched.is_running)
-            return false;
-    return true;
-}
-
-static void reap(void *unused)
-{
-    bool again = false;
-
-    (void)unused;
-    for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_table[id];
-        unsigned long pages;
-        uint64_t cpu_ms;
-
-        if (!d || !d->is_shutdown)
-            continue;
-        if (!domain_quiescent(d)) {
-            again = true;
-            continue;
-        }
-        pages = d->tot_pages + d->p2m_pages;
-        cpu_ms = 0;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            cpu_ms += d->vcpus[i]->runstate_time[0] / 1000000;
-        if (d->sched.periods)
-            printk("d%u: %lu SEDF periods, %lu deadlines missed\n", id, d->sched.periods,
-                   d->sched.deadlines_missed);
-        domain_destroy(d);
-        printk("d%u destroyed: %lu pages returned, %lu pages free, %lu ms of CPU used\n", id,
-               pages, total_free_pages(), (unsigned long)cpu_ms);
-    }
-    if (again)
-        timer_set(&reaper_timer, NOW() + MILLISECS(1));
-}
-
-void domain_stopped(struct domain *d)
-{
-    if (d->domid == 0) {
-        dom0_stopped(d);
-        return;
-    }
-    timer_set(&reaper_timer, NOW() + MILLISECS(1));
-}
-
 int sched_dom_init(struct domain *d)
 {
+    unsigned long flags;
+    int rc;
+
+    /* The policy links it where account() walks under sched_lock. */
     d->sched.domid = d->domid;
-    return sched_policy->dom_init(&d->sched);
+    spin_lock_irqsave(&sched_lock, flags);
+    rc = sched_policy->dom_init(&d->sched);
+    spin_unlock_irqrestore(&sched_lock, flags);
+    return rc;
 }
 
 void sched_dom_destroy(struct domain *d)
 {
+    unsigned long flags;
+
+    spin_lock_irqsave(&sched_lock, flags);
     sched_policy->dom_destroy(&d->sched);
+    spin_unlock_irqrestore(&sched_lock, flags);
 }
 
 int sched_item_init(struct vcpu *v)
 {
+    unsigned long flags;
+    int rc;
+
     v->sched.id = v->id;
     v->sched.dom = &v->domain->sched;
-    return sched_policy->item_init(&v->sched);
+    spin_lock_irqsave(&sched_lock, flags);
+    rc = sched_policy->item_init(&v->sched);
+    spin_unlock_irqrestore(&sched_lock, flags);
+    return rc;
 }
 
 void sched_item_destroy(struct vcpu *v)
 {
+    unsigned long flags;
+
+    /* A policy's run queues and balancing walk items under sched_lock: unlink it there. */
+    spin_lock_irqsave(&sched_lock, flags);
     sched_policy->item_destroy(&v->sched);
+    spin_unlock_irqrestore(&sched_lock, flags);
 }
 
 int sched_adjust(struct domain *d, const struct sched_dom *want)
@@ -566,7 +566,6 @@ void sched_init(void)
         panic("scheduler %s failed to initialise", sched_policy->opt_name);
     printk("Using scheduler: %s (%s)\n", sched_policy->name, sched_policy->opt_name);
     open_softirq(SCHEDULE_SOFTIRQ, schedule_softirq);
-    timer_init(&reaper_timer, reap, NULL, 0);
     timer_init(&account_timer, account, NULL, 0);
     if (sched_policy->account_period) {
         account_due = NOW() + sched_policy->account_period;
