@@ -9,6 +9,7 @@
 #include <kumo/domain.h>
 #include <kumo/domain_build.h>
 #include <kumo/event.h>
+#include <kumo/lock_order.h>
 #include <kumo/mm.h>
 #include <kumo/sched.h>
 #include <kumo/timer.h>
@@ -86,10 +87,10 @@ void domain_release(struct domain *d)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&released_lock, flags);
+    lock_level_irqsave(&released_lock, flags, LOCK_LEVEL_LEAF);
     d->reap.next = released_list;
     released_list = d;
-    spin_unlock_irqrestore(&released_lock, flags);
+    unlock_level_irqrestore(&released_lock, flags, LOCK_LEVEL_LEAF);
     timer_set(&reaper_timer, NOW());
 }
 
@@ -116,10 +117,10 @@ static void free_released(void)
     struct domain *d, *next;
     unsigned long flags;
 
-    spin_lock_irqsave(&released_lock, flags);
+    lock_level_irqsave(&released_lock, flags, LOCK_LEVEL_LEAF);
     d = released_list;
     released_list = NULL;
-    spin_unlock_irqrestore(&released_lock, flags);
+    unlock_level_irqrestore(&released_lock, flags, LOCK_LEVEL_LEAF);
     for (; d; d = next) {
         uint16_t id = d->domid;
         bool log = d->reap.log;

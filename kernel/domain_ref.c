@@ -6,6 +6,7 @@
  */
 #include <asm/irq.h>
 #include <kumo/domain.h>
+#include <kumo/lock_order.h>
 #include <kumo/panic.h>
 #include <kumo/xen_abi.h>
 
@@ -37,12 +38,12 @@ struct domain *domain_lookup(uint16_t domid)
 
     if (domid >= MAX_DOMAINS)
         return NULL;
-    spin_lock_irqsave(&domlist_lock, flags);
+    lock_level_irqsave(&domlist_lock, flags, LOCK_LEVEL_LEAF);
     /* Listed means the table's reference is still held: the count cannot be 0 here. */
     d = domain_table[domid];
     if (d)
         domain_get(d);
-    spin_unlock_irqrestore(&domlist_lock, flags);
+    unlock_level_irqrestore(&domlist_lock, flags, LOCK_LEVEL_LEAF);
     return d;
 }
 
@@ -60,7 +61,7 @@ int domain_list(struct domain *d, uint16_t domid, bool privileged)
     unsigned long flags;
     int rc = 0;
 
-    spin_lock_irqsave(&domlist_lock, flags);
+    lock_level_irqsave(&domlist_lock, flags, LOCK_LEVEL_LEAF);
     if (domid == DOMID_INVALID)
         for (domid = privileged ? 0 : 1; domid < MAX_DOMAINS && domain_table[domid]; domid++)
             ;
@@ -73,7 +74,7 @@ int domain_list(struct domain *d, uint16_t domid, bool privileged)
         d->refcnt = 1;                  /* the table's */
         domain_table[domid] = d;
     }
-    spin_unlock_irqrestore(&domlist_lock, flags);
+    unlock_level_irqrestore(&domlist_lock, flags, LOCK_LEVEL_LEAF);
     return rc;
 }
 
@@ -82,12 +83,12 @@ bool domain_unlist(struct domain *d)
     unsigned long flags;
     bool was = false;
 
-    spin_lock_irqsave(&domlist_lock, flags);
+    lock_level_irqsave(&domlist_lock, flags, LOCK_LEVEL_LEAF);
     if (d->domid < MAX_DOMAINS && domain_table[d->domid] == d) {
         domain_table[d->domid] = NULL;
         was = true;
     }
-    spin_unlock_irqrestore(&domlist_lock, flags);
+    unlock_level_irqrestore(&domlist_lock, flags, LOCK_LEVEL_LEAF);
     return was;
 }
 

@@ -11,6 +11,7 @@
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
+#include <kumo/lock_order.h>
 #include <kumo/sched.h>
 #include <kumo/softirq.h>
 #include <kumo/xen_abi.h>
@@ -103,20 +104,22 @@ void send_guest_virq(struct vcpu *v, unsigned int virq)
     struct domain *d = v->domain;
     unsigned long flags;
 
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     if (virq < NR_VIRQS && v->virq_to_port[virq])
         evtchn_raise(d, v->virq_to_port[virq]);
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
 }
 
 /* Locks two domains in domid order (the same domain once). */
 static void double_lock(struct domain *a, struct domain *b, unsigned long *flags)
 {
     *flags = local_irq_save();
+    lock_order_take(LOCK_LEVEL_EVENT);
     if (a == b) {
         spin_lock(&a->event_lock);
         return;
     }
+    lock_order_take(LOCK_LEVEL_EVENT);
     spin_lock(a->domid < b->domid ? &a->event_lock : &b->event_lock);
     spin_lock(a->domid < b->domid ? &b->event_lock : &a->event_lock);
 }
@@ -124,8 +127,11 @@ static void double_lock(struct domain *a, struct domain *b, unsigned long *flags
 static void double_unlock(struct domain *a, struct domain *b, unsigned long flags)
 {
     spin_unlock(&a->event_lock);
-    if (a != b)
+    lock_order_drop(LOCK_LEVEL_EVENT);
+    if (a != b) {
         spin_unlock(&b->event_lock);
+        lock_order_drop(LOCK_LEVEL_EVENT);
+    }
     local_irq_restore(flags);
 }
 
@@ -147,7 +153,7 @@ static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
         domain_put(d);
         return -XEN_EPERM;
     }
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     port = d->is_dying ? -XEN_ESRCH : get_free_port(d);
     if (port > 0) {
         d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_unbound, .notify_vcpu = 0,
@@ -155,7 +161,7 @@ static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
                                                d->domid : a->remote_dom };
         a->port = (evtchn_port_t)port;
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     domain_put(d);
     return port < 0 ? port : 0;
 }
@@ -217,9 +223,9 @@ static long bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
     if (b->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
     target = d->vcpus[b->vcpu];
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     if (target->virq_to_port[b->virq]) {
-        spin_unlock_irqrestore(&d->event_lock, flags);
+        unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
         return -XEN_EEXIST;
     }
     port = get_free_port(d);
@@ -229,7 +235,7 @@ static long bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
         target->virq_to_port[b->virq] = (unsigned int)port;
         b->port = (evtchn_port_t)port;
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     return port < 0 ? port : 0;
 }
 
@@ -241,14 +247,14 @@ static long bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
 
     if (b->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     port = get_free_port(d);
     if (port > 0) {
         d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_ipi,
                                            .notify_vcpu = (uint16_t)b->vcpu };
         b->port = (evtchn_port_t)port;
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     return port < 0 ? port : 0;
 }
 
@@ -262,11 +268,11 @@ static long close_port(struct domain *d, unsigned int port)
 
     if (port == 0 || port >= NR_EVENT_CHANNELS)
         return -XEN_EINVAL;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     chn = &d->evtchn[port];
     if (chn->state == EVTCHNSTAT_interdomain)
         rd = domain_lookup(chn->remote_domid);
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     /* double_lock() takes a single lock when both sides are the same domain. */
     peer = rd ? rd : d;
     double_lock(d, peer, &flags);
@@ -301,7 +307,7 @@ static long send(struct vcpu *v, unsigned int port)
 
     if (port == 0 || port >= NR_EVENT_CHANNELS)
         return -XEN_EINVAL;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     chn = &d->evtchn[port];
     if (chn->state == EVTCHNSTAT_interdomain)
         rd = domain_lookup(chn->remote_domid);
@@ -309,7 +315,7 @@ static long send(struct vcpu *v, unsigned int port)
         evtchn_raise(d, port);
     else if (chn->state != EVTCHNSTAT_unbound)
         rc = -XEN_EINVAL;
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     if (!rd)
         return rc;
     double_lock(d, rd, &flags);
@@ -326,7 +332,7 @@ static void status_of(struct domain *d, struct evtchn_status *st)
     struct evtchn *chn;
     unsigned long flags;
 
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     chn = &d->evtchn[st->port];
     st->status = chn->state;
     st->vcpu = chn->notify_vcpu;
@@ -337,7 +343,7 @@ static void status_of(struct domain *d, struct evtchn_status *st)
         st->u.interdomain.port = chn->remote_port;
     } else if (chn->state == EVTCHNSTAT_virq)
         st->u.virq = chn->virq;
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
 }
 
 static long status(struct vcpu *v, struct evtchn_status *st)
@@ -365,7 +371,7 @@ static long unmask(struct vcpu *v, unsigned int port)
 
     if (port == 0 || port >= NR_EVENT_CHANNELS)
         return -XEN_EINVAL;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     /* The re-raise rule: an unmasked port that is pending notifies its vCPU again. */
     __atomic_fetch_and(&s->evtchn_mask[port / BITS_PER_WORD], ~(1UL << (port % BITS_PER_WORD)),
                        __ATOMIC_SEQ_CST);
@@ -379,7 +385,7 @@ static long unmask(struct vcpu *v, unsigned int port)
             vcpu_kick(t);
         }
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     return 0;
 }
 
@@ -393,7 +399,7 @@ static long bind_vcpu(struct vcpu *v, struct evtchn_bind_vcpu *b)
         return -XEN_EINVAL;
     if (b->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     switch (d->evtchn[b->port].state) {
     case EVTCHNSTAT_unbound:
     case EVTCHNSTAT_interdomain:
@@ -402,7 +408,7 @@ static long bind_vcpu(struct vcpu *v, struct evtchn_bind_vcpu *b)
     default:            /* VIRQs and IPIs are bound to their vCPU for good, as in Xen */
         rc = -XEN_EINVAL;
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     return rc;
 }
 
@@ -413,9 +419,9 @@ void evtchn_destroy(struct domain *d)
     if (!d->evtchn)
         return;
     /* No port binds to d after this (bind_interdomain checks under the same lock). */
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     d->is_dying = true;
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     for (unsigned int p = 1; p < NR_EVENT_CHANNELS; p++)
         if (d->evtchn[p].state != EVTCHNSTAT_closed)
             close_port(d, p);

@@ -10,6 +10,7 @@
 #include <asm/percpu.h>
 #include <asm/traps.h>
 #include <kumo/console.h>
+#include <kumo/lock_order.h>
 #include <kumo/softirq.h>
 #include <kumo/timer.h>
 
@@ -31,10 +32,10 @@ static struct cpu_info *lock_timer(struct timer *t, unsigned long *flags)
         unsigned int cpu = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
         struct cpu_info *c = per_cpu(cpu);
 
-        spin_lock_irqsave(&c->timer_lock, *flags);
+        lock_level_irqsave(&c->timer_lock, *flags, LOCK_LEVEL_TIMER);
         if (t->cpu == cpu)
             return c;
-        spin_unlock_irqrestore(&c->timer_lock, *flags);
+        unlock_level_irqrestore(&c->timer_lock, *flags, LOCK_LEVEL_TIMER);
     }
 }
 
@@ -95,7 +96,7 @@ void timer_set(struct timer *t, s_time_t expires)
 
     if (queue_locked(c, t, expires))
         head_changed(c);
-    spin_unlock_irqrestore(&c->timer_lock, flags);
+    unlock_level_irqrestore(&c->timer_lock, flags, LOCK_LEVEL_TIMER);
 }
 
 void timer_migrate(struct timer *t, unsigned int cpu)
@@ -110,12 +111,16 @@ void timer_migrate(struct timer *t, unsigned int cpu)
         if (from == cpu)
             return;
         flags = local_irq_save();
+        lock_order_take(LOCK_LEVEL_TIMER);
+        lock_order_take(LOCK_LEVEL_TIMER);
         spin_lock(from < cpu ? &old->timer_lock : &new->timer_lock);
         spin_lock(from < cpu ? &new->timer_lock : &old->timer_lock);
         if (t->cpu == from)
             break;
         spin_unlock(&old->timer_lock);
         spin_unlock(&new->timer_lock);
+        lock_order_drop(LOCK_LEVEL_TIMER);
+        lock_order_drop(LOCK_LEVEL_TIMER);
         local_irq_restore(flags);
     }
     __atomic_store_n(&t->cpu, cpu, __ATOMIC_RELEASE);
@@ -123,6 +128,8 @@ void timer_migrate(struct timer *t, unsigned int cpu)
         head_changed(new);
     spin_unlock(&old->timer_lock);
     spin_unlock(&new->timer_lock);
+    lock_order_drop(LOCK_LEVEL_TIMER);
+    lock_order_drop(LOCK_LEVEL_TIMER);
     local_irq_restore(flags);
 }
 
@@ -135,7 +142,7 @@ void timer_cancel(struct timer *t)
         list_del(&t->entry);
         t->active = false;
     }
-    spin_unlock_irqrestore(&c->timer_lock, flags);
+    unlock_level_irqrestore(&c->timer_lock, flags, LOCK_LEVEL_TIMER);
 }
 
 void timer_kill(struct timer *t)
@@ -148,7 +155,7 @@ void timer_kill(struct timer *t)
         list_del(&t->entry);
         t->active = false;
     }
-    spin_unlock_irqrestore(&c->timer_lock, flags);
+    unlock_level_irqrestore(&c->timer_lock, flags, LOCK_LEVEL_TIMER);
     /*
      * The callback may have been taken off another queue before a migration moved t->cpu:
      * look at every CPU but this one, whose callback cannot be running beneath us.
@@ -164,7 +171,9 @@ static void timer_softirq(void)
     struct cpu_info *c = this_cpu();
     struct timer *t;
 
-    spin_lock_irq(&c->timer_lock);
+    local_irq_disable();
+    lock_order_take(LOCK_LEVEL_TIMER);
+    spin_lock(&c->timer_lock);
     while (!list_empty(&c->timers)) {
         t = list_first_entry(&c->timers, struct timer, entry);
         if (t->expires > NOW())
@@ -172,13 +181,19 @@ static void timer_softirq(void)
         list_del(&t->entry);
         t->active = false;
         __atomic_store_n(&c->timer_running, t, __ATOMIC_RELEASE);
-        spin_unlock_irq(&c->timer_lock);
+        spin_unlock(&c->timer_lock);
+        lock_order_drop(LOCK_LEVEL_TIMER);
+        local_irq_enable();
         t->function(t->data);
-        spin_lock_irq(&c->timer_lock);
+        local_irq_disable();
+        lock_order_take(LOCK_LEVEL_TIMER);
+        spin_lock(&c->timer_lock);
         __atomic_store_n(&c->timer_running, NULL, __ATOMIC_RELEASE);
     }
     reprogram(c);
-    spin_unlock_irq(&c->timer_lock);
+    spin_unlock(&c->timer_lock);
+    lock_order_drop(LOCK_LEVEL_TIMER);
+    local_irq_enable();
 }
 
 static void timer_interrupt(struct cpu_user_regs *regs)

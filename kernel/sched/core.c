@@ -14,6 +14,7 @@
 #include <kumo/domain_build.h>
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
+#include <kumo/lock_order.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
 #include <kumo/sched.h>
@@ -146,9 +147,9 @@ void vcpu_wake(struct vcpu *v)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     wake_locked(v, true, NOW());
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -159,11 +160,11 @@ void vcpu_kick(struct vcpu *v)
      * Under sched_lock, like the blocking side's check of upcall_pending: either it saw the
      * event and did not block, or it blocked first and is woken here. Never neither.
      */
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     if (!wake_locked(v, false, NOW()) && v->state == VCPU_RUNNING &&
         v->pcpu != smp_processor_id())
         cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);     /* leave the guest, re-enter */
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 /* Takes v off the run queues; a running v goes offline when it leaves. sched_lock held. */
@@ -184,9 +185,9 @@ void vcpu_stop(struct vcpu *v)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     stop_locked(v);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 /* Tells kernel/ once when every vCPU of a shut-down d is offline on no pCPU. sched_lock held. */
@@ -205,20 +206,20 @@ void sched_stop_domain(struct domain *d)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         stop_locked(d->vcpus[i]);
     check_domain_off(d);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 void vcpu_yield(struct vcpu *v)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     v->sched.yielded = true;
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     raise_softirq(SCHEDULE_SOFTIRQ);
 }
 
@@ -226,11 +227,11 @@ void vcpu_down(struct vcpu *v)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     v->is_up = false;
     v->start_pending = false;
     stop_locked(v);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 /* v is down, offline and on no pCPU: load s (if any) and make it runnable. sched_lock held. */
@@ -248,7 +249,7 @@ int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s)
     unsigned long flags;
     int rc = 0;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     if (v->is_up || v->domain->is_shutdown) {
         rc = -XEN_EEXIST;
     } else if (!s && !v->initialised) {
@@ -262,7 +263,7 @@ int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s)
     } else {
         start_locked(v, s);
     }
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return rc;
 }
 
@@ -271,14 +272,14 @@ int vcpu_initialise(struct vcpu *v, const struct hvm_vcpu_state *s)
     unsigned long flags;
     int rc = -XEN_EEXIST;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     /* Never initialised means never ran: it is offline on no pCPU, safe to load. */
     if (!v->initialised && !v->is_up && !v->start_pending) {
         hvm_vcpu_reset(v, s);
         v->initialised = true;
         rc = 0;
     }
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return rc;
 }
 
@@ -286,10 +287,10 @@ void vcpu_block(struct vcpu *v)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     if (v->state == VCPU_RUNNING)
         set_state(v, VCPU_BLOCKED);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 bool vcpu_block_unless(struct vcpu *v, bool (*wake)(struct vcpu *v, void *data), void *data)
@@ -297,12 +298,12 @@ bool vcpu_block_unless(struct vcpu *v, bool (*wake)(struct vcpu *v, void *data),
     unsigned long flags;
     bool blocked;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     /* Checked under the lock: an event raised after this finds v BLOCKED and wakes it. */
     blocked = !wake(v, data) && v->state == VCPU_RUNNING;
     if (blocked)
         set_state(v, VCPU_BLOCKED);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return blocked;
 }
 
@@ -324,7 +325,7 @@ int vcpu_set_affinity(struct vcpu *v, uint64_t mask)
     mask &= online_mask();
     if (!mask)
         return -XEN_EINVAL;
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     v->sched.affinity = mask;
     if (!(mask & (1ULL << v->sched.processor))) {
         if (v->state == VCPU_RUNNABLE) {
@@ -343,7 +344,7 @@ int vcpu_set_affinity(struct vcpu *v, uint64_t mask)
             timer_migrate(&v->singleshot_timer, v->pcpu);
         }
     }
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return 0;
 }
 
@@ -388,7 +389,7 @@ static struct vcpu *schedule(unsigned int cpu, struct vcpu *prev, s_time_t *slic
     struct vcpu *next;
     bool prev_runnable, moved;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     prev_runnable = settle_prev(prev, cpu, now, &moved);
     dec = sched_policy->pick(cpu, prev ? &prev->sched : NULL, prev_runnable, now);
     if (prev)
@@ -416,7 +417,7 @@ static struct vcpu *schedule(unsigned int cpu, struct vcpu *prev, s_time_t *slic
         set_state(next, VCPU_RUNNING);
     }
     this_cpu()->curr_vcpu = next;
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     *slice = dec.slice > 0 ? dec.slice : MILLISECS(1);
     return next;
 }
@@ -463,9 +464,9 @@ static void account(void *unused)
     unsigned int cpu;
 
     (void)unused;
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     sched_policy->account(NOW());
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     /* Priorities and caps may have changed: every busy pCPU decides again. */
     for_each_online_cpu(cpu)
         if (per_cpu(cpu)->curr_vcpu)
@@ -487,9 +488,9 @@ int sched_dom_init(struct domain *d)
 
     /* The policy links it where account() walks under sched_lock. */
     d->sched.domid = d->domid;
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     rc = sched_policy->dom_init(&d->sched);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return rc;
 }
 
@@ -497,9 +498,9 @@ void sched_dom_destroy(struct domain *d)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     sched_policy->dom_destroy(&d->sched);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 int sched_item_init(struct vcpu *v)
@@ -509,9 +510,9 @@ int sched_item_init(struct vcpu *v)
 
     v->sched.id = v->id;
     v->sched.dom = &v->domain->sched;
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     rc = sched_policy->item_init(&v->sched);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return rc;
 }
 
@@ -520,9 +521,9 @@ void sched_item_destroy(struct vcpu *v)
     unsigned long flags;
 
     /* A policy's run queues and balancing walk items under sched_lock: unlink it there. */
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     sched_policy->item_destroy(&v->sched);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 int sched_adjust(struct domain *d, const struct sched_dom *want)
@@ -531,7 +532,7 @@ int sched_adjust(struct domain *d, const struct sched_dom *want)
     unsigned long flags;
     int rc;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     d->sched.weight = want->weight;
     d->sched.cap = want->cap;
     d->sched.period = want->period;
@@ -541,7 +542,7 @@ int sched_adjust(struct domain *d, const struct sched_dom *want)
     rc = sched_policy->adjust(&d->sched);
     if (rc)
         d->sched = old;
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return rc;
 }
 

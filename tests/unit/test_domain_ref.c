@@ -9,8 +9,10 @@
 
 /* User mode cannot CLI: the IRQ-saving variants become plain locks. */
 #define ASM_IRQ_H
-#define spin_lock_irqsave(l, f) do { (f) = 0; spin_lock(l); } while (0)
-#define spin_unlock_irqrestore(l, f) do { (void)(f); spin_unlock(l); } while (0)
+static inline unsigned long local_irq_save(void) { return 0; }
+static inline void local_irq_restore(unsigned long f) { (void)f; }
+#define spin_lock_irqsave(l, f) do { (f) = local_irq_save(); spin_lock(l); } while (0)
+#define spin_unlock_irqrestore(l, f) do { spin_unlock(l); local_irq_restore(f); } while (0)
 
 #include "../../kernel/domain_ref.c"
 #include "harness.h"
