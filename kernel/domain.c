@@ -72,54 +72,6 @@ fail:
     return NULL;
 }
 
-static void vcpu_free(struct vcpu *v)
-{
-    sched_item_destroy(v);
-    if (v->arch.vmcs_or_vmcb)
-        hvm_ops->vcpu_destroy(v);
-    xfree(v);
-}
-
-int domain_create_vcpus(struct domain *d, unsigned int nr)
-{
-    unsigned int first = d->nr_vcpus;
-
-    if (nr > MAX_VCPUS - d->nr_vcpus)
-        return -XEN_EINVAL;
-    for (unsigned int i = 0; i < nr; i++) {
-        struct vcpu *v = xzalloc(struct vcpu);
-
-        if (!v)
-            goto fail;
-        v->id = first + i;
-        v->domain = d;
-        v->state = VCPU_OFFLINE;
-        v->runstate_entry = (uint64_t)NOW();
-        v->arch.last_pcpu = -1;
-        timer_init(&v->singleshot_timer, NULL, v, 0);   /* armed for real by vcpu_place() */
-        if (sched_item_init(v)) {
-            xfree(v);
-            goto fail;
-        }
-        if (hvm_ops->vcpu_init(v)) {
-            sched_item_destroy(v);
-            xfree(v);
-            goto fail;
-        }
-        d->vcpus[v->id] = v;
-        d->nr_vcpus++;
-    }
-    return 0;
-
-fail:
-    while (d->nr_vcpus > first) {
-        d->nr_vcpus--;
-        vcpu_free(d->vcpus[d->nr_vcpus]);
-        d->vcpus[d->nr_vcpus] = NULL;
-    }
-    return -XEN_ENOMEM;
-}
-
 static int add_extent(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr)
 {
     struct p2m_extent *e = d->nr_extents ? &d->extents[d->nr_extents - 1] : NULL;
@@ -335,7 +287,7 @@ void domain_free(struct domain *d)
     struct page_info *pg, *n;
 
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_free(d->vcpus[i]);
+        vcpu_destroy(d->vcpus[i]);
     list_for_each_entry_safe(pg, n, &d->page_list, list) {
         unsigned int order = pg->order;
 

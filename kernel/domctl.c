@@ -165,10 +165,7 @@ static long max_vcpus(struct vcpu *caller, struct domain *d, struct xen_domctl *
         return 0;
     if (domain_create_vcpus(d, d->max_vcpus - d->nr_vcpus))
         return -XEN_ENOMEM;
-    for (unsigned int i = first; i < d->nr_vcpus; i++) {
-        vlapic_reset(d->vcpus[i]);
-        vcpu_place(d->vcpus[i]);
-    }
+    vcpus_ready(d, first, NULL);
     return 0;
 }
 

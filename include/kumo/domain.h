@@ -172,6 +172,14 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
 /* Adds nr vCPUs (vendor state included). 0 or -errno, with nothing left half-made. */
 int domain_create_vcpus(struct domain *d, unsigned int nr);
 /*
+ * The vCPUs from first on were just made: their LAPICs reset, each placed on a pCPU.
+ * With boot (and first 0), vCPU 0 gets that register state and is up; the others wait for
+ * INIT/SIPI or VCPUOP_up. kernel/vcpu.c.
+ */
+void vcpus_ready(struct domain *d, unsigned int first, const struct hvm_vcpu_state *boot);
+/* Frees v and its vendor and scheduler state; v runs nowhere and its timers are killed. */
+void vcpu_destroy(struct vcpu *v);
+/*
  * Guest-physical layout: RAM from 0 up to the MMIO hole (LAPIC page and the rest of the
  * last 256 MiB below 4 GiB, as in Xen's HVM default), the remainder from 4 GiB.
  */

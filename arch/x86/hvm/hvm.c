@@ -177,6 +177,27 @@ void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s)
     hvm_ops->vcpu_set_state(v, s);
 }
 
+int hvm_vcpu_create(struct vcpu *v)
+{
+    return hvm_ops->vcpu_init(v);
+}
+
+void hvm_vcpu_destroy(struct vcpu *v)
+{
+    if (v->arch.vmcs_or_vmcb)
+        hvm_ops->vcpu_destroy(v);
+}
+
+void hvm_vcpu_reset_lapic(struct vcpu *v)
+{
+    vlapic_reset(v);
+}
+
+void hvm_vcpu_set_state(struct vcpu *v, const struct hvm_vcpu_state *s)
+{
+    hvm_ops->vcpu_set_state(v, s);
+}
+
 
 void hvm_run_vcpu(struct vcpu *v, s_time_t slice)
 {
