@@ -16,8 +16,6 @@ void vcpu_wake(struct vcpu *v);
  * makes it re-enter its guest (where the upcall is injected) if it runs elsewhere.
  */
 void vcpu_kick(struct vcpu *v);
-/* Takes v off its run queue for good (shutdown, crash); a running v leaves the CPU soon. */
-void vcpu_stop(struct vcpu *v);
 /*
  * Called on v's own pCPU (SCHEDOP_yield): v stays runnable, but at the next pick, which
  * it asks for now, the policy lets a runnable equal go first instead of keeping it on.

@@ -181,15 +181,6 @@ static void stop_locked(struct vcpu *v)
     }
 }
 
-void vcpu_stop(struct vcpu *v)
-{
-    unsigned long flags;
-
-    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
-    stop_locked(v);
-    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
-}
-
 /* Tells kernel/ once when every vCPU of a shut-down d is offline on no pCPU. sched_lock held. */
 static void check_domain_off(struct domain *d)
 {
