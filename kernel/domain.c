@@ -7,6 +7,7 @@
 #include <asm/irq.h>
 #include <asm/p2m.h>
 #include <asm/percpu.h>
+#include <kumo/compat.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/event.h>
@@ -18,17 +19,25 @@
 #include <kumo/xmalloc.h>
 
 /* wc_* in shared_info: the wall-clock time at system time 0, version odd while changing. */
-static void domain_set_wallclock(struct domain *d)
+void domain_set_wallclock(struct domain *d)
 {
     struct shared_info *s = d->shared_info;
+    struct compat_shared_info *c = d->shared_info;
+    volatile uint32_t *version = d->compat_shinfo ? &c->wc_version : &s->wc_version;
 
-    s->wc_version++;
+    (*version)++;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    s->wc_sec = (uint32_t)boot_wallclock_sec;
-    s->wc_sec_hi = (uint32_t)(boot_wallclock_sec >> 32);
-    s->wc_nsec = boot_wallclock_nsec;
+    if (d->compat_shinfo) {
+        c->wc_sec = (uint32_t)boot_wallclock_sec;
+        c->wc_sec_hi = (uint32_t)(boot_wallclock_sec >> 32);
+        c->wc_nsec = boot_wallclock_nsec;
+    } else {
+        s->wc_sec = (uint32_t)boot_wallclock_sec;
+        s->wc_sec_hi = (uint32_t)(boot_wallclock_sec >> 32);
+        s->wc_nsec = boot_wallclock_nsec;
+    }
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    s->wc_version++;
+    (*version)++;
 }
 
 struct domain *domain_create(uint16_t domid, const char *name, bool privileged, int *err)

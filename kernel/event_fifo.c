@@ -41,8 +41,8 @@ long evtchn_fifo_op(struct vcpu *v, unsigned int cmd, uint64_t arg)
     case EVTCHNOP_set_priority:
         if (copy_from_guest_virt(v, &u.prio, arg, sizeof(u.prio)))
             return -XEN_EFAULT;
-        /* Every port below 4096 exists; the 2-level ABI has no priorities: -ENOSYS in Xen. */
-        return u.prio.port < NR_EVENT_CHANNELS ? -XEN_ENOSYS : -XEN_EINVAL;
+        /* Every port the layout has exists; the 2-level ABI has no priorities: -ENOSYS in Xen. */
+        return u.prio.port < evtchn_max_ports(v->domain) ? -XEN_ENOSYS : -XEN_EINVAL;
     }
     return -XEN_ENOSYS;
 }

@@ -3,6 +3,7 @@
  * = a vector injected straight into the vCPU) and reads the store and console pages and
  * ports its builder left; those, and cross-domain access, are Dom0's to set.
  */
+#include <kumo/compat.h>
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/time.h>
@@ -113,6 +114,9 @@ long do_hvm_op(struct vcpu *v, uint64_t op, uint64_t arg, uint64_t a3, uint64_t 
         rc = -XEN_EPERM;
     else
         rc = set_param(d, &p);
+    /* Xen's hvm_latch_shinfo_size(): the caller's mode now picks the shared_info layout. */
+    if (!rc && op == HVMOP_set_param && p.index == HVM_PARAM_CALLBACK_IRQ && d == v->domain)
+        compat_latch_shinfo(v);
     domain_put(d);
     return rc;
 }

@@ -61,6 +61,8 @@ struct vcpu {
     struct timer poll_timer;        /* SCHEDOP_poll's timeout */
     int poll_port;                  /* in SCHEDOP_poll (domain's poll_mask): this port, -1 any */
     uint64_t runstate_gva;          /* guest's vcpu_runstate_info, 0 = none */
+    bool hcall_compat;              /* the hypercall being served came from 32-bit mode */
+    uint64_t compat_xlat[64];       /* its arguments in native form (kumo/compat.h) */
     uint64_t runstate_entry;        /* system time the current state began */
     uint64_t runstate_time[4];      /* ns spent running, runnable, blocked, offline */
     struct domain *domain;
@@ -116,6 +118,7 @@ struct domain {
     unsigned int nr_e820;
     unsigned long shared_info_gfn;  /* ~0 until placed */
     void *shared_info;              /* allocated with the domain, mapped when asked */
+    bool compat_shinfo;             /* shared_info, vcpu_info, runstate in the 32-bit layout */
 
     /* Event channels and HVM parameters. */
     spinlock_t event_lock;
@@ -230,6 +233,8 @@ void domain_destroy(struct domain *d);
  * under the scheduler's lock): d may now be reaped.
  */
 void domain_vcpus_off(struct domain *d);
+/* Writes the wall clock (wc_*) into d's shared_info in its current layout. */
+void domain_set_wallclock(struct domain *d);
 
 /* Guest-physical to host-physical, for domain memory. Takes d->page_lock. */
 bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn);

@@ -215,6 +215,36 @@ static void write_guest_segments(const struct hvm_vcpu_state *s)
     vmwrite(GUEST_IDTR_LIMIT, s->idtr_limit);
 }
 
+/* Reserved bits of a present PAE PDPTE below bit 52 (1-2, 5-8) and the bits from 52 on. */
+#define PDPTE_RESERVED 0xFFF00000000001E6ULL
+
+/*
+ * With EPT, a VM entry into PAE paging takes the four PDPTEs from the VMCS, not from memory
+ * (SDM 26.3.2.4), and the guest's own CR3 loads keep them there. Where kumo emulates the
+ * CR0/CR4 write that turns PAE paging on, it loads them from the guest's CR3 as the CPU
+ * would, as Xen's vmx_load_pdptrs(); unreadable or reserved-bit entries crash the guest.
+ */
+static void load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4)
+{
+    uint64_t pdpte[4];
+
+    if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) || (v->arch.efer & EFER_LME))
+        return;
+    if (!copy_from_guest_phys(v->domain, pdpte, vmread(GUEST_CR3) & 0xFFFFFFE0ULL,
+                              sizeof(pdpte))) {
+        domain_crash(v->domain, "PAE page-directory pointers outside its memory");
+        return;
+    }
+    for (unsigned int i = 0; i < 4; i++) {
+        if ((pdpte[i] & 1) && (pdpte[i] & PDPTE_RESERVED)) {
+            domain_crash(v->domain, "PAE PDPTE %u has reserved bits: %#lx", i,
+                         (unsigned long)pdpte[i]);
+            return;
+        }
+        vmwrite(GUEST_PDPTE0 + 2 * i, pdpte[i]);
+    }
+}
+
 static void write_guest_state(struct vcpu *v)
 {
     const struct hvm_vcpu_state *s = &v->arch.vmx_start;
@@ -227,6 +257,7 @@ static void write_guest_state(struct vcpu *v)
     vmwrite(GUEST_CR4, s->cr4 | cr4_fixed0);
     vmwrite(CR4_READ_SHADOW, s->cr4);
     vmwrite(CR4_GUEST_HOST_MASK, cr4_fixed0);
+    load_pdptes(v, s->cr0, s->cr4);
     vmwrite(GUEST_DR7, 0x400);
     vmwrite(GUEST_IA32_EFER, v->arch.efer);
     vmwrite(GUEST_IA32_PAT, 0x0007040600070406ULL);
@@ -295,6 +326,8 @@ static void set_cr0(struct vcpu *v, uint64_t val)
     vmwrite(GUEST_IA32_EFER, v->arch.efer);
     vmwrite(CR0_READ_SHADOW, val);
     vmwrite(GUEST_CR0, (val | X86_CR0_NE) & ~(X86_CR0_CD | X86_CR0_NW));
+    if (paging && !was_paging)
+        load_pdptes(v, val, vmread(GUEST_CR4));     /* its own CR4 writes do not exit */
 }
 
 static uint64_t *gpr(struct vcpu *v, unsigned int n)
@@ -319,6 +352,7 @@ static bool cr_access(struct vcpu *v, struct hvm_exit *e)
     } else if (type == 0 && cr == 4) {
         vmwrite(CR4_READ_SHADOW, *reg);
         vmwrite(GUEST_CR4, *reg | cr4_fixed0);
+        load_pdptes(v, v->arch.cr0_shadow, *reg);
     } else if (type == 3) {                     /* LMSW: low 4 bits of CR0 */
         set_cr0(v, (v->arch.cr0_shadow & ~0xEULL) | ((q >> 16) & 0xF) |
                    (v->arch.cr0_shadow & 1));
