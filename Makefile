@@ -52,6 +52,7 @@ GUEST32_ELFS := $(foreach g,$(GUESTS32),$(foreach m,$(PAGING_MODES),$(BUILD)/gue
 # program, build/dom0-tools/bin/<prog>, linked with every library in dom0-tools/libs/*/ (a file
 # named fake.c there is the host-test platform and is never linked into a program).
 D0_CFLAGS := -std=gnu11 -O2 -g -D_GNU_SOURCE -D__XEN_TOOLS__ -Idom0-tools/libs -Idom0-tools \
+             -Iinclude/public \
              $(WARN) -MMD -MP
 D0_LDLIBS := -llzma -lz -lzstd -lpthread
 D0_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/fake.c,$(wildcard dom0-tools/libs/*/*.c)))
@@ -61,7 +62,13 @@ D0_BINS := $(patsubst %,$(BUILD)/dom0-tools/bin/%,$(D0_PROGS))
 all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso $(GUEST_ELFS) $(GUEST32_ELFS) \
      dom0-tools
 
-dom0-tools: $(D0_BINS)
+# The xenstore client answers to Xen's names for it through symlinks.
+XS_LINKS := $(patsubst %,$(BUILD)/dom0-tools/bin/xenstore-%,read write ls rm list watch exists chmod)
+
+dom0-tools: $(D0_BINS) $(XS_LINKS)
+
+$(XS_LINKS): $(BUILD)/dom0-tools/bin/xenstore
+	@ln -sf xenstore $@
 
 $(BUILD)/dom0-tools/%.o: dom0-tools/%.c
 	@mkdir -p $(dir $@)
@@ -119,13 +126,39 @@ $(BUILD)/kumo-mb1.elf: $(BUILD)/kumo.elf scripts/mkelf32.sh
 $(BUILD)/kumo.iso: $(BUILD)/kumo.elf scripts/mkiso.sh
 	scripts/mkiso.sh $@ "$(CMDLINE)"
 
+# Dom0 (D8): Debian's kernel and busybox fetched by scripts/fetch-debs.sh (paths from its
+# output, so a kernel update moves along), the root archive from them, and an ISO booting kumo
+# with Dom0. DOM0_MEM leaves the rest of the machine to guests (Xen's advice: a fixed
+# dom0_mem); DOM0_FILES=<dir> merges a directory into the archive at the same paths.
+DOM0_MEM     ?= 512M
+DOM0_CMDLINE ?= console=hvc0
+DOM0_FILES   ?=
+DOM0_ETC     := $(wildcard dom0-tools/init/etc/*)
+$(BUILD)/dom0/debs.env: scripts/fetch-debs.sh
+	@mkdir -p $(dir $@)
+	scripts/fetch-debs.sh $(BUILD) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/dom0/rootfs.cpio.gz: $(BUILD)/dom0/debs.env scripts/mkdom0.py $(DOM0_ETC) $(D0_BINS) FORCE
+	@. ./$(BUILD)/dom0/debs.env && scripts/mkdom0.py $@.tmp --kver $$KVER --moddir $$MODDIR \
+	    --busybox $$BUSYBOX --tools $(BUILD)/dom0-tools/bin --etc dom0-tools/init/etc \
+	    $(if $(DOM0_FILES),--files $(DOM0_FILES)) && \
+	    { cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@; }
+
+# Dom0's kernel is Debian's vmlinuz as the package ships it: kumo unpacks the bzImage (D8).
+$(BUILD)/kumo-dom0.iso: $(BUILD)/kumo.elf $(BUILD)/dom0/rootfs.cpio.gz $(BUILD)/dom0/debs.env \
+                        scripts/mkiso.sh
+	@. ./$(BUILD)/dom0/debs.env && scripts/mkiso.sh $@ "$(CMDLINE) dom0_mem=$(DOM0_MEM)" \
+	    $$VMLINUZ "$(DOM0_CMDLINE)" $(BUILD)/dom0/rootfs.cpio.gz "initrd"
+
+iso: $(BUILD)/kumo-dom0.iso
+
 deps:
 	@scripts/deps.sh
 
-run: deps all
-	@echo "kumo in QEMU (SVM+NPT, 4 CPUs). Quit: Ctrl-] then x."
-	qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -smp 4 -m 512 -nic none \
-	    -display none -serial mon:stdio -echr 0x1d -cdrom $(BUILD)/kumo.iso -boot d
+run: deps all iso
+	@echo "kumo + Debian Dom0 in QEMU (SVM+NPT, 2 CPUs, 1 GiB). Quit: Ctrl-] then x."
+	qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -smp 2 -m 1024 -nic none \
+	    -display none -serial mon:stdio -echr 0x1d -cdrom $(BUILD)/kumo-dom0.iso -boot d
 
 run-bochs: deps all
 	@echo "kumo in Bochs (VT-x+EPT, 2 CPUs). Quit: Ctrl-C, then 'quit' at the debugger prompt."
@@ -134,16 +167,16 @@ run-bochs: deps all
 unit: deps
 	$(MAKE) -C tests/unit all
 
-test: deps all
+test: deps all iso
 	$(MAKE) -C tests/unit all
 	python3 tests/run.py
 
-bench: deps all
+bench: deps all iso
 	python3 tests/bench.py
 
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all dom0-tools deps run run-bochs unit test bench clean
+.PHONY: all dom0-tools iso FORCE deps run run-bochs unit test bench clean
 -include $(OBJS:.o=.d) $(D0_LIB_OBJS:.o=.d) \
     $(patsubst %.c,$(BUILD)/%.d,$(wildcard dom0-tools/*/*.c))

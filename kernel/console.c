@@ -14,9 +14,11 @@
 
 static char console_ring[CONSOLE_RING_SIZE];
 static size_t ring_head;                    /* total bytes ever written */
+static size_t ring_cleared;                 /* readconsole's clear: bytes before it forgotten */
 static DEFINE_SPINLOCK(console_lock);
 static int console_owner = -1;              /* CPU holding console_lock, for nesting */
 static bool at_line_start = true;
+static bool raw_partial;                    /* Dom0's raw output left a line open */
 static void (*sinks[MAX_SINKS])(const char *s, size_t n);
 static unsigned int nr_sinks;
 
@@ -59,6 +61,11 @@ static void emit(const char *s, size_t n)
 
 static void emit_lines(const char *s, size_t n)
 {
+    if (raw_partial) {
+        emit("\n", 1);
+        raw_partial = false;
+        at_line_start = true;
+    }
     while (n) {
         const char *nl = memchr(s, '\n', n);
         size_t chunk = nl ? (size_t)(nl - s) + 1 : n;
@@ -135,6 +142,23 @@ void console_write_line_raw(const char *s, size_t n)
     emit(s, n);
     emit("\n", 1);
     at_line_start = true;
+    raw_partial = false;
+    console_lock_release(flags, nested);
+}
+
+void console_write_raw(const char *s, size_t n)
+{
+    unsigned long flags;
+    bool nested;
+
+    if (!n)
+        return;
+    flags = console_lock_acquire(&nested);
+    if (!at_line_start && !raw_partial)
+        emit("\n", 1);                      /* after a partial hypervisor line */
+    emit(s, n);
+    raw_partial = s[n - 1] != '\n';
+    at_line_start = !raw_partial;
     console_lock_release(flags, nested);
 }
 
@@ -170,4 +194,48 @@ size_t console_read_ring(char *buf, size_t len, size_t *pos)
     while (n < len && *pos < ring_head)
         buf[n++] = console_ring[(*pos)++ % CONSOLE_RING_SIZE];
     return n;
+}
+
+void console_ring_window(uint32_t *cons, uint32_t *prod)
+{
+    unsigned long flags;
+    bool nested;
+    size_t oldest;
+
+    flags = console_lock_acquire(&nested);
+    oldest = ring_head > CONSOLE_RING_SIZE ? ring_head - CONSOLE_RING_SIZE : 0;
+    *cons = (uint32_t)MAX(oldest, ring_cleared);
+    *prod = (uint32_t)ring_head;
+    console_lock_release(flags, nested);
+}
+
+size_t console_ring_copy(char *buf, uint32_t from, size_t len)
+{
+    unsigned long flags;
+    bool nested;
+    size_t n = 0;
+    /* The low 32 bits name a position in the last 4 GiB written: widen it back. */
+    size_t pos;
+
+    flags = console_lock_acquire(&nested);
+    pos = ring_head - (uint32_t)((uint32_t)ring_head - from);
+    if (ring_head - pos > CONSOLE_RING_SIZE)
+        pos = ring_head - CONSOLE_RING_SIZE;      /* overwritten meanwhile */
+    while (n < len && pos < ring_head)
+        buf[n++] = console_ring[pos++ % CONSOLE_RING_SIZE];
+    console_lock_release(flags, nested);
+    return n;
+}
+
+void console_ring_clear(uint32_t upto)
+{
+    unsigned long flags;
+    bool nested;
+    size_t pos;
+
+    flags = console_lock_acquire(&nested);
+    pos = ring_head - (uint32_t)((uint32_t)ring_head - upto);
+    if (pos > ring_cleared)
+        ring_cleared = pos;
+    console_lock_release(flags, nested);
 }

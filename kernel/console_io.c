@@ -1,11 +1,13 @@
 /*
- * console_io: guests write to the hypervisor console (Dom0's text goes out as it is, a
- * DomU's is rate-limited and prefixed with its name, like its port-0xE9 output); Dom0 reads
+ * console_io: guests write to the hypervisor console (Dom0's bytes go out as they come, an
+ * interactive shell's prompt included; a DomU's lines are rate-limited and prefixed with its
+ * name, like its port-0xE9 output); Dom0 reads
  * the serial input that the CTRL-a switch hands it.
  */
 #include <asm/irq.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
+#include <kumo/event.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/keyhandler.h>
@@ -19,14 +21,23 @@ static char dom0_input[DOM0_INPUT_SIZE];
 static unsigned int input_head, input_tail;
 static DEFINE_SPINLOCK(input_lock);
 
+/*
+ * Linux's hvc console reads input only when VIRQ_CONSOLE (bound on vCPU 0) fires or when
+ * something writes to it, so every buffered byte raises the VIRQ, as Xen's serial_rx does.
+ */
 static void dom0_input_putc(char c)
 {
+    struct domain *d = domain_lookup(0);
     unsigned long flags;
 
     spin_lock_irqsave(&input_lock, flags);
     if (input_head - input_tail < DOM0_INPUT_SIZE)
         dom0_input[input_head++ % DOM0_INPUT_SIZE] = c;
     spin_unlock_irqrestore(&input_lock, flags);
+    if (d && d->privileged && d->nr_vcpus)
+        send_guest_virq(d->vcpus[0], VIRQ_CONSOLE);
+    if (d)
+        domain_put(d);
 }
 
 void console_io_init(void)
@@ -67,8 +78,12 @@ static long console_write(struct vcpu *v, uint64_t count, uint64_t buf)
 
         if (copy_from_guest_virt(v, chunk, buf + done, n))
             return -XEN_EFAULT;
-        for (size_t i = 0; i < n; i++)
-            domain_console_putc(d, chunk[i]);
+        if (d->privileged) {
+            console_write_raw(chunk, n);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                domain_console_putc(d, chunk[i]);
+        }
         done += n;
     }
     return 0;

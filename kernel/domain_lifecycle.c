@@ -27,6 +27,18 @@ void domain_unpause(struct domain *d)
             vcpu_wake(d->vcpus[i]);
 }
 
+/* Xen's VIRQ_DOM_EXC: a global VIRQ, bound on Dom0's vCPU 0, telling it to look again. */
+static void notify_dom_exc(void)
+{
+    struct domain *d0 = domain_lookup(0);
+
+    if (!d0)
+        return;
+    if (d0->nr_vcpus)
+        send_guest_virq(d0->vcpus[0], VIRQ_DOM_EXC);
+    domain_put(d0);
+}
+
 /* The first caller wins: records the code and asks the scheduler to stop every vCPU. */
 static bool domain_stop(struct domain *d, unsigned int code)
 {
@@ -46,6 +58,7 @@ void domain_shutdown(struct domain *d, unsigned int reason)
         return;
     printk("d%u (%s) shut down: %s (code %u)\n", d->domid, d->name,
            reason < ARRAY_SIZE(reasons) ? reasons[reason] : "unknown", reason);
+    notify_dom_exc();
     if (d->domid == 0)
         dom0_stopped(d);
 }
@@ -61,8 +74,22 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     if (d->is_shutdown)
         return;
     printk("d%u crashed: %s\n", d->domid, why);
-    if (domain_stop(d, SHUTDOWN_crash) && d->domid == 0)
+    if (!domain_stop(d, SHUTDOWN_crash))
+        return;
+    notify_dom_exc();
+    if (d->domid == 0)
         dom0_stopped(d);
+}
+
+void domain_kill(struct domain *d)
+{
+    if (d->domid == 0 || __atomic_exchange_n(&d->is_killed, true, __ATOMIC_SEQ_CST))
+        return;
+    printk("d%u (%s) destroyed by the toolstack\n", d->domid, d->name);
+    /* Stopped the way a shutdown stops it; getdomaininfo shows dying, not shut down. */
+    if (!__atomic_exchange_n(&d->is_shutdown, true, __ATOMIC_SEQ_CST))
+        sched_stop_domain(d);
+    notify_dom_exc();
 }
 
 void domain_vcpus_off(struct domain *d)
@@ -132,6 +159,7 @@ static void free_released(void)
         if (log)
             printk("d%u destroyed: %lu pages returned, %lu pages free, %lu ms of CPU used\n",
                    id, pages, total_free_pages(), cpu_ms);
+        notify_dom_exc();
     }
 }
 

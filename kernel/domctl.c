@@ -1,8 +1,8 @@
 /*
- * The privileged control interface (DESIGN.md D3): the subset of XEN_DOMCTL_* and
- * XEN_SYSCTL_* that scheduling and inspection need, with Xen 4.17's numbers and layouts
- * (interface version 0x15). Both hypercalls are privileged table entries; a DomU never
- * reaches this file. Unknown sub-ops answer -ENOSYS.
+ * XEN_DOMCTL_*: the per-domain half of the privileged control interface (DESIGN.md D3),
+ * the subset scheduling, inspection and the domain's life need, with Xen 4.17's numbers
+ * and layouts (interface version 0x15); kernel/sysctl.c has the host-wide half. A
+ * privileged table entry: a DomU never reaches this file. Unknown sub-ops answer -ENOSYS.
  */
 #include <asm/percpu.h>
 #include <kumo/domain.h>
@@ -35,15 +35,18 @@ static void fill_domaininfo(const struct domain *d, struct xen_domctl_getdomaini
         const struct vcpu *v = d->vcpus[n];
 
         running |= v->state == VCPU_RUNNING;
-        all_blocked &= v->state == VCPU_BLOCKED || v->state == VCPU_OFFLINE;
+        /* As Xen: a vCPU held by a pause or a shutdown is not blocked, a down one is. */
+        all_blocked &= v->state == VCPU_BLOCKED || !v->is_up;
         i->cpu_time += vcpu_cpu_time(v);
         i->nr_online_vcpus += v->is_up;
     }
-    if (d->is_dying)
+    if (d->is_dying || d->is_killed)
         i->flags |= XEN_DOMINF_dying;
-    if (d->is_shutdown)
+    else if (d->is_shutdown)
         i->flags |= XEN_DOMINF_shutdown | (d->shutdown_code & XEN_DOMINF_shutdownmask)
                                           << XEN_DOMINF_shutdownshift;
+    if (d->controller_pause_count)
+        i->flags |= XEN_DOMINF_paused;
     if (running)
         i->flags |= XEN_DOMINF_running;
     else if (all_blocked)
@@ -53,6 +56,11 @@ static void fill_domaininfo(const struct domain *d, struct xen_domctl_getdomaini
     i->shared_info_frame = d->shared_info_gfn;
     i->max_vcpu_id = d->nr_vcpus ? d->nr_vcpus - 1 : XEN_INVALID_MAX_VCPU_ID;
     i->gpaddr_bits = 48;
+}
+
+void domain_getinfo(const struct domain *d, struct xen_domctl_getdomaininfo *info)
+{
+    fill_domaininfo(d, info);
 }
 
 /* Xen's rule: the first domain whose id is >= the one asked for. */
@@ -200,6 +208,18 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
         case XEN_DOMCTL_max_vcpus:
             rc = max_vcpus(v, d, &op);
             break;
+        /* Xen's rule for the three: never on the caller's own domain (-EINVAL). */
+        case XEN_DOMCTL_pausedomain:
+            rc = d == v->domain ? -XEN_EINVAL : domain_ctl_pause(d);
+            break;
+        case XEN_DOMCTL_unpausedomain:
+            rc = domain_ctl_unpause(d);
+            break;
+        case XEN_DOMCTL_destroydomain:
+            rc = d == v->domain || d->domid == 0 ? -XEN_EINVAL : 0;
+            if (!rc)
+                domain_kill(d);
+            break;
         default:
             rc = -XEN_ENOSYS;
         }
@@ -210,42 +230,4 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
     if (!rc && copy_to_guest_virt(v, arg, &op, sizeof(op)))
         return -XEN_EFAULT;
     return rc;
-}
-
-long do_sysctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
-{
-    struct xen_sysctl op;
-    struct xen_sysctl_physinfo *pi = &op.u.physinfo;
-    unsigned int cpu, n = 0, max = 0;
-
-    (void)a2, (void)a3, (void)a4, (void)a5;
-    if (copy_from_guest_virt(v, &op, arg, sizeof(op)))
-        return -XEN_EFAULT;
-    if (op.interface_version != XEN_SYSCTL_INTERFACE_VERSION)
-        return -XEN_EACCES;
-    switch (op.cmd) {
-    case XEN_SYSCTL_sched_id:
-        op.u.sched_id.sched_id = sched_policy->sched_id;
-        break;
-    case XEN_SYSCTL_physinfo:
-        for_each_online_cpu(cpu) {
-            n++;
-            max = cpu;
-        }
-        memset(pi, 0, sizeof(*pi));
-        pi->threads_per_core = 1;
-        pi->cores_per_socket = n;
-        pi->nr_cpus = n;
-        pi->max_cpu_id = max;
-        pi->nr_nodes = 1;
-        pi->cpu_khz = (uint32_t)tsc_khz;
-        pi->capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
-        pi->total_pages = total_heap_pages();
-        pi->free_pages = total_free_pages();
-        pi->max_mfn = directmap_end >> PAGE_SHIFT;
-        break;
-    default:
-        return -XEN_ENOSYS;
-    }
-    return copy_to_guest_virt(v, arg, &op, sizeof(op)) ? -XEN_EFAULT : 0;
 }

@@ -27,15 +27,10 @@ struct hypercall_entry {
     hypercall_fn compat;
 };
 
-static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3,
-                            uint64_t a4, uint64_t a5)
-{
-    (void)v, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5;
-    return -XEN_ENOSYS;
-}
-
 static const struct hypercall_entry hypercall_table[64] = {
-    [__HYPERVISOR_platform_op] = { not_implemented, true, not_implemented },
+    /* platform_op and mca: Dom0 is 64-bit; 32-bit layouts not translated (-ENOSYS). */
+    [__HYPERVISOR_platform_op] = { do_platform_op, true, NULL },
+    [__HYPERVISOR_mca] = { do_mca, true, NULL },
     [__HYPERVISOR_memory_op] = { do_memory_op, false, compat_memory_op },
     [__HYPERVISOR_multicall] = { do_multicall, false, NULL },   /* 32-bit entries: to do */
     [__HYPERVISOR_xen_version] = { do_xen_version, false, compat_xen_version },

@@ -108,7 +108,7 @@ static void key_help(void)
                keyhandlers[i].desc);
 }
 
-static void handle_keypress(char c)
+void handle_keypress(char c)
 {
     for (unsigned int i = 0; i < ARRAY_SIZE(keyhandlers); i++)
         if (keyhandlers[i].key == c) {

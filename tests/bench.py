@@ -5,6 +5,7 @@ run (DESIGN.md D13). Absolute times under emulation mean little; the ratios are 
 import os
 import re
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "system"))
@@ -104,8 +105,44 @@ def yield_bench():
     return True
 
 
+def dom0_boot_bench():
+    """Emulator start to the `dom0#` prompt (kumo + Debian's kernel + the root archive, as
+    `make iso` builds them), beside the same kernel and archive booted bare by QEMU's
+    -kernel to its first userspace line (init's first line), in the same run."""
+    from test_dom0 import DOM0_ARGS, ROOTFS, boot_to_prompt, dom0_iso
+    env = dict(l.strip().split("=", 1) for l in open(os.path.join(os.path.dirname(ROOTFS),
+                                                                  "debs.env")) if "=" in l)
+    iso = dom0_iso(2)
+    t0 = time.time()
+    m = qemu(ncpus=2, megs=1024, iso=iso)
+    try:
+        t_linux, t_prompt = boot_to_prompt(m, t0, 900, "kumo")
+    except Exception as e:              # noqa: BLE001 - report and go on
+        print("qemu-svm dom0 boot: %s\n%s" % (e, m.tail()))
+        return False
+    finally:
+        m.stop()
+        os.unlink(iso)
+    t0 = time.time()
+    m = qemu(ncpus=2, megs=1024, kernel=env["VMLINUZ"],
+             cmdline=DOM0_ARGS.replace("hvc0", "ttyS0"), extra=["-initrd", ROOTFS])
+    try:
+        m.wait_for(r"^init: kumo Dom0 init", 900)
+        t_bare = time.time() - t0
+    except Exception as e:              # noqa: BLE001
+        print("qemu bare boot: %s\n%s" % (e, m.tail()))
+        return False
+    finally:
+        m.stop()
+    print("%-8s %-32s ratio %.2f  kumo: Linux %.1f s, dom0# %.1f s; bare QEMU -kernel: "
+          "first userspace line %.1f s" % ("qemu-svm", "dom0-prompt-vs-bare-boot",
+                                            t_prompt / t_bare, t_linux, t_prompt, t_bare))
+    return True
+
+
 def main():
     ok = True
+    ok &= dom0_boot_bench()
     m = qemu(ncpus=1, modules=[(guest("bench"), "domU name=bench memory=16M -- iterations=20000")])
     try:
         ok &= collect(m, 120, "qemu-svm")

@@ -72,6 +72,7 @@ struct vcpu {
     bool initialised;               /* has a register state (built, SIPI, VCPUOP_initialise) */
     bool start_pending;             /* started while still leaving its pCPU: see below */
     bool start_fresh;               /* ... from start_state, not where it stopped */
+    bool wake_on_unpause;           /* runnable (or woken) while its domain was paused */
     struct hvm_vcpu_state start_state;
     struct sched_item sched;        /* what the scheduling policy sees of it */
     uint64_t cpu_time_ns;
@@ -92,9 +93,11 @@ struct domain {
     } reap;
     char name[DOMAIN_NAME_LEN];
     bool privileged;
-    bool is_dying;
+    bool is_dying;                  /* domain_destroy() began: unlisted, ports closed */
+    bool is_killed;                 /* XEN_DOMCTL_destroydomain asked for its end */
     bool is_shutdown;
     unsigned int shutdown_code;
+    unsigned int controller_pause_count;    /* XEN_DOMCTL_pausedomain's, under sched_lock */
     unsigned int nr_vcpus;
     unsigned int max_vcpus;         /* fixed at creation; XEN_DOMCTL_max_vcpus must agree */
     struct vcpu *vcpus[MAX_VCPUS];
@@ -233,6 +236,11 @@ void domain_destroy(struct domain *d);
  * under the scheduler's lock): d may now be reaped.
  */
 void domain_vcpus_off(struct domain *d);
+/*
+ * XEN_DOMCTL_destroydomain: stops d's vCPUs as a shutdown does; the reaper destroys it once
+ * none runs (within milliseconds). Never for Dom0, whose end is the machine's.
+ */
+void domain_kill(struct domain *d);
 /* Writes the wall clock (wc_*) into d's shared_info in its current layout. */
 void domain_set_wallclock(struct domain *d);
 

@@ -40,9 +40,16 @@ long do_set_timer_op(struct vcpu *v, uint64_t timeout, uint64_t, uint64_t, uint6
 long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t,
                 uint64_t);
 
-/* Privileged control (kernel/domctl.c): the subset in docs/hypercalls.md. */
+/* Privileged control (kernel/domctl.c, kernel/sysctl.c): the subset in docs/hypercalls.md. */
 long do_domctl(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
 long do_sysctl(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
+struct xen_domctl_getdomaininfo;
+/* XEN_DOMCTL_getdomaininfo's answer for d (also XEN_SYSCTL_getdomaininfolist's). */
+void domain_getinfo(const struct domain *d, struct xen_domctl_getdomaininfo *info);
+
+/* Dom0's platform and machine-check queries (kernel/platform_op.c), privileged. */
+long do_platform_op(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
+long do_mca(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
 
 /* Dom0's serial input (from the console input switch) for CONSOLEIO_read. */
 void console_io_init(void);

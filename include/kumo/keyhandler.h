@@ -14,4 +14,7 @@ void console_input_init(void);
  */
 void console_set_dom0_input(void (*sink)(char c));
 
+/* Runs the debug key c's handler (serial input, XEN_SYSCTL_debug_keys). */
+void handle_keypress(char c);
+
 #endif

@@ -50,6 +50,15 @@ int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s);
 int vcpu_initialise(struct vcpu *v, const struct hvm_vcpu_state *s);
 /* Hard affinity (pinning): mask of pCPUs; a vCPU outside it moves. 0 or -EINVAL. */
 int vcpu_set_affinity(struct vcpu *v, uint64_t mask);
+/*
+ * The toolstack's pause (XEN_DOMCTL_pausedomain), counted as in Xen: while the count is
+ * non-zero no vCPU of d runs; those that were runnable, or were woken meanwhile, run again
+ * when it drops to 0. domain_ctl_pause returns once none of d's vCPUs is on a pCPU (never
+ * call it on the caller's own domain); -EOVERFLOW past 255 pauses. domain_ctl_unpause:
+ * -EINVAL when d is not paused by the toolstack.
+ */
+int domain_ctl_pause(struct domain *d);
+int domain_ctl_unpause(struct domain *d);
 /* Policy data for a domain / vCPU: made with them, undone with them. 0 or -ENOMEM. */
 int sched_dom_init(struct domain *d);
 void sched_dom_destroy(struct domain *d);

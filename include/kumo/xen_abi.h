@@ -30,5 +30,7 @@
 #include <xen/event_channel.h>
 #include <xen/arch-x86/hvm/start_info.h>
 #include <xen/arch-x86/cpuid.h>
+#include <xen/platform.h>
+#include <xen/arch-x86/xen-mca.h>
 
 #endif

@@ -141,6 +141,10 @@ static bool wake_locked(struct vcpu *v, bool from_offline, s_time_t now)
     if (!(v->state == VCPU_BLOCKED || (from_offline && v->state == VCPU_OFFLINE)) ||
         v->domain->is_shutdown || !v->is_up)
         return false;
+    if (v->domain->controller_pause_count) {
+        v->wake_on_unpause = true;                  /* its wake-up waits for the unpause */
+        return false;
+    }
     set_state(v, VCPU_RUNNABLE);
     sched_policy->wake(&v->sched, now);
     tickle(&v->sched, now);
@@ -343,6 +347,65 @@ int vcpu_set_affinity(struct vcpu *v, uint64_t mask)
     return 0;
 }
 
+int domain_ctl_pause(struct domain *d)
+{
+    unsigned long flags;
+    bool on_cpu = true;
+
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    if (d->controller_pause_count == 255) {
+        unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
+        return -XEN_EOVERFLOW;
+    }
+    d->controller_pause_count++;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+
+        if (v->state == VCPU_RUNNABLE) {
+            sched_policy->sleep(&v->sched);
+            set_state(v, VCPU_OFFLINE);
+            v->wake_on_unpause = true;
+        } else if (v->state == VCPU_RUNNING) {
+            cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);   /* settle_prev parks it */
+        }
+    }
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    /*
+     * Xen's pause is synchronous: the caller may rely on nothing of d running any more.
+     * A pCPU leaves its guest within microseconds of the softirq; the bound is a backstop.
+     */
+    for (s_time_t end = NOW() + MILLISECS(100); on_cpu && NOW() < end; cpu_relax()) {
+        on_cpu = false;
+        for (unsigned int i = 0; i < d->nr_vcpus; i++)
+            on_cpu |= *(volatile bool *)&d->vcpus[i]->sched.is_running;
+    }
+    if (on_cpu)
+        printk("d%u: a vCPU still runs 100 ms after the pause\n", d->domid);
+    return 0;
+}
+
+int domain_ctl_unpause(struct domain *d)
+{
+    unsigned long flags;
+    int rc = 0;
+
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    if (!d->controller_pause_count) {
+        rc = -XEN_EINVAL;
+    } else if (!--d->controller_pause_count) {
+        for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+            struct vcpu *v = d->vcpus[i];
+
+            if (v->wake_on_unpause) {
+                v->wake_on_unpause = false;
+                wake_locked(v, true, NOW());
+            }
+        }
+    }
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    return rc;
+}
+
 /* prev just stopped running on cpu: settle its state before the policy picks. */
 static bool settle_prev(struct vcpu *prev, unsigned int cpu, s_time_t now, bool *moved)
 {
@@ -358,6 +421,13 @@ static bool settle_prev(struct vcpu *prev, unsigned int cpu, s_time_t now, bool 
             start_locked(prev, prev->start_fresh ? &prev->start_state : NULL);
         }
         check_domain_off(prev->domain);
+        return false;
+    }
+    if (prev->domain->controller_pause_count) {
+        if (prev->state == VCPU_RUNNING || prev->state == VCPU_RUNNABLE) {
+            set_state(prev, VCPU_OFFLINE);
+            prev->wake_on_unpause = true;
+        }
         return false;
     }
     /*

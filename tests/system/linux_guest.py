@@ -1,10 +1,8 @@
 """Stock Debian Linux as a kumo guest, prepared on the host at test time (nothing is
-committed): scripts/fetch-debs.sh fetches linux-image-amd64 and busybox-static, the vmlinux
-ELF is unpacked from the bzImage here until the hypervisor unpacks bzImages itself, and a
-tiny initramfs holds busybox and an /init that writes a marker line to the kernel log."""
-import lzma
+committed): scripts/fetch-debs.sh fetches linux-image-amd64 and busybox-static; kumo boots the
+vmlinuz as the package ships it (it unpacks the bzImage itself), and a tiny initramfs holds
+busybox and an /init that writes a marker line to the kernel log."""
 import os
-import struct
 import subprocess
 
 from emu import BUILD, ROOT
@@ -21,17 +19,6 @@ def fetch_debs():
     out = subprocess.run([os.path.join(ROOT, "scripts", "fetch-debs.sh"), BUILD], check=True,
                          capture_output=True, text=True).stdout
     return dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
-
-
-def vmlinux_from_bzimage(data):
-    """The XZ payload the setup header points at (boot protocol 2.08+), unpacked."""
-    setup_sects = data[0x1F1] or 4
-    offset, length = struct.unpack_from("<II", data, 0x248)
-    start = (setup_sects + 1) * 512 + offset
-    payload = data[start:start + length]
-    if payload[:6] != b"\xfd7zXZ\x00":
-        raise ValueError("bzImage payload is not XZ")
-    return lzma.LZMADecompressor(format=lzma.FORMAT_XZ).decompress(payload)
 
 
 def cpio_newc(entries):
@@ -58,22 +45,15 @@ def initramfs(busybox):
 
 
 def prepare():
-    """(vmlinux path, initramfs path) under build/linux-guest/, rebuilt when the debs change."""
+    """(Debian's vmlinuz, initramfs path under build/linux-guest/)."""
     debs = fetch_debs()
     out = os.path.join(BUILD, "linux-guest")
     os.makedirs(out, exist_ok=True)
-    vmlinux = os.path.join(out, "vmlinux-" + debs["KVER"])
-    if not os.path.exists(vmlinux) or os.path.getmtime(vmlinux) < os.path.getmtime(debs["VMLINUZ"]):
-        with open(debs["VMLINUZ"], "rb") as f:
-            elf = vmlinux_from_bzimage(f.read())
-        with open(vmlinux + ".tmp", "wb") as f:
-            f.write(elf)
-        os.rename(vmlinux + ".tmp", vmlinux)
     initrd = os.path.join(out, "initramfs.cpio")
     with open(initrd + ".tmp", "wb") as f:
         f.write(initramfs(debs["BUSYBOX"]))
     os.rename(initrd + ".tmp", initrd)
-    return vmlinux, initrd
+    return debs["VMLINUZ"], initrd
 
 
 def grub_pvh_image():

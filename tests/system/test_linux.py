@@ -17,9 +17,9 @@ TROUBLE = re.compile(r"WARNING:|Call Trace|unchecked MSR access|Kernel panic|BUG
 
 
 def boot_linux(vcpus, extra=()):
-    vmlinux, initrd = linux_guest.prepare()
+    vmlinuz, initrd = linux_guest.prepare()
     modules = [(guest("probe"), "stay"),
-               (vmlinux, "domU name=linux memory=256M vcpus=%d -- %s" % (vcpus, LINUX_CMDLINE)),
+               (vmlinuz, "domU name=linux memory=256M vcpus=%d -- %s" % (vcpus, LINUX_CMDLINE)),
                (initrd, "domU-module")]
     m = qemu(ncpus=2, megs=1024, modules=modules, extra=extra,
              cmdline=DEFAULT_CMDLINE + " dom0_mem=32M dom0_max_vcpus=1")

@@ -1,0 +1,51 @@
+/*
+ * The fake platform's hypervisor, for host unit tests (fake.c): a few domains, a console
+ * ring and the control operations xl uses, in memory. Tests set it up through fake_hv and
+ * look at it afterwards.
+ */
+#ifndef PLAT_FAKE_H
+#define PLAT_FAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <kumo.h>
+
+#define FAKE_MAX_DOMAINS 16
+#define FAKE_MAX_VCPUS 8
+
+struct fake_vcpu {
+    bool online, running, blocked;
+    unsigned int cpu;
+    uint64_t time_ns, affinity;
+};
+
+struct fake_domain {
+    bool exists, shutdown, dying;
+    unsigned int reason, pause_count, nr_vcpus;
+    char name[KUMO_DOMAIN_NAME_MAX];
+    uint64_t tot_pages, max_pages;
+    struct fake_vcpu vcpu[FAKE_MAX_VCPUS];
+    unsigned int weight, cap;
+    struct kumo_domctl_sched_sedf sedf;
+};
+
+struct fake_hv {
+    unsigned int nr_cpus;
+    uint32_t sched_id;
+    uint64_t total_pages, free_pages;
+    struct fake_domain dom[FAKE_MAX_DOMAINS];
+    char console[4096];
+    uint32_t con_len, con_cleared;      /* bytes written, bytes cleared */
+    char keys[64];                      /* debug keys received */
+    bool no_privcmd;                    /* plat_open fails as off Xen */
+};
+
+extern struct fake_hv fake_hv;
+
+/* Two pCPUs, credit, 1 GiB, Dom0 ("Domain-0", 512 MiB, 1 vCPU), an empty console. */
+void fake_reset(void);
+/* Adds a running domain with mib MiB and vcpus vCPUs, every one allowed on every pCPU. */
+void fake_add_domain(uint32_t domid, const char *name, unsigned int mib, unsigned int vcpus);
+void fake_console_write(const char *s);
+
+#endif

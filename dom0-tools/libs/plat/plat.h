@@ -1,0 +1,41 @@
+/*
+ * The toolstack's one door out of its process (STYLE.md: libs/plat): hypercalls through
+ * Linux's privcmd, buffers the hypervisor can read and write, the event channel device and
+ * /proc/xen. linux.c implements it over Linux's Xen devices; fake.c over an in-memory
+ * hypervisor for host unit tests. Errors are 0 or a negative errno (Xen's errno values
+ * equal Linux's on x86 for every code these calls return).
+ */
+#ifndef PLAT_PLAT_H
+#define PLAT_PLAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Opens the hypercall device. 0 or -errno (-ENOENT: not running on Xen or kumo). */
+int plat_open(void);
+void plat_close(void);
+
+/*
+ * A buffer a hypercall may point into: page-backed, zeroed, present while it lives (the
+ * hypervisor walks Dom0's page tables for it). NULL on failure; freed by plat_buf_free.
+ */
+void *plat_buf_alloc(size_t len);
+void plat_buf_free(void *buf, size_t len);
+
+/* Issues hypercall op with its five arguments; its return value, or -errno. */
+long plat_hypercall(unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                    uint64_t a5);
+
+/*
+ * Event channels (/dev/xen/evtchn): a VIRQ bound for this process, then blocking waits for
+ * it. plat_evtchn_bind_virq returns the local port or -errno; plat_evtchn_wait blocks up
+ * to timeout_ms (-1: forever) and returns the port that fired (unmasked again), 0 on
+ * timeout, or -errno.
+ */
+int plat_evtchn_bind_virq(unsigned int virq);
+int plat_evtchn_wait(int timeout_ms);
+
+/* Reads /proc/xen/<name> (capabilities, xsd_port ...) into buf, NUL-terminated. */
+int plat_read_proc_xen(const char *name, char *buf, size_t len);
+
+#endif

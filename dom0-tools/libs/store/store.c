@@ -1,0 +1,263 @@
+/*
+ * The xenstore wire protocol: a request is a struct xsd_sockmsg and its payload, the
+ * answer the same with the request's id; an XS_ERROR answer carries an errno's name.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <xen/io/xs_wire.h>
+
+
+struct store {
+    int fd;
+    uint32_t req_id;
+    int timeout_ms;
+    bool broken;                    /* a request went unanswered: the stream is out of step */
+};
+
+static int connect_socket(void)
+{
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    const char *path = getenv("XENSTORED_PATH"), *dir = getenv("XENSTORED_RUNDIR");
+    int fd;
+
+    if (path)
+        strncpy(addr.sun_path, path, sizeof(addr.sun_path) - 1);
+    else if (dir && strlen(dir) + sizeof("/socket") <= sizeof(addr.sun_path))
+        strcat(strcpy(addr.sun_path, dir), "/socket");
+    else
+        strcpy(addr.sun_path, "/run/xenstored/socket");
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+struct store *store_open(void)
+{
+    struct store *s;
+    int fd = connect_socket();
+
+    if (fd < 0)
+        fd = open("/dev/xen/xenbus", O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s) {
+        close(fd);
+        return NULL;
+    }
+    s->fd = fd;
+    s->timeout_ms = STORE_TIMEOUT_MS;
+    return s;
+}
+
+void store_set_timeout(struct store *s, int ms)
+{
+    s->timeout_ms = ms;
+}
+
+void store_close(struct store *s)
+{
+    if (s) {
+        close(s->fd);
+        free(s);
+    }
+}
+
+int store_encode(void *buf, size_t len, uint32_t type, uint32_t req_id,
+                 const char *const *strs, unsigned int nr, int with_nul)
+{
+    struct xsd_sockmsg *m = buf;
+    char *p = (char *)(m + 1);
+    size_t used = 0;
+
+    if (len < sizeof(*m))
+        return -E2BIG;
+    for (unsigned int i = 0; i < nr; i++) {
+        size_t n = strlen(strs[i]) + (i + 1 < nr || with_nul);
+
+        if (used + n > XENSTORE_PAYLOAD_MAX || sizeof(*m) + used + n > len)
+            return -E2BIG;
+        memcpy(p + used, strs[i], n);       /* n covers the NUL where one is sent */
+        used += n;
+    }
+    *m = (struct xsd_sockmsg){ .type = type, .req_id = req_id, .tx_id = 0,
+                               .len = (uint32_t)used };
+    return (int)(sizeof(*m) + used);
+}
+
+int store_error(const char *payload, size_t len)
+{
+    for (size_t i = 0; i < sizeof(xsd_errors) / sizeof(xsd_errors[0]); i++)
+        if (strlen(xsd_errors[i].errstring) == strnlen(payload, len) &&
+            !strncmp(payload, xsd_errors[i].errstring, len))
+            return -xsd_errors[i].errnum;
+    return -EIO;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    for (const char *p = buf; len;) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len, int timeout_ms)
+{
+    for (char *p = buf; len;) {
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        int ready = poll(&pfd, 1, timeout_ms);
+        ssize_t n;
+
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready == 0)
+            return -ETIMEDOUT;
+        n = read(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* One request, one answer: its payload malloc'd and NUL-terminated, or NULL and -errno. */
+static char *transact(struct store *s, uint32_t type, const char *const *strs, unsigned int nr,
+                      int with_nul, unsigned int *len, int *err)
+{
+    char req[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    struct xsd_sockmsg ans;
+    char *payload;
+    int n = store_encode(req, sizeof(req), type, ++s->req_id, strs, nr, with_nul);
+
+    *err = s->broken ? -EIO : n < 0 ? n : write_all(s->fd, req, (size_t)n);
+    if (!*err)
+        *err = read_all(s->fd, &ans, sizeof(ans), s->timeout_ms);
+    if (!*err && (ans.len > XENSTORE_PAYLOAD_MAX || ans.req_id != s->req_id))
+        *err = -EIO;
+    if (*err) {
+        s->broken |= *err == -ETIMEDOUT || *err == -EIO;
+        return NULL;
+    }
+    payload = malloc(ans.len + 1);
+    if (!payload) {
+        *err = -ENOMEM;
+        return NULL;
+    }
+    *err = read_all(s->fd, payload, ans.len, s->timeout_ms);
+    s->broken |= *err != 0;
+    payload[ans.len] = '\0';
+    if (!*err && ans.type == XS_ERROR)
+        *err = store_error(payload, ans.len);
+    else if (!*err && ans.type != type)
+        *err = -EIO;
+    if (*err) {
+        free(payload);
+        return NULL;
+    }
+    if (len)
+        *len = ans.len;
+    return payload;
+}
+
+char *store_read(struct store *s, const char *path, unsigned int *len)
+{
+    int err;
+    char *v = transact(s, XS_READ, &path, 1, 1, len, &err);
+
+    if (!v)
+        errno = -err;
+    return v;
+}
+
+static int simple(struct store *s, uint32_t type, const char *const *strs, unsigned int nr,
+                  int with_nul)
+{
+    int err;
+
+    free(transact(s, type, strs, nr, with_nul, NULL, &err));
+    return err;
+}
+
+int store_write(struct store *s, const char *path, const char *value)
+{
+    const char *strs[] = { path, value };
+
+    return simple(s, XS_WRITE, strs, 2, 0);     /* the value goes without a NUL */
+}
+
+int store_mkdir(struct store *s, const char *path)
+{
+    return simple(s, XS_MKDIR, &path, 1, 1);
+}
+
+int store_rm(struct store *s, const char *path)
+{
+    return simple(s, XS_RM, &path, 1, 1);
+}
+
+int store_set_perms(struct store *s, const char *path, const char *const *perms,
+                    unsigned int nr)
+{
+    const char *strs[16];
+
+    if (nr + 1 > sizeof(strs) / sizeof(strs[0]))
+        return -E2BIG;
+    strs[0] = path;
+    memcpy(strs + 1, perms, nr * sizeof(*perms));
+    return simple(s, XS_SET_PERMS, strs, nr + 1, 1);
+}
+
+char **store_directory(struct store *s, const char *path, unsigned int *num)
+{
+    unsigned int len, n = 0;
+    int err;
+    char *v = transact(s, XS_DIRECTORY, &path, 1, 1, &len, &err), **out, *p;
+
+    if (!v) {
+        errno = -err;
+        return NULL;
+    }
+    for (unsigned int i = 0; i < len; i++)
+        n += v[i] == '\0';
+    out = malloc((n + 1) * sizeof(*out) + len + 1);
+    if (!out) {
+        free(v);
+        errno = ENOMEM;
+        return NULL;
+    }
+    p = memcpy(out + n + 1, v, len + 1);
+    for (unsigned int i = 0; i < n; i++) {
+        out[i] = p;
+        p += strlen(p) + 1;
+    }
+    out[n] = NULL;
+    *num = n;
+    free(v);
+    return out;
+}

@@ -1,0 +1,163 @@
+/*
+ * xl.cfg(5): the file syntax (config_parse.c, Xen's libxlu grammar), the keys that apply to
+ * PVH guests (config.c), Xen's disk and vif specs (config_dev.c) and the domain
+ * configuration as `xl create -n` prints it (config_json.c, libxl_domain_config's JSON).
+ */
+#ifndef TOOLSTACK_CONFIG_H
+#define TOOLSTACK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- The syntax: settings of atoms and lists, as libxlu keeps them. ---- */
+
+/* An atom (a number keeps its text, as in libxlu) or a list of values. */
+struct cfg_value {
+    bool is_list;
+    char *str;                          /* the atom, dequoted */
+    struct cfg_value **items;
+    size_t n_items;
+};
+
+struct cfg_setting {
+    char *name;
+    bool append;                        /* written with "+=" */
+    struct cfg_value *value;
+    const char *source;                 /* file name, or "command line" */
+    int line;
+    struct cfg_setting *next;
+};
+
+struct cfg {
+    struct cfg_setting *head, **tail;
+};
+
+void cfg_init(struct cfg *c);
+void cfg_free(struct cfg *c);
+/*
+ * Parses data (len bytes) as one xl.cfg source named source (kept by pointer: it must
+ * outlive c) and appends its settings to c, "+=" concatenating with an earlier setting of
+ * the same key as libxlu does. A syntax error prints Xen's
+ * "<source>:<line>: config parsing error near `<text>': <message>" on err and answers
+ * -EINVAL with c unchanged; 0 on success, -ENOMEM.
+ */
+int cfg_parse(struct cfg *c, const char *source, const char *data, size_t len, FILE *err);
+/* The setting that counts for name (the last one), or NULL. */
+const struct cfg_setting *cfg_find(const struct cfg *c, const char *name);
+
+/* ---- The domain configuration (libxl_domain_config's fields that kumo has). ---- */
+
+/* libxl_action_on_shutdown's values. */
+enum ts_action {
+    TS_ACTION_DESTROY = 1,
+    TS_ACTION_RESTART,
+    TS_ACTION_RENAME_RESTART,
+    TS_ACTION_PRESERVE,
+    TS_ACTION_COREDUMP_DESTROY,
+    TS_ACTION_COREDUMP_RESTART,
+    TS_ACTION_SOFT_RESET,
+};
+
+/* libxl_disk_format / libxl_disk_backend / libxl_disk_specification values. */
+enum ts_disk_format { TS_DISK_UNKNOWN, TS_DISK_QCOW, TS_DISK_QCOW2, TS_DISK_VHD, TS_DISK_RAW,
+                      TS_DISK_EMPTY, TS_DISK_QED };
+enum ts_disk_backend { TS_BACKEND_UNKNOWN, TS_BACKEND_PHY, TS_BACKEND_TAP, TS_BACKEND_QDISK,
+                       TS_BACKEND_STANDALONE };
+enum ts_disk_spec { TS_SPEC_UNKNOWN, TS_SPEC_XEN, TS_SPEC_VIRTIO };
+
+/* A tri-state as libxl_defbool: unset, false, true. */
+enum ts_defbool { TS_DEFAULT, TS_FALSE, TS_TRUE };
+
+/* One disk = [...] entry (xl-disk-configuration(5)); kept for the PV-devices work. */
+struct ts_disk {
+    char *target;                       /* pdev_path; NULL for an empty cdrom */
+    char *vdev;
+    char *backend_domname;
+    char *script;
+    enum ts_disk_format format;
+    enum ts_disk_backend backend;
+    enum ts_disk_spec specification;
+    bool readwrite, is_cdrom, removable, direct_io_safe;
+    enum ts_defbool discard, trusted;
+};
+
+/* One vif = [...] entry (xl-network-configuration(5)). */
+struct ts_nic {
+    int devid;
+    bool has_mac;
+    uint8_t mac[6];
+    char *bridge, *ip, *script, *model, *ifname, *gatewaydev, *backend_domname;
+    int nictype;                        /* 0 unset, 1 ioemu, 2 vif (libxl_nic_type) */
+    int mtu;
+    uint64_t rate_bytes_per_interval;
+    uint32_t rate_interval_usecs;
+};
+
+#define TS_MAX_VCPUS 64
+
+/*
+ * What the builder gets. Values the file left out stay unset (0, NULL, or -1 for weight
+ * and cap) as in the libxl_domain_config xl hands to libxl; ts_config_setdefault() fills
+ * in libxl's defaults before a build.
+ */
+struct ts_domain_config {
+    const char *source;
+    char *name;
+    uint8_t uuid[16];                   /* given, or generated */
+    bool pv_as_pvh;                     /* written for PV: runs only if the kernel has PVH */
+    char *kernel, *ramdisk, *cmdline;
+    uint64_t target_memkb, max_memkb;
+    unsigned int vcpus, max_vcpus;      /* vcpus: the avail_vcpus bitmap's first bits */
+    uint64_t hard_affinity[TS_MAX_VCPUS];
+    unsigned int n_hard_affinity;
+    bool numa_placement_off;
+    int weight, cap;
+    enum ts_action on_poweroff, on_reboot, on_watchdog, on_crash, on_soft_reset;
+    struct ts_disk *disks;
+    unsigned int n_disks;
+    struct ts_nic *nics;
+    unsigned int n_nics;
+};
+
+struct ts_config_opts {
+    const char *source;                 /* the file's name in messages */
+    const char *data;                   /* its contents */
+    size_t len;
+    char *const *overrides;             /* "key=value" settings from the command line */
+    int n_overrides;
+    unsigned int nr_cpus;               /* the host's, for cpu lists ("all") */
+    FILE *err;                          /* warnings and the one error line */
+};
+
+/*
+ * Parses an xl.cfg and its command-line overrides (each parsed as one more line, later
+ * settings winning as in Xen) into cfg. Unknown keys warn and are ignored. A syntax error,
+ * a bad value or a configuration kumo cannot run (HVM, bootloader without a kernel) prints
+ * one line on opts->err and answers -EINVAL with nothing to free. 0, -EINVAL or -ENOMEM.
+ */
+int ts_config_load(const struct ts_config_opts *opts, struct ts_domain_config *cfg);
+void ts_config_free(struct ts_domain_config *cfg);
+/* libxl's defaults for what the file left unset: 1 vCPU, 32 MiB, max = target. */
+void ts_config_setdefault(struct ts_domain_config *cfg);
+/* The configuration as libxl_domain_config_to_json() renders it (yajl, beautified). */
+void ts_config_print_json(const struct ts_domain_config *cfg, FILE *out);
+
+/* Xen's action names ("rename-restart"), and libxl's enum strings ("restart_rename"). */
+int ts_action_parse(const char *s, enum ts_action *a);
+const char *ts_action_json(enum ts_action a);
+
+/* config_dev.c: one disk or vif spec into d / n; 0 or -EINVAL with *why set. */
+int ts_disk_parse(const char *spec, struct ts_disk *d, const char **why);
+void ts_disk_free(struct ts_disk *d);
+int ts_nic_parse(const char *spec, struct ts_nic *n, const char **why);
+void ts_nic_free(struct ts_nic *n);
+
+/*
+ * The domain builder's seam: builds and starts (or leaves paused) the domain cfg describes.
+ * 0 and *domid, or -errno; -EOPNOTSUPP until the builder exists.
+ */
+int ts_domain_create(const struct ts_domain_config *cfg, bool paused, uint32_t *domid);
+
+#endif

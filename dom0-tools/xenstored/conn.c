@@ -1,0 +1,234 @@
+/*
+ * Connections: the xs_wire framing (a 16-byte header, then at most XENSTORE_PAYLOAD_MAX
+ * bytes) over any byte transport (a Unix socket, or a domain's shared ring), the queue of
+ * answers and watch events, and the outstanding-requests quota that makes a domain wait
+ * for its answers to be read before it may send more.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "xenstored.h"
+
+struct conn *xs_conns;
+bool xs_verbose, xs_silent;
+
+void xs_log(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (xs_silent)
+        return;
+    va_start(ap, fmt);
+    fputs("xenstored: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+struct conn *conn_new(const struct conn_ops *ops, int fd, uint32_t domid)
+{
+    struct conn *conn = calloc(1, sizeof(*conn));
+
+    if (!conn)
+        abort();
+    conn->ops = ops;
+    conn->fd = fd;
+    conn->domid = domid;
+    conn->next_txid = 1;
+    conn->next = xs_conns;
+    xs_conns = conn;
+    return conn;
+}
+
+void conn_free(struct conn *conn)
+{
+    for (struct conn **p = &xs_conns; *p; p = &(*p)->next) {
+        if (*p == conn) {
+            *p = conn->next;
+            break;
+        }
+    }
+    while (conn->out) {
+        struct outmsg *m = conn->out;
+
+        conn->out = m->next;
+        free(m);
+    }
+    watch_del_all(conn);
+    txn_abort_all(conn);
+    free(conn->in);
+    if (conn->fd >= 0)
+        close(conn->fd);
+    free(conn);
+}
+
+void conn_orphan(struct conn *conn)
+{
+    conn->dead = true;
+    conn->dom = NULL;
+    watch_del_all(conn);
+    txn_abort_all(conn);
+}
+
+/* Socket connections that died; a domain's connection stays until the domain goes. */
+void conn_reap(void)
+{
+    struct conn *conn = xs_conns, *next;
+
+    for (; conn; conn = next) {
+        next = conn->next;
+        if (conn->dead && !conn->dom)
+            conn_free(conn);
+    }
+}
+
+bool conn_is_priv(const struct conn *conn)
+{
+    return conn->domid == 0;
+}
+
+void conn_fill_ctx(struct conn *conn, struct ctx *c)
+{
+    c->conn = conn;
+    c->domid = conn->domid;
+    c->priv = conn_is_priv(conn);
+    c->target = conn->dom ? conn->dom->target : DOMID_INVALID;
+    c->t = NULL;
+}
+
+bool conn_wants_write(const struct conn *conn)
+{
+    return !conn->dead && conn->out;
+}
+
+bool conn_can_read(const struct conn *conn)
+{
+    return !conn->dead && (conn_is_priv(conn) || conn->out_replies < xs_quota.req_outstanding);
+}
+
+void conn_flush(struct conn *conn)
+{
+    bool wrote = false;
+
+    while (!conn->dead && conn->out) {
+        struct outmsg *m = conn->out;
+        long n = conn->ops->write(conn, m->data + m->done, m->len - m->done);
+
+        if (n < 0) {
+            conn->dead = true;
+            break;
+        }
+        if (n == 0)
+            break;
+        wrote = true;
+        m->done += (size_t)n;
+        if (m->done < m->len)
+            continue;
+        conn->out = m->next;
+        if (!conn->out)
+            conn->out_tail = NULL;
+        if (m->reply)
+            conn->out_replies--;
+        free(m);
+    }
+    if (wrote && conn->ops->kick)
+        conn->ops->kick(conn);
+}
+
+void conn_send(struct conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id,
+               const void *body, size_t len, bool reply)
+{
+    struct xsd_sockmsg hdr = { .type = type, .req_id = req_id, .tx_id = tx_id,
+                               .len = (uint32_t)len };
+    struct outmsg *m;
+
+    if (conn->dead)
+        return;
+    m = malloc(sizeof(*m) + sizeof(hdr) + len);
+    if (!m)
+        abort();
+    m->next = NULL;
+    m->len = sizeof(hdr) + len;
+    m->done = 0;
+    m->reply = reply;
+    memcpy(m->data, &hdr, sizeof(hdr));
+    if (len)
+        memcpy(m->data + sizeof(hdr), body, len);
+    if (conn->out_tail)
+        conn->out_tail->next = m;
+    else
+        conn->out = m;
+    conn->out_tail = m;
+    if (reply)
+        conn->out_replies++;
+    conn_flush(conn);
+}
+
+void conn_process(struct conn *conn, const struct xsd_sockmsg *hdr, const char *body)
+{
+    if (xs_verbose)
+        XS_LOG("dom%u: request %u (%u bytes) tx %u", conn->domid, hdr->type, hdr->len,
+               hdr->tx_id);
+    request_dispatch(conn, hdr, body);
+}
+
+/* Reads more of the current message; true once it is complete. */
+static bool conn_read_msg(struct conn *conn, bool *got_any)
+{
+    long n;
+
+    if (conn->hdr_got < sizeof(conn->hdr)) {
+        n = conn->ops->read(conn, (char *)&conn->hdr + conn->hdr_got,
+                            sizeof(conn->hdr) - conn->hdr_got);
+        if (n <= 0)
+            goto out;
+        *got_any = true;
+        conn->hdr_got += (size_t)n;
+        if (conn->hdr_got < sizeof(conn->hdr))
+            return false;
+        if (conn->hdr.len > XENSTORE_PAYLOAD_MAX) {
+            XS_LOG("dom%u: message of %u bytes: connection dropped", conn->domid,
+                   conn->hdr.len);
+            if (conn->dom && conn->dom->intf)
+                conn->dom->intf->error = XENSTORE_ERROR_PROTO;
+            conn->dead = true;
+            return false;
+        }
+        conn->in = malloc(conn->hdr.len + 1);
+        if (!conn->in)
+            abort();
+        conn->in_got = 0;
+    }
+    if (conn->in_got < conn->hdr.len) {
+        n = conn->ops->read(conn, conn->in + conn->in_got, conn->hdr.len - conn->in_got);
+        if (n <= 0)
+            goto out;
+        *got_any = true;
+        conn->in_got += (size_t)n;
+    }
+    return conn->in_got == conn->hdr.len;
+out:
+    if (n < 0)
+        conn->dead = true;
+    return false;
+}
+
+void conn_input(struct conn *conn)
+{
+    bool got_any = false;
+
+    while (conn_can_read(conn)) {
+        if (!conn_read_msg(conn, &got_any))
+            break;
+        conn->in[conn->hdr.len] = '\0';
+        conn_process(conn, &conn->hdr, conn->in);
+        free(conn->in);
+        conn->in = NULL;
+        conn->hdr_got = 0;
+    }
+    /* The peer may be waiting for room in its request ring. */
+    if (got_any && !conn->dead && conn->ops->kick)
+        conn->ops->kick(conn);
+}

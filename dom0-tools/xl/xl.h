@@ -1,0 +1,64 @@
+/*
+ * xl, kumo's Xen-compatible command line (STYLE.md dom0-tools/xl): cmdtable.c holds the one
+ * command table, one file per command family holds the commands, format.c Xen 4.17's
+ * output formats. A command returns its exit status; an error is one line "xl: ..." on
+ * xl_err and a non-zero status.
+ */
+#ifndef XL_XL_H
+#define XL_XL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ctl/ctl.h"
+
+/* Where commands write (stdout, or a memory stream in host tests). */
+extern FILE *xl_out;
+extern FILE *xl_errout;
+
+/* Prints "xl: <message>" and returns the failing exit status, 1. */
+int xl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Looks argv[0] up in the table and runs it; the exit status. */
+int xl_run(int argc, char **argv);
+/* The command's usage line on xl_errout; returns the failing exit status. */
+int xl_usage(const char *cmd);
+/* Resolves a domain argument as xl's find_domain() does, or prints the error. */
+int xl_find_domain(const char *arg, uint32_t *domid);
+
+/* format.c: Xen's columns, one function per table. */
+void fmt_list_header(bool verbose);
+void fmt_list_row(const char *name, const xen_domctl_getdomaininfo_t *info, bool verbose);
+void fmt_vcpu_header(void);
+void fmt_vcpu_row(const char *name, uint32_t domid, uint32_t vcpu,
+                  const struct xen_domctl_getvcpuinfo *info, const char *hard, const char *soft);
+void fmt_info(const char *filter, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void fmt_uptime_header(void);
+void fmt_uptime_row(const char *name, uint32_t domid, unsigned long seconds);
+void fmt_credit_pool(const char *pool);
+void fmt_credit_header(void);
+void fmt_credit_row(const char *name, uint32_t domid, unsigned int weight, unsigned int cap);
+void fmt_sedf_pool(const char *pool);
+void fmt_sedf_header(void);
+void fmt_sedf_row(const char *name, uint32_t domid, const struct kumo_domctl_sched_sedf *p);
+
+/* The commands, by family. */
+int main_create(int argc, char **argv);
+int main_list(int argc, char **argv);
+int main_pause(int argc, char **argv);
+int main_unpause(int argc, char **argv);
+int main_destroy(int argc, char **argv);
+int main_domid(int argc, char **argv);
+int main_domname(int argc, char **argv);
+int main_uptime(int argc, char **argv);
+int main_vcpulist(int argc, char **argv);
+int main_vcpupin(int argc, char **argv);
+int main_sched_credit(int argc, char **argv);
+int main_sched_sedf(int argc, char **argv);
+int main_info(int argc, char **argv);
+int main_dmesg(int argc, char **argv);
+int main_debug_keys(int argc, char **argv);
+int main_help(int argc, char **argv);
+
+#endif
