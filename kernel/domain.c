@@ -1,9 +1,9 @@
 /*
- * Domain lifecycle: creation with complete unwinding, shutdown, crash and destruction
- * (what its frames hold is kernel/physmap.c's). Every page a domain holds is on its
- * page_list or its p2m_page_list, with its allocation reference (kernel/page_ref.c);
- * destroy drops those, and a frame someone else still holds goes back to the allocator at
- * its last put_page().
+ * A domain's creation with complete unwinding, and its final free (shutdown, crash, kill
+ * and reaping are kernel/domain_lifecycle.c's; what its frames hold is kernel/physmap.c's).
+ * Every page a domain holds is on its page_list or its p2m_page_list, with its allocation
+ * reference (kernel/page_ref.c); the free drops those, and a frame someone else still holds
+ * goes back to the allocator at its last put_page().
  */
 #include <asm/hvm.h>
 #include <asm/irq.h>
@@ -21,14 +21,6 @@
 #include <kumo/sched.h>
 #include <kumo/xen_abi.h>
 #include <kumo/xmalloc.h>
-
-struct domain *domain_table[MAX_DOMAINS];
-DEFINE_SPINLOCK(domlist_lock);
-
-struct domain *domain_by_id(uint16_t domid)
-{
-    return domid < MAX_DOMAINS ? domain_table[domid] : NULL;
-}
 
 /* wc_* in shared_info: the wall-clock time at system time 0, version odd while changing. */
 void domain_set_wallclock(struct domain *d)
@@ -55,7 +47,6 @@ void domain_set_wallclock(struct domain *d)
 struct domain *domain_create(uint16_t domid, const char *name, bool privileged, int *err)
 {
     struct domain *d = xzalloc(struct domain);
-    unsigned long flags;
 
     *err = -XEN_ENOMEM;
     if (!d)
@@ -77,23 +68,15 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     memset(d->shared_info, 0, PAGE_SIZE);
     domain_set_wallclock(d);
 
-    spin_lock_irqsave(&domlist_lock, flags);
-    if (domid == DOMID_INVALID)
-        for (domid = privileged ? 0 : 1; domid < MAX_DOMAINS && domain_table[domid]; domid++)
-            ;
-    if (domid >= MAX_DOMAINS || domain_table[domid]) {
-        spin_unlock_irqrestore(&domlist_lock, flags);
-        *err = domid >= MAX_DOMAINS ? -XEN_ENOSPC : -XEN_EEXIST;
+    /* The scheduler's part comes first: a listed domain can be looked up and must be whole. */
+    if (sched_dom_init(d))
+        goto fail;
+    *err = domain_list(d, domid, privileged);
+    if (*err) {
+        sched_dom_destroy(d);
         goto fail;
     }
-    d->domid = domid;
-    domain_table[domid] = d;
-    spin_unlock_irqrestore(&domlist_lock, flags);
-    if (sched_dom_init(d)) {
-        domain_table[domid] = NULL;
-        goto fail;
-    }
-    *err = 0;
+    d->sched.domid = d->domid;
     return d;
 
 fail:
@@ -105,145 +88,15 @@ fail:
     return NULL;
 }
 
-static void vcpu_free(struct vcpu *v)
-{
-    if (v->vcpu_info)
-        put_page(maddr_to_page(__pa(v->vcpu_info)));
-    sched_item_destroy(v);
-    if (v->arch.vmcs_or_vmcb)
-        hvm_ops->vcpu_destroy(v);
-    xfree(v);
-}
-
-int domain_create_vcpus(struct domain *d, unsigned int nr)
-{
-    unsigned int first = d->nr_vcpus;
-
-    if (nr > MAX_VCPUS - d->nr_vcpus)
-        return -XEN_EINVAL;
-    for (unsigned int i = 0; i < nr; i++) {
-        struct vcpu *v = xzalloc(struct vcpu);
-
-        if (!v)
-            goto fail;
-        v->id = first + i;
-        v->domain = d;
-        v->state = VCPU_OFFLINE;
-        v->runstate_entry = (uint64_t)NOW();
-        v->arch.last_pcpu = -1;
-        timer_init(&v->singleshot_timer, NULL, v, 0);   /* armed for real by vcpu_place() */
-        if (sched_item_init(v)) {
-            xfree(v);
-            goto fail;
-        }
-        if (hvm_ops->vcpu_init(v)) {
-            sched_item_destroy(v);
-            xfree(v);
-            goto fail;
-        }
-        d->vcpus[v->id] = v;
-        d->nr_vcpus++;
-    }
-    return 0;
-
-fail:
-    while (d->nr_vcpus > first) {
-        d->nr_vcpus--;
-        vcpu_free(d->vcpus[d->nr_vcpus]);
-        d->vcpus[d->nr_vcpus] = NULL;
-    }
-    return -XEN_ENOMEM;
-}
-
-void domain_unpause(struct domain *d)
-{
-    physmap_seal(d);
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i]->is_up)
-            vcpu_wake(d->vcpus[i]);
-}
-
-static void domain_stop_vcpus(struct domain *d)
+void domain_free(struct domain *d)
 {
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_stop(d->vcpus[i]);
-}
-
-/* Xen's VIRQ_DOM_EXC: a global VIRQ, bound on Dom0's vCPU 0, telling it to look again. */
-static void notify_dom_exc(void)
-{
-    struct domain *d0 = domain_table[0];
-
-    if (d0 && d0->nr_vcpus)
-        send_guest_virq(d0->vcpus[0], VIRQ_DOM_EXC);
-}
-
-void domain_shutdown(struct domain *d, unsigned int reason)
-{
-    static const char *const reasons[] = { "poweroff", "reboot", "suspend", "crash",
-                                           "watchdog", "soft_reset" };
-
-    if (d->is_shutdown)
-        return;
-    d->is_shutdown = true;
-    d->shutdown_code = reason;
-    domain_stop_vcpus(d);
-    printk("d%u (%s) shut down: %s (code %u)\n", d->domid, d->name,
-           reason < ARRAY_SIZE(reasons) ? reasons[reason] : "unknown", reason);
-    notify_dom_exc();
-    domain_stopped(d);
-}
-
-void domain_crash(struct domain *d, const char *fmt, ...)
-{
-    char why[160];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why, sizeof(why), fmt, ap);
-    va_end(ap);
-    if (d->is_shutdown)
-        return;
-    printk("d%u crashed: %s\n", d->domid, why);
-    d->is_shutdown = true;
-    d->shutdown_code = SHUTDOWN_crash;
-    domain_stop_vcpus(d);
-    notify_dom_exc();
-    domain_stopped(d);
-}
-
-void domain_kill(struct domain *d)
-{
-    if (d->is_dying || d->domid == 0)
-        return;
-    printk("d%u (%s) destroyed by the toolstack\n", d->domid, d->name);
-    d->is_dying = true;
-    /* Stopped the way a shutdown stops it; getdomaininfo shows dying, not shut down. */
-    d->is_shutdown = true;
-    domain_stop_vcpus(d);
-    notify_dom_exc();
-    domain_stopped(d);
-}
-
-void domain_destroy(struct domain *d)
-{
-    unsigned long flags;
-
-    d->is_dying = true;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_time_destroy(d->vcpus[i]);
-    evtchn_destroy(d);
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_free(d->vcpus[i]);
+        vcpu_destroy(d->vcpus[i]);
     pages_relinquish(&d->page_list);
     p2m_teardown(d);
     put_page(maddr_to_page(__pa(d->shared_info)));
     xfree(d->extents);
+    xfree(d->evtchn);
     sched_dom_destroy(d);
-    spin_lock_irqsave(&domlist_lock, flags);
-    if (domain_table[d->domid] == d)
-        domain_table[d->domid] = NULL;
-    spin_unlock_irqrestore(&domlist_lock, flags);
     xfree(d);
-    notify_dom_exc();
 }

@@ -18,17 +18,20 @@ struct xen_e820entry {
     uint32_t type;
 } __attribute__((packed));
 
-/* DOMID_SELF or the caller's own id; a privileged caller may name any domain. */
+/*
+ * DOMID_SELF or the caller's own id; a privileged caller may name any domain. On 0, *d is
+ * a counted reference the caller puts.
+ */
 static long memop_domain(struct vcpu *v, domid_t domid, struct domain **d)
 {
-    if (domid == DOMID_SELF || domid == v->domain->domid) {
-        *d = v->domain;
-        return 0;
-    }
-    *d = domain_by_id(domid);
+    *d = domain_lookup_or_self(v->domain, domid);
     if (!*d)
         return -XEN_ESRCH;
-    return v->domain->privileged ? 0 : -XEN_EPERM;
+    if (*d != v->domain && !v->domain->privileged) {
+        domain_put(*d);
+        return -XEN_EPERM;
+    }
+    return 0;
 }
 
 /* Where shared_info goes is physmap's decision; the lock makes it one step. */
@@ -59,14 +62,19 @@ static long add_to_physmap(struct vcpu *v, unsigned long start, uint64_t arg)
         return -XEN_ENOSYS;             /* only through add_to_physmap_batch, as in Xen */
     rc = memop_domain(v, xatp.domid, &d);
     /* Xen checks dev_mmio (the hardware domain's own; there is no device) before the caller. */
-    if (rc != -XEN_ESRCH && xatp.space == XENMAPSPACE_dev_mmio)
+    if (rc != -XEN_ESRCH && xatp.space == XENMAPSPACE_dev_mmio) {
+        if (!rc)
+            domain_put(d);
         return -XEN_EACCES;
+    }
     if (rc)
         return rc;
     if (xatp.space == XENMAPSPACE_shared_info && xatp.idx == 0)
-        return map_shared_info(d, xatp.gpfn);
-    /* Xen finds no frame for an unknown space or index: -EINVAL. */
-    return -XEN_EINVAL;
+        rc = map_shared_info(d, xatp.gpfn);
+    else
+        rc = -XEN_EINVAL;               /* Xen finds no frame for an unknown space or index */
+    domain_put(d);
+    return rc;
 }
 
 static long memory_map(struct vcpu *v, uint64_t arg)
@@ -116,10 +124,13 @@ static long reservation_figure(struct vcpu *v, unsigned int op, unsigned long st
     if (rc)
         return rc;
     if (op == XENMEM_current_reservation)
-        return (long)d->tot_pages;
-    if (op == XENMEM_maximum_reservation)
-        return (long)d->max_pages;
-    return (long)maximum_gpfn(d);
+        rc = (long)d->tot_pages;
+    else if (op == XENMEM_maximum_reservation)
+        rc = (long)d->max_pages;
+    else
+        rc = (long)maximum_gpfn(d);
+    domain_put(d);
+    return rc;
 }
 
 long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4,

@@ -61,8 +61,8 @@ void vcpu_time_init(struct vcpu *v)
 
 void vcpu_time_destroy(struct vcpu *v)
 {
-    timer_cancel(&v->singleshot_timer);
-    timer_cancel(&v->poll_timer);
+    timer_kill(&v->singleshot_timer);
+    timer_kill(&v->poll_timer);
 }
 
 long vcpu_register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)

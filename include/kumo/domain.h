@@ -90,9 +90,18 @@ struct vcpu {
 
 struct domain {
     uint16_t domid;
+    uint32_t refcnt;                /* the table's reference + domain_lookup()s not yet put */
+    bool vcpus_off;                 /* shut down and on no pCPU: the scheduler said so */
+    struct {                        /* kernel/domain_lifecycle.c's, once it is released */
+        struct domain *next;
+        bool log;
+        unsigned long pages;
+        uint64_t cpu_ms;
+    } reap;
     char name[DOMAIN_NAME_LEN];
     bool privileged;
-    bool is_dying;
+    bool is_dying;                  /* domain_destroy() began: unlisted, ports closed */
+    bool is_killed;                 /* XEN_DOMCTL_destroydomain asked for its end */
     bool is_shutdown;
     unsigned int shutdown_code;
     unsigned int controller_pause_count;    /* XEN_DOMCTL_pausedomain's, under sched_lock */
@@ -135,8 +144,37 @@ struct domain {
     int64_t console_refill;
 };
 
+/*
+ * The domain table (kernel/domain_ref.c). A listed domain holds one reference for the table;
+ * every other pointer to a domain that outlives a lock is a counted reference. Lock order:
+ * docs/locking.md.
+ */
 extern struct domain *domain_table[MAX_DOMAINS];
 extern spinlock_t domlist_lock;
+/* A counted reference to the listed domain domid, or NULL. Undone by domain_put(). */
+struct domain *domain_lookup(uint16_t domid);
+/* The same, where DOMID_SELF or self's own id name self (which is counted as well). */
+struct domain *domain_lookup_or_self(struct domain *self, uint16_t domid);
+/* Another reference to d, for a caller already holding one. */
+void domain_get(struct domain *d);
+/* Drops a reference; the last one hands d to domain_release(). Any context, no lock held. */
+void domain_put(struct domain *d);
+/*
+ * Iteration: a counted reference to the first listed domain with id >= *domid (which is set
+ * to its id), or NULL. The caller puts it and asks again from *domid + 1.
+ */
+struct domain *domain_next(unsigned int *domid);
+/*
+ * Lists d under domid (DOMID_INVALID: the lowest free one; 0 only when privileged) with the
+ * table's reference. 0, -ENOSPC or -EEXIST.
+ */
+int domain_list(struct domain *d, uint16_t domid, bool privileged);
+/* Takes d out of the table (new lookups miss it); true if it was listed. */
+bool domain_unlist(struct domain *d);
+/* The last reference is gone: frees d later, on CPU 0 (kernel/domain_lifecycle.c). */
+void domain_release(struct domain *d);
+/* Frees everything d holds and d itself; only domain_release() calls it (kernel/domain.c). */
+void domain_free(struct domain *d);
 
 /*
  * Creates an empty, paused domain with no memory and no vCPUs. domid DOMID_INVALID picks
@@ -147,6 +185,14 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
 /* Adds nr vCPUs (vendor state included). 0 or -errno, with nothing left half-made. */
 int domain_create_vcpus(struct domain *d, unsigned int nr);
 /*
+ * The vCPUs from first on were just made: their LAPICs reset, each placed on a pCPU.
+ * With boot (and first 0), vCPU 0 gets that register state and is up; the others wait for
+ * INIT/SIPI or VCPUOP_up. kernel/vcpu.c.
+ */
+void vcpus_ready(struct domain *d, unsigned int first, const struct hvm_vcpu_state *boot);
+/* Frees v and its vendor and scheduler state; v runs nowhere and its timers are killed. */
+void vcpu_destroy(struct vcpu *v);
+/*
  * Guest-physical layout: RAM from 0 up to the MMIO hole (LAPIC page and the rest of the
  * last 256 MiB below 4 GiB, as in Xen's HVM default), the remainder from 4 GiB.
  */
@@ -155,18 +201,28 @@ int domain_create_vcpus(struct domain *d, unsigned int nr);
 /* Populating and releasing guest frames: include/kumo/physmap.h. */
 /* Marks every online vCPU runnable. */
 void domain_unpause(struct domain *d);
+/* Boot CPU, once timers work: the reaper that destroys stopped domains and frees released ones. */
+void domain_lifecycle_init(void);
 /* Guest asked to stop (SCHEDOP_shutdown): records the reason and stops its vCPUs. */
 void domain_shutdown(struct domain *d, unsigned int reason);
 /* Something the guest did cannot go on: logs "d<N> crashed: why", stops the domain. */
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Frees everything the domain holds and releases its id. The domain must be stopped. */
+/*
+ * Takes a stopped (or never started) domain down: out of the table, its event channels
+ * closed, its timers killed, then drops the table's reference. The memory goes back when
+ * the last reference does. kernel/domain_lifecycle.c.
+ */
 void domain_destroy(struct domain *d);
 /*
- * XEN_DOMCTL_destroydomain: marks d dying and stops its vCPUs; the reaper frees it once
+ * The scheduler's word that every vCPU of the shut-down d is off every pCPU (called once,
+ * under the scheduler's lock): d may now be reaped.
+ */
+void domain_vcpus_off(struct domain *d);
+/*
+ * XEN_DOMCTL_destroydomain: stops d's vCPUs as a shutdown does; the reaper destroys it once
  * none runs (within milliseconds). Never for Dom0, whose end is the machine's.
  */
 void domain_kill(struct domain *d);
-struct domain *domain_by_id(uint16_t domid);
 /* Writes the wall clock (wc_*) into d's shared_info in its current layout. */
 void domain_set_wallclock(struct domain *d);
 

@@ -524,6 +524,39 @@ static void vcpu_and_hvm_ops_answer_like_xen(void)
     CHECK_EQ("the LAPIC page's type", mt.mem_type, HVMMEM_mmio_dm);
 }
 
+/*
+ * The runstate area's 4 bytes after 'state' are padding: after the hypervisor has written
+ * the area (at every switch), they hold what the guest did not put there only if hypervisor
+ * memory leaks into it. Xen writes them as zero.
+ */
+static void runstate_padding_zeroed(void)
+{
+    static union {
+        struct vcpu_runstate_info r;
+        uint8_t bytes[sizeof(struct vcpu_runstate_info)];
+    } area;
+    struct vcpu_register_runstate_memory_area reg = { .addr.v = &area.r };
+    const unsigned int pad = offsetof(struct vcpu_runstate_info, state) + sizeof(int);
+
+    memset(&area, 0xA5, sizeof(area));
+    CHECK_EQ("register_runstate_memory_area",
+             HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, &reg), 0);
+    for (unsigned int round = 0; round < 50; round++) {
+        for (unsigned int i = pad; i < offsetof(struct vcpu_runstate_info, state_entry_time); i++)
+            area.bytes[i] = 0xA5;
+        HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_yield, 0);
+        if (area.r.state_entry_time == 0xA5A5A5A5A5A5A5A5ULL) {
+            xtf_failure("the runstate area was never written");
+            return;
+        }
+        for (unsigned int i = pad; i < offsetof(struct vcpu_runstate_info, state_entry_time); i++)
+            if (area.bytes[i]) {
+                xtf_failure("runstate padding byte %u is %#x after a switch", i, area.bytes[i]);
+                return;
+            }
+    }
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -534,6 +567,7 @@ static const struct {
     { "evtchn_fifo_answers_like_xen", evtchn_fifo_answers_like_xen },
     { "add_to_physmap_unknown_space_einval", add_to_physmap_unknown_space_einval },
     { "vcpu_and_hvm_ops_answer_like_xen", vcpu_and_hvm_ops_answer_like_xen },
+    { "runstate_padding_zeroed", runstate_padding_zeroed },
     { "balloon_beside_a_running_vcpu", balloon_beside_a_running_vcpu },
 };
 
