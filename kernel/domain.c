@@ -48,6 +48,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     if (!d)
         return NULL;
     spin_lock_init(&d->page_lock);
+    spin_lock_init(&d->console_lock);
     list_init(&d->page_list);
     d->shared_info_gfn = ~0UL;
     d->privileged = privileged;
@@ -91,8 +92,7 @@ fail:
 static void vcpu_free(struct vcpu *v)
 {
     sched_item_destroy(v);
-    if (v->arch.vmcs_or_vmcb)
-        hvm_ops->vcpu_destroy(v);
+    hvm_vcpu_destroy(v);
     xfree(v);
 }
 
@@ -117,7 +117,7 @@ int domain_create_vcpus(struct domain *d, unsigned int nr)
             xfree(v);
             goto fail;
         }
-        if (hvm_ops->vcpu_init(v)) {
+        if (hvm_vcpu_create(v)) {
             sched_item_destroy(v);
             xfree(v);
             goto fail;

@@ -41,6 +41,7 @@ void hvm_init(void)
         printk("HVM: %s could not be enabled on CPU 0; guests are disabled\n", ops->name);
         return;
     }
+    hvm_ext_state_cpu_init();
     hvm_ops = ops;
     hvm_enabled = true;
     printk("HVM: %s\n", ops->name);
@@ -48,6 +49,8 @@ void hvm_init(void)
 
 void hvm_cpu_up(void)
 {
+    if (hvm_enabled)
+        hvm_ext_state_cpu_init();
     if (hvm_enabled && hvm_ops->cpu_up())
         printk("HVM: could not enable %s on CPU %u\n", hvm_ops->name, smp_processor_id());
 }
@@ -90,6 +93,14 @@ static void triple_fault(struct vcpu *v)
     domain_shutdown(d, reason);
 }
 
+static unsigned int guest_cpl(struct vcpu *v)
+{
+    struct hvm_paging p;
+
+    hvm_ops->get_paging(v, &p);
+    return p.cpl;
+}
+
 /* Returns false when v must leave the CPU (blocked, crashed, shut down). */
 static bool handle_exit(struct vcpu *v, struct hvm_exit *e)
 {
@@ -127,6 +138,19 @@ static bool handle_exit(struct vcpu *v, struct hvm_exit *e)
     case HVM_EXIT_TRIPLE_FAULT:
         triple_fault(v);
         return false;
+    case HVM_EXIT_XSETBV:
+        if (guest_cpl(v) || hvm_xsetbv(v, (uint32_t)v->arch.regs.rcx,
+                                       (v->arch.regs.rdx << 32) | (uint32_t)v->arch.regs.rax))
+            hvm_ops->inject_exception(v, 13, true, 0);
+        else
+            advance(v, e);
+        return true;
+    case HVM_EXIT_CACHE_FLUSH:
+        advance(v, e);
+        return true;
+    case HVM_EXIT_RDPMC:
+        hvm_ops->inject_exception(v, 13, true, 0);
+        return true;
     case HVM_EXIT_FAILED:
         break;
     }
@@ -171,9 +195,29 @@ bool hvm_interrupt_pending(struct vcpu *v)
            (vcpu_events_pending(v) || vlapic_deliverable(v) >= 0);
 }
 
+int hvm_vcpu_create(struct vcpu *v)
+{
+    if (hvm_ext_state_init(v))
+        return -XEN_ENOMEM;
+    if (hvm_ops->vcpu_init(v)) {
+        hvm_ext_state_free(v);
+        return -XEN_ENOMEM;
+    }
+    return 0;
+}
+
+void hvm_vcpu_destroy(struct vcpu *v)
+{
+    if (v->arch.vmcs_or_vmcb)
+        hvm_ops->vcpu_destroy(v);
+    if (v->arch.ext_state)
+        hvm_ext_state_free(v);
+}
+
 void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s)
 {
     vlapic_reset(v);
+    hvm_ext_state_reset(v);
     hvm_ops->vcpu_set_state(v, s);
 }
 
@@ -187,11 +231,13 @@ void hvm_run_vcpu(struct vcpu *v, s_time_t slice)
     /* The slice ends through a softirq like any other reason to leave the guest. */
     timer_set(&c->slice_timer, slice_end);
     update_vcpu_system_time(v);
+    hvm_ext_state_load(v);
     while (!c->softirq_pending && !v->domain->is_shutdown) {
         hvm_ops->run(v, &e);
         if (!handle_exit(v, &e))
             break;
     }
+    hvm_ext_state_save(v);
     timer_cancel(&c->slice_timer);
     if (hvm_ops->vcpu_leave)
         hvm_ops->vcpu_leave(v);

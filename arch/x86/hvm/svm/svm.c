@@ -62,7 +62,12 @@
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_IDTR, SEG_TR };
 
 /* Exit codes (APM Vol 2, appendix C). */
+#define EXIT_EXCP_DB   0x41
 #define EXIT_EXCP_UD   0x46
+#define EXIT_EXCP_AC   0x51
+#define EXIT_EXCP_MC   0x52
+#define EXIT_RDPMC     0x6F
+#define EXIT_INVD      0x76
 #define EXIT_INTR      0x60
 #define EXIT_VINTR     0x64
 #define EXIT_NMI       0x61
@@ -74,6 +79,11 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 #define EXIT_VMRUN     0x80
 #define EXIT_VMMCALL   0x81
 #define EXIT_SKINIT    0x86
+#define EXIT_ICEBP     0x88
+#define EXIT_WBINVD    0x89
+#define EXIT_MONITOR   0x8A
+#define EXIT_MWAIT     0x8B
+#define EXIT_XSETBV    0x8D
 #define EXIT_NPF       0x400
 #define EXIT_INVALID   0xFFFFFFFFu
 
@@ -81,6 +91,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 #define I3_INTR     (1u << 0)
 #define I3_NMI      (1u << 1)
 #define I3_VINTR    (1u << 4)
+#define I3_RDPMC    (1u << 15)
 #define I3_CPUID    (1u << 18)
 #define I3_INVD     (1u << 22)
 #define I3_HLT      (1u << 24)
@@ -90,8 +101,10 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 #define I3_SHUTDOWN (1u << 31)
 #define I4_SVM_INSNS 0x7Fu        /* VMRUN VMMCALL VMLOAD VMSAVE STGI CLGI SKINIT */
 #define I4_ICEBP    (1u << 8)
+#define I4_WBINVD   (1u << 9)
 #define I4_MONITOR  (1u << 10)
 #define I4_MWAIT    (1u << 11)
+#define I4_XSETBV   (1u << 13)
 
 void svm_vmrun(paddr_t vmcb_pa, struct guest_regs *regs, paddr_t host_vmcb_pa);
 
@@ -160,10 +173,16 @@ static int svm_vcpu_init(struct vcpu *v)
     memset(vmcb, 0, PAGE_SIZE);
     v->arch.vmcs_or_vmcb = vmcb;
     v->arch.vmcs_or_vmcb_pa = __pa(vmcb);
-    *vmcb32(v, VMCB_INTERCEPT_EXC) = 1u << 6;              /* #UD: VMCALL from a guest */
-    *vmcb32(v, VMCB_INTERCEPT_MISC1) = I3_INTR | I3_NMI | I3_CPUID | I3_INVD | I3_HLT |
-                                       I3_IOIO | I3_MSR | I3_TASKSW | I3_SHUTDOWN;
-    *vmcb32(v, VMCB_INTERCEPT_MISC2) = I4_SVM_INSNS | I4_ICEBP | I4_MONITOR | I4_MWAIT;
+    /*
+     * #UD: VMCALL from a guest. #DB and #AC: a guest whose delivery of one raises another
+     * would loop inside the CPU without an exit (XSA-156); intercepted, each is an exit.
+     * #MC: the host's.
+     */
+    *vmcb32(v, VMCB_INTERCEPT_EXC) = 1u << 1 | 1u << 6 | 1u << 17 | 1u << 18;
+    *vmcb32(v, VMCB_INTERCEPT_MISC1) = I3_INTR | I3_NMI | I3_RDPMC | I3_CPUID | I3_INVD |
+                                       I3_HLT | I3_IOIO | I3_MSR | I3_TASKSW | I3_SHUTDOWN;
+    *vmcb32(v, VMCB_INTERCEPT_MISC2) = I4_SVM_INSNS | I4_ICEBP | I4_WBINVD | I4_MONITOR |
+                                       I4_MWAIT | I4_XSETBV;
     *vmcb64(v, VMCB_IOPM_PA) = __pa(iopm);
     *vmcb64(v, VMCB_MSRPM_PA) = __pa(msrpm);
     *vmcb64(v, VMCB_VINTR) = 1ULL << 24;                   /* V_INTR_MASKING */
@@ -276,6 +295,48 @@ static void inject_pending(struct vcpu *v)
     }
 }
 
+/* The exits that keep a guest off the host's hardware (docs/security.md). */
+static void decode_sealed_exit(struct vcpu *v, struct hvm_exit *e, uint32_t code)
+{
+    switch (code) {
+    case EXIT_EXCP_DB:
+        inject(v, 1, false, 0);
+        return;
+    case EXIT_ICEBP:
+        v->arch.regs.rip += 1;              /* INT1 is a trap: its #DB follows it */
+        inject(v, 1, false, 0);
+        return;
+    case EXIT_EXCP_AC:
+        inject(v, 17, true, 0);
+        return;
+    case EXIT_EXCP_MC:
+        __asm__ volatile("int $18");        /* the host's machine check, as Xen's svm.c */
+        return;
+    case EXIT_INVD:
+    case EXIT_WBINVD:
+        e->kind = HVM_EXIT_CACHE_FLUSH;
+        e->insn_len = 2;
+        return;
+    case EXIT_RDPMC:
+        e->kind = HVM_EXIT_RDPMC;
+        return;
+    case EXIT_XSETBV:
+        e->kind = HVM_EXIT_XSETBV;
+        e->insn_len = 3;
+        return;
+    case EXIT_MONITOR:
+    case EXIT_MWAIT:
+        inject(v, 6, false, 0);
+        return;
+    }
+    if (code >= EXIT_VMRUN && code <= EXIT_SKINIT) {
+        inject(v, 6, false, 0);             /* no nested virtualization */
+        return;
+    }
+    e->kind = HVM_EXIT_FAILED;
+    e->why = "unexpected SVM exit";
+}
+
 static void decode_exit(struct vcpu *v, struct hvm_exit *e)
 {
     static const uint8_t vmcall[3] = { 0x0F, 0x01, 0xC1 };
@@ -340,12 +401,7 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         e->why = "VMRUN refused the guest state";
         return;
     }
-    if (code >= EXIT_VMRUN && code <= EXIT_SKINIT) {
-        inject(v, 6, false, 0);             /* no nested virtualization */
-        return;
-    }
-    e->kind = HVM_EXIT_FAILED;
-    e->why = "unexpected SVM exit";
+    decode_sealed_exit(v, e, (uint32_t)code);
 }
 
 static void svm_run(struct vcpu *v, struct hvm_exit *e)
