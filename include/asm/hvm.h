@@ -96,6 +96,12 @@ void hvm_ext_state_save(struct vcpu *v);
 /* XSETBV: 0, or -EINVAL when the guest gets #GP. Called with v's state loaded. */
 int hvm_xsetbv(struct vcpu *v, uint32_t index, uint64_t val);
 
+/* cr.c: whether a guest's MOV to CR0/CR4 is one the CPU takes (else #GP), in mode p. */
+bool hvm_cr0_valid(const struct hvm_paging *p, uint64_t val);
+bool hvm_cr4_valid(const struct hvm_paging *p, uint64_t val, uint64_t allowed);
+/* The CR4 bits a guest may set: the CPU has them and kumo switches what they enable. */
+uint64_t hvm_cr4_guest_bits(void);
+
 /* Resets v's LAPIC and loads s; v runs nowhere (core.c calls it under sched_lock). */
 void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s);
 

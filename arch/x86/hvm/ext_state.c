@@ -38,11 +38,14 @@ void hvm_ext_state_cpu_init(void)
     struct cpuid_regs r;
 
     write_cr4(read_cr4() | X86_CR4_OSFXSR);
-    if (!cpu_has(1, 2, 26))
+    cpuid(0, &r);
+    if (!cpu_has(1, 2, 26) || r.eax < 0xD)
+        return;
+    cpuid_count(0xD, 0, &r);
+    if ((r.eax & (XSTATE_X87 | XSTATE_SSE)) != (XSTATE_X87 | XSTATE_SSE))
         return;
     write_cr4(read_cr4() | X86_CR4_OSXSAVE);
-    cpuid_count(0xD, 0, &r);
-    xstate_mask = (((uint64_t)r.edx << 32) | r.eax) & (XSTATE_X87 | XSTATE_SSE | XSTATE_AVX);
+    xstate_mask = r.eax & (XSTATE_X87 | XSTATE_SSE | XSTATE_AVX);
     xsetbv(0, xstate_mask);
 }
 

@@ -37,11 +37,11 @@ void hvm_init(void)
         printk("HVM: no VT-x with EPT or SVM with NPT on this CPU; guests are disabled\n");
         return;
     }
+    hvm_ext_state_cpu_init();
     if (ops->cpu_up()) {
         printk("HVM: %s could not be enabled on CPU 0; guests are disabled\n", ops->name);
         return;
     }
-    hvm_ext_state_cpu_init();
     hvm_ops = ops;
     hvm_enabled = true;
     printk("HVM: %s\n", ops->name);

@@ -19,6 +19,7 @@
 #define EFER_SVME       (1UL << 12)
 
 /* VMCB offsets (APM Vol 2, appendix B). */
+#define VMCB_INTERCEPT_CR   0x000
 #define VMCB_INTERCEPT_EXC  0x008
 #define VMCB_INTERCEPT_MISC1 0x00C
 #define VMCB_INTERCEPT_MISC2 0x010
@@ -43,6 +44,7 @@
 #define VMCB_CR3            0x550
 #define VMCB_CR0            0x558
 #define VMCB_DR7            0x560
+#define DR7_GD              (1ULL << 13)
 #define VMCB_DR6            0x568
 #define VMCB_RFLAGS         0x570
 #define VMCB_RIP            0x578
@@ -62,6 +64,8 @@
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_IDTR, SEG_TR };
 
 /* Exit codes (APM Vol 2, appendix C). */
+#define EXIT_CR0_WRITE 0x10
+#define EXIT_CR4_WRITE 0x14
 #define EXIT_EXCP_DB   0x41
 #define EXIT_EXCP_UD   0x46
 #define EXIT_EXCP_AC   0x51
@@ -135,13 +139,17 @@ static void set_seg(struct vcpu *v, unsigned int seg, uint16_t sel, uint16_t att
     *(uint64_t *)(p + 8) = base;
 }
 
-/* MSRs whose state lives in the VMCB (switched by VMLOAD/VMSAVE) go straight through. */
-static void msrpm_allow(uint32_t msr)
+/*
+ * MSRs whose state lives in the VMCB (switched by VMLOAD/VMSAVE) are read straight from
+ * it; their writes still exit, so that msr.c checks each value (canonical, reserved bits)
+ * rather than trusting the CPU to (QEMU's, for one, does not).
+ */
+static void msrpm_allow_read(uint32_t msr)
 {
     uint32_t base = msr < 0x2000 ? 0 : msr >= 0xC0010000 ? 0x1000 : 0x800;
     uint32_t bit = 2 * (msr & 0x1FFF);
 
-    ((uint8_t *)msrpm)[base + bit / 8] &= (uint8_t)~(3u << (bit % 8));
+    ((uint8_t *)msrpm)[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
 static int svm_cpu_up(void)
@@ -183,6 +191,8 @@ static int svm_vcpu_init(struct vcpu *v)
                                        I3_HLT | I3_IOIO | I3_MSR | I3_TASKSW | I3_SHUTDOWN;
     *vmcb32(v, VMCB_INTERCEPT_MISC2) = I4_SVM_INSNS | I4_ICEBP | I4_WBINVD | I4_MONITOR |
                                        I4_MWAIT | I4_XSETBV;
+    /* CR0 and CR4 writes: checked by cr.c (CR8 is V_TPR under V_INTR_MASKING). */
+    *vmcb32(v, VMCB_INTERCEPT_CR) = 1u << (16 + 0) | 1u << (16 + 4);
     *vmcb64(v, VMCB_IOPM_PA) = __pa(iopm);
     *vmcb64(v, VMCB_MSRPM_PA) = __pa(msrpm);
     *vmcb64(v, VMCB_VINTR) = 1ULL << 24;                   /* V_INTR_MASKING */
@@ -295,11 +305,108 @@ static void inject_pending(struct vcpu *v)
     }
 }
 
+static uint64_t *svm_gpr(struct vcpu *v, unsigned int n)
+{
+    struct guest_regs *g = &v->arch.regs;
+    uint64_t *by_number[16] = { &g->rax, &g->rcx, &g->rdx, &g->rbx, &g->rsp, &g->rbp,
+                                &g->rsi, &g->rdi, &g->r8, &g->r9, &g->r10, &g->r11,
+                                &g->r12, &g->r13, &g->r14, &g->r15 };
+
+    return by_number[n & 15];
+}
+
+static void svm_get_paging(struct vcpu *v, struct hvm_paging *p);
+
+/*
+ * The CR0 or CR4 write at RIP, decoded (no decode assists in QEMU's SVM): MOV to CR from a
+ * register, CLTS, or LMSW from a register. The value it writes and its length, or false.
+ */
+static bool decode_cr_write(struct vcpu *v, const struct hvm_paging *p, unsigned int cr,
+                            uint64_t *val, unsigned int *len)
+{
+    uint8_t b[8];
+    unsigned int i = 0, rex = 0;
+    uint64_t src;
+
+    if (copy_from_guest_virt(v, b, p->cs_base + v->arch.regs.rip, sizeof(b)))
+        return false;
+    while (i < 4 && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0x2E || b[i] == 0x3E ||
+                     b[i] == 0x26 || b[i] == 0x36 || b[i] == 0x64 || b[i] == 0x65))
+        i++;
+    if (p->cs_bits == 64 && (b[i] & 0xF0) == 0x40)
+        rex = b[i++];
+    if (b[i] != 0x0F)
+        return false;
+    if (b[i + 1] == 0x06 && cr == 0) {                          /* CLTS */
+        *val = p->cr0 & ~(1ULL << 3);
+        *len = i + 2;
+        return true;
+    }
+    if ((b[i + 2] >> 6) != 3)                                   /* register operands only */
+        return false;
+    src = *svm_gpr(v, (b[i + 2] & 7) | (rex & 1) << 3);
+    if (p->cs_bits != 64)
+        src = (uint32_t)src;
+    *len = i + 3;
+    if (b[i + 1] == 0x22 && ((b[i + 2] >> 3) & 7) + ((rex & 4) << 1) == cr) {
+        *val = src;
+        return true;
+    }
+    if (b[i + 1] == 0x01 && ((b[i + 2] >> 3) & 7) == 6 && cr == 0) {   /* LMSW: PE sticks */
+        *val = (p->cr0 & ~0xEULL) | (src & 0xF) | (p->cr0 & 1);
+        return true;
+    }
+    return false;
+}
+
+/* Takes a checked CR0: PG with EFER.LME switches long mode on, as the CPU would. */
+static void set_guest_cr0(struct vcpu *v, const struct hvm_paging *p, uint64_t val)
+{
+    uint64_t efer = *vmcb64(v, VMCB_EFER);
+
+    if ((val & X86_CR0_PG) && !(p->cr0 & X86_CR0_PG) && (efer & EFER_LME))
+        efer |= EFER_LMA;
+    else if (!(val & X86_CR0_PG))
+        efer &= ~EFER_LMA;
+    *vmcb64(v, VMCB_EFER) = efer;
+    *vmcb64(v, VMCB_CR0) = val;
+}
+
+static void cr_write(struct vcpu *v, unsigned int cr)
+{
+    struct hvm_paging p;
+    unsigned int len;
+    uint64_t val;
+
+    svm_get_paging(v, &p);
+    if (!decode_cr_write(v, &p, cr, &val, &len)) {
+        domain_crash(v->domain, "vCPU %u: CR%u write at %#lx not decoded", v->id, cr,
+                     (unsigned long)v->arch.regs.rip);
+        return;
+    }
+    if (cr == 0 ? !hvm_cr0_valid(&p, val) : !hvm_cr4_valid(&p, val, hvm_cr4_guest_bits())) {
+        inject(v, 13, true, 0);
+        return;
+    }
+    if (cr == 0)
+        set_guest_cr0(v, &p, val);
+    else
+        *vmcb64(v, VMCB_CR4) = val;
+    v->arch.regs.rip += len;
+    v->arch.asid_generation = 0;            /* as a MOV to CR would, drop its translations */
+}
+
 /* The exits that keep a guest off the host's hardware (docs/security.md). */
 static void decode_sealed_exit(struct vcpu *v, struct hvm_exit *e, uint32_t code)
 {
     switch (code) {
+    case EXIT_CR0_WRITE:
+    case EXIT_CR4_WRITE:
+        cr_write(v, code - EXIT_CR0_WRITE);
+        return;
     case EXIT_EXCP_DB:
+        /* Delivery clears DR7.GD; injection does not (Xen's svm_inject_event does it). */
+        *vmcb64(v, VMCB_DR7) &= ~DR7_GD;
         inject(v, 1, false, 0);
         return;
     case EXIT_ICEBP:
@@ -580,6 +687,6 @@ const struct hvm_ops *svm_probe(void)
     memset(msrpm, 0xFF, 2 * PAGE_SIZE);
     memset(iopm, 0xFF, 4 * PAGE_SIZE);
     for (unsigned int i = 0; i < ARRAY_SIZE(passthrough); i++)
-        msrpm_allow(passthrough[i]);
+        msrpm_allow_read(passthrough[i]);
     return &svm_ops;
 }

@@ -56,10 +56,6 @@
 #define EXIT_SAVE_DEBUG     (1u << 2)
 #define ENTRY_LOAD_DEBUG    (1u << 2)
 #define X86_CR0_TS          (1UL << 3)
-#define X86_CR4_PCIDE       (1UL << 17)
-/* CR4 bits a guest may set, where the CPU has them (CR4_FIXED1): no VMXE, SMXE, LA57, PKE, CET. */
-#define GUEST_CR4_BITS      (0x7FFUL | 1UL << 11 | 1UL << 16 | 1UL << 17 | 1UL << 18 | \
-                             1UL << 20 | 1UL << 21)
 #define EXIT_HOST_64        (1u << 9)
 #define EXIT_SAVE_PAT       (1u << 18)
 #define EXIT_LOAD_PAT       (1u << 19)
@@ -362,28 +358,6 @@ static uint64_t *gpr(struct vcpu *v, unsigned int n)
     return by_number[n & 15];
 }
 
-/* What MOV to CR0 would #GP on (SDM Vol 3A 2.5, 9.8.5): never a failed VM entry. */
-static bool cr0_valid(struct vcpu *v, uint64_t val)
-{
-    if ((val >> 32) || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
-        ((val & X86_CR0_NW) && !(val & X86_CR0_CD)))
-        return false;
-    /* Paging on with EFER.LME needs PAE (long mode's 4-level tables). */
-    return !((val & X86_CR0_PG) && !(v->arch.cr0_shadow & X86_CR0_PG) &&
-             (v->arch.efer & EFER_LME) && !(vmread(CR4_READ_SHADOW) & X86_CR4_PAE));
-}
-
-static bool cr4_valid(struct vcpu *v, uint64_t val)
-{
-    bool long_mode = v->arch.efer & EFER_LMA;
-
-    if (val & ~guest_cr4_bits)
-        return false;
-    if (long_mode && !(val & X86_CR4_PAE))
-        return false;
-    return !(val & X86_CR4_PCIDE) || (long_mode && !(vmread(GUEST_CR3) & 0xFFF));
-}
-
 /* MOV to CR8 sets the virtual LAPIC's TPR, never the host's (SDM Vol 3A 10.8.6.1). */
 static bool cr8_write(struct vcpu *v, uint64_t val)
 {
@@ -393,13 +367,18 @@ static bool cr8_write(struct vcpu *v, uint64_t val)
     return true;
 }
 
+static void vmx_get_paging(struct vcpu *v, struct hvm_paging *p);
+
 static bool cr_write(struct vcpu *v, unsigned int cr, uint64_t val)
 {
-    if (cr == 0 && cr0_valid(v, val)) {
+    struct hvm_paging p;
+
+    vmx_get_paging(v, &p);
+    if (cr == 0 && hvm_cr0_valid(&p, val)) {
         set_cr0(v, val);
         return true;
     }
-    if (cr == 4 && cr4_valid(v, val)) {
+    if (cr == 4 && hvm_cr4_valid(&p, val, guest_cr4_bits)) {
         vmwrite(CR4_READ_SHADOW, val);
         vmwrite(GUEST_CR4, val | cr4_fixed0);
         return true;
@@ -462,6 +441,8 @@ static void reflect_exception(struct vcpu *v, uint32_t info)
         __asm__ volatile("mov %%db6, %0" : "=r"(dr6));
         dr6 = (dr6 & ~0x600FULL) | (vmread(EXIT_QUALIFICATION) & 0x600F);
         __asm__ volatile("mov %0, %%db6" :: "r"(dr6));
+        /* Delivery clears DR7.GD; injection does not (Xen's vmx_inject_event does it). */
+        vmwrite(GUEST_DR7, vmread(GUEST_DR7) & ~(1ULL << 13));
     }
     inject(v, vector, info & (1u << 11), (uint32_t)vmread(VM_EXIT_INTR_ERROR_CODE));
 }
@@ -874,6 +855,6 @@ const struct hvm_ops *vmx_probe(void)
     cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
     cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
     cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
-    guest_cr4_bits = GUEST_CR4_BITS & rdmsr(MSR_VMX_CR4_FIXED1) & ~X86_CR4_VMXE;
+    guest_cr4_bits = hvm_cr4_guest_bits() & rdmsr(MSR_VMX_CR4_FIXED1) & ~X86_CR4_VMXE;
     return &vmx_ops;
 }
