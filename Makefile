@@ -38,6 +38,16 @@ GUEST_LIB := tests/guests/lib/head.S tests/guests/lib/lib.c tests/guests/lib/acp
 GUESTS := $(filter-out lib,$(notdir $(wildcard tests/guests/*)))
 GUEST_ELFS := $(patsubst %,$(BUILD)/guests/%.elf,$(GUESTS))
 
+# 32-bit test kernels (issue 9): the smoke and event/timer kernels built for i386 in each
+# paging mode, build/guests32/<name>-<mode>.elf, with head32.S and the compat layout check.
+GUEST32_CFLAGS := $(filter-out -mno-red-zone,$(GUEST_CFLAGS)) -m32
+GUEST32_LIB := tests/guests/lib/head32.S tests/guests/lib/lib.c tests/guests/lib/libgcc32.c \
+               tests/guests/lib/acpi.c tests/guests/lib/compat_check.c \
+               $(filter kernel/%,$(GUEST_LIB))
+GUESTS32 := smoke events abi hostile
+PAGING_MODES := nonpae pse pae
+GUEST32_ELFS := $(foreach g,$(GUESTS32),$(foreach m,$(PAGING_MODES),$(BUILD)/guests32/$(g)-$(m).elf))
+
 # dom0-tools (D7): Linux programs, statically linked. Each directory dom0-tools/<prog>/ is one
 # program, build/dom0-tools/bin/<prog>, linked with every library in dom0-tools/libs/*/ (a file
 # named fake.c there is the host-test platform and is never linked into a program).
@@ -48,7 +58,8 @@ D0_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/fake.c,$(wildcard dom0
 D0_PROGS := $(filter-out libs,$(notdir $(patsubst %/,%,$(wildcard dom0-tools/*/))))
 D0_BINS := $(patsubst %,$(BUILD)/dom0-tools/bin/%,$(D0_PROGS))
 
-all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso $(GUEST_ELFS) dom0-tools
+all: $(BUILD)/kumo.elf $(BUILD)/kumo-mb1.elf $(BUILD)/kumo.iso $(GUEST_ELFS) $(GUEST32_ELFS) \
+     dom0-tools
 
 dom0-tools: $(D0_BINS)
 
@@ -71,6 +82,20 @@ $(BUILD)/guests/%.elf: tests/guests/%/main.c $(GUEST_LIB) tests/guests/lib/guest
 	@echo "  GUEST   $@"
 	@$(CC) $(GUEST_CFLAGS) -nostdlib -static -Wl,-T,tests/guests/lib/guest.ld \
 	    -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack -o $@ $< $(GUEST_LIB)
+
+define guest32_mode
+$(BUILD)/guests32/%-$(1).elf: tests/guests/%/main.c $(GUEST32_LIB) tests/guests/lib/guest.h \
+                              tests/guests/lib/guest32.ld include/kumo/compat.h \
+                              include/kumo/xen_abi.h
+	@mkdir -p $$(dir $$@)
+	@echo "  GUEST32 $$@"
+	@$(CC) $(GUEST32_CFLAGS) -DGUEST_PAGING_$(2) -nostdlib -static \
+	    -Wl,-T,tests/guests/lib/guest32.ld -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \
+	    -o $$@ $$< $(GUEST32_LIB)
+endef
+$(eval $(call guest32_mode,nonpae,NONPAE))
+$(eval $(call guest32_mode,pse,PSE))
+$(eval $(call guest32_mode,pae,PAE))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -21,13 +21,16 @@
 #define DEFAULT_DOMU_MEMORY (32ULL << 20)
 #define DEFAULT_DOM0_MEMORY (512ULL << 20)
 
-/* Loaders differ on whether a module's string starts with its path: drop a path. */
+/*
+ * Loaders differ on whether a module's string starts with its path: drop a path, and the
+ * "placeholder" word Xen's GRUB entries write there.
+ */
 static const char *module_args(const char *s)
 {
-    const char *space = strchr(s, ' ');
+    const char *space;
 
-    while (*s == ' ')
-        s++;
+    s = cmdline_skip_placeholder(s);
+    space = strchr(s, ' ');
     if (s[0] == '/' || (space && memchr(s, '/', (size_t)(space - s))))
         return space ? space + 1 : "";
     return s[0] == '/' ? "" : s;
@@ -254,7 +257,7 @@ static struct domain *build_dom0(const struct boot_module *kernel)
     a.modules = mods;
     d = pvh_build(&a, &why);
     if (!d) {
-        printk("Dom0 not built: %s\n", why);
+        printk("Dom0 not built from module 0: %s\n", why);
         return NULL;
     }
     printk("Dom0: %lu MiB, %u vCPUs, %u modules, command line '%s'\n",

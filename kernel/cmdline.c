@@ -215,3 +215,13 @@ int cmdline_parse(const char *cmdline, const struct kernel_param *start,
     }
     return problems;
 }
+
+const char *cmdline_skip_placeholder(const char *s)
+{
+    while (is_space(*s))
+        s++;
+    if (!strncmp(s, "placeholder", 11) && (is_space(s[11]) || !s[11]))
+        for (s += 11; is_space(*s); s++)
+            ;
+    return s;
+}

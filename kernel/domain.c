@@ -7,6 +7,7 @@
 #include <asm/irq.h>
 #include <asm/p2m.h>
 #include <asm/percpu.h>
+#include <kumo/compat.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/event.h>
@@ -26,17 +27,25 @@ struct domain *domain_by_id(uint16_t domid)
 }
 
 /* wc_* in shared_info: the wall-clock time at system time 0, version odd while changing. */
-static void domain_set_wallclock(struct domain *d)
+void domain_set_wallclock(struct domain *d)
 {
     struct shared_info *s = d->shared_info;
+    struct compat_shared_info *c = d->shared_info;
+    volatile uint32_t *version = d->compat_shinfo ? &c->wc_version : &s->wc_version;
 
-    s->wc_version++;
+    (*version)++;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    s->wc_sec = (uint32_t)boot_wallclock_sec;
-    s->wc_sec_hi = (uint32_t)(boot_wallclock_sec >> 32);
-    s->wc_nsec = boot_wallclock_nsec;
+    if (d->compat_shinfo) {
+        c->wc_sec = (uint32_t)boot_wallclock_sec;
+        c->wc_sec_hi = (uint32_t)(boot_wallclock_sec >> 32);
+        c->wc_nsec = boot_wallclock_nsec;
+    } else {
+        s->wc_sec = (uint32_t)boot_wallclock_sec;
+        s->wc_sec_hi = (uint32_t)(boot_wallclock_sec >> 32);
+        s->wc_nsec = boot_wallclock_nsec;
+    }
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    s->wc_version++;
+    (*version)++;
 }
 
 struct domain *domain_create(uint16_t domid, const char *name, bool privileged, int *err)
@@ -50,6 +59,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     spin_lock_init(&d->page_lock);
     spin_lock_init(&d->console_lock);
     list_init(&d->page_list);
+    list_init(&d->returned_pages);
     d->shared_info_gfn = ~0UL;
     d->privileged = privileged;
     d->sched.weight = 256;
@@ -217,7 +227,14 @@ static struct page_info *split_block(struct domain *d, unsigned long mfn)
     return NULL;
 }
 
-bool domain_release_gfn(struct domain *d, unsigned long gfn)
+/* Forgets the run at index i (left empty by a page taken from its start). */
+static void drop_extent(struct domain *d, unsigned int i)
+{
+    memmove(&d->extents[i], &d->extents[i + 1], (d->nr_extents - i - 1) * sizeof(d->extents[0]));
+    d->nr_extents--;
+}
+
+struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn)
 {
     for (unsigned int i = 0; i < d->nr_extents; i++) {
         struct p2m_extent *e = &d->extents[i];
@@ -230,17 +247,113 @@ bool domain_release_gfn(struct domain *d, unsigned long gfn)
         end = e->gfn + e->nr;
         pg = split_block(d, mfn);
         if (!pg)
-            return false;
+            return NULL;
         /* The run keeps the part below gfn; the part above becomes a run of its own. */
         e->nr = gfn - e->gfn;
-        if (end > gfn + 1 && add_extent(d, gfn + 1, mfn + 1, end - gfn - 1))
-            return false;
+        if (end > gfn + 1 && add_extent(d, gfn + 1, mfn + 1, end - gfn - 1)) {
+            e->nr = end - e->gfn;
+            return NULL;
+        }
+        if (!d->extents[i].nr)
+            drop_extent(d, i);
         list_del(&pg->list);
-        free_domheap_pages(pg, 0);
         d->tot_pages--;
-        return true;
+        return pg;
+    }
+    return NULL;
+}
+
+bool domain_frame_pinned(struct domain *d, unsigned long mfn)
+{
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        const struct vcpu_info *vi = d->vcpus[i]->vcpu_info;
+
+        if (vi && (__pa(vi) >> PAGE_SHIFT) == mfn)
+            return true;
     }
     return false;
+}
+
+void domain_free_returned(struct domain *d, struct list_head *pages)
+{
+    struct page_info *pg, *n;
+    struct vcpu *self = current_vcpu();
+
+    list_for_each_entry_safe(pg, n, pages, list) {
+        list_del(&pg->list);
+        list_add_tail(&pg->list, &d->returned_pages);
+    }
+    /*
+     * The flush only marks other vCPUs for a fresh ASID/VPID context at their next entry;
+     * one in guest mode now may still hold a translation to these frames.
+     */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i] != self && __atomic_load_n(&d->vcpus[i]->sched.is_running,
+                                                   __ATOMIC_SEQ_CST))
+            return;
+    list_for_each_entry_safe(pg, n, &d->returned_pages, list) {
+        list_del(&pg->list);
+        free_domheap_pages(pg, 0);
+    }
+}
+
+/* Undoes add_extent(d, gfn, mfn, nr) made when the list had nr_before runs. */
+static void undo_add_extent(struct domain *d, unsigned int nr_before, unsigned long nr)
+{
+    if (d->nr_extents > nr_before)
+        d->nr_extents--;
+    else
+        d->extents[d->nr_extents - 1].nr -= nr;     /* it was merged into the last run */
+}
+
+/*
+ * What the p2m's tables may grow to once the domain runs: the paging pool xl gives an HVM
+ * guest by default (1 MiB per vCPU and 8 KiB per MiB of RAM). Frames populated anywhere in
+ * the guest-physical space would otherwise cost the hypervisor tables without end.
+ */
+static unsigned long p2m_pool_pages(const struct domain *d)
+{
+    return 256UL * d->nr_vcpus + d->max_pages / 128;
+}
+
+int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
+                        uint64_t max_addr)
+{
+    unsigned long nr = 1UL << order, mfn;
+    unsigned int nr_before = d->nr_extents;
+    struct page_info *pg;
+
+    if (gfn >= P2M_MAX_GFN || nr > P2M_MAX_GFN - gfn)
+        return -XEN_EINVAL;
+    if (d->tot_pages + nr > d->max_pages || d->p2m_pages >= p2m_pool_pages(d))
+        return -XEN_ENOMEM;
+    for (unsigned long i = 0; i < nr; i++)
+        if (gfn_to_mfn_locked(d, gfn + i, &mfn))
+            return -XEN_EBUSY;
+    pg = alloc_domheap_pages(order);
+    if (!pg)
+        return -XEN_ENOMEM;
+    mfn = (unsigned long)(page_to_maddr(pg) >> PAGE_SHIFT);
+    if ((max_addr && page_to_maddr(pg) + (PAGE_SIZE << order) > max_addr) ||
+        add_extent(d, gfn, mfn, nr)) {
+        free_domheap_pages(pg, order);
+        return -XEN_ENOMEM;
+    }
+    memset(__va(page_to_maddr(pg)), 0, PAGE_SIZE << order);
+    if (p2m_map_range(d, gfn, mfn, nr, P2M_RWX)) {
+        /* What was mapped is 4 KiB entries or nothing: clearing them needs no memory. */
+        for (unsigned long i = 0; i < nr; i++)
+            p2m_clear_entry(d, gfn + i);
+        hvm_ops->p2m_flush(d);
+        undo_add_extent(d, nr_before, nr);
+        free_domheap_pages(pg, order);
+        return -XEN_ENOMEM;
+    }
+    list_add_tail(&pg->list, &d->page_list);
+    pg->order = order;
+    d->tot_pages += nr;
+    return 0;
 }
 
 void domain_unpause(struct domain *d)
@@ -304,6 +417,10 @@ void domain_destroy(struct domain *d)
 
         list_del(&pg->list);
         free_domheap_pages(pg, order);
+    }
+    list_for_each_entry_safe(pg, n, &d->returned_pages, list) {
+        list_del(&pg->list);
+        free_domheap_pages(pg, 0);
     }
     p2m_teardown(d);
     free_xenheap_pages(d->shared_info, 0);

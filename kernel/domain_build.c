@@ -9,6 +9,7 @@
 #include <kumo/domain_build.h>
 #include <kumo/elf_load.h>
 #include <kumo/guest_acpi.h>
+#include <kumo/kernel_image.h>
 #include <kumo/sched.h>
 #include <kumo/sched_policy.h>
 #include <kumo/xen_abi.h>
@@ -42,6 +43,15 @@ static void fill_memmap(struct start_area *sa, const struct pvh_build_args *a)
                   XEN_HVM_MEMMAP_TYPE_RAM);
 }
 
+/* XENMEM_memory_map answers with the map start_info gives (same types as e820's). */
+static void keep_memmap(struct domain *d, const struct start_area *sa)
+{
+    d->nr_e820 = MIN(sa->si.memmap_entries, ARRAY_SIZE(d->e820));
+    for (unsigned int i = 0; i < d->nr_e820; i++)
+        d->e820[i] = (struct domain_e820){ sa->memmap[i].addr, sa->memmap[i].size,
+                                           sa->memmap[i].type };
+}
+
 /*
  * The tables Linux needs to find its CPUs (linux-pvh-abi.md section 1.4): without a MADT even
  * a 1-vCPU Linux never starts its Xen clock-event device and hangs at its first sleep.
@@ -71,6 +81,7 @@ static int write_start_info(struct domain *d, const struct pvh_build_args *a, ui
     sa.si.version = 1;
     sa.si.flags = a->privileged ? SIF_PRIVILEGED | SIF_INITDOMAIN : 0;
     fill_memmap(&sa, a);
+    keep_memmap(d, &sa);
     sa.si.memmap_paddr = at + offsetof(struct start_area, memmap);
     if (place_acpi_tables(d, a->vcpus, &sa.si.rsdp_paddr)) {
         *why = "no room for the ACPI tables";
@@ -131,25 +142,28 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
 {
     struct elf_image_info info;
     struct hvm_vcpu_state start;
+    struct kernel_image k;
     struct domain *d;
     uint64_t si_gpa;
     int err;
 
-    if (elf_inspect(a->kernel, a->kernel_len, &info, why))
-        return NULL;
-    if (a->memory < (2 << 20) || info.paddr_hi + PAGE_SIZE > MIN(a->memory, GUEST_MMIO_HOLE_START) ||
-        a->memory > (1ULL << 40)) {
-        *why = "memory does not fit the kernel image";
-        return NULL;
-    }
     if (!a->vcpus || a->vcpus > MAX_VCPUS) {
         *why = "bad vCPU count";
         return NULL;
     }
+    if (kernel_image_get(a->kernel, a->kernel_len, a->name, &k, why))
+        return NULL;
+    if (elf_inspect(k.elf, k.len, &info, why))
+        goto fail_image;
+    if (a->memory < (2 << 20) || info.paddr_hi + PAGE_SIZE > MIN(a->memory, GUEST_MMIO_HOLE_START) ||
+        a->memory > (1ULL << 40)) {
+        *why = "memory does not fit the kernel image";
+        goto fail_image;
+    }
     d = domain_create(a->privileged ? 0 : DOMID_INVALID, a->name, a->privileged, &err);
     if (!d) {
         *why = err == -XEN_ENOSPC ? "no free domain id" : "out of memory";
-        return NULL;
+        goto fail_image;
     }
     d->cpumask = a->cpumask ? a->cpumask : ~0ULL;
     if (apply_sched_args(d, &a->sched)) {
@@ -160,10 +174,11 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
     d->max_vcpus = a->vcpus;
     if (domain_populate(d, a->memory) || domain_create_vcpus(d, a->vcpus))
         goto fail;
-    if (elf_load(d, a->kernel, a->kernel_len)) {
+    if (elf_load(d, k.elf, k.len)) {
         *why = "could not copy the kernel";
         goto fail;
     }
+    kernel_image_put(&k);
     if (write_start_info(d, a, ROUNDUP(info.paddr_hi, PAGE_SIZE), &si_gpa, why))
         goto fail;
     /* vCPU 0 starts at the entry point; the others wait for INIT/SIPI or VCPUOP_up. */
@@ -179,5 +194,7 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
 
 fail:
     domain_destroy(d);
+fail_image:
+    kernel_image_put(&k);
     return NULL;
 }

@@ -7,6 +7,7 @@
  */
 #include <asm/irq.h>
 #include <asm/percpu.h>
+#include <kumo/compat.h>
 #include <kumo/console.h>
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
@@ -16,16 +17,71 @@
 #include <kumo/xen_abi.h>
 #include <kumo/xmalloc.h>
 
-#define BITS_PER_WORD 64
-
-static inline bool test_and_set(volatile xen_ulong_t *w, unsigned int bit)
+/*
+ * The 2-level bitmaps and selectors are arrays of xen_ulong_t in the domain's shared_info
+ * layout: 64-bit words natively, 32-bit ones once it latched the compat layout (compat.h).
+ * Each is operated on with atomics of its own word size, as the guest does.
+ */
+static bool guest_bit(volatile void *map, unsigned int bit, bool narrow, int op)
 {
-    return __atomic_fetch_or(w, 1UL << bit, __ATOMIC_SEQ_CST) & (1UL << bit);
+    if (narrow) {
+        volatile uint32_t *w = (volatile uint32_t *)map + bit / 32;
+        uint32_t m = 1u << (bit % 32);
+
+        return (op > 0 ? __atomic_fetch_or(w, m, __ATOMIC_SEQ_CST)
+              : op < 0 ? __atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST)
+              : __atomic_load_n(w, __ATOMIC_SEQ_CST)) & m;
+    } else {
+        volatile uint64_t *w = (volatile uint64_t *)map + bit / 64;
+        uint64_t m = 1ULL << (bit % 64);
+
+        return (op > 0 ? __atomic_fetch_or(w, m, __ATOMIC_SEQ_CST)
+              : op < 0 ? __atomic_fetch_and(w, ~m, __ATOMIC_SEQ_CST)
+              : __atomic_load_n(w, __ATOMIC_SEQ_CST)) & m;
+    }
 }
 
-static inline bool test_bit_(const volatile xen_ulong_t *w, unsigned int bit)
+#define BIT_TEST 0
+#define BIT_SET 1
+#define BIT_CLEAR (-1)
+
+static volatile void *pending_map(struct domain *d)
 {
-    return __atomic_load_n(w, __ATOMIC_SEQ_CST) & (1UL << bit);
+    struct compat_shared_info *c = d->shared_info;
+    struct shared_info *s = d->shared_info;
+
+    return d->compat_shinfo ? (volatile void *)c->evtchn_pending : s->evtchn_pending;
+}
+
+static volatile void *mask_map(struct domain *d)
+{
+    struct compat_shared_info *c = d->shared_info;
+    struct shared_info *s = d->shared_info;
+
+    return d->compat_shinfo ? (volatile void *)c->evtchn_mask : s->evtchn_mask;
+}
+
+/* Sets port's selector bit in vi; true on its 0 -> 1 edge. */
+static bool set_selector(struct domain *d, struct vcpu_info *vi, unsigned int port)
+{
+    if (d->compat_shinfo)
+        return !guest_bit(&((struct compat_vcpu_info *)vi)->evtchn_pending_sel, port / 32,
+                          true, BIT_SET);
+    return !guest_bit(&vi->evtchn_pending_sel, port / 64, false, BIT_SET);
+}
+
+unsigned int evtchn_max_ports(const struct domain *d)
+{
+    return d->compat_shinfo ? COMPAT_EVTCHN_WORDS * COMPAT_EVTCHN_WORDS : NR_EVENT_CHANNELS;
+}
+
+void vcpu_info_announce_all(struct domain *d, struct vcpu_info *vi)
+{
+    if (d->compat_shinfo)
+        ((struct compat_vcpu_info *)vi)->evtchn_pending_sel = ~0u;
+    else
+        vi->evtchn_pending_sel = ~0UL;
+    vi->evtchn_upcall_pending = 1;
 }
 
 int evtchn_init(struct domain *d)
@@ -54,10 +110,8 @@ bool vcpu_events_pending(struct vcpu *v)
 /* Marks port pending in d and notifies its vCPU. Caller holds d->event_lock. */
 bool evtchn_is_pending(struct domain *d, unsigned int port)
 {
-    struct shared_info *s = d->shared_info;
-
-    return port < NR_EVENT_CHANNELS &&
-           test_bit_(&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD);
+    return port < evtchn_max_ports(d) &&
+           guest_bit(pending_map(d), port, d->compat_shinfo, BIT_TEST);
 }
 
 /* SCHEDOP_poll ends for vCPUs polling this port (or any port), masked or not. */
@@ -75,15 +129,15 @@ static void wake_pollers(struct domain *d, unsigned int port)
 
 static void evtchn_raise(struct domain *d, unsigned int port)
 {
-    struct shared_info *s = d->shared_info;
     struct evtchn *chn = &d->evtchn[port];
     struct vcpu *v = chn->notify_vcpu < d->nr_vcpus ? d->vcpus[chn->notify_vcpu] : d->vcpus[0];
     struct vcpu_info *vi = vcpu_info_of(v);
+    bool narrow = d->compat_shinfo;
 
-    if (test_and_set(&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD))
+    /* A port beyond the layout's bitmaps (bound before a switch to 32-bit) has no bit. */
+    if (port >= evtchn_max_ports(d) || guest_bit(pending_map(d), port, narrow, BIT_SET))
         return;
-    if (!test_bit_(&s->evtchn_mask[port / BITS_PER_WORD], port % BITS_PER_WORD) && vi &&
-        !test_and_set(&vi->evtchn_pending_sel, port / BITS_PER_WORD)) {
+    if (!guest_bit(mask_map(d), port, narrow, BIT_TEST) && vi && set_selector(d, vi, port)) {
         __atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
         vcpu_kick(v);
     }
@@ -92,7 +146,7 @@ static void evtchn_raise(struct domain *d, unsigned int port)
 
 static int get_free_port(struct domain *d)
 {
-    for (unsigned int p = 1; p < NR_EVENT_CHANNELS; p++)
+    for (unsigned int p = 1; p < evtchn_max_ports(d); p++)
         if (d->evtchn[p].state == EVTCHNSTAT_closed)
             return (int)p;
     return -XEN_ENOSPC;
@@ -166,7 +220,7 @@ static long bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
 
     if (!rd || rd->is_dying)
         return -XEN_ESRCH;
-    if (b->remote_port == 0 || b->remote_port >= NR_EVENT_CHANNELS)
+    if (b->remote_port == 0 || b->remote_port >= evtchn_max_ports(rd))
         return -XEN_EINVAL;
     double_lock(ld, rd, &flags);
     rchn = &rd->evtchn[b->remote_port];
@@ -285,7 +339,7 @@ static long send(struct vcpu *v, unsigned int port)
     unsigned long flags;
     long rc = 0;
 
-    if (port == 0 || port >= NR_EVENT_CHANNELS)
+    if (port == 0 || port >= evtchn_max_ports(d))
         return -XEN_EINVAL;
     spin_lock_irqsave(&d->event_lock, flags);
     chn = &d->evtchn[port];
@@ -316,7 +370,7 @@ static long status(struct vcpu *v, struct evtchn_status *st)
         return -XEN_ESRCH;
     if (d != v->domain && !v->domain->privileged)
         return -XEN_EPERM;
-    if (st->port == 0 || st->port >= NR_EVENT_CHANNELS)
+    if (st->port == 0 || st->port >= evtchn_max_ports(d))
         return -XEN_EINVAL;
     spin_lock_irqsave(&d->event_lock, flags);
     chn = &d->evtchn[st->port];
@@ -336,21 +390,19 @@ static long status(struct vcpu *v, struct evtchn_status *st)
 static long unmask(struct vcpu *v, unsigned int port)
 {
     struct domain *d = v->domain;
-    struct shared_info *s = d->shared_info;
     unsigned long flags;
 
-    if (port == 0 || port >= NR_EVENT_CHANNELS)
+    if (port == 0 || port >= evtchn_max_ports(d))
         return -XEN_EINVAL;
     spin_lock_irqsave(&d->event_lock, flags);
     /* The re-raise rule: an unmasked port that is pending notifies its vCPU again. */
-    __atomic_fetch_and(&s->evtchn_mask[port / BITS_PER_WORD], ~(1UL << (port % BITS_PER_WORD)),
-                       __ATOMIC_SEQ_CST);
-    if (test_bit_(&s->evtchn_pending[port / BITS_PER_WORD], port % BITS_PER_WORD)) {
+    guest_bit(mask_map(d), port, d->compat_shinfo, BIT_CLEAR);
+    if (guest_bit(pending_map(d), port, d->compat_shinfo, BIT_TEST)) {
         struct evtchn *chn = &d->evtchn[port];
         struct vcpu *t = d->vcpus[chn->notify_vcpu < d->nr_vcpus ? chn->notify_vcpu : 0];
         struct vcpu_info *vi = vcpu_info_of(t);
 
-        if (vi && !test_and_set(&vi->evtchn_pending_sel, port / BITS_PER_WORD)) {
+        if (vi && set_selector(d, vi, port)) {
             __atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
             vcpu_kick(t);
         }
@@ -365,7 +417,7 @@ static long bind_vcpu(struct vcpu *v, struct evtchn_bind_vcpu *b)
     unsigned long flags;
     long rc = 0;
 
-    if (b->port == 0 || b->port >= NR_EVENT_CHANNELS)
+    if (b->port == 0 || b->port >= evtchn_max_ports(d))
         return -XEN_EINVAL;
     if (b->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
@@ -391,6 +443,29 @@ void evtchn_destroy(struct domain *d)
             close_port(d, p);
     xfree(d->evtchn);
     d->evtchn = NULL;
+}
+
+/*
+ * EVTCHNOP_reset(_cont): closes every port of the caller's domain. Xen lets a toolstack
+ * reset another domain only while it holds it paused; kumo has no such pause (-EINVAL).
+ */
+static long reset(struct vcpu *v, uint64_t arg)
+{
+    struct evtchn_reset r;
+    struct domain *d;
+
+    if (copy_from_guest_virt(v, &r, arg, sizeof(r)))
+        return -XEN_EFAULT;
+    d = r.dom == DOMID_SELF ? v->domain : domain_by_id(r.dom);
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != v->domain)
+        return v->domain->privileged ? -XEN_EINVAL : -XEN_EPERM;
+    /* An unlocked look first: close_port() takes two locks even for a closed port. */
+    for (unsigned int port = 1; port < NR_EVENT_CHANNELS; port++)
+        if (__atomic_load_n(&d->evtchn[port].state, __ATOMIC_RELAXED) != EVTCHNSTAT_closed)
+            close_port(d, port);
+    return 0;
 }
 
 /* Copies the argument in, runs op, copies it back out when op succeeded. */
@@ -434,7 +509,13 @@ long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3
             return -XEN_EFAULT;
         return cmd == EVTCHNOP_close ? close_port(v->domain, port)
              : cmd == EVTCHNOP_send ? send(v, port) : unmask(v, port);
+    case EVTCHNOP_reset:
+    case EVTCHNOP_reset_cont:
+        return reset(v, arg);
+    case EVTCHNOP_init_control:
+    case EVTCHNOP_expand_array:
+    case EVTCHNOP_set_priority:
+        return evtchn_fifo_op(v, (unsigned int)cmd, arg);
     }
-    /* init_control and expand_array (FIFO ABI) included: Linux falls back to 2-level. */
-    return -XEN_ENOSYS;
+    return -XEN_ENOSYS;                 /* bind_pirq: no physical IRQs to bind */
 }

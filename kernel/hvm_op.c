@@ -3,8 +3,10 @@
  * = a vector injected straight into the vCPU) and reads the store and console pages and
  * ports its builder left; those, and cross-domain access, are Dom0's to set.
  */
+#include <kumo/compat.h>
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
+#include <kumo/time.h>
 #include <kumo/xen_abi.h>
 
 #define CALLBACK_TYPE_VECTOR 2ULL
@@ -31,6 +33,54 @@ static long set_param(struct domain *d, struct xen_hvm_param *p)
     return 0;
 }
 
+/* Xen's answers for a HAP domain: the hint is for shadow paging only. */
+static long pagetable_dying(struct vcpu *v, uint64_t arg)
+{
+    struct xen_hvm_pagetable_dying a;
+
+    if (copy_from_guest_virt(v, &a, arg, sizeof(a)))
+        return -XEN_EFAULT;
+    if (a.domid != DOMID_SELF && a.domid != v->domain->domid)
+        return domain_by_id(a.domid) ? -XEN_EOPNOTSUPP : -XEN_ESRCH;
+    return -XEN_EINVAL;
+}
+
+/* RAM (shared_info included) or not: what a guest without a device model has. */
+static long get_mem_type(struct vcpu *v, uint64_t arg)
+{
+    struct xen_hvm_get_mem_type m;
+    struct domain *d;
+    unsigned long mfn;
+
+    if (copy_from_guest_virt(v, &m, arg, sizeof(m)))
+        return -XEN_EFAULT;
+    d = m.domid == DOMID_SELF ? v->domain : domain_by_id(m.domid);
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != v->domain && !v->domain->privileged)
+        return -XEN_EPERM;
+    m.mem_type = m.pfn < ~0UL >> PAGE_SHIFT && gfn_to_mfn(d, (unsigned long)m.pfn, &mfn)
+                 ? HVMMEM_ram_rw : HVMMEM_mmio_dm;
+    return copy_to_guest_virt(v, arg, &m, sizeof(m)) ? -XEN_EFAULT : 0;
+}
+
+/* The other hvm_op calls Xen 4.17 answers cheaply; the rest stay -ENOSYS (docs/hypercalls.md). */
+static long other_op(struct vcpu *v, uint64_t op, uint64_t arg)
+{
+    xen_hvm_get_time_t t;
+
+    switch (op) {
+    case HVMOP_get_time:
+        t.now = (uint64_t)NOW();
+        return copy_to_guest_virt(v, arg, &t, sizeof(t)) ? -XEN_EFAULT : 0;
+    case HVMOP_pagetable_dying:
+        return pagetable_dying(v, arg);
+    case HVMOP_get_mem_type:
+        return get_mem_type(v, arg);
+    }
+    return -XEN_ENOSYS;
+}
+
 long do_hvm_op(struct vcpu *v, uint64_t op, uint64_t arg, uint64_t a3, uint64_t a4, uint64_t a5)
 {
     struct xen_hvm_param p;
@@ -39,7 +89,7 @@ long do_hvm_op(struct vcpu *v, uint64_t op, uint64_t arg, uint64_t a3, uint64_t 
 
     (void)a3, (void)a4, (void)a5;
     if (op != HVMOP_set_param && op != HVMOP_get_param)
-        return -XEN_ENOSYS;
+        return other_op(v, op, arg);
     if (copy_from_guest_virt(v, &p, arg, sizeof(p)))
         return -XEN_EFAULT;
     if (p.index >= HVM_NR_PARAMS)
@@ -56,5 +106,8 @@ long do_hvm_op(struct vcpu *v, uint64_t op, uint64_t arg, uint64_t a3, uint64_t 
     if (!guest_may_set(p.index) && !v->domain->privileged)
         return -XEN_EPERM;
     rc = set_param(d, &p);
+    /* Xen's hvm_latch_shinfo_size(): the caller's mode now picks the shared_info layout. */
+    if (!rc && p.index == HVM_PARAM_CALLBACK_IRQ && d == v->domain)
+        compat_latch_shinfo(v);
     return rc;
 }

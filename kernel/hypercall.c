@@ -5,6 +5,7 @@
  */
 #include <kumo/boot.h>
 #include <asm/processor.h>
+#include <kumo/compat.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/event.h>
@@ -16,9 +17,14 @@
 
 #define KUMO_XEN_VERSION ((4 << 16) | 17)
 
+/*
+ * compat is the entry for 32-bit callers (kernel/compat.c): the native handler itself where
+ * the arguments have one layout, NULL (-ENOSYS) where nobody checked that they do.
+ */
 struct hypercall_entry {
     hypercall_fn fn;
     bool privileged;
+    hypercall_fn compat;
 };
 
 static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a3,
@@ -29,45 +35,75 @@ static long not_implemented(struct vcpu *v, uint64_t a1, uint64_t a2, uint64_t a
 }
 
 static const struct hypercall_entry hypercall_table[64] = {
-    [__HYPERVISOR_platform_op] = { not_implemented, true },
-    [__HYPERVISOR_memory_op] = { do_memory_op, false },
-    [__HYPERVISOR_xen_version] = { do_xen_version, false },
-    [__HYPERVISOR_console_io] = { do_console_io, false },
-    [__HYPERVISOR_set_timer_op] = { do_set_timer_op, false },
-    [__HYPERVISOR_vcpu_op] = { do_vcpu_op, false },
-    [__HYPERVISOR_event_channel_op] = { do_event_channel_op, false },
-    [__HYPERVISOR_hvm_op] = { do_hvm_op, false },
-    [__HYPERVISOR_sched_op] = { do_sched_op, false },
-    [__HYPERVISOR_sysctl] = { do_sysctl, true },
-    [__HYPERVISOR_domctl] = { do_domctl, true },
+    [__HYPERVISOR_platform_op] = { not_implemented, true, not_implemented },
+    [__HYPERVISOR_memory_op] = { do_memory_op, false, compat_memory_op },
+    [__HYPERVISOR_multicall] = { do_multicall, false, NULL },   /* 32-bit entries: to do */
+    [__HYPERVISOR_xen_version] = { do_xen_version, false, compat_xen_version },
+    [__HYPERVISOR_console_io] = { do_console_io, false, do_console_io },
+    [__HYPERVISOR_set_timer_op] = { do_set_timer_op, false, compat_set_timer_op },
+    [__HYPERVISOR_vcpu_op] = { do_vcpu_op, false, compat_vcpu_op },
+    [__HYPERVISOR_event_channel_op] = { do_event_channel_op, false, do_event_channel_op },
+    [__HYPERVISOR_hvm_op] = { do_hvm_op, false, do_hvm_op },
+    [__HYPERVISOR_sched_op] = { do_sched_op, false, compat_sched_op },
+    /* domctl and sysctl structures are laid out with 64-bit handles for both ABIs. */
+    [__HYPERVISOR_sysctl] = { do_sysctl, true, do_sysctl },
+    [__HYPERVISOR_domctl] = { do_domctl, true, do_domctl },
 };
+
+long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5])
+{
+    const struct hypercall_entry *e = nr < ARRAY_SIZE(hypercall_table) ? &hypercall_table[nr]
+                                                                       : NULL;
+    hypercall_fn fn = !e ? NULL : v->hcall_compat ? e->compat : e->fn;
+
+    if (!fn)
+        return -XEN_ENOSYS;
+    if (e->privileged && !v->domain->privileged)
+        return -XEN_EPERM;
+    return fn(v, a[0], a[1], a[2], a[3], a[4]);
+}
+
+/* VMCALL and VMMCALL, in the hypercall page or not, are three bytes long. */
+#define HYPERCALL_INSN_LEN 3
+
+void hypercall_create_continuation(struct vcpu *v, uint64_t nr, uint64_t a1, uint64_t a2)
+{
+    struct guest_regs *g = &v->arch.regs;
+
+    g->rax = nr;
+    if (!v->hcall_compat)               /* the convention hvm_hypercall read the call in */
+        g->rdi = a1, g->rsi = a2;
+    else
+        g->rbx = (uint32_t)a1, g->rcx = (uint32_t)a2;
+    g->rip -= HYPERCALL_INSN_LEN;
+    v->hcall_preempted = true;
+}
 
 void hvm_hypercall(struct vcpu *v)
 {
     struct guest_regs *g = &v->arch.regs;
     struct hvm_paging p;
     uint64_t nr = g->rax, a[5];
-    const struct hypercall_entry *e;
     long rc;
 
     hvm_ops->get_paging(v, &p);
-    if (p.efer & EFER_LMA) {
+    v->hcall_compat = p.cs_bits != 64;  /* Xen's mode 8 test: compat mode is 32-bit too */
+    if (!v->hcall_compat) {
         a[0] = g->rdi, a[1] = g->rsi, a[2] = g->rdx, a[3] = g->r10, a[4] = g->r8;
     } else {                            /* 32-bit convention: ebx, ecx, edx, esi, edi */
         nr = (uint32_t)nr;
         a[0] = (uint32_t)g->rbx, a[1] = (uint32_t)g->rcx, a[2] = (uint32_t)g->rdx;
         a[3] = (uint32_t)g->rsi, a[4] = (uint32_t)g->rdi;
     }
-    e = nr < ARRAY_SIZE(hypercall_table) ? &hypercall_table[nr] : NULL;
+    v->hcall_preempted = false;
     if (p.cpl != 0)
         rc = -XEN_EPERM;                /* only the guest kernel may call */
-    else if (!e || !e->fn)
-        rc = -XEN_ENOSYS;
-    else if (e->privileged && !v->domain->privileged)
-        rc = -XEN_EPERM;
     else
-        rc = e->fn(v, a[0], a[1], a[2], a[3], a[4]);
-    g->rax = (uint64_t)rc;
+        rc = hypercall_dispatch(v, nr, a);
+    if (!v->hcall_preempted)
+        g->rax = (uint64_t)rc;
+    v->hcall_preempted = false;
+    v->hcall_compat = false;
 }
 
 static long copy_string_out(struct vcpu *v, uint64_t arg, const char *s, size_t size)

@@ -1,8 +1,9 @@
 /*
- * memory_op: for now only XENMEM_add_to_physmap of the shared_info page, which Linux
- * needs before anything else. The page is the hypervisor's and is mapped at the GFN the
- * guest chose; the RAM page that was there goes back to the heap.
+ * memory_op for PVH guests, answered as Xen 4.17 answers an HVM domain: add_to_physmap
+ * (shared_info), the memory map the builder gave, the reservation figures, and the
+ * balloon's decrease_reservation/populate_physmap (memory_reservation.c).
  */
+#include <asm/irq.h>
 #include <asm/p2m.h>
 #include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
@@ -10,45 +11,163 @@
 #include <kumo/mm.h>
 #include <kumo/xen_abi.h>
 
-/* The sub-op is in the low 6 bits; the rest carries a continuation (Xen's MEMOP_EXTENT_SHIFT). */
-#define MEMOP_CMD_MASK 0x3F
+/* Xen's e820entry: what XENMEM_memory_map's buffer holds (20 bytes, packed). */
+struct xen_e820entry {
+    uint64_t addr, size;
+    uint32_t type;
+} __attribute__((packed));
 
-static long add_to_physmap(struct vcpu *v, uint64_t arg)
+/* DOMID_SELF or the caller's own id; a privileged caller may name any domain. */
+static long memop_domain(struct vcpu *v, domid_t domid, struct domain **d)
+{
+    if (domid == DOMID_SELF || domid == v->domain->domid) {
+        *d = v->domain;
+        return 0;
+    }
+    *d = domain_by_id(domid);
+    if (!*d)
+        return -XEN_ESRCH;
+    return v->domain->privileged ? 0 : -XEN_EPERM;
+}
+
+/* Maps shared_info at gpfn: the RAM page there is freed, its old home becomes a hole. */
+static long map_shared_info(struct domain *d, unsigned long gpfn)
+{
+    struct list_head freed = LIST_HEAD_INIT(freed);
+    struct page_info *pg = NULL;
+    unsigned long flags, mfn;
+    long rc = 0;
+
+    if (gpfn >= P2M_MAX_GFN)
+        return -XEN_EINVAL;
+    spin_lock_irqsave(&d->page_lock, flags);
+    if (d->shared_info_gfn == gpfn)
+        goto out;
+    if (d->shared_info_gfn != ~0UL && p2m_clear_entry(d, d->shared_info_gfn)) {
+        rc = -XEN_ENOMEM;
+        goto out;
+    }
+    /* A RAM page that must stay (a vcpu_info) is only covered, and freed with d. */
+    if (gfn_to_mfn_locked(d, gpfn, &mfn) && !domain_frame_pinned(d, mfn))
+        pg = domain_take_gfn(d, gpfn);
+    if (p2m_map_range(d, gpfn, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT), 1,
+                      P2M_R | P2M_W))
+        rc = -XEN_ENOMEM;               /* the old home is unmapped: keep the record of it */
+    else
+        d->shared_info_gfn = gpfn;
+    hvm_ops->p2m_flush(d);
+    if (pg)
+        list_add_tail(&pg->list, &freed);
+    domain_free_returned(d, &freed);
+out:
+    spin_unlock_irqrestore(&d->page_lock, flags);
+    return rc;
+}
+
+static long add_to_physmap(struct vcpu *v, unsigned long start, uint64_t arg)
 {
     struct xen_add_to_physmap xatp;
-    struct domain *d = v->domain;
+    struct domain *d;
+    long rc;
 
+    if (start != (uint16_t)start)       /* must fit xatp.size for a continuation */
+        return -XEN_EDOM;
     if (copy_from_guest_virt(v, &xatp, arg, sizeof(xatp)))
         return -XEN_EFAULT;
-    if (xatp.domid != DOMID_SELF && xatp.domid != d->domid)
-        return -XEN_EPERM;
-    if (xatp.space != XENMAPSPACE_shared_info)
-        return -XEN_ENOSYS;
-    if (xatp.idx != 0)
+    if (xatp.space == XENMAPSPACE_gmfn_foreign)
+        return -XEN_ENOSYS;             /* only through add_to_physmap_batch, as in Xen */
+    rc = memop_domain(v, xatp.domid, &d);
+    /* Xen checks dev_mmio (the hardware domain's own; there is no device) before the caller. */
+    if (rc != -XEN_ESRCH && xatp.space == XENMAPSPACE_dev_mmio)
+        return -XEN_EACCES;
+    if (rc)
+        return rc;
+    if (xatp.space == XENMAPSPACE_shared_info && xatp.idx == 0)
+        return map_shared_info(d, xatp.gpfn);
+    /* Xen finds no frame for an unknown space or index: -EINVAL. */
+    return -XEN_EINVAL;
+}
+
+static long memory_map(struct vcpu *v, uint64_t arg)
+{
+    struct domain *d = v->domain;
+    struct xen_memory_map map;
+
+    if (copy_from_guest_virt(v, &map, arg, sizeof(map)))
+        return -XEN_EFAULT;
+    if (!d->nr_e820)
+        return -XEN_ENOSYS;             /* a domain no builder described, as in Xen */
+    map.nr_entries = MIN(map.nr_entries, d->nr_e820);
+    for (unsigned int i = 0; i < map.nr_entries; i++) {
+        struct xen_e820entry e = { d->e820[i].addr, d->e820[i].size, d->e820[i].type };
+
+        if (copy_to_guest_virt(v, (uint64_t)(uintptr_t)map.buffer.p + i * sizeof(e), &e, sizeof(e)))
+            return -XEN_EFAULT;
+    }
+    return copy_to_guest_virt(v, arg, &map, sizeof(map)) ? -XEN_EFAULT : 0;
+}
+
+/* The highest frame mapped now (Xen reports the high-water mark of its p2m). */
+static unsigned long maximum_gpfn(struct domain *d)
+{
+    unsigned long max = d->shared_info_gfn != ~0UL ? d->shared_info_gfn : 0, flags;
+
+    spin_lock_irqsave(&d->page_lock, flags);
+    for (unsigned int i = 0; i < d->nr_extents; i++)
+        if (d->extents[i].nr)
+            max = MAX(max, d->extents[i].gfn + d->extents[i].nr - 1);
+    spin_unlock_irqrestore(&d->page_lock, flags);
+    return max;
+}
+
+static long reservation_figure(struct vcpu *v, unsigned int op, unsigned long start,
+                               uint64_t arg)
+{
+    struct xen_memory_domain md;
+    struct domain *d;
+    long rc;
+
+    if (start)
         return -XEN_EINVAL;
-    if (xatp.gpfn >= (1UL << 40))
-        return -XEN_EINVAL;
-    if (d->shared_info_gfn == xatp.gpfn)
-        return 0;
-    /* Moving it leaves a hole where it was; the RAM page under its new home is freed. */
-    if (d->shared_info_gfn != ~0UL)
-        p2m_clear_entry(d, d->shared_info_gfn);
-    domain_release_gfn(d, xatp.gpfn);
-    if (p2m_map_range(d, xatp.gpfn, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT), 1,
-                      P2M_R | P2M_W))
-        return -XEN_ENOMEM;
-    d->shared_info_gfn = xatp.gpfn;
-    hvm_ops->p2m_flush(d);
-    return 0;
+    if (copy_from_guest_virt(v, &md, arg, sizeof(md)))
+        return -XEN_EFAULT;
+    rc = memop_domain(v, md.domid, &d);
+    if (rc)
+        return rc;
+    if (op == XENMEM_current_reservation)
+        return (long)d->tot_pages;
+    if (op == XENMEM_maximum_reservation)
+        return (long)d->max_pages;
+    return (long)maximum_gpfn(d);
 }
 
 long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4,
                   uint64_t a5)
 {
+    /* The upper bits carry where a continuation starts (Xen's MEMOP_EXTENT_SHIFT). */
+    unsigned int op = cmd & MEMOP_CMD_MASK;
+    unsigned long start = (unsigned long)(cmd >> MEMOP_EXTENT_SHIFT);
+
     (void)a3, (void)a4, (void)a5;
-    switch (cmd & MEMOP_CMD_MASK) {   /* the upper bits carry a continuation start */
+    switch (op) {
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap:
+        return memory_reservation_op(v, op, start, arg);
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation:
+    case XENMEM_maximum_gpfn:
+        return reservation_figure(v, op, start, arg);
     case XENMEM_add_to_physmap:
-        return add_to_physmap(v, arg);
+        return add_to_physmap(v, start, arg);
+    }
+    /* Xen's x86 sub-ops match the whole cmd: start bits make them unknown. */
+    switch (cmd) {
+    case XENMEM_memory_map:
+        return memory_map(v, arg);
+    case XENMEM_get_sharing_freed_pages:
+    case XENMEM_get_sharing_shared_pages:
+        return 0;                       /* no page sharing: Xen without mem_sharing says 0 */
     }
     return -XEN_ENOSYS;
 }

@@ -42,7 +42,7 @@ static long poll(struct vcpu *v, uint64_t arg)
     if (copy_from_guest_virt(v, ports, (uint64_t)sp.ports.p, sp.nr_ports * sizeof(ports[0])))
         return -XEN_EFAULT;
     for (unsigned int i = 0; i < sp.nr_ports; i++)
-        if (ports[i] >= NR_EVENT_CHANNELS)
+        if (ports[i] >= evtchn_max_ports(v->domain))
             return -XEN_EINVAL;
     p.nr = sp.nr_ports;
     /* A raise wakes a poller of its port (or of any, with several) before or after this. */

@@ -77,6 +77,14 @@ long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uin
         return 0;
     case VCPUOP_stop_periodic_timer:
         return 0;                       /* there is no periodic timer to stop */
+    case VCPUOP_send_nmi:
+        if (arg)
+            return -XEN_EINVAL;
+        __atomic_store_n(&target->arch.vlapic.nmi_pending, true, __ATOMIC_RELEASE);
+        vcpu_kick(target);
+        return 0;
+    case VCPUOP_get_physid:
+        return -XEN_EINVAL;             /* Xen's answer unless Dom0's vCPUs are pinned 1:1 */
     case VCPUOP_register_runstate_memory_area: {
         struct vcpu_register_runstate_memory_area r;
 

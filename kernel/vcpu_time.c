@@ -83,8 +83,7 @@ long vcpu_register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
     else
         memset(now, 0, sizeof(*now));
     /* Anything pending is re-announced in the new copy. */
-    now->evtchn_upcall_pending = 1;
-    now->evtchn_pending_sel = ~0UL;
+    vcpu_info_announce_all(v->domain, now);
     target->vcpu_info = now;
     update_vcpu_system_time(target);
     return 0;

@@ -4,6 +4,7 @@
  */
 #include <kumo/boot.h>
 #include <kumo/lib.h>
+#include <kumo/param.h>
 
 #define MB1_BOOTLOADER_MAGIC 0x2BADB002
 #define MB2_BOOTLOADER_MAGIC 0x36D76289
@@ -148,11 +149,19 @@ static void parse_mb2(const uint8_t *mbi)
     }
 }
 
-/* Multiboot1 loaders other than GRUB 2 put the image's name first (as Xen notes too). */
+/*
+ * Multiboot1 loaders other than GRUB 2 put the image's name first (as Xen notes too); Xen's
+ * generated GRUB entries put the word "placeholder" there.
+ */
 static void drop_image_name(void)
 {
+    const char *rest = cmdline_skip_placeholder(boot_info.cmdline);
     char *space = strchr(boot_info.cmdline, ' ');
 
+    if (rest != boot_info.cmdline) {
+        memmove(boot_info.cmdline, rest, strlen(rest) + 1);
+        return;
+    }
     if (!strncmp(boot_info.loader, "GRUB 2", 6))
         return;
     if (!space)

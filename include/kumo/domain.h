@@ -65,6 +65,8 @@ struct vcpu {
     struct timer poll_timer;        /* SCHEDOP_poll's timeout */
     int poll_port;                  /* in SCHEDOP_poll (domain's poll_mask): this port, -1 any */
     uint64_t runstate_gva;          /* guest's vcpu_runstate_info, 0 = none */
+    bool hcall_compat;              /* the hypercall being served came from 32-bit mode */
+    uint64_t compat_xlat[64];       /* its arguments in native form (kumo/compat.h) */
     uint64_t runstate_entry;        /* system time the current state began */
     uint64_t runstate_time[4];      /* ns spent running, runnable, blocked, offline */
     struct domain *domain;
@@ -77,6 +79,8 @@ struct vcpu {
     struct hvm_vcpu_state start_state;
     struct sched_item sched;        /* what the scheduling policy sees of it */
     uint64_t cpu_time_ns;
+    bool in_multicall;              /* a nested multicall answers -EINVAL, as in Xen */
+    bool hcall_preempted;           /* the handler set up a continuation: RAX is not the result */
     struct vcpu_arch arch;
 };
 
@@ -94,7 +98,7 @@ struct domain {
     struct sched_dom sched;         /* scheduling parameters (weight, cap, SEDF's) */
 
     /* Memory: blocks from the page allocator, mapped contiguously from GFN 0. */
-    spinlock_t page_lock;
+    spinlock_t page_lock;           /* page_list, extents, tot_pages once the domain runs */
     struct list_head page_list;     /* block heads; page_info.order = block order */
     struct p2m_extent *extents;     /* gfn -> mfn runs, sorted by gfn */
     unsigned int nr_extents, max_extents;
@@ -102,8 +106,15 @@ struct domain {
     unsigned long p2m_pages;        /* page-table pages of the p2m */
     struct list_head p2m_page_list;
     paddr_t p2m_root;               /* PML4 of the NPT/EPT tables */
+    struct list_head returned_pages; /* ballooned out, freed once no vCPU can reach them */
+    struct domain_e820 {            /* the memory map start_info gave (XENMEM_memory_map) */
+        uint64_t addr, size;
+        uint32_t type;
+    } e820[8];
+    unsigned int nr_e820;
     unsigned long shared_info_gfn;  /* ~0 until placed */
     void *shared_info;              /* allocated with the domain, mapped when asked */
+    bool compat_shinfo;             /* shared_info, vcpu_info, runstate in the 32-bit layout */
 
     /* Event channels and HVM parameters. */
     spinlock_t event_lock;
@@ -140,10 +151,29 @@ int domain_create_vcpus(struct domain *d, unsigned int nr);
 /* Gives d `bytes` of RAM in that layout (2 MiB pages where possible). 0 or -ENOMEM. */
 int domain_populate(struct domain *d, uint64_t bytes);
 /*
- * Takes the RAM page at gfn away from d and frees it (its p2m entry is the caller's to
- * replace). False when gfn is not d's RAM.
+ * With d->page_lock held (as for domain_free_returned and domain_populate_gfn): takes
+ * the RAM page at gfn away from d (tot_pages included) without freeing it; the caller
+ * clears the p2m entry, flushes, then hands it to domain_free_returned(). NULL when gfn
+ * is not d's RAM.
  */
-bool domain_release_gfn(struct domain *d, unsigned long gfn);
+struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn);
+/* The frame backs something the hypervisor writes through the direct map (vcpu_info). */
+bool domain_frame_pinned(struct domain *d, unsigned long mfn);
+/*
+ * Queues pages taken from d (their p2m entries cleared and flushed) for freeing, and
+ * frees everything queued when no other vCPU of d is in guest mode, where a stale
+ * translation could still reach them; the rest waits for the next call or domain_destroy.
+ */
+void domain_free_returned(struct domain *d, struct list_head *pages);
+/*
+ * Gives d a zeroed block of 2^order frames at gfn (the balloon's populate_physmap).
+ * 0; -ENOMEM when max_pages would be passed, the p2m's tables have reached their pool
+ * (p2m_pool_pages), the heap is empty or the block it got
+ * ends above max_addr (bytes, 0 = no limit); -EBUSY when a frame of the range is already
+ * mapped; -EINVAL for a range beyond P2M_MAX_GFN.
+ */
+int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
+                        uint64_t max_addr);
 /* Marks every online vCPU runnable. */
 void domain_unpause(struct domain *d);
 /* Guest asked to stop (SCHEDOP_shutdown): records the reason and stops its vCPUs. */
@@ -153,9 +183,13 @@ void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(
 /* Frees everything the domain holds and releases its id. The domain must be stopped. */
 void domain_destroy(struct domain *d);
 struct domain *domain_by_id(uint16_t domid);
+/* Writes the wall clock (wc_*) into d's shared_info in its current layout. */
+void domain_set_wallclock(struct domain *d);
 
-/* Guest-physical to host-physical, for domain memory. */
+/* Guest-physical to host-physical, for domain memory. Takes d->page_lock. */
 bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn);
+/* The same, for callers holding d->page_lock. */
+bool gfn_to_mfn_locked(struct domain *d, unsigned long gfn, unsigned long *mfn);
 /* Copy to/from guest-physical memory; false if any byte lies outside the domain's RAM. */
 bool copy_to_guest_phys(struct domain *d, uint64_t gpa, const void *src, size_t len);
 bool copy_from_guest_phys(struct domain *d, void *dst, uint64_t gpa, size_t len);

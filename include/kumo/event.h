@@ -24,8 +24,14 @@ void send_guest_virq(struct vcpu *v, unsigned int virq);
 
 long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t,
                          uint64_t);
+/* init_control, expand_array, set_priority (kernel/event_fifo.c): FIFO is not offered. */
+long evtchn_fifo_op(struct vcpu *v, unsigned int cmd, uint64_t arg);
 long do_hvm_op(struct vcpu *v, uint64_t op, uint64_t arg, uint64_t, uint64_t, uint64_t);
 
+/* Ports the domain's shared_info layout has bits for: 4096, or 1024 in the 32-bit layout. */
+unsigned int evtchn_max_ports(const struct domain *d);
+/* Marks every selector bit and the upcall in vi, in d's layout (a vcpu_info that moved). */
+void vcpu_info_announce_all(struct domain *d, struct vcpu_info *vi);
 /* v's vcpu_info: the registered copy, or its slot in shared_info. */
 struct vcpu_info *vcpu_info_of(struct vcpu *v);
 /* The port's pending bit in d's shared_info (false for a port out of range). */

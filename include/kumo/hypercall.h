@@ -17,6 +17,25 @@ long do_console_io(struct vcpu *v, uint64_t cmd, uint64_t count, uint64_t buf, u
                    uint64_t);
 long do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t, uint64_t);
 long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t, uint64_t);
+/* memory_op's sub-op is in cmd's low 6 bits, a continuation's start extent above them. */
+#define MEMOP_EXTENT_SHIFT 6
+#define MEMOP_CMD_MASK     ((1u << MEMOP_EXTENT_SHIFT) - 1)
+
+/* memory_op's increase/decrease_reservation and populate_physmap: extents done. */
+long memory_reservation_op(struct vcpu *v, unsigned int op, unsigned long start, uint64_t arg);
+long do_multicall(struct vcpu *v, uint64_t call_list, uint64_t nr_calls, uint64_t, uint64_t,
+                  uint64_t);
+/*
+ * Runs hypercall nr for v as the dispatch table says (privilege checked); -ENOSYS for a
+ * number it lacks. Used by the exit handler and by multicall for each entry.
+ */
+long hypercall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5]);
+/*
+ * Makes v re-execute its hypercall instruction as hypercall nr with the first two
+ * arguments replaced (Xen's hypercall_create_continuation): the handler's return value
+ * is then not written to RAX. Only from a handler the exit handler called directly.
+ */
+void hypercall_create_continuation(struct vcpu *v, uint64_t nr, uint64_t a1, uint64_t a2);
 long do_set_timer_op(struct vcpu *v, uint64_t timeout, uint64_t, uint64_t, uint64_t, uint64_t);
 long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t,
                 uint64_t);

@@ -52,6 +52,12 @@ typedef void (*cmdline_warn_fn)(const char *fmt, ...) __attribute__((format(prin
  * Unknown options and bad values are reported through warn and skipped; the rest apply.
  * A lone "--" ends hypervisor options. Returns the number of problems reported.
  */
+/*
+ * Xen's generated GRUB entries (20_linux_xen) put the word "placeholder" where a loader would
+ * put the image's name, because Xen drops the first word: returns s past that word, if any.
+ */
+const char *cmdline_skip_placeholder(const char *s);
+
 int cmdline_parse(const char *cmdline, const struct kernel_param *start,
                   const struct kernel_param *end, cmdline_warn_fn warn);
 

@@ -8,6 +8,7 @@
 #include <asm/hvm.h>
 #include <asm/irq.h>
 #include <asm/percpu.h>
+#include <kumo/compat.h>
 #include <kumo/console.h>
 #include <kumo/dom0.h>
 #include <kumo/domain_build.h>
@@ -69,7 +70,10 @@ static void runstate_publish(struct vcpu *v)
     r.state_entry_time = v->runstate_entry;
     memcpy(r.time, v->runstate_time, sizeof(r.time));
     r.time[r.state] += (uint64_t)NOW() - v->runstate_entry;
-    copy_to_guest_virt(v, v->runstate_gva, &r, sizeof(r));
+    if (v->domain->compat_shinfo)
+        compat_publish_runstate(v, &r);
+    else
+        copy_to_guest_virt(v, v->runstate_gva, &r, sizeof(r));
 }
 
 static uint64_t online_mask(void)

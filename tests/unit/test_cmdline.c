@@ -342,6 +342,15 @@ TEST(dom0_mem_and_max_vcpus_syntax)
     CHECK(sched_param("rtds") < 0 && !strcmp(dom0_opts.sched, "sedf"));
 }
 
+TEST(xen_grub_placeholder_word_skipped)
+{
+    CHECK(!strcmp(cmdline_skip_placeholder("placeholder console=com1"), "console=com1"));
+    CHECK(!strcmp(cmdline_skip_placeholder("  placeholder   root=/dev/sda"), "root=/dev/sda"));
+    CHECK(!strcmp(cmdline_skip_placeholder("placeholder"), ""));
+    CHECK(!strcmp(cmdline_skip_placeholder("placeholders=1"), "placeholders=1"));
+    CHECK(!strcmp(cmdline_skip_placeholder("console=hvc0"), "console=hvc0"));
+}
+
 int main(void)
 {
     RUN(xen_boot_line_through_kparams_section);
@@ -356,5 +365,6 @@ int main(void)
     RUN(over_long_tokens_reported_not_truncated);
     RUN(null_empty_and_no_warn_callback);
     RUN(dom0_mem_and_max_vcpus_syntax);
+    RUN(xen_grub_placeholder_word_skipped);
     HARNESS_EXIT();
 }

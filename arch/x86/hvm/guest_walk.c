@@ -6,6 +6,7 @@
  */
 #include <asm/hvm.h>
 #include <asm/processor.h>
+#include <kumo/compat.h>
 #include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/xen_abi.h>
@@ -72,6 +73,8 @@ static int copy_guest_virt(struct vcpu *v, uint64_t gva, void *buf, size_t len, 
 {
     struct hvm_paging p;
 
+    if (compat_xlat_owns(v, gva))
+        return compat_xlat_copy(v, gva, buf, len, to);
     hvm_ops->get_paging(v, &p);
     while (len) {
         size_t chunk = MIN(len, PAGE_SIZE - (gva & (PAGE_SIZE - 1)));

@@ -5,6 +5,7 @@
  * freed with it. Also the gfn->mfn lookup used to copy to and from guest memory.
  */
 #include <asm/hvm.h>
+#include <asm/irq.h>
 #include <asm/p2m.h>
 #include <kumo/domain.h>
 #include <kumo/mm.h>
@@ -86,7 +87,7 @@ static int p2m_set_entry(struct domain *d, uint64_t gpa, paddr_t ma, unsigned in
     return 0;
 }
 
-void p2m_clear_entry(struct domain *d, unsigned long gfn)
+int p2m_clear_entry(struct domain *d, unsigned long gfn)
 {
     uint64_t gpa = (uint64_t)gfn << PAGE_SHIFT, *t = __va(d->p2m_root);
 
@@ -94,23 +95,44 @@ void p2m_clear_entry(struct domain *d, unsigned long gfn)
         uint64_t e = t[PT_INDEX(gpa, 12 + 9 * (level - 1))];
 
         if (!(e & 7))
-            return;
+            return 0;
         if (e & P2M_LARGE) {
             /* Split it first: map a 4 KiB page over it, then clear that. */
-            p2m_set_entry(d, gpa, 0, 0, P2M_R);
-            p2m_clear_entry(d, gfn);
-            return;
+            if (p2m_set_entry(d, gpa, 0, 0, P2M_R))
+                return -ENOMEM;
+            return p2m_clear_entry(d, gfn);
         }
         t = __va(e & PADDR_MASK);
     }
     t[PT_INDEX(gpa, 12)] = 0;
+    return 0;
+}
+
+/*
+ * True when the 2 MiB slot of gpa already points to a table of 4 KiB entries. A 2 MiB leaf
+ * written there would orphan that table, and freeing it would need every CPU's
+ * paging-structure caches flushed first: such a slot keeps 4 KiB entries.
+ */
+static bool slot_has_table(struct domain *d, uint64_t gpa)
+{
+    uint64_t *t = __va(d->p2m_root);
+
+    for (unsigned int level = 4; level > 1; level--) {
+        uint64_t e = t[PT_INDEX(gpa, 12 + 9 * (level - 1))];
+
+        if (!(e & 7) || (e & P2M_LARGE))
+            return false;
+        t = __va(e & PADDR_MASK);
+    }
+    return true;
 }
 
 int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
                   unsigned int perms)
 {
     while (nr) {
-        unsigned int order = (!(gfn & 511) && !(mfn & 511) && nr >= 512) ? 9 : 0;
+        unsigned int order = !(gfn & 511) && !(mfn & 511) && nr >= 512 &&
+                             !slot_has_table(d, (uint64_t)gfn << PAGE_SHIFT) ? 9 : 0;
         int rc = p2m_set_entry(d, (uint64_t)gfn << PAGE_SHIFT, (paddr_t)mfn << PAGE_SHIFT,
                                order, perms);
 
@@ -123,7 +145,7 @@ int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsign
     return 0;
 }
 
-bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn)
+bool gfn_to_mfn_locked(struct domain *d, unsigned long gfn, unsigned long *mfn)
 {
     if (gfn == d->shared_info_gfn) {
         *mfn = (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT);
@@ -138,6 +160,18 @@ bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn)
         }
     }
     return false;
+}
+
+bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn)
+{
+    unsigned long flags;
+    bool found;
+
+    /* The balloon may reallocate the run array under a reader on another vCPU. */
+    spin_lock_irqsave(&d->page_lock, flags);
+    found = gfn_to_mfn_locked(d, gfn, mfn);
+    spin_unlock_irqrestore(&d->page_lock, flags);
+    return found;
 }
 
 static bool copy_guest_phys(struct domain *d, uint64_t gpa, void *buf, size_t len, bool to)

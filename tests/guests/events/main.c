@@ -18,6 +18,15 @@ static volatile unsigned long port_events[4096];
 
 void upcall_stub(void);
 void upcall_handler(void);
+#ifdef __i386__
+__asm__(".text\n"
+        "upcall_stub:\n"
+        "  pushal\n"
+        "  cld\n"
+        "  call upcall_handler\n"
+        "  popal\n"
+        "  iretl\n");
+#else
 __asm__(".text\n"
         "upcall_stub:\n"
         "  push %rax; push %rcx; push %rdx; push %rsi; push %rdi\n"
@@ -26,6 +35,7 @@ __asm__(".text\n"
         "  pop %r11; pop %r10; pop %r9; pop %r8\n"
         "  pop %rdi; pop %rsi; pop %rdx; pop %rcx; pop %rax\n"
         "  iretq\n");
+#endif
 
 /* Linux's 2-level scan: take the selector, then every pending and unmasked port. */
 void upcall_handler(void)
@@ -43,7 +53,8 @@ void upcall_handler(void)
             sel &= sel - 1;
             bits = shared->evtchn_pending[w] & ~shared->evtchn_mask[w];
             while (bits) {
-                unsigned int b = (unsigned int)__builtin_ctzl(bits), port = w * 64 + b;
+                unsigned int b = (unsigned int)__builtin_ctzl(bits);
+                unsigned int port = w * EVTCHN_WORD_BITS + b;
 
                 bits &= bits - 1;
                 __atomic_fetch_and(&shared->evtchn_pending[w], ~(1UL << b), __ATOMIC_SEQ_CST);
@@ -91,23 +102,25 @@ static bool wait_port(unsigned int port, unsigned long seen, int64_t timeout_ns)
 
 static void mask_port(unsigned int port)
 {
-    __atomic_fetch_or(&shared->evtchn_mask[port / 64], 1UL << (port % 64), __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&shared->evtchn_mask[port / EVTCHN_WORD_BITS],
+                      1UL << (port % EVTCHN_WORD_BITS), __ATOMIC_SEQ_CST);
 }
 
 /* wait_port()'s contract, by spinning on the pending bit when polled. */
 static bool wait_event(unsigned int port, unsigned long seen, int64_t timeout_ns)
 {
-    xen_ulong_t bit = 1UL << (port % 64);
+    xen_ulong_t bit = 1UL << (port % EVTCHN_WORD_BITS);
     int64_t end = now_ns() + timeout_ns;
 
     if (!polled)
         return wait_port(port, seen, timeout_ns);
     if (port_events[port] > seen)       /* taken by an upcall before the port was masked */
         return true;
-    while (!(__atomic_load_n(&shared->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) & bit))
+    while (!(__atomic_load_n(&shared->evtchn_pending[port / EVTCHN_WORD_BITS],
+                             __ATOMIC_SEQ_CST) & bit))
         if (now_ns() > end)
             return false;
-    __atomic_fetch_and(&shared->evtchn_pending[port / 64], ~bit, __ATOMIC_SEQ_CST);
+    __atomic_fetch_and(&shared->evtchn_pending[port / EVTCHN_WORD_BITS], ~bit, __ATOMIC_SEQ_CST);
     port_events[port]++;
     return true;
 }
@@ -125,10 +138,6 @@ static void setup(void)
     p.index = HVM_PARAM_STORE_PFN;
     CHECK_EQ("DomU set STORE_PFN", HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p),
              guest_is_dom0() ? 0 : -XEN_EPERM);
-    CHECK_EQ("init_control (FIFO)", HYPERCALL2(__HYPERVISOR_event_channel_op,
-                                               EVTCHNOP_init_control, 0), -XEN_ENOSYS);
-    CHECK_EQ("expand_array (FIFO)", HYPERCALL2(__HYPERVISOR_event_channel_op,
-                                               EVTCHNOP_expand_array, 0), -XEN_ENOSYS);
 }
 
 static void test_timer(void)
@@ -180,11 +189,11 @@ static void test_mask_rules(void)
     CHECK_EQ("bind_ipi", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_ipi, &bi), 0);
     p = bi.port;
     seen = port_events[p];
-    shared->evtchn_mask[p / 64] |= 1UL << (p % 64);
+    shared->evtchn_mask[p / EVTCHN_WORD_BITS] |= 1UL << (p % EVTCHN_WORD_BITS);
     CHECK_EQ("send", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &p), 0);
     if (wait_port(p, seen, 20000000))
         xtf_failure("a masked port raised an upcall");
-    if (!(shared->evtchn_pending[p / 64] & (1UL << (p % 64))))
+    if (!(shared->evtchn_pending[p / EVTCHN_WORD_BITS] & (1UL << (p % EVTCHN_WORD_BITS))))
         xtf_failure("a masked port lost its pending bit");
     CHECK_EQ("unmask", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_unmask, &p), 0);
     if (!wait_port(p, seen, 100000000))
@@ -212,6 +221,20 @@ static unsigned long arg(const char *key, unsigned long dflt)
 
 static unsigned int server_port;
 
+/* What the shared page says about port, for a failure message. */
+static const char *port_state(unsigned int port)
+{
+    static char buf[96];
+    unsigned int w = port / EVTCHN_WORD_BITS;
+    xen_ulong_t bit = 1UL << (port % EVTCHN_WORD_BITS);
+
+    snprintf(buf, sizeof(buf), "pending %d masked %d selector %#lx upcall %u events %lu",
+             !!(shared->evtchn_pending[w] & bit), !!(shared->evtchn_mask[w] & bit),
+             (unsigned long)shared->vcpu_info[0].evtchn_pending_sel,
+             shared->vcpu_info[0].evtchn_upcall_pending, port_events[port]);
+    return buf;
+}
+
 /* The server's port comes first, so it is port 1: the client binds to that. */
 static void ping_pong_listen(void)
 {
@@ -223,6 +246,14 @@ static void ping_pong_listen(void)
                                          EVTCHNOP_alloc_unbound, &au), 0);
     server_port = au.port;
     printk("server: port %u for d%lu\n", server_port, arg("peer=", 0));
+}
+
+static void send_checked(unsigned int port)
+{
+    long rc = HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
+
+    if (rc)
+        xtf_failure("send on port %u: %ld", port, rc);
 }
 
 static void ping_pong(void)
@@ -237,10 +268,10 @@ static void ping_pong(void)
         port = server_port;
         for (unsigned long i = 0; i < rounds; i++) {
             if (!wait_event(port, i, 5000000000LL)) {
-                xtf_failure("server: ping %lu never came", i);
+                xtf_failure("server: ping %lu never came (%s)", i, port_state(port));
                 return;
             }
-            HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
+            send_checked(port);
         }
     } else if (client) {
         struct evtchn_bind_interdomain bi = { .remote_dom = (domid_t)peer,
@@ -267,9 +298,9 @@ static void ping_pong(void)
         base = port_events[port];
         t0 = now_ns();
         for (unsigned long i = 0; i < rounds; i++) {
-            HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_send, &port);
+            send_checked(port);
             if (!wait_event(port, base + i, 5000000000LL)) {
-                xtf_failure("client: pong %lu never came", i);
+                xtf_failure("client: pong %lu never came (%s)", i, port_state(port));
                 return;
             }
         }
@@ -311,8 +342,8 @@ void test_main(void)
     polled = strstr(guest_cmdline(), "mode=poll");
     spinning = strstr(guest_cmdline(), "mode=spin");
     ping_pong_listen();
+    setup();                            /* first: it fixes the shared layouts (32/64-bit) */
     register_runstate();
-    setup();
     if (polled && server_port)
         mask_port(server_port);
     test_timer();

@@ -3,6 +3,7 @@
  * random arguments (zero, small numbers, pointers into its own scratch memory, memory it
  * does not have, non-canonical addresses, the hypervisor's own ranges, random words). The
  * hypervisor must answer every one and keep running; "seed=<n>" replays a sequence.
+ * Built 32-bit too, where every call goes through the compat layer (kernel/compat.c).
  */
 #include "guest.h"
 
@@ -10,7 +11,11 @@ const char test_title[] = "Hostile hypercalls";
 
 #define DEFAULT_CALLS  100000
 #define PROGRESS_EVERY 20000
+#if defined(GUEST_PAGING_NONPAE)
+#define OWN_MAPPING    (64UL << 20)     /* head32.S maps this much; its RAM lies inside */
+#else
 #define OWN_MAPPING    (1UL << 30)      /* head.S maps this much; its RAM lies inside */
+#endif
 #define SCRATCH_BYTES  (64UL << 10)
 #define SCRATCH_SLACK  4096             /* no argument structure is bigger than this */
 #define CANARY         0x6b756d6f63616e79UL
@@ -61,8 +66,8 @@ static uint64_t rnd(void)
 /* End of the guest's RAM, from the memory map in its start info. */
 static uint64_t find_ram_end(void)
 {
-    const struct hvm_start_info *si = (const void *)start_info_pa;
-    const struct hvm_memmap_table_entry *e = (const void *)si->memmap_paddr;
+    const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_pa;
+    const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
     uint64_t end = 0;
 
     for (unsigned int i = 0; i < si->memmap_entries; i++)
@@ -72,6 +77,15 @@ static uint64_t find_ram_end(void)
 }
 
 /* An address outside the guest's RAM: no access through it may succeed. */
+#ifdef __i386__
+static uint64_t bad_address(void)
+{
+    if (rnd() % 2)  /* mapped by its page tables, but past its RAM */
+        return ram_end + rnd() % (OWN_MAPPING - ram_end);
+    /* not mapped by its page tables, up to the top of the 32-bit space */
+    return OWN_MAPPING + rnd() % (0x100000000ULL - OWN_MAPPING);
+}
+#else
 static uint64_t bad_address(void)
 {
     uint64_t hi;
@@ -90,6 +104,7 @@ static uint64_t bad_address(void)
         return 0xffffffff80000000UL + rnd() % (64UL << 20);
     }
 }
+#endif
 
 /* One argument from the mix. */
 static uint64_t random_arg(void)
@@ -105,7 +120,7 @@ static uint64_t random_arg(void)
         return rnd() % 4 ? rnd() % 64 : -(rnd() % 16) - 1;
     case 6:
     case 7:     /* mostly aligned, so that the fields of the words there line up */
-        return (uint64_t)arena.scratch + (rnd() % (SCRATCH_BYTES - SCRATCH_SLACK) &
+        return (uintptr_t)arena.scratch + (rnd() % (SCRATCH_BYTES - SCRATCH_SLACK) &
                                           (rnd() % 4 ? ~7UL : ~0UL));
     case 8:     /* its last RAM bytes, so that a copy runs off the end of its memory */
         return ram_end - 1 - rnd() % 64;
@@ -149,9 +164,11 @@ static void scramble_scratch(unsigned int words)
 /*
  * Keeps the guest from stopping or corrupting itself, which would prove nothing about the
  * hypervisor: no sched_op but yield and shutdown_code (block would sleep for good, shutdown
- * would end the test), no VCPUOP_down (its only vCPU going down powers it off), no console
- * write from its own memory (the console is shared) and no memory_op pointer into its own
- * memory (shared_info could land on its code).
+ * would end the test), no VCPUOP_down (its only vCPU going down powers it off) or send_nmi
+ * (it has no NMI handler), no console write from its own memory (the console is shared),
+ * no memory_op pointer into its own
+ * memory (shared_info could land on its code, the balloon could take it) and no multicall
+ * list there.
  */
 static void tame(uint64_t nr, uint64_t a[5])
 {
@@ -160,7 +177,7 @@ static void tame(uint64_t nr, uint64_t a[5])
         a[0] = rnd() % 2 ? SCHEDOP_yield : SCHEDOP_shutdown_code;
         break;
     case __HYPERVISOR_vcpu_op:
-        if (a[0] == VCPUOP_down)
+        if (a[0] == VCPUOP_down || a[0] == VCPUOP_send_nmi)
             a[0] = VCPUOP_is_up;
         break;
     case __HYPERVISOR_console_io:
@@ -170,6 +187,10 @@ static void tame(uint64_t nr, uint64_t a[5])
     case __HYPERVISOR_memory_op:
         if (a[1] < OWN_MAPPING)
             a[1] = bad_address();
+        break;
+    case __HYPERVISOR_multicall:        /* its entries would get past all of the above */
+        if (a[0] < OWN_MAPPING)
+            a[0] = bad_address();
         break;
     }
 }

@@ -37,13 +37,19 @@ const char *guest_cmdline(void);
 void shutdown(unsigned int reason) __attribute__((noreturn));
 uint64_t rdtsc(void);
 
+/* Unmaps the identity-mapped page pfn (< 512) of low memory, in whatever paging mode. */
+void guest_unmap_low_page(unsigned int pfn);
+
+/* Bits in a word of the 2-level event bitmaps: 64, or 32 for a 32-bit guest. */
+#define EVTCHN_WORD_BITS (sizeof(xen_ulong_t) * 8)
+
 /*
  * Walks the guest's ACPI tables (lib/acpi.c), failing the test where they differ from what
  * Linux expects for nr_vcpus vCPUs; returns the FADT's sleep control port (0 if unusable).
  */
 uint16_t acpi_check_tables(unsigned int nr_vcpus);
 
-/* One IDT for every vCPU of the test kernel: a 64-bit interrupt gate at vec, then lidt. */
+/* One IDT for every vCPU of the test kernel: an interrupt gate at vec, then lidt. */
 void idt_set_gate(unsigned int vec, void (*stub)(void));
 void idt_load(void);
 

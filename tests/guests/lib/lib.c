@@ -18,6 +18,33 @@ void guest_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t 
     __asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
 }
 
+static bool vendor_is_amd(void)
+{
+    if (use_vmmcall < 0) {
+        uint32_t a, b, c, d;
+
+        guest_cpuid(0, &a, &b, &c, &d);
+        use_vmmcall = b == 0x68747541;      /* "Auth"enticAMD */
+    }
+    return use_vmmcall;
+}
+
+#ifdef __i386__
+/* The 32-bit convention: EBX, ECX, EDX, ESI, EDI. */
+long hypercall(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
+               unsigned long a4, unsigned long a5)
+{
+    long ret;
+
+    if (vendor_is_amd())
+        __asm__ volatile("vmmcall" : "=a"(ret), "+b"(a1), "+c"(a2), "+d"(a3), "+S"(a4), "+D"(a5)
+                         : "a"(nr) : "memory");
+    else
+        __asm__ volatile("vmcall" : "=a"(ret), "+b"(a1), "+c"(a2), "+d"(a3), "+S"(a4), "+D"(a5)
+                         : "a"(nr) : "memory");
+    return ret;
+}
+#else
 long hypercall(unsigned long nr, unsigned long a1, unsigned long a2, unsigned long a3,
                unsigned long a4, unsigned long a5)
 {
@@ -25,13 +52,7 @@ long hypercall(unsigned long nr, unsigned long a1, unsigned long a2, unsigned lo
     register unsigned long r8 __asm__("r8") = a5;
     long ret;
 
-    if (use_vmmcall < 0) {
-        uint32_t a, b, c, d;
-
-        guest_cpuid(0, &a, &b, &c, &d);
-        use_vmmcall = b == 0x68747541;      /* "Auth"enticAMD */
-    }
-    if (use_vmmcall)
+    if (vendor_is_amd())
         __asm__ volatile("vmmcall" : "=a"(ret), "+D"(a1), "+S"(a2), "+d"(a3), "+r"(r10), "+r"(r8)
                          : "a"(nr) : "memory", "rcx", "r11");
     else
@@ -39,6 +60,7 @@ long hypercall(unsigned long nr, unsigned long a1, unsigned long a2, unsigned lo
                          : "a"(nr) : "memory", "rcx", "r11");
     return ret;
 }
+#endif
 
 void debug_putc(char c)
 {
@@ -61,23 +83,29 @@ struct idt_entry {
     uint16_t off0, sel;
     uint8_t ist, attr;
     uint16_t off1;
+#ifndef __i386__
     uint32_t off2, zero;
+#endif
 };
 
 static struct idt_entry idt[256] __attribute__((aligned(16)));
 
 void idt_set_gate(unsigned int vec, void (*stub)(void))
 {
-    uint64_t a = (uint64_t)stub;
+    uintptr_t a = (uintptr_t)stub;
 
+#ifdef __i386__
+    idt[vec & 255] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16) };
+#else
     idt[vec & 255] = (struct idt_entry){ (uint16_t)a, 0x08, 0, 0x8E, (uint16_t)(a >> 16),
                                          (uint32_t)(a >> 32), 0 };
+#endif
 }
 
 void idt_load(void)
 {
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = {
-        sizeof(idt) - 1, (uint64_t)idt
+    struct __attribute__((packed)) { uint16_t limit; uintptr_t base; } idtr = {
+        sizeof(idt) - 1, (uintptr_t)idt
     };
 
     __asm__ volatile("lidt %0" :: "m"(idtr));
@@ -85,7 +113,7 @@ void idt_load(void)
 
 bool guest_is_dom0(void)
 {
-    const struct hvm_start_info *si = (const void *)start_info_pa;
+    const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_pa;
 
     return si->flags & SIF_INITDOMAIN;
 }
@@ -142,9 +170,9 @@ void xtf_success(void)
 
 const char *guest_cmdline(void)
 {
-    const struct hvm_start_info *si = (const void *)start_info_pa;
+    const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_pa;
 
-    return si->cmdline_paddr ? (const char *)si->cmdline_paddr : "";
+    return si->cmdline_paddr ? (const char *)(uintptr_t)si->cmdline_paddr : "";
 }
 
 void guest_start(void);
@@ -195,9 +223,37 @@ int64_t pv_now_vcpu(const struct shared_info *s, unsigned int vcpu)
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         delta = rdtsc() - t->tsc_timestamp;
         delta = t->tsc_shift >= 0 ? delta << t->tsc_shift : delta >> -t->tsc_shift;
-        now = (int64_t)(t->system_time + (uint64_t)(((unsigned __int128)delta *
-                                                     t->tsc_to_system_mul) >> 32));
+        /* (delta * mul) >> 32 without a 128-bit product, exactly. */
+        now = (int64_t)(t->system_time + (delta >> 32) * t->tsc_to_system_mul +
+                        (((delta & 0xFFFFFFFFu) * t->tsc_to_system_mul) >> 32));
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
     } while ((version & 1) || version != t->version);
     return now;
+}
+
+/*
+ * The page table under the first large page: page directory entries are 8 bytes (long
+ * mode, PAE) or 4 (2-level paging), and the first entry may map a 2 or 4 MiB page.
+ */
+#if defined(__i386__) && !defined(GUEST_PAGING_PAE)
+typedef uint32_t pte_t;
+#define PT_ENTRIES 1024
+#else
+typedef uint64_t pte_t;
+#define PT_ENTRIES 512
+#endif
+extern pte_t pd[];
+static pte_t low_pt[PT_ENTRIES] __attribute__((aligned(4096)));
+
+void guest_unmap_low_page(unsigned int pfn)
+{
+    unsigned long cr3;
+
+    if (pd[0] & 0x80) {                 /* a large page: split it into 4 KiB ones first */
+        for (unsigned int i = 0; i < PT_ENTRIES; i++)
+            low_pt[i] = (pte_t)i << 12 | 3;
+        pd[0] = (pte_t)(uintptr_t)low_pt | 3;
+    }
+    ((pte_t *)(uintptr_t)(pd[0] & ~(pte_t)0xFFF))[pfn % PT_ENTRIES] = 0;
+    __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) :: "memory");
 }

@@ -7,17 +7,13 @@
 
 const char test_title[] = "Hypercall smoke test";
 
-extern uint64_t pd[512];
-static uint64_t low_pt[512] __attribute__((aligned(4096)));
 static uint8_t hypercall_page[4096] __attribute__((aligned(4096)));
 
-/* Remaps the first 2 MiB with 4 KiB pages, leaving pages 0 and 2 unmapped. */
+/* Leaves pages 0 and 2 unmapped: NULL and the far side of a page-crossing buffer fault. */
 static void unmap_low_pages(void)
 {
-    for (unsigned int i = 0; i < 512; i++)
-        low_pt[i] = (i == 0 || i == 2) ? 0 : ((uint64_t)i << 12) | 3;
-    pd[0] = (uint64_t)low_pt | 3;
-    __asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+    guest_unmap_low_page(0);
+    guest_unmap_low_page(2);
 }
 
 static void test_version(void)
@@ -66,6 +62,40 @@ static void test_cpuid(void)
         xtf_failure("SVM visible to the guest");
 }
 
+#ifdef __i386__
+static long version_via(bool vmmcall)
+{
+    long ret;
+
+    if (vmmcall)
+        __asm__ volatile("vmmcall" : "=a"(ret) : "a"(__HYPERVISOR_xen_version), "b"(0), "c"(0)
+                         : "memory");
+    else
+        __asm__ volatile("vmcall" : "=a"(ret) : "a"(__HYPERVISOR_xen_version), "b"(0), "c"(0)
+                         : "memory");
+    return ret;
+}
+
+static long version_via_page(uintptr_t page)
+{
+    long ret;
+
+    __asm__ volatile("call *%1" : "=a"(ret)
+                     : "r"(page + __HYPERVISOR_xen_version * 32), "b"(0), "c"(0)
+                     : "memory", "edx");
+    return ret;
+}
+#else
+static long version_via_page(uintptr_t page)
+{
+    long ret;
+
+    __asm__ volatile("call *%1" : "=a"(ret)
+                     : "r"(page + __HYPERVISOR_xen_version * 32), "D"(0), "S"(0)
+                     : "memory", "rcx", "rdx", "r8", "r9", "r10", "r11");
+    return ret;
+}
+
 static long version_via(bool vmmcall)
 {
     long ret;
@@ -78,19 +108,17 @@ static long version_via(bool vmmcall)
                          : "memory");
     return ret;
 }
+#endif
 
 static void test_instructions(void)
 {
-    long want = HYPERCALL2(__HYPERVISOR_xen_version, XENVER_version, 0), got;
-    uint64_t page = (uint64_t)hypercall_page;
+    long want = HYPERCALL2(__HYPERVISOR_xen_version, XENVER_version, 0);
+    uint64_t page = (uintptr_t)hypercall_page;
 
     CHECK_EQ("xen_version via VMCALL", version_via(false), want);
     CHECK_EQ("xen_version via VMMCALL", version_via(true), want);
     __asm__ volatile("wrmsr" :: "c"(0x40000000), "a"((uint32_t)page), "d"((uint32_t)(page >> 32)));
-    __asm__ volatile("call *%1" : "=a"(got)
-                     : "r"(page + __HYPERVISOR_xen_version * 32), "D"(0), "S"(0)
-                     : "memory", "rcx", "rdx", "r8", "r9", "r10", "r11");
-    CHECK_EQ("xen_version via the hypercall page", got, want);
+    CHECK_EQ("xen_version via the hypercall page", version_via_page((uintptr_t)page), want);
 }
 
 static void test_errors(void)
@@ -99,9 +127,13 @@ static void test_errors(void)
     static const unsigned long bad[] = {
         0,                              /* NULL (page 0 unmapped) */
         0x80000000,                     /* beyond the guest's mappings */
+#ifdef __i386__
+        0xfffff000,                     /* the top page, never mapped */
+#else
         0x0000800000000000,             /* non-canonical */
         0xffff830000000000,             /* the hypervisor's direct map */
         0xffffffff80100000,             /* the hypervisor's image */
+#endif
         0x1ffe,                         /* crosses from a mapped into an unmapped page */
     };
 
@@ -144,18 +176,20 @@ static void test_shared_info(void)
 
     CHECK_EQ("add_to_physmap(shared_info)",
              HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp), 0);
+    if (!((volatile struct shared_info *)si)->vcpu_info[0].time.tsc_to_system_mul)
+        xtf_failure("no pvclock in the page mapped as shared_info");
     si[100] = 0x1234;
     CHECK_EQ("shared_info readback", si[100], 0x1234);
     xatp.space = 99;
     CHECK_EQ("add_to_physmap(bad space)",
-             HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp), -XEN_ENOSYS);
+             HYPERCALL2(__HYPERVISOR_memory_op, XENMEM_add_to_physmap, &xatp), -XEN_EINVAL);
 }
 
 /* Every guest has ACPI tables with a MADT, 1-vCPU ones included, kept from RAM by the memmap. */
 static void test_acpi_presence(void)
 {
-    const struct hvm_start_info *si = (const void *)start_info_pa;
-    const struct hvm_memmap_table_entry *e = (const void *)si->memmap_paddr;
+    const struct hvm_start_info *si = (const void *)(uintptr_t)start_info_pa;
+    const struct hvm_memmap_table_entry *e = (const void *)(uintptr_t)si->memmap_paddr;
     unsigned int vcpus = 0;
     bool listed = false;
 

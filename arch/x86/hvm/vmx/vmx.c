@@ -241,6 +241,36 @@ static void write_guest_segments(const struct hvm_vcpu_state *s)
     vmwrite(GUEST_IDTR_LIMIT, s->idtr_limit);
 }
 
+/* Reserved bits of a present PAE PDPTE below bit 52 (1-2, 5-8) and the bits from 52 on. */
+#define PDPTE_RESERVED 0xFFF00000000001E6ULL
+
+/*
+ * With EPT, a VM entry into PAE paging takes the four PDPTEs from the VMCS, not from memory
+ * (SDM 26.3.2.4), and the guest's own CR3 loads keep them there. Where kumo emulates the
+ * CR0/CR4 write that turns PAE paging on, it loads them from the guest's CR3 as the CPU
+ * would, as Xen's vmx_load_pdptrs(); unreadable or reserved-bit entries crash the guest.
+ */
+static void load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4)
+{
+    uint64_t pdpte[4];
+
+    if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) || (v->arch.efer & EFER_LME))
+        return;
+    if (!copy_from_guest_phys(v->domain, pdpte, vmread(GUEST_CR3) & 0xFFFFFFE0ULL,
+                              sizeof(pdpte))) {
+        domain_crash(v->domain, "PAE page-directory pointers outside its memory");
+        return;
+    }
+    for (unsigned int i = 0; i < 4; i++) {
+        if ((pdpte[i] & 1) && (pdpte[i] & PDPTE_RESERVED)) {
+            domain_crash(v->domain, "PAE PDPTE %u has reserved bits: %#lx", i,
+                         (unsigned long)pdpte[i]);
+            return;
+        }
+        vmwrite(GUEST_PDPTE0 + 2 * i, pdpte[i]);
+    }
+}
+
 static void write_guest_state(struct vcpu *v)
 {
     const struct hvm_vcpu_state *s = &v->arch.vmx_start;
@@ -252,7 +282,8 @@ static void write_guest_state(struct vcpu *v)
     vmwrite(GUEST_CR3, s->cr3);
     vmwrite(GUEST_CR4, s->cr4 | cr4_fixed0);
     vmwrite(CR4_READ_SHADOW, s->cr4);
-    vmwrite(CR4_GUEST_HOST_MASK, ~0ULL);      /* every write is checked (cr4_valid) */
+    vmwrite(CR4_GUEST_HOST_MASK, ~0ULL);      /* every write is checked (hvm_cr4_valid) */
+    load_pdptes(v, s->cr0, s->cr4);
     vmwrite(GUEST_DR7, 0x400);
     vmwrite(GUEST_IA32_EFER, v->arch.efer);
     vmwrite(GUEST_IA32_PAT, 0x0007040600070406ULL);
@@ -346,6 +377,8 @@ static void set_cr0(struct vcpu *v, uint64_t val)
     vmwrite(GUEST_IA32_EFER, v->arch.efer);
     vmwrite(CR0_READ_SHADOW, val);
     vmwrite(GUEST_CR0, (val | X86_CR0_NE) & ~(X86_CR0_CD | X86_CR0_NW));
+    if (paging && !was_paging)
+        load_pdptes(v, val, vmread(GUEST_CR4));
 }
 
 static uint64_t *gpr(struct vcpu *v, unsigned int n)
@@ -381,6 +414,7 @@ static bool cr_write(struct vcpu *v, unsigned int cr, uint64_t val)
     if (cr == 4 && hvm_cr4_valid(&p, val, guest_cr4_bits)) {
         vmwrite(CR4_READ_SHADOW, val);
         vmwrite(GUEST_CR4, val | cr4_fixed0);
+        load_pdptes(v, v->arch.cr0_shadow, val);
         return true;
     }
     return cr == 8 && cr8_write(v, val);

@@ -1,0 +1,137 @@
+/*
+ * The balloon: XENMEM_decrease_reservation and XENMEM_populate_physmap on the caller's own
+ * domain, as Xen 4.17 answers an HVM guest. The result is the number of extents done: a
+ * bad argument, an unreadable extent list, a frame that cannot go or come stops the call
+ * there, and the caller sees how far it got. kumo does not preempt these calls; one
+ * call's work is bounded by the domain's size (max_pages to fill, tot_pages to give).
+ */
+#include <asm/irq.h>
+#include <asm/p2m.h>
+#include <kumo/domain.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/hypercall.h>
+#include <kumo/mm.h>
+#include <kumo/xen_abi.h>
+
+#define UINT_MAX 0xFFFFFFFFu
+
+/* Xen's default CONFIG_DOMU_MAX_ORDER and CONFIG_{CTLDOM,HWDOM}_MAX_ORDER. */
+static unsigned int max_order(const struct domain *d)
+{
+    return d->privileged ? 12 : 9;
+}
+
+/*
+ * Takes one frame from d, with d->page_lock held: its p2m entry is cleared now, the page
+ * joins `freed` for after the flush. False (and nothing changed) when gfn is not RAM,
+ * is shared_info, or backs a vcpu_info: the hypervisor writes those pages directly.
+ */
+static bool remove_frame(struct domain *d, unsigned long gfn, struct list_head *freed)
+{
+    struct page_info *pg;
+    unsigned long mfn;
+
+    if (gfn == d->shared_info_gfn || !gfn_to_mfn_locked(d, gfn, &mfn) ||
+        domain_frame_pinned(d, mfn) || p2m_clear_entry(d, gfn))
+        return false;
+    pg = domain_take_gfn(d, gfn);
+    if (!pg) {
+        /* The table the entry lived in is still there: putting it back needs no memory. */
+        p2m_map_range(d, gfn, mfn, 1, P2M_RWX);
+        return false;
+    }
+    list_add_tail(&pg->list, freed);
+    return true;
+}
+
+/* Extent i's GFN from the guest's list; read outside page_lock, which guest copies take. */
+static bool read_extent(struct vcpu *v, const struct xen_memory_reservation *r, unsigned long i,
+                        xen_pfn_t *gfn)
+{
+    uint64_t at = (uint64_t)(uintptr_t)r->extent_start.p + i * sizeof(*gfn);
+
+    return !copy_from_guest_virt(v, gfn, at, sizeof(*gfn));
+}
+
+static unsigned long decrease(struct vcpu *v, const struct xen_memory_reservation *r,
+                              unsigned long i)
+{
+    struct domain *d = v->domain;
+    struct list_head freed = LIST_HEAD_INIT(freed);
+    unsigned long flags;
+    bool ok = true;
+
+    for (; ok && i < r->nr_extents; i++) {
+        xen_pfn_t gfn;
+
+        if (!read_extent(v, r, i, &gfn))
+            break;
+        spin_lock_irqsave(&d->page_lock, flags);
+        for (unsigned long j = 0; ok && j < (1UL << r->extent_order); j++)
+            ok = remove_frame(d, (unsigned long)gfn + j, &freed);
+        spin_unlock_irqrestore(&d->page_lock, flags);
+        if (!ok)
+            break;
+    }
+    if (!list_empty(&freed)) {
+        spin_lock_irqsave(&d->page_lock, flags);
+        hvm_ops->p2m_flush(d);
+        domain_free_returned(d, &freed);
+        spin_unlock_irqrestore(&d->page_lock, flags);
+    }
+    return i;
+}
+
+static unsigned long populate(struct vcpu *v, const struct xen_memory_reservation *r,
+                              unsigned long i)
+{
+    unsigned int bits = XENMEMF_get_address_bits(r->mem_flags);
+    uint64_t max_addr = bits && bits < 52 ? 1ULL << bits : 0;
+    struct domain *d = v->domain;
+    unsigned long flags;
+
+    for (; i < r->nr_extents; i++) {
+        xen_pfn_t gfn;
+        int rc;
+
+        if (!read_extent(v, r, i, &gfn))
+            break;
+        spin_lock_irqsave(&d->page_lock, flags);
+        rc = domain_populate_gfn(d, (unsigned long)gfn, r->extent_order, max_addr);
+        spin_unlock_irqrestore(&d->page_lock, flags);
+        if (rc)
+            break;
+    }
+    return i;
+}
+
+long memory_reservation_op(struct vcpu *v, unsigned int op, unsigned long start, uint64_t arg)
+{
+    struct xen_memory_reservation r;
+    unsigned int bits;
+
+    if (copy_from_guest_virt(v, &r, arg, sizeof(r)) ||
+        r.nr_extents > (UINT_MAX >> MEMOP_EXTENT_SHIFT) || start >= r.nr_extents)
+        return (long)start;
+    /* Another domain's memory is the toolstack's business, not the balloon's. */
+    if (r.domid != DOMID_SELF && r.domid != v->domain->domid)
+        return (long)start;
+    bits = XENMEMF_get_address_bits(r.mem_flags);
+    if ((bits && bits <= PAGE_SHIFT) || (r.mem_flags & XENMEMF_vnode) ||
+        r.extent_order > max_order(v->domain))
+        return (long)start;
+    switch (op) {
+    case XENMEM_decrease_reservation:
+        return (long)decrease(v, &r, start);
+    case XENMEM_populate_physmap:
+        /* Xen refuses populate-on-demand on oneself at the first extent. */
+        if (r.mem_flags & XENMEMF_populate_on_demand)
+            return (long)start;
+        return (long)populate(v, &r, start);
+    }
+    /*
+     * increase_reservation: Xen would allocate frames an auto-translated guest cannot
+     * map; kumo allocates none and says so (no extent done).
+     */
+    return (long)start;
+}
