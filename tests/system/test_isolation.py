@@ -8,7 +8,7 @@ import re
 from emu import DEFAULT_CMDLINE, bochs, guest, make_iso, qemu
 from test_boot import FATAL, expect
 
-TIMEOUT = 90
+TIMEOUT = 150
 BOCHS_TIMEOUT = 240
 HOSTILE_CALLS = 100000
 CRASH_AFTER_MS = 1500           # the witness is seen ticking before anything crashes
@@ -81,15 +81,18 @@ def check_isolation(m, ticks, crashers, timeout):
     expect(before, "witness: expected a tick before the last crash line, saw none")
     expect(after and max(after) > max(before),
            "witness: expected ticks after the last crash line beyond tick %d" % max(before))
-    storm = (re.search(r"^\(kumo\) \[hostile\] \d+ hypercalls, seed=", log, re.M).start(),
-             survived.start())
-    expect(any(storm[0] < pos < storm[1] for pos, _ in tick_at),
-           "witness: expected ticks while the hostile guest made its calls")
+    # The witness kept ticking throughout the storm: in each stretch of 20000 hostile calls,
+    # whatever speed the host gives the two emulated CPUs.
+    start = re.search(r"^\(kumo\) \[hostile\] \d+ hypercalls, seed=", log, re.M).start()
+    marks = [start] + [p.start() for p in re.finditer(r"^\(kumo\) \[hostile\] \d+ calls made$",
+                                                        log, re.M)]
+    for lo, hi in zip(marks, marks[1:]):
+        expect(any(lo < pos < hi for pos, _ in tick_at),
+               "witness: no tick during hostile calls %d..%d"
+               % (marks.index(lo) * 20000, marks.index(hi) * 20000))
     witness = re.search(r"^\(kumo\) \[witness\] Test result: (\w+)$", log, re.M)
     expect(witness and witness.group(1) == "PASS",
            "witness: expected 'Test result: PASS', got %s" % (witness and witness.group(1)))
-    expect(witness.start() > survived.start(),
-           "witness finished before the hostile guest: it needs more than %d ticks" % ticks)
 
     # Nothing went wrong in the hypervisor, and every page came back.
     expect(not FATAL.search(log) and not re.search(r"FATAL TRAP|Panic", log),
@@ -102,7 +105,9 @@ def check_isolation(m, ticks, crashers, timeout):
     return log
 
 
-QEMU_TICKS = 120                # 12 s; the hostile guest takes about 4 s under QEMU
+# 40 s: the hostile guest takes about 4 s under QEMU alone, 15-25 s beside other emulators;
+# the witness only has to outlive it, its ticks are checked stretch by stretch.
+QEMU_TICKS = 400
 
 
 def qemu_crashes_and_hostile_hypercalls_isolated():

@@ -140,34 +140,59 @@ static void setup(void)
              guest_is_dom0() ? 0 : -XEN_EPERM);
 }
 
+/*
+ * One singleshot timer delay_ns ahead: its lateness by the pvclock, or -1 if it never
+ * fired. Early is always a failure.
+ */
+static int64_t timer_lateness(unsigned int port, int i, int64_t delay_ns)
+{
+    struct vcpu_set_singleshot_timer st = { 0 };
+    unsigned long seen = port_events[port];
+    int64_t late;
+
+    st.timeout_abs_ns = (uint64_t)(now_ns() + delay_ns);
+    CHECK_EQ("set_singleshot", HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer,
+                                          0, &st), 0);
+    if (!wait_port(port, seen, 1000000000)) {
+        xtf_failure("timer %d never fired", i);
+        return -1;
+    }
+    late = now_ns() - (int64_t)st.timeout_abs_ns;
+    if (late < 0)
+        xtf_failure("timer %d fired %ld ns early", i, (long)-late);
+    return late;
+}
+
+/*
+ * A timer later than the bound is tried again, up to TIMER_ATTEMPTS times in all: the host
+ * descheduling the emulator's CPU thread makes one timer late, a fault in kumo's timer
+ * path makes every attempt late.
+ */
+#define TIMER_ATTEMPTS 3
+
 static void test_timer(void)
 {
     struct evtchn_bind_virq bv = { .virq = VIRQ_TIMER, .vcpu = 0 };
     struct vcpu_set_singleshot_timer st = { 0 };
     int64_t worst = 0;
+    int retries = 0;
 
     CHECK_EQ("bind VIRQ_TIMER", HYPERCALL2(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, &bv), 0);
     CHECK_EQ("bind VIRQ_TIMER twice", HYPERCALL2(__HYPERVISOR_event_channel_op,
                                                  EVTCHNOP_bind_virq, &bv), -XEN_EEXIST);
     for (int i = 0; i < 20; i++) {
-        unsigned long seen = port_events[bv.port];
-        int64_t late;
+        int64_t late = timer_lateness(bv.port, i, 2000000 + i * 500000);
 
-        st.timeout_abs_ns = (uint64_t)(now_ns() + 2000000 + i * 500000);
-        CHECK_EQ("set_singleshot", HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_set_singleshot_timer,
-                                              0, &st), 0);
-        if (!wait_port(bv.port, seen, 1000000000)) {
-            xtf_failure("timer %d never fired", i);
-            return;
-        }
-        late = now_ns() - (int64_t)st.timeout_abs_ns;
+        for (int a = 1; a < TIMER_ATTEMPTS && late > TIMER_LATE_BOUND_NS; a++, retries++)
+            late = timer_lateness(bv.port, i, 2000000 + i * 500000);
         if (late < 0)
-            xtf_failure("timer %d fired %ld ns early", i, (long)-late);
+            return;
         worst = late > worst ? late : worst;
     }
     if (worst > TIMER_LATE_BOUND_NS)
-        xtf_failure("a timer fired %ld us late (bound %ld us)", (long)(worst / 1000),
-                    (long)(TIMER_LATE_BOUND_NS / 1000));
+        xtf_failure("a timer fired %ld us late in all %d attempts (bound %ld us)",
+                    (long)(worst / 1000), TIMER_ATTEMPTS, (long)(TIMER_LATE_BOUND_NS / 1000));
+    printk("timer retries after host stalls: %d\n", retries);
     printk("20 singleshot timers: none early, worst %ld us late\n", (long)(worst / 1000));
     timer_bound = true;
     st.timeout_abs_ns = 1;                          /* long past: fires at once */
