@@ -54,5 +54,8 @@ bool hvm_cr4_valid(const struct hvm_paging *p, uint64_t val, uint64_t allowed)
         return false;
     if (long_mode && !(val & X86_CR4_PAE))
         return false;
-    return !(val & X86_CR4_PCIDE) || (long_mode && !(p->cr3 & 0xFFF));
+    /* SDM 4.10.1: only turning PCIDE on needs long mode and PCID 0 in CR3; once on, CR3
+     * carries a PCID and other bits of CR4 (PGE, to flush) change freely. */
+    return !(val & X86_CR4_PCIDE) || (p->cr4 & X86_CR4_PCIDE) ||
+           (long_mode && !(p->cr3 & 0xFFF));
 }
