@@ -21,6 +21,9 @@ void buddy_init(struct buddy_zone *z, struct page_info *frame_table,
         list_init(&frame_table[i].list);
         frame_table[i].order = 0;
         frame_table[i].flags = PGF_RESERVED;
+        frame_table[i].owner = NULL;
+        frame_table[i].count = 0;
+        frame_table[i].type = 0;
     }
 }
 

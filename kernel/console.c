@@ -50,19 +50,33 @@ static int parse_loglvl(const char *s)
 }
 custom_param("loglvl", parse_loglvl);
 
-static void emit(const char *s, size_t n)
+/*
+ * Dom0's own console output goes to the serial line only, as Xen's does: the ring (what
+ * `xl dmesg` reads) is the hypervisor's log unless console_to_ring is given.
+ */
+static bool opt_console_to_ring;
+boolean_param("console_to_ring", opt_console_to_ring);
+
+static void emit_to(const char *s, size_t n, bool to_ring)
 {
-    for (size_t i = 0; i < n; i++)
-        console_ring[(ring_head + i) % CONSOLE_RING_SIZE] = s[i];
-    ring_head += n;
+    if (to_ring) {
+        for (size_t i = 0; i < n; i++)
+            console_ring[(ring_head + i) % CONSOLE_RING_SIZE] = s[i];
+        ring_head += n;
+    }
     for (unsigned int i = 0; i < nr_sinks; i++)
         sinks[i](s, n);
+}
+
+static void emit(const char *s, size_t n)
+{
+    emit_to(s, n, true);
 }
 
 static void emit_lines(const char *s, size_t n)
 {
     if (raw_partial) {
-        emit("\n", 1);
+        emit_to("\n", 1, opt_console_to_ring);
         raw_partial = false;
         at_line_start = true;
     }
@@ -156,7 +170,7 @@ void console_write_raw(const char *s, size_t n)
     flags = console_lock_acquire(&nested);
     if (!at_line_start && !raw_partial)
         emit("\n", 1);                      /* after a partial hypervisor line */
-    emit(s, n);
+    emit_to(s, n, opt_console_to_ring);
     raw_partial = s[n - 1] != '\n';
     at_line_start = !raw_partial;
     console_lock_release(flags, nested);

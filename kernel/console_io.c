@@ -27,7 +27,7 @@ static DEFINE_SPINLOCK(input_lock);
  */
 static void dom0_input_putc(char c)
 {
-    struct domain *d = domain_by_id(0);
+    struct domain *d = domain_lookup(0);
     unsigned long flags;
 
     spin_lock_irqsave(&input_lock, flags);
@@ -36,6 +36,8 @@ static void dom0_input_putc(char c)
     spin_unlock_irqrestore(&input_lock, flags);
     if (d && d->privileged && d->nr_vcpus)
         send_guest_virq(d->vcpus[0], VIRQ_CONSOLE);
+    if (d)
+        domain_put(d);
 }
 
 void console_io_init(void)

@@ -10,6 +10,7 @@
 #include <kumo/elf_load.h>
 #include <kumo/guest_acpi.h>
 #include <kumo/kernel_image.h>
+#include <kumo/physmap.h>
 #include <kumo/sched.h>
 #include <kumo/sched_policy.h>
 #include <kumo/xen_abi.h>
@@ -183,13 +184,7 @@ struct domain *pvh_build(const struct pvh_build_args *a, const char **why)
         goto fail;
     /* vCPU 0 starts at the entry point; the others wait for INIT/SIPI or VCPUOP_up. */
     hvm_state_pvh(&start, info.phys32_entry, (uint32_t)si_gpa);
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vlapic_reset(d->vcpus[i]);
-    hvm_ops->vcpu_set_state(d->vcpus[0], &start);
-    d->vcpus[0]->initialised = true;
-    d->vcpus[0]->is_up = true;
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        vcpu_place(d->vcpus[i]);
+    vcpus_ready(d, 0, &start);
     return d;
 
 fail:

@@ -40,7 +40,7 @@ static void fill_domaininfo(const struct domain *d, struct xen_domctl_getdomaini
         i->cpu_time += vcpu_cpu_time(v);
         i->nr_online_vcpus += v->is_up;
     }
-    if (d->is_dying)
+    if (d->is_dying || d->is_killed)
         i->flags |= XEN_DOMINF_dying;
     else if (d->is_shutdown)
         i->flags |= XEN_DOMINF_shutdown | (d->shutdown_code & XEN_DOMINF_shutdownmask)
@@ -66,13 +66,15 @@ void domain_getinfo(const struct domain *d, struct xen_domctl_getdomaininfo *inf
 /* Xen's rule: the first domain whose id is >= the one asked for. */
 static long getdomaininfo(struct xen_domctl *op)
 {
-    for (unsigned int id = op->domain; id < MAX_DOMAINS; id++)
-        if (domain_table[id]) {
-            fill_domaininfo(domain_table[id], &op->u.getdomaininfo);
-            op->domain = (domid_t)id;
-            return 0;
-        }
-    return -XEN_ESRCH;
+    unsigned int id = op->domain;
+    struct domain *d = domain_next(&id);
+
+    if (!d)
+        return -XEN_ESRCH;
+    fill_domaininfo(d, &op->u.getdomaininfo);
+    op->domain = (domid_t)id;
+    domain_put(d);
+    return 0;
 }
 
 static long vcpuaffinity(struct vcpu *caller, struct domain *d, struct xen_domctl *op)
@@ -171,10 +173,7 @@ static long max_vcpus(struct vcpu *caller, struct domain *d, struct xen_domctl *
         return 0;
     if (domain_create_vcpus(d, d->max_vcpus - d->nr_vcpus))
         return -XEN_ENOMEM;
-    for (unsigned int i = first; i < d->nr_vcpus; i++) {
-        vlapic_reset(d->vcpus[i]);
-        vcpu_place(d->vcpus[i]);
-    }
+    vcpus_ready(d, first, NULL);
     return 0;
 }
 
@@ -192,7 +191,7 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
     if (op.cmd == XEN_DOMCTL_getdomaininfo) {
         rc = getdomaininfo(&op);
     } else {
-        d = domain_by_id(op.domain);
+        d = domain_lookup(op.domain);
         if (!d)
             return -XEN_ESRCH;
         switch (op.cmd) {
@@ -222,8 +221,11 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
                 domain_kill(d);
             break;
         default:
-            return -XEN_ENOSYS;
+            rc = -XEN_ENOSYS;
         }
+        domain_put(d);
+        if (rc == -XEN_ENOSYS)
+            return rc;
     }
     if (!rc && copy_to_guest_virt(v, arg, &op, sizeof(op)))
         return -XEN_EFAULT;

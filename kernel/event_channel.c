@@ -12,6 +12,7 @@
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
+#include <kumo/lock_order.h>
 #include <kumo/sched.h>
 #include <kumo/softirq.h>
 #include <kumo/xen_abi.h>
@@ -157,20 +158,22 @@ void send_guest_virq(struct vcpu *v, unsigned int virq)
     struct domain *d = v->domain;
     unsigned long flags;
 
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     if (virq < NR_VIRQS && v->virq_to_port[virq])
         evtchn_raise(d, v->virq_to_port[virq]);
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
 }
 
 /* Locks two domains in domid order (the same domain once). */
 static void double_lock(struct domain *a, struct domain *b, unsigned long *flags)
 {
     *flags = local_irq_save();
+    lock_order_take(LOCK_LEVEL_EVENT);
     if (a == b) {
         spin_lock(&a->event_lock);
         return;
     }
+    lock_order_take(LOCK_LEVEL_EVENT);
     spin_lock(a->domid < b->domid ? &a->event_lock : &b->event_lock);
     spin_lock(a->domid < b->domid ? &b->event_lock : &a->event_lock);
 }
@@ -178,14 +181,18 @@ static void double_lock(struct domain *a, struct domain *b, unsigned long *flags
 static void double_unlock(struct domain *a, struct domain *b, unsigned long flags)
 {
     spin_unlock(&a->event_lock);
-    if (a != b)
+    lock_order_drop(LOCK_LEVEL_EVENT);
+    if (a != b) {
         spin_unlock(&b->event_lock);
+        lock_order_drop(LOCK_LEVEL_EVENT);
+    }
     local_irq_restore(flags);
 }
 
+/* A counted reference to the domain id names (DOMID_SELF: self); the caller puts it. */
 static struct domain *resolve(struct domain *self, domid_t id)
 {
-    return id == DOMID_SELF || id == self->domid ? self : domain_by_id(id);
+    return domain_lookup_or_self(self, id);
 }
 
 static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
@@ -196,17 +203,20 @@ static long alloc_unbound(struct vcpu *v, struct evtchn_alloc_unbound *a)
 
     if (!d)
         return -XEN_ESRCH;
-    if (d != v->domain && !v->domain->privileged)
+    if (d != v->domain && !v->domain->privileged) {
+        domain_put(d);
         return -XEN_EPERM;
-    spin_lock_irqsave(&d->event_lock, flags);
-    port = get_free_port(d);
+    }
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
+    port = d->is_dying ? -XEN_ESRCH : get_free_port(d);
     if (port > 0) {
         d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_unbound, .notify_vcpu = 0,
                                            .remote_domid = a->remote_dom == DOMID_SELF ?
                                                d->domid : a->remote_dom };
         a->port = (evtchn_port_t)port;
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
+    domain_put(d);
     return port < 0 ? port : 0;
 }
 
@@ -218,11 +228,18 @@ static long bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
     long rc = 0;
     int lport;
 
-    if (!rd || rd->is_dying)
+    if (!rd)
         return -XEN_ESRCH;
-    if (b->remote_port == 0 || b->remote_port >= evtchn_max_ports(rd))
+    if (b->remote_port == 0 || b->remote_port >= evtchn_max_ports(rd)) {
+        domain_put(rd);
         return -XEN_EINVAL;
+    }
     double_lock(ld, rd, &flags);
+    /* Under rd's lock: evtchn_destroy() sets is_dying there before closing its ports. */
+    if (rd->is_dying || ld->is_dying) {
+        rc = -XEN_ESRCH;
+        goto out;
+    }
     rchn = &rd->evtchn[b->remote_port];
     if (rchn->state != EVTCHNSTAT_unbound || rchn->remote_domid != ld->domid) {
         rc = -XEN_EINVAL;
@@ -244,6 +261,7 @@ static long bind_interdomain(struct vcpu *v, struct evtchn_bind_interdomain *b)
     evtchn_raise(ld, (unsigned int)lport);
 out:
     double_unlock(ld, rd, flags);
+    domain_put(rd);
     return rc;
 }
 
@@ -259,9 +277,9 @@ static long bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
     if (b->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
     target = d->vcpus[b->vcpu];
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     if (target->virq_to_port[b->virq]) {
-        spin_unlock_irqrestore(&d->event_lock, flags);
+        unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
         return -XEN_EEXIST;
     }
     port = get_free_port(d);
@@ -271,7 +289,7 @@ static long bind_virq(struct vcpu *v, struct evtchn_bind_virq *b)
         target->virq_to_port[b->virq] = (unsigned int)port;
         b->port = (evtchn_port_t)port;
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     return port < 0 ? port : 0;
 }
 
@@ -283,14 +301,14 @@ static long bind_ipi(struct vcpu *v, struct evtchn_bind_ipi *b)
 
     if (b->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     port = get_free_port(d);
     if (port > 0) {
         d->evtchn[port] = (struct evtchn){ .state = EVTCHNSTAT_ipi,
                                            .notify_vcpu = (uint16_t)b->vcpu };
         b->port = (evtchn_port_t)port;
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     return port < 0 ? port : 0;
 }
 
@@ -304,11 +322,11 @@ static long close_port(struct domain *d, unsigned int port)
 
     if (port == 0 || port >= NR_EVENT_CHANNELS)
         return -XEN_EINVAL;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     chn = &d->evtchn[port];
     if (chn->state == EVTCHNSTAT_interdomain)
-        rd = domain_by_id(chn->remote_domid);
-    spin_unlock_irqrestore(&d->event_lock, flags);
+        rd = domain_lookup(chn->remote_domid);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     /* double_lock() takes a single lock when both sides are the same domain. */
     peer = rd ? rd : d;
     double_lock(d, peer, &flags);
@@ -329,6 +347,8 @@ static long close_port(struct domain *d, unsigned int port)
     if (!rc)
         *chn = (struct evtchn){ 0 };
     double_unlock(d, peer, flags);
+    if (rd)
+        domain_put(rd);
     return rc;
 }
 
@@ -341,15 +361,15 @@ static long send(struct vcpu *v, unsigned int port)
 
     if (port == 0 || port >= evtchn_max_ports(d))
         return -XEN_EINVAL;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     chn = &d->evtchn[port];
     if (chn->state == EVTCHNSTAT_interdomain)
-        rd = domain_by_id(chn->remote_domid);
+        rd = domain_lookup(chn->remote_domid);
     else if (chn->state == EVTCHNSTAT_ipi)
         evtchn_raise(d, port);
     else if (chn->state != EVTCHNSTAT_unbound)
         rc = -XEN_EINVAL;
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     if (!rd)
         return rc;
     double_lock(d, rd, &flags);
@@ -357,22 +377,16 @@ static long send(struct vcpu *v, unsigned int port)
     if (chn->state == EVTCHNSTAT_interdomain && chn->remote_domid == rd->domid && !rd->is_dying)
         evtchn_raise(rd, chn->remote_port);
     double_unlock(d, rd, flags);
+    domain_put(rd);
     return 0;
 }
 
-static long status(struct vcpu *v, struct evtchn_status *st)
+static void status_of(struct domain *d, struct evtchn_status *st)
 {
-    struct domain *d = resolve(v->domain, st->dom);
     struct evtchn *chn;
     unsigned long flags;
 
-    if (!d)
-        return -XEN_ESRCH;
-    if (d != v->domain && !v->domain->privileged)
-        return -XEN_EPERM;
-    if (st->port == 0 || st->port >= evtchn_max_ports(d))
-        return -XEN_EINVAL;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     chn = &d->evtchn[st->port];
     st->status = chn->state;
     st->vcpu = chn->notify_vcpu;
@@ -383,8 +397,24 @@ static long status(struct vcpu *v, struct evtchn_status *st)
         st->u.interdomain.port = chn->remote_port;
     } else if (chn->state == EVTCHNSTAT_virq)
         st->u.virq = chn->virq;
-    spin_unlock_irqrestore(&d->event_lock, flags);
-    return 0;
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
+}
+
+static long status(struct vcpu *v, struct evtchn_status *st)
+{
+    struct domain *d = resolve(v->domain, st->dom);
+    long rc = 0;
+
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != v->domain && !v->domain->privileged)
+        rc = -XEN_EPERM;
+    else if (st->port == 0 || st->port >= evtchn_max_ports(d))
+        rc = -XEN_EINVAL;
+    else
+        status_of(d, st);
+    domain_put(d);
+    return rc;
 }
 
 static long unmask(struct vcpu *v, unsigned int port)
@@ -394,7 +424,7 @@ static long unmask(struct vcpu *v, unsigned int port)
 
     if (port == 0 || port >= evtchn_max_ports(d))
         return -XEN_EINVAL;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     /* The re-raise rule: an unmasked port that is pending notifies its vCPU again. */
     guest_bit(mask_map(d), port, d->compat_shinfo, BIT_CLEAR);
     if (guest_bit(pending_map(d), port, d->compat_shinfo, BIT_TEST)) {
@@ -407,7 +437,7 @@ static long unmask(struct vcpu *v, unsigned int port)
             vcpu_kick(t);
         }
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     return 0;
 }
 
@@ -421,7 +451,7 @@ static long bind_vcpu(struct vcpu *v, struct evtchn_bind_vcpu *b)
         return -XEN_EINVAL;
     if (b->vcpu >= d->nr_vcpus)
         return -XEN_ENOENT;
-    spin_lock_irqsave(&d->event_lock, flags);
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     switch (d->evtchn[b->port].state) {
     case EVTCHNSTAT_unbound:
     case EVTCHNSTAT_interdomain:
@@ -430,19 +460,24 @@ static long bind_vcpu(struct vcpu *v, struct evtchn_bind_vcpu *b)
     default:            /* VIRQs and IPIs are bound to their vCPU for good, as in Xen */
         rc = -XEN_EINVAL;
     }
-    spin_unlock_irqrestore(&d->event_lock, flags);
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     return rc;
 }
 
 void evtchn_destroy(struct domain *d)
 {
+    unsigned long flags;
+
     if (!d->evtchn)
         return;
+    /* No port binds to d after this (bind_interdomain checks under the same lock). */
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
+    d->is_dying = true;
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
     for (unsigned int p = 1; p < NR_EVENT_CHANNELS; p++)
         if (d->evtchn[p].state != EVTCHNSTAT_closed)
             close_port(d, p);
-    xfree(d->evtchn);
-    d->evtchn = NULL;
+    /* The table itself goes with d (domain_free): a peer holding d may still look at it. */
 }
 
 /*
@@ -456,9 +491,10 @@ static long reset(struct vcpu *v, uint64_t arg)
 
     if (copy_from_guest_virt(v, &r, arg, sizeof(r)))
         return -XEN_EFAULT;
-    d = r.dom == DOMID_SELF ? v->domain : domain_by_id(r.dom);
+    d = resolve(v->domain, r.dom);
     if (!d)
         return -XEN_ESRCH;
+    domain_put(d);                      /* only v's own domain is reset, which v keeps */
     if (d != v->domain)
         return v->domain->privileged ? -XEN_EINVAL : -XEN_EPERM;
     /* An unlocked look first: close_port() takes two locks even for a closed port. */

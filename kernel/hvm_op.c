@@ -37,12 +37,17 @@ static long set_param(struct domain *d, struct xen_hvm_param *p)
 static long pagetable_dying(struct vcpu *v, uint64_t arg)
 {
     struct xen_hvm_pagetable_dying a;
+    struct domain *d;
 
     if (copy_from_guest_virt(v, &a, arg, sizeof(a)))
         return -XEN_EFAULT;
-    if (a.domid != DOMID_SELF && a.domid != v->domain->domid)
-        return domain_by_id(a.domid) ? -XEN_EOPNOTSUPP : -XEN_ESRCH;
-    return -XEN_EINVAL;
+    if (a.domid == DOMID_SELF || a.domid == v->domain->domid)
+        return -XEN_EINVAL;
+    d = domain_lookup(a.domid);
+    if (!d)
+        return -XEN_ESRCH;
+    domain_put(d);
+    return -XEN_EOPNOTSUPP;
 }
 
 /* RAM (shared_info included) or not: what a guest without a device model has. */
@@ -54,13 +59,16 @@ static long get_mem_type(struct vcpu *v, uint64_t arg)
 
     if (copy_from_guest_virt(v, &m, arg, sizeof(m)))
         return -XEN_EFAULT;
-    d = m.domid == DOMID_SELF ? v->domain : domain_by_id(m.domid);
+    d = domain_lookup_or_self(v->domain, m.domid);
     if (!d)
         return -XEN_ESRCH;
-    if (d != v->domain && !v->domain->privileged)
+    if (d != v->domain && !v->domain->privileged) {
+        domain_put(d);
         return -XEN_EPERM;
+    }
     m.mem_type = m.pfn < ~0UL >> PAGE_SHIFT && gfn_to_mfn(d, (unsigned long)m.pfn, &mfn)
                  ? HVMMEM_ram_rw : HVMMEM_mmio_dm;
+    domain_put(d);
     return copy_to_guest_virt(v, arg, &m, sizeof(m)) ? -XEN_EFAULT : 0;
 }
 
@@ -94,20 +102,21 @@ long do_hvm_op(struct vcpu *v, uint64_t op, uint64_t arg, uint64_t a3, uint64_t 
         return -XEN_EFAULT;
     if (p.index >= HVM_NR_PARAMS)
         return -XEN_EINVAL;
-    d = p.domid == DOMID_SELF || p.domid == v->domain->domid ? v->domain : domain_by_id(p.domid);
+    d = domain_lookup_or_self(v->domain, p.domid);
     if (!d)
         return -XEN_ESRCH;
     if (d != v->domain && !v->domain->privileged)
-        return -XEN_EPERM;
-    if (op == HVMOP_get_param) {
+        rc = -XEN_EPERM;
+    else if (op == HVMOP_get_param) {
         p.value = d->hvm_params[p.index];
-        return copy_to_guest_virt(v, arg, &p, sizeof(p)) ? -XEN_EFAULT : 0;
-    }
-    if (!guest_may_set(p.index) && !v->domain->privileged)
-        return -XEN_EPERM;
-    rc = set_param(d, &p);
+        rc = copy_to_guest_virt(v, arg, &p, sizeof(p)) ? -XEN_EFAULT : 0;
+    } else if (!guest_may_set(p.index) && !v->domain->privileged)
+        rc = -XEN_EPERM;
+    else
+        rc = set_param(d, &p);
     /* Xen's hvm_latch_shinfo_size(): the caller's mode now picks the shared_info layout. */
-    if (!rc && p.index == HVM_PARAM_CALLBACK_IRQ && d == v->domain)
+    if (!rc && op == HVMOP_set_param && p.index == HVM_PARAM_CALLBACK_IRQ && d == v->domain)
         compat_latch_shinfo(v);
+    domain_put(d);
     return rc;
 }

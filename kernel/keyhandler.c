@@ -52,13 +52,11 @@ static void key_time(void)
 static void key_domains(void)
 {
     static const char *const states[] = { "offline", "runnable", "running", "blocked" };
+    unsigned int id = 0;
+    struct domain *d;
 
     printk("'q' pressed -> dumping domain info\n");
-    for (unsigned int id = 0; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_table[id];
-
-        if (!d)
-            continue;
+    for (; (d = domain_next(&id)) != NULL; id++) {
         printk("d%u (%s): %lu pages, %u vCPUs%s\n", id, d->name, d->tot_pages, d->nr_vcpus,
                d->is_shutdown ? ", shut down" : "");
         for (unsigned int i = 0; i < d->nr_vcpus; i++) {
@@ -70,6 +68,7 @@ static void key_domains(void)
                    vlapic_deliverable(v), v->arch.vlapic.nmi_pending ? ", NMI pending" : "",
                    (d->poll_mask >> i) & 1 ? ", polling" : "");
         }
+        domain_put(d);
     }
 }
 

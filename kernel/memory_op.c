@@ -9,6 +9,7 @@
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/mm.h>
+#include <kumo/physmap.h>
 #include <kumo/xen_abi.h>
 
 /* Xen's e820entry: what XENMEM_memory_map's buffer holds (20 bytes, packed). */
@@ -17,49 +18,32 @@ struct xen_e820entry {
     uint32_t type;
 } __attribute__((packed));
 
-/* DOMID_SELF or the caller's own id; a privileged caller may name any domain. */
+/*
+ * DOMID_SELF or the caller's own id; a privileged caller may name any domain. On 0, *d is
+ * a counted reference the caller puts.
+ */
 static long memop_domain(struct vcpu *v, domid_t domid, struct domain **d)
 {
-    if (domid == DOMID_SELF || domid == v->domain->domid) {
-        *d = v->domain;
-        return 0;
-    }
-    *d = domain_by_id(domid);
+    *d = domain_lookup_or_self(v->domain, domid);
     if (!*d)
         return -XEN_ESRCH;
-    return v->domain->privileged ? 0 : -XEN_EPERM;
+    if (*d != v->domain && !v->domain->privileged) {
+        domain_put(*d);
+        return -XEN_EPERM;
+    }
+    return 0;
 }
 
-/* Maps shared_info at gpfn: the RAM page there is freed, its old home becomes a hole. */
+/* Where shared_info goes is physmap's decision; the lock makes it one step. */
 static long map_shared_info(struct domain *d, unsigned long gpfn)
 {
-    struct list_head freed = LIST_HEAD_INIT(freed);
-    struct page_info *pg = NULL;
-    unsigned long flags, mfn;
-    long rc = 0;
+    unsigned long flags;
+    int rc;
 
     if (gpfn >= P2M_MAX_GFN)
         return -XEN_EINVAL;
     spin_lock_irqsave(&d->page_lock, flags);
-    if (d->shared_info_gfn == gpfn)
-        goto out;
-    if (d->shared_info_gfn != ~0UL && p2m_clear_entry(d, d->shared_info_gfn)) {
-        rc = -XEN_ENOMEM;
-        goto out;
-    }
-    /* A RAM page that must stay (a vcpu_info) is only covered, and freed with d. */
-    if (gfn_to_mfn_locked(d, gpfn, &mfn) && !domain_frame_pinned(d, mfn))
-        pg = domain_take_gfn(d, gpfn);
-    if (p2m_map_range(d, gpfn, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT), 1,
-                      P2M_R | P2M_W))
-        rc = -XEN_ENOMEM;               /* the old home is unmapped: keep the record of it */
-    else
-        d->shared_info_gfn = gpfn;
-    hvm_ops->p2m_flush(d);
-    if (pg)
-        list_add_tail(&pg->list, &freed);
-    domain_free_returned(d, &freed);
-out:
+    rc = physmap_set_shared_info(d, gpfn);
     spin_unlock_irqrestore(&d->page_lock, flags);
     return rc;
 }
@@ -78,14 +62,19 @@ static long add_to_physmap(struct vcpu *v, unsigned long start, uint64_t arg)
         return -XEN_ENOSYS;             /* only through add_to_physmap_batch, as in Xen */
     rc = memop_domain(v, xatp.domid, &d);
     /* Xen checks dev_mmio (the hardware domain's own; there is no device) before the caller. */
-    if (rc != -XEN_ESRCH && xatp.space == XENMAPSPACE_dev_mmio)
+    if (rc != -XEN_ESRCH && xatp.space == XENMAPSPACE_dev_mmio) {
+        if (!rc)
+            domain_put(d);
         return -XEN_EACCES;
+    }
     if (rc)
         return rc;
     if (xatp.space == XENMAPSPACE_shared_info && xatp.idx == 0)
-        return map_shared_info(d, xatp.gpfn);
-    /* Xen finds no frame for an unknown space or index: -EINVAL. */
-    return -XEN_EINVAL;
+        rc = map_shared_info(d, xatp.gpfn);
+    else
+        rc = -XEN_EINVAL;               /* Xen finds no frame for an unknown space or index */
+    domain_put(d);
+    return rc;
 }
 
 static long memory_map(struct vcpu *v, uint64_t arg)
@@ -135,10 +124,13 @@ static long reservation_figure(struct vcpu *v, unsigned int op, unsigned long st
     if (rc)
         return rc;
     if (op == XENMEM_current_reservation)
-        return (long)d->tot_pages;
-    if (op == XENMEM_maximum_reservation)
-        return (long)d->max_pages;
-    return (long)maximum_gpfn(d);
+        rc = (long)d->tot_pages;
+    else if (op == XENMEM_maximum_reservation)
+        rc = (long)d->max_pages;
+    else
+        rc = (long)maximum_gpfn(d);
+    domain_put(d);
+    return rc;
 }
 
 long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4,

@@ -11,6 +11,7 @@
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/mm.h>
+#include <kumo/physmap.h>
 #include <kumo/xen_abi.h>
 
 #define UINT_MAX 0xFFFFFFFFu
@@ -19,29 +20,6 @@
 static unsigned int max_order(const struct domain *d)
 {
     return d->privileged ? 12 : 9;
-}
-
-/*
- * Takes one frame from d, with d->page_lock held: its p2m entry is cleared now, the page
- * joins `freed` for after the flush. False (and nothing changed) when gfn is not RAM,
- * is shared_info, or backs a vcpu_info: the hypervisor writes those pages directly.
- */
-static bool remove_frame(struct domain *d, unsigned long gfn, struct list_head *freed)
-{
-    struct page_info *pg;
-    unsigned long mfn;
-
-    if (gfn == d->shared_info_gfn || !gfn_to_mfn_locked(d, gfn, &mfn) ||
-        domain_frame_pinned(d, mfn) || p2m_clear_entry(d, gfn))
-        return false;
-    pg = domain_take_gfn(d, gfn);
-    if (!pg) {
-        /* The table the entry lived in is still there: putting it back needs no memory. */
-        p2m_map_range(d, gfn, mfn, 1, P2M_RWX);
-        return false;
-    }
-    list_add_tail(&pg->list, freed);
-    return true;
 }
 
 /* Extent i's GFN from the guest's list; read outside page_lock, which guest copies take. */
@@ -68,17 +46,15 @@ static unsigned long decrease(struct vcpu *v, const struct xen_memory_reservatio
             break;
         spin_lock_irqsave(&d->page_lock, flags);
         for (unsigned long j = 0; ok && j < (1UL << r->extent_order); j++)
-            ok = remove_frame(d, (unsigned long)gfn + j, &freed);
+            ok = physmap_remove(d, (unsigned long)gfn + j, &freed);
         spin_unlock_irqrestore(&d->page_lock, flags);
         if (!ok)
             break;
     }
-    if (!list_empty(&freed)) {
-        spin_lock_irqsave(&d->page_lock, flags);
-        hvm_ops->p2m_flush(d);
-        domain_free_returned(d, &freed);
-        spin_unlock_irqrestore(&d->page_lock, flags);
-    }
+    /* Also when only shared_info went: its old translation must be gone on return. */
+    spin_lock_irqsave(&d->page_lock, flags);
+    domain_put_taken(d, &freed);
+    spin_unlock_irqrestore(&d->page_lock, flags);
     return i;
 }
 

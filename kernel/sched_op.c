@@ -96,13 +96,13 @@ long do_sched_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64
             return -XEN_EPERM;
         if (copy_from_guest_virt(v, &rs, arg, sizeof(rs)))
             return -XEN_EFAULT;
-        target = domain_by_id(rs.domain_id);
+        target = domain_lookup(rs.domain_id);
         if (!target)
             return -XEN_ESRCH;
-        if (rs.reason > SHUTDOWN_MAX)
-            return -XEN_EINVAL;
-        domain_shutdown(target, rs.reason);
-        return 0;
+        if (rs.reason <= SHUTDOWN_MAX)
+            domain_shutdown(target, rs.reason);
+        domain_put(target);
+        return rs.reason > SHUTDOWN_MAX ? -XEN_EINVAL : 0;
     }
     return -XEN_ENOSYS;
 }

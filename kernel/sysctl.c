@@ -43,13 +43,12 @@ static long getdomaininfolist(struct vcpu *v, struct xen_sysctl_getdomaininfolis
     struct xen_domctl_getdomaininfo info;
     uint64_t buf = (uint64_t)(uintptr_t)l->buffer.p;
     uint32_t n = 0;
+    unsigned int id = l->first_domain;
+    struct domain *d;
 
-    for (unsigned int id = l->first_domain; id < MAX_DOMAINS && n < l->max_domains; id++) {
-        struct domain *d = domain_table[id];
-
-        if (!d)
-            continue;
+    for (; n < l->max_domains && (d = domain_next(&id)) != NULL; id++) {
         domain_getinfo(d, &info);
+        domain_put(d);
         if (copy_to_guest_virt(v, buf + (uint64_t)n * sizeof(info), &info, sizeof(info)))
             return -XEN_EFAULT;
         n++;
@@ -104,12 +103,13 @@ static long debug_keys(struct vcpu *v, const struct xen_sysctl_debug_keys *k)
 
 static long getdomainname(struct kumo_sysctl_domainname *n)
 {
-    struct domain *d = domain_by_id(n->domid);
+    struct domain *d = domain_lookup(n->domid);
 
     if (!d)
         return -XEN_ESRCH;
     memset(n->name, 0, sizeof(n->name));
     strlcpy(n->name, d->name, sizeof(n->name));
+    domain_put(d);
     return 0;
 }
 

@@ -1,6 +1,8 @@
 /*
  * Boot-time check of the timer path on every CPU: a timer armed from the boot CPU for each
  * online CPU must fire on that CPU, not before its deadline and at most a tolerance after.
+ * Then timer_kill() from the boot CPU, while another CPU runs the timer's callback, must
+ * return only after that callback has finished, and the callback's re-arm must be refused.
  */
 #include <asm/irq.h>
 #include <asm/percpu.h>
@@ -64,10 +66,63 @@ static bool check_probe(unsigned int cpu)
     return true;
 }
 
+#define KILL_CALLBACK_US   5000
+
+static struct {
+    struct timer timer;
+    volatile unsigned int runs;
+    volatile bool running;
+} kill_probe;
+
+/* Long enough for the boot CPU to call timer_kill() while it runs; then it re-arms itself. */
+static void kill_probe_fire(void *unused)
+{
+    (void)unused;
+    __atomic_store_n(&kill_probe.running, true, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&kill_probe.runs, 1, __ATOMIC_SEQ_CST);
+    udelay(KILL_CALLBACK_US);
+    timer_set(&kill_probe.timer, NOW());
+    __atomic_store_n(&kill_probe.running, false, __ATOMIC_SEQ_CST);
+}
+
+/* timer_kill_waits_for_running_callback, on the first online CPU other than the boot CPU. */
+static bool kill_check(void)
+{
+    unsigned int cpu, target = 0, runs;
+    s_time_t give_up = NOW() + SELFTEST_WAIT;
+    bool waited;
+
+    for_each_online_cpu(cpu)
+        if (cpu != smp_processor_id() && !target)
+            target = cpu;
+    if (!target)
+        return true;                    /* one CPU: no callback can run beside the killer */
+    timer_init(&kill_probe.timer, kill_probe_fire, NULL, target);
+    timer_set(&kill_probe.timer, NOW());
+    while (!__atomic_load_n(&kill_probe.running, __ATOMIC_SEQ_CST) && NOW() < give_up)
+        cpu_relax();
+    if (!kill_probe.running) {
+        printk("Timer self-check: CPU %u's kill probe never ran\n", target);
+        return false;
+    }
+    timer_kill(&kill_probe.timer);
+    waited = !__atomic_load_n(&kill_probe.running, __ATOMIC_SEQ_CST);
+    runs = kill_probe.runs;
+    udelay(2 * KILL_CALLBACK_US);
+    if (!waited || kill_probe.runs != runs) {
+        printk("Timer self-check: timer_kill %s\n", !waited ? "returned while the callback ran"
+                                                          : "let the callback re-arm");
+        return false;
+    }
+    printk("Timer self-check: timer_kill waited for the callback running on CPU %u\n", target);
+    return true;
+}
+
 bool timer_selftest(void)
 {
     unsigned int cpu, ok = 0, n = 0;
     s_time_t give_up;
+    bool killed;
 
     for_each_online_cpu(cpu) {
         struct timer_probe *p = &probes[cpu];
@@ -88,10 +143,12 @@ bool timer_selftest(void)
         n++;
         ok += check_probe(cpu);
     }
-    if (ok == n)
+    killed = kill_check();
+    if (ok == n && killed)
         printk("Timer self-check passed on %u CPUs (tolerance %ld ms)\n", n,
                (long)(SELFTEST_TOLERANCE / 1000000));
     else
-        printk("Timer self-check FAILED on %u of %u CPUs\n", n - ok, n);
-    return ok == n;
+        printk("Timer self-check FAILED on %u of %u CPUs%s\n", n - ok, n,
+               killed ? "" : ", and timer_kill");
+    return ok == n && killed;
 }

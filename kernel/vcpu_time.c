@@ -8,7 +8,9 @@
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
+#include <asm/p2m.h>
 #include <kumo/mm.h>
+#include <kumo/page_ref.h>
 #include <kumo/pvclock.h>
 #include <kumo/sched.h>
 #include <kumo/xen_abi.h>
@@ -59,15 +61,15 @@ void vcpu_time_init(struct vcpu *v)
 
 void vcpu_time_destroy(struct vcpu *v)
 {
-    timer_cancel(&v->singleshot_timer);
-    timer_cancel(&v->poll_timer);
+    timer_kill(&v->singleshot_timer);
+    timer_kill(&v->poll_timer);
 }
 
 long vcpu_register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
 {
     struct vcpu_register_vcpu_info r;
     struct vcpu_info *old = vcpu_info_of(target), *now;
-    unsigned long mfn;
+    struct page_info *pg;
 
     if (copy_from_guest_virt(v, &r, arg, sizeof(r)))
         return -XEN_EFAULT;
@@ -75,16 +77,27 @@ long vcpu_register_vcpu_info(struct vcpu *v, struct vcpu *target, uint64_t arg)
         return -XEN_EINVAL;
     if (target->vcpu_info)
         return -XEN_EINVAL;             /* once per vCPU, as in Xen */
-    if (!gfn_to_mfn(v->domain, (unsigned long)r.mfn, &mfn))
+    /* Held until the vCPU goes: whatever the guest does to its physmap, this stays d's. */
+    pg = p2m_get_page(v->domain, (unsigned long)r.mfn);
+    if (!pg)
         return -XEN_EINVAL;
-    now = (struct vcpu_info *)((char *)__va((paddr_t)mfn << PAGE_SHIFT) + r.offset);
+    if (pg->type != PGT_RAM) {
+        put_page(pg);
+        return -XEN_EINVAL;             /* Xen wants a RAM page it can map writable */
+    }
+    now = (struct vcpu_info *)((char *)__va(page_to_maddr(pg)) + r.offset);
+    /* Two vCPUs registering for one target: one wins, the other's reference goes back. */
+    if (__atomic_exchange_n(&target->vcpu_info_claimed, true, __ATOMIC_ACQ_REL)) {
+        put_page(pg);
+        return -XEN_EINVAL;
+    }
     if (old)
         memcpy(now, old, sizeof(*now));
     else
         memset(now, 0, sizeof(*now));
     /* Anything pending is re-announced in the new copy. */
     vcpu_info_announce_all(v->domain, now);
-    target->vcpu_info = now;
+    __atomic_store_n(&target->vcpu_info, now, __ATOMIC_RELEASE);
     update_vcpu_system_time(target);
     return 0;
 }

@@ -82,8 +82,9 @@ def run_system_tests(results, only):
             test()
             print("PASS system/%s (%.1fs)" % (name, time.time() - t0))
             results.append(True)
-        except (AssertionError, emu.WaitFailed) as e:
-            print("FAIL system/%s (%.1fs): %s" % (name, time.time() - t0, e))
+        except Exception as e:              # noqa: BLE001 - a broken test fails, the run goes on
+            print("FAIL system/%s (%.1fs): %s: %s" % (name, time.time() - t0,
+                                                     type(e).__name__, e))
             results.append(False)
             if emu.last_machine is not None:
                 print("---- last 50 console lines ----")

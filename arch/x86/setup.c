@@ -163,6 +163,7 @@ static void boot_cpu_setup(void)
     timer_init_cpu(0);
     sched_init();
     sched_init_cpu(0);
+    domain_lifecycle_init();
     hvm_init();
     printk("CPU 0 online (APIC id %u)\n", c->apic_id);
     c->online = true;

@@ -81,6 +81,12 @@ int hvm_state_from_context(struct hvm_vcpu_state *s, const struct vcpu_hvm_conte
 
 /* Resets v's LAPIC and loads s; v runs nowhere (core.c calls it under sched_lock). */
 void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s);
+/* kernel/vcpu.c's doors to vendor state: 0 or -ENOMEM; undone by hvm_vcpu_destroy(). */
+int hvm_vcpu_create(struct vcpu *v);
+void hvm_vcpu_destroy(struct vcpu *v);
+/* The LAPIC to its power-on state; the register state alone (v runs nowhere). */
+void hvm_vcpu_reset_lapic(struct vcpu *v);
+void hvm_vcpu_set_state(struct vcpu *v, const struct hvm_vcpu_state *s);
 
 /* An interrupt the vendor should deliver before the next entry (hvm_next_interrupt). */
 struct hvm_intr {

@@ -57,6 +57,8 @@ struct cpu_info {
     spinlock_t timer_lock;
     struct list_head timers;    /* sorted by expiry */
     int64_t timer_programmed;   /* deadline currently in the LAPIC timer, 0 = none */
+    struct timer *timer_running; /* whose callback runs now (timer_kill waits for it) */
+    uint8_t locks_held[4];      /* per lock level (kumo/lock_order.h), debug builds */
 };
 
 extern struct cpu_info cpu_infos[NR_CPUS];

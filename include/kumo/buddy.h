@@ -15,10 +15,16 @@
 #define PGF_RESERVED (1u << 1)  /* never given to the allocator (image, modules, ACPI, holes) */
 #define PGF_HEAD     (1u << 2)  /* first page of a free block of page_info.order */
 
+struct domain;
+
 struct page_info {
     struct list_head list;      /* free-list link while free; owner's list when allocated */
     uint32_t order;             /* valid on a free block's head */
     uint32_t flags;
+    /* Ownership (kernel/page_ref.c): zero while free or the hypervisor's own. */
+    struct domain *owner;
+    uint32_t count;             /* references: the owner's allocation one, then mappings */
+    uint32_t type;              /* PGT_*, fixed while the page is a domain's */
 };
 
 struct buddy_zone {

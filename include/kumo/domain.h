@@ -41,6 +41,12 @@ struct vcpu_arch {
     uint32_t asid_or_vpid;
     uint64_t asid_generation;
     int last_pcpu;
+    /*
+     * The p2m flush handshake (p2m_flush_sync): guest_epoch is odd while this vCPU may be
+     * in guest mode; need_flush asks its next entry to drop every cached translation.
+     */
+    uint32_t guest_epoch;
+    bool need_flush;
     bool launched;                  /* VMX: VMLAUNCH done */
     uint64_t msr_kgs, msr_star, msr_lstar, msr_cstar, msr_sfmask;   /* VMX-only MSR state */
     uint64_t efer;                  /* guest view */
@@ -56,6 +62,7 @@ struct vcpu_arch {
 struct vcpu {
     unsigned int id;
     struct vcpu_info *vcpu_info;    /* registered copy (direct map), or NULL: shared_info's */
+    bool vcpu_info_claimed;         /* VCPUOP_register_vcpu_info ran (it holds a page ref) */
     unsigned int virq_to_port[24];  /* NR_VIRQS */
     struct timer singleshot_timer;
     struct timer poll_timer;        /* SCHEDOP_poll's timeout */
@@ -83,9 +90,18 @@ struct vcpu {
 
 struct domain {
     uint16_t domid;
+    uint32_t refcnt;                /* the table's reference + domain_lookup()s not yet put */
+    bool vcpus_off;                 /* shut down and on no pCPU: the scheduler said so */
+    struct {                        /* kernel/domain_lifecycle.c's, once it is released */
+        struct domain *next;
+        bool log;
+        unsigned long pages;
+        uint64_t cpu_ms;
+    } reap;
     char name[DOMAIN_NAME_LEN];
     bool privileged;
-    bool is_dying;
+    bool is_dying;                  /* domain_destroy() began: unlisted, ports closed */
+    bool is_killed;                 /* XEN_DOMCTL_destroydomain asked for its end */
     bool is_shutdown;
     unsigned int shutdown_code;
     unsigned int controller_pause_count;    /* XEN_DOMCTL_pausedomain's, under sched_lock */
@@ -101,10 +117,10 @@ struct domain {
     struct p2m_extent *extents;     /* gfn -> mfn runs, sorted by gfn */
     unsigned int nr_extents, max_extents;
     unsigned long tot_pages, max_pages;
-    unsigned long p2m_pages;        /* page-table pages of the p2m */
+    unsigned long p2m_pages;        /* page-table pages of the p2m, charged to d */
+    unsigned long p2m_limit;        /* their bound once the domain runs; 0 while built */
     struct list_head p2m_page_list;
     paddr_t p2m_root;               /* PML4 of the NPT/EPT tables */
-    struct list_head returned_pages; /* ballooned out, freed once no vCPU can reach them */
     struct domain_e820 {            /* the memory map start_info gave (XENMEM_memory_map) */
         uint64_t addr, size;
         uint32_t type;
@@ -128,8 +144,37 @@ struct domain {
     int64_t console_refill;
 };
 
+/*
+ * The domain table (kernel/domain_ref.c). A listed domain holds one reference for the table;
+ * every other pointer to a domain that outlives a lock is a counted reference. Lock order:
+ * docs/locking.md.
+ */
 extern struct domain *domain_table[MAX_DOMAINS];
 extern spinlock_t domlist_lock;
+/* A counted reference to the listed domain domid, or NULL. Undone by domain_put(). */
+struct domain *domain_lookup(uint16_t domid);
+/* The same, where DOMID_SELF or self's own id name self (which is counted as well). */
+struct domain *domain_lookup_or_self(struct domain *self, uint16_t domid);
+/* Another reference to d, for a caller already holding one. */
+void domain_get(struct domain *d);
+/* Drops a reference; the last one hands d to domain_release(). Any context, no lock held. */
+void domain_put(struct domain *d);
+/*
+ * Iteration: a counted reference to the first listed domain with id >= *domid (which is set
+ * to its id), or NULL. The caller puts it and asks again from *domid + 1.
+ */
+struct domain *domain_next(unsigned int *domid);
+/*
+ * Lists d under domid (DOMID_INVALID: the lowest free one; 0 only when privileged) with the
+ * table's reference. 0, -ENOSPC or -EEXIST.
+ */
+int domain_list(struct domain *d, uint16_t domid, bool privileged);
+/* Takes d out of the table (new lookups miss it); true if it was listed. */
+bool domain_unlist(struct domain *d);
+/* The last reference is gone: frees d later, on CPU 0 (kernel/domain_lifecycle.c). */
+void domain_release(struct domain *d);
+/* Frees everything d holds and d itself; only domain_release() calls it (kernel/domain.c). */
+void domain_free(struct domain *d);
 
 /*
  * Creates an empty, paused domain with no memory and no vCPUs. domid DOMID_INVALID picks
@@ -140,51 +185,44 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
 /* Adds nr vCPUs (vendor state included). 0 or -errno, with nothing left half-made. */
 int domain_create_vcpus(struct domain *d, unsigned int nr);
 /*
+ * The vCPUs from first on were just made: their LAPICs reset, each placed on a pCPU.
+ * With boot (and first 0), vCPU 0 gets that register state and is up; the others wait for
+ * INIT/SIPI or VCPUOP_up. kernel/vcpu.c.
+ */
+void vcpus_ready(struct domain *d, unsigned int first, const struct hvm_vcpu_state *boot);
+/* Frees v and its vendor and scheduler state; v runs nowhere and its timers are killed. */
+void vcpu_destroy(struct vcpu *v);
+/*
  * Guest-physical layout: RAM from 0 up to the MMIO hole (LAPIC page and the rest of the
  * last 256 MiB below 4 GiB, as in Xen's HVM default), the remainder from 4 GiB.
  */
 #define GUEST_MMIO_HOLE_START   0xF0000000ULL
 #define GUEST_HIGH_RAM_START    0x100000000ULL
-/* Gives d `bytes` of RAM in that layout (2 MiB pages where possible). 0 or -ENOMEM. */
-int domain_populate(struct domain *d, uint64_t bytes);
-/*
- * With d->page_lock held (as for domain_free_returned and domain_populate_gfn): takes
- * the RAM page at gfn away from d (tot_pages included) without freeing it; the caller
- * clears the p2m entry, flushes, then hands it to domain_free_returned(). NULL when gfn
- * is not d's RAM.
- */
-struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn);
-/* The frame backs something the hypervisor writes through the direct map (vcpu_info). */
-bool domain_frame_pinned(struct domain *d, unsigned long mfn);
-/*
- * Queues pages taken from d (their p2m entries cleared and flushed) for freeing, and
- * frees everything queued when no other vCPU of d is in guest mode, where a stale
- * translation could still reach them; the rest waits for the next call or domain_destroy.
- */
-void domain_free_returned(struct domain *d, struct list_head *pages);
-/*
- * Gives d a zeroed block of 2^order frames at gfn (the balloon's populate_physmap).
- * 0; -ENOMEM when max_pages would be passed, the p2m's tables have reached their pool
- * (p2m_pool_pages), the heap is empty or the block it got
- * ends above max_addr (bytes, 0 = no limit); -EBUSY when a frame of the range is already
- * mapped; -EINVAL for a range beyond P2M_MAX_GFN.
- */
-int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
-                        uint64_t max_addr);
+/* Populating and releasing guest frames: include/kumo/physmap.h. */
 /* Marks every online vCPU runnable. */
 void domain_unpause(struct domain *d);
+/* Boot CPU, once timers work: the reaper that destroys stopped domains and frees released ones. */
+void domain_lifecycle_init(void);
 /* Guest asked to stop (SCHEDOP_shutdown): records the reason and stops its vCPUs. */
 void domain_shutdown(struct domain *d, unsigned int reason);
 /* Something the guest did cannot go on: logs "d<N> crashed: why", stops the domain. */
 void domain_crash(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Frees everything the domain holds and releases its id. The domain must be stopped. */
+/*
+ * Takes a stopped (or never started) domain down: out of the table, its event channels
+ * closed, its timers killed, then drops the table's reference. The memory goes back when
+ * the last reference does. kernel/domain_lifecycle.c.
+ */
 void domain_destroy(struct domain *d);
 /*
- * XEN_DOMCTL_destroydomain: marks d dying and stops its vCPUs; the reaper frees it once
+ * The scheduler's word that every vCPU of the shut-down d is off every pCPU (called once,
+ * under the scheduler's lock): d may now be reaped.
+ */
+void domain_vcpus_off(struct domain *d);
+/*
+ * XEN_DOMCTL_destroydomain: stops d's vCPUs as a shutdown does; the reaper destroys it once
  * none runs (within milliseconds). Never for Dom0, whose end is the machine's.
  */
 void domain_kill(struct domain *d);
-struct domain *domain_by_id(uint16_t domid);
 /* Writes the wall clock (wc_*) into d's shared_info in its current layout. */
 void domain_set_wallclock(struct domain *d);
 

@@ -14,9 +14,12 @@
 #define NR_EVENT_CHANNELS EVTCHN_2L_NR_CHANNELS
 #endif
 
-/* Allocates d's port table (all closed). 0 or -ENOMEM; undone by evtchn_destroy(). */
+/* Allocates d's port table (all closed). 0 or -ENOMEM; freed with d (domain_free). */
 int evtchn_init(struct domain *d);
-/* Closes every port (remote ends of interdomain channels go back to unbound). */
+/*
+ * d is being destroyed: no port binds to it any more, and every port is closed (remote ends
+ * of interdomain channels go back to unbound). The table stays until d is freed.
+ */
 void evtchn_destroy(struct domain *d);
 
 /* Raises a VIRQ bound on v (no-op when unbound). Any context. */

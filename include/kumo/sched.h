@@ -16,8 +16,6 @@ void vcpu_wake(struct vcpu *v);
  * makes it re-enter its guest (where the upcall is injected) if it runs elsewhere.
  */
 void vcpu_kick(struct vcpu *v);
-/* Takes v off its run queue for good (shutdown, crash); a running v leaves the CPU soon. */
-void vcpu_stop(struct vcpu *v);
 /*
  * Called on v's own pCPU (SCHEDOP_yield): v stays runnable, but at the next pick, which
  * it asks for now, the policy lets a runnable equal go first instead of keeping it on.
@@ -69,8 +67,11 @@ void sched_item_destroy(struct vcpu *v);
 /* Applies new parameters (weight, cap, period, slice, latency, extra) or -EINVAL. */
 int sched_adjust(struct domain *d, const struct sched_dom *want);
 extern const struct sched_policy *sched_policy;
-/* Every vCPU of d is stopped: destroys a DomU once none is running; Dom0 ends the machine. */
-void domain_stopped(struct domain *d);
+/*
+ * d is shut down: takes its vCPUs off the run queues and, once none is left on a pCPU,
+ * calls domain_vcpus_off(d) (at once, or from the pCPU the last one leaves). Any CPU.
+ */
+void sched_stop_domain(struct domain *d);
 /* Boot CPU: the scheduler softirq and per-CPU run queues. */
 void sched_init(void);
 void sched_init_cpu(unsigned int cpu);

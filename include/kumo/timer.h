@@ -13,8 +13,9 @@ struct timer {
     s_time_t expires;
     void (*function)(void *data);
     void *data;
-    unsigned int cpu;
+    unsigned int cpu;           /* whose queue; changes only with that queue's lock held */
     bool active;
+    bool killed;                /* timer_kill()ed: never queued again */
 };
 
 /* Prepares t to run function(data) on cpu. t must not be active. */
@@ -22,10 +23,16 @@ void timer_init(struct timer *t, void (*function)(void *data), void *data, unsig
 /* (Re)arms t for system time expires; a past deadline fires at once. Any CPU may call. */
 void timer_set(struct timer *t, s_time_t expires);
 /*
- * Disarms t if armed. Does not wait for a callback already running on another CPU: the
- * owner of t must not free it while that can happen.
+ * Disarms t if armed. Does not wait for a callback already running on another CPU, which
+ * may arm t again: an owner about to free t uses timer_kill().
  */
 void timer_cancel(struct timer *t);
+/*
+ * Disarms t for good (later timer_set()s are ignored) and waits until no callback of t
+ * runs on another CPU. After it returns, t's memory and what its data points to may be
+ * freed. Not with a lock held that t's callback takes.
+ */
+void timer_kill(struct timer *t);
 bool timer_is_active(const struct timer *t);
 /* Moves t to cpu's queue, keeping its deadline (vCPU migration). */
 void timer_migrate(struct timer *t, unsigned int cpu);

@@ -1,9 +1,10 @@
 /*
  * Scheduler core (DESIGN.md D6): vCPU states and runstate accounting, hard affinity and
- * migration between pCPUs, the per-pCPU run loop, the policy's accounting timer, and the
- * reaper of stopped domains. The policy (credit or SEDF, chosen by sched=) only decides.
+ * migration between pCPUs, the per-pCPU run loop and the policy's accounting timer. The
+ * policy (credit or SEDF, chosen by sched=) only decides. A shut-down domain's vCPUs are
+ * taken off the pCPUs here and domain_vcpus_off() says so; the domain's life is kernel/'s.
  * Locking: sched_lock (interrupts off) guards every vCPU state change and every call into
- * the policy.
+ * the policy, teardown of a policy's items included (docs/locking.md).
  */
 #include <asm/hvm.h>
 #include <asm/irq.h>
@@ -14,6 +15,7 @@
 #include <kumo/domain_build.h>
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
+#include <kumo/lock_order.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
 #include <kumo/sched.h>
@@ -25,7 +27,7 @@
 static const struct sched_policy *const policies[] = { &sched_credit, &sched_sedf };
 const struct sched_policy *sched_policy;
 static DEFINE_SPINLOCK(sched_lock);
-static struct timer reaper_timer, account_timer;
+static struct timer account_timer;
 static s_time_t account_due;            /* when the account timer is next due */
 
 struct vcpu *current_vcpu(void)
@@ -66,6 +68,8 @@ static void runstate_publish(struct vcpu *v)
 
     if (!v->runstate_gva)
         return;
+    /* The 4 bytes after state are padding: stack left there would reach the guest. */
+    memset(&r, 0, sizeof(r));
     r.state = (int)runstate_of(v->state);
     r.state_entry_time = v->runstate_entry;
     memcpy(r.time, v->runstate_time, sizeof(r.time));
@@ -151,9 +155,9 @@ void vcpu_wake(struct vcpu *v)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     wake_locked(v, true, NOW());
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 void vcpu_kick(struct vcpu *v)
@@ -164,11 +168,11 @@ void vcpu_kick(struct vcpu *v)
      * Under sched_lock, like the blocking side's check of upcall_pending: either it saw the
      * event and did not block, or it blocked first and is woken here. Never neither.
      */
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     if (!wake_locked(v, false, NOW()) && v->state == VCPU_RUNNING &&
         v->pcpu != smp_processor_id())
         cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);     /* leave the guest, re-enter */
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 /* Takes v off the run queues; a running v goes offline when it leaves. sched_lock held. */
@@ -185,22 +189,36 @@ static void stop_locked(struct vcpu *v)
     }
 }
 
-void vcpu_stop(struct vcpu *v)
+/* Tells kernel/ once when every vCPU of a shut-down d is offline on no pCPU. sched_lock held. */
+static void check_domain_off(struct domain *d)
+{
+    if (!d->is_shutdown || d->vcpus_off)
+        return;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        if (d->vcpus[i]->state != VCPU_OFFLINE || d->vcpus[i]->sched.is_running)
+            return;
+    __atomic_store_n(&d->vcpus_off, true, __ATOMIC_RELEASE);
+    domain_vcpus_off(d);
+}
+
+void sched_stop_domain(struct domain *d)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
-    stop_locked(v);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        stop_locked(d->vcpus[i]);
+    check_domain_off(d);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 void vcpu_yield(struct vcpu *v)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     v->sched.yielded = true;
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     raise_softirq(SCHEDULE_SOFTIRQ);
 }
 
@@ -208,11 +226,11 @@ void vcpu_down(struct vcpu *v)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     v->is_up = false;
     v->start_pending = false;
     stop_locked(v);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 /* v is down, offline and on no pCPU: load s (if any) and make it runnable. sched_lock held. */
@@ -230,7 +248,7 @@ int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s)
     unsigned long flags;
     int rc = 0;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     if (v->is_up || v->domain->is_shutdown) {
         rc = -XEN_EEXIST;
     } else if (!s && !v->initialised) {
@@ -244,7 +262,7 @@ int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s)
     } else {
         start_locked(v, s);
     }
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return rc;
 }
 
@@ -253,14 +271,14 @@ int vcpu_initialise(struct vcpu *v, const struct hvm_vcpu_state *s)
     unsigned long flags;
     int rc = -XEN_EEXIST;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     /* Never initialised means never ran: it is offline on no pCPU, safe to load. */
     if (!v->initialised && !v->is_up && !v->start_pending) {
         hvm_vcpu_reset(v, s);
         v->initialised = true;
         rc = 0;
     }
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return rc;
 }
 
@@ -268,10 +286,10 @@ void vcpu_block(struct vcpu *v)
 {
     unsigned long flags;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     if (v->state == VCPU_RUNNING)
         set_state(v, VCPU_BLOCKED);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 bool vcpu_block_unless(struct vcpu *v, bool (*wake)(struct vcpu *v, void *data), void *data)
@@ -279,12 +297,12 @@ bool vcpu_block_unless(struct vcpu *v, bool (*wake)(struct vcpu *v, void *data),
     unsigned long flags;
     bool blocked;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     /* Checked under the lock: an event raised after this finds v BLOCKED and wakes it. */
     blocked = !wake(v, data) && v->state == VCPU_RUNNING;
     if (blocked)
         set_state(v, VCPU_BLOCKED);
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return blocked;
 }
 
@@ -306,7 +324,7 @@ int vcpu_set_affinity(struct vcpu *v, uint64_t mask)
     mask &= online_mask();
     if (!mask)
         return -XEN_EINVAL;
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     v->sched.affinity = mask;
     if (!(mask & (1ULL << v->sched.processor))) {
         if (v->state == VCPU_RUNNABLE) {
@@ -325,7 +343,7 @@ int vcpu_set_affinity(struct vcpu *v, uint64_t mask)
             timer_migrate(&v->singleshot_timer, v->pcpu);
         }
     }
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return 0;
 }
 
@@ -334,9 +352,9 @@ int domain_ctl_pause(struct domain *d)
     unsigned long flags;
     bool on_cpu = true;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     if (d->controller_pause_count == 255) {
-        spin_unlock_irqrestore(&sched_lock, flags);
+        unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
         return -XEN_EOVERFLOW;
     }
     d->controller_pause_count++;
@@ -351,7 +369,7 @@ int domain_ctl_pause(struct domain *d)
             cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);   /* settle_prev parks it */
         }
     }
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     /*
      * Xen's pause is synchronous: the caller may rely on nothing of d running any more.
      * A pCPU leaves its guest within microseconds of the softirq; the bound is a backstop.
@@ -371,7 +389,7 @@ int domain_ctl_unpause(struct domain *d)
     unsigned long flags;
     int rc = 0;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     if (!d->controller_pause_count) {
         rc = -XEN_EINVAL;
     } else if (!--d->controller_pause_count) {
@@ -384,7 +402,7 @@ int domain_ctl_unpause(struct domain *d)
             }
         }
     }
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return rc;
 }
 
@@ -402,6 +420,7 @@ static bool settle_prev(struct vcpu *prev, unsigned int cpu, s_time_t now, bool 
             prev->start_pending = false;
             start_locked(prev, prev->start_fresh ? &prev->start_state : NULL);
         }
+        check_domain_off(prev->domain);
         return false;
     }
     if (prev->domain->controller_pause_count) {
@@ -435,7 +454,7 @@ static struct vcpu *schedule(unsigned int cpu, struct vcpu *prev, s_time_t *slic
     struct vcpu *next;
     bool prev_runnable, moved;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     prev_runnable = settle_prev(prev, cpu, now, &moved);
     dec = sched_policy->pick(cpu, prev ? &prev->sched : NULL, prev_runnable, now);
     if (prev)
@@ -463,7 +482,7 @@ static struct vcpu *schedule(unsigned int cpu, struct vcpu *prev, s_time_t *slic
         set_state(next, VCPU_RUNNING);
     }
     this_cpu()->curr_vcpu = next;
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     *slice = dec.slice > 0 ? dec.slice : MILLISECS(1);
     return next;
 }
@@ -510,9 +529,9 @@ static void account(void *unused)
     unsigned int cpu;
 
     (void)unused;
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     sched_policy->account(NOW());
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     /* Priorities and caps may have changed: every busy pCPU decides again. */
     for_each_online_cpu(cpu)
         if (per_cpu(cpu)->curr_vcpu)
@@ -527,76 +546,49 @@ static void account(void *unused)
     timer_set(&account_timer, account_due);
 }
 
-static bool domain_quiescent(struct domain *d)
-{
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i]->state == VCPU_RUNNING || d->vcpus[i]->state == VCPU_RUNNABLE ||
-            d->vcpus[i]->sched.is_running)
-            return false;
-    return true;
-}
-
-static void reap(void *unused)
-{
-    bool again = false;
-
-    (void)unused;
-    for (unsigned int id = 1; id < MAX_DOMAINS; id++) {
-        struct domain *d = domain_table[id];
-        unsigned long pages;
-        uint64_t cpu_ms;
-
-        if (!d || !d->is_shutdown)
-            continue;
-        if (!domain_quiescent(d)) {
-            again = true;
-            continue;
-        }
-        pages = d->tot_pages + d->p2m_pages;
-        cpu_ms = 0;
-        for (unsigned int i = 0; i < d->nr_vcpus; i++)
-            cpu_ms += d->vcpus[i]->runstate_time[0] / 1000000;
-        if (d->sched.periods)
-            printk("d%u: %lu SEDF periods, %lu deadlines missed\n", id, d->sched.periods,
-                   d->sched.deadlines_missed);
-        domain_destroy(d);
-        printk("d%u destroyed: %lu pages returned, %lu pages free, %lu ms of CPU used\n", id,
-               pages, total_free_pages(), (unsigned long)cpu_ms);
-    }
-    if (again)
-        timer_set(&reaper_timer, NOW() + MILLISECS(1));
-}
-
-void domain_stopped(struct domain *d)
-{
-    if (d->domid == 0) {
-        dom0_stopped(d);
-        return;
-    }
-    timer_set(&reaper_timer, NOW() + MILLISECS(1));
-}
-
 int sched_dom_init(struct domain *d)
 {
+    unsigned long flags;
+    int rc;
+
+    /* The policy links it where account() walks under sched_lock. */
     d->sched.domid = d->domid;
-    return sched_policy->dom_init(&d->sched);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    rc = sched_policy->dom_init(&d->sched);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    return rc;
 }
 
 void sched_dom_destroy(struct domain *d)
 {
+    unsigned long flags;
+
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     sched_policy->dom_destroy(&d->sched);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 int sched_item_init(struct vcpu *v)
 {
+    unsigned long flags;
+    int rc;
+
     v->sched.id = v->id;
     v->sched.dom = &v->domain->sched;
-    return sched_policy->item_init(&v->sched);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    rc = sched_policy->item_init(&v->sched);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    return rc;
 }
 
 void sched_item_destroy(struct vcpu *v)
 {
+    unsigned long flags;
+
+    /* A policy's run queues and balancing walk items under sched_lock: unlink it there. */
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     sched_policy->item_destroy(&v->sched);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
 int sched_adjust(struct domain *d, const struct sched_dom *want)
@@ -605,7 +597,7 @@ int sched_adjust(struct domain *d, const struct sched_dom *want)
     unsigned long flags;
     int rc;
 
-    spin_lock_irqsave(&sched_lock, flags);
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     d->sched.weight = want->weight;
     d->sched.cap = want->cap;
     d->sched.period = want->period;
@@ -615,7 +607,7 @@ int sched_adjust(struct domain *d, const struct sched_dom *want)
     rc = sched_policy->adjust(&d->sched);
     if (rc)
         d->sched = old;
-    spin_unlock_irqrestore(&sched_lock, flags);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
     return rc;
 }
 
@@ -640,7 +632,6 @@ void sched_init(void)
         panic("scheduler %s failed to initialise", sched_policy->opt_name);
     printk("Using scheduler: %s (%s)\n", sched_policy->name, sched_policy->opt_name);
     open_softirq(SCHEDULE_SOFTIRQ, schedule_softirq);
-    timer_init(&reaper_timer, reap, NULL, 0);
     timer_init(&account_timer, account, NULL, 0);
     if (sched_policy->account_period) {
         account_due = NOW() + sched_policy->account_period;

@@ -48,6 +48,15 @@ def boot_qemu(ncpus, iso=False, megs=256, cmdline=DEFAULT_CMDLINE, expect_cpus=N
         raise
 
 
+def qemu_timer_kill_waits_for_running_callback():
+    """The boot self-check kills a timer while CPU 1 runs its callback (which re-arms it):
+    timer_kill must return only after the callback ends, and the re-arm must not stick."""
+    m, log = boot_qemu(2)
+    m.stop()
+    expect(re.search(r"^\(kumo\) Timer self-check: timer_kill waited for the callback running "
+                     r"on CPU 1$", log, re.M), "no timer_kill line from the self-check")
+
+
 def make_boot_test(ncpus, iso):
     def test():
         m, log = boot_qemu(ncpus, iso=iso)
@@ -129,5 +138,6 @@ def bochs_iso_2cpu():
 
 TESTS = [make_boot_test(n, iso) for iso in (True, False) for n in (1, 2, 4)] + [
     qemu_maxcpus, qemu_cmdline_options, qemu_debug_keys_nmi, qemu_fatal_trap,
+    qemu_timer_kill_waits_for_running_callback,
     qemu_reboot_on_panic, bochs_iso_2cpu,
 ]

@@ -28,12 +28,19 @@ def modules():
 def run(m, cmd, timeout=CMD_TIMEOUT):
     """Runs cmd in Dom0's shell; returns (exit status, its output lines without kumo's)."""
     start = len(m.text())
-    m.send(cmd + "; echo @@END $?\n")
+    typed = cmd + "; echo @@END $?"
+    m.send(typed + "\n")
     end = m.wait_for(r"^@@END (\d+)", timeout, start)
     lines = [l for l in m.text()[start:end.start()].splitlines() if not l.startswith("(kumo)")]
     # The shell's echo of the command comes first, cut into pieces wherever a DomU's console
-    # line came in between: it ends at the piece that ends the command ("$?").
-    echo_end = next((i for i, l in enumerate(lines) if l.rstrip().endswith("$?")), 0)
+    # line came in between: it ends where the pieces put together end with what was typed.
+    echoed, echo_end = "", len(lines)
+    for i, l in enumerate(lines):
+        echoed += l
+        if echoed.rstrip().endswith(typed):
+            echo_end = i
+            break
+    expect(echo_end < len(lines), "the shell did not echo `%s`" % typed)
     return int(end.group(1)), lines[echo_end + 1:]
 
 
@@ -46,9 +53,9 @@ def xl_ok(m, cmd):
 def list_rows(m):
     """{name: (id, mem, vcpus, state, time)} from `xl list`."""
     rows = {}
-    for line in xl_ok(m, "xl list")[1:]:
+    for line in xl_ok(m, "xl list"):
         f = line.split()
-        if len(f) == 6:
+        if len(f) == 6 and f[1].isdigit():         # not the header
             rows[f[0]] = (int(f[1]), int(f[2]), int(f[3]), f[4], float(f[5]))
     return rows
 
@@ -66,7 +73,9 @@ def check_agrees_with_kumo(m, log):
         shown_mib, shown_vcpus = rows[name][1:3]
         expect(shown_vcpus == vcpus and mib - (name == "Domain-0") <= shown_mib <= mib,
                "%s: xl list %s, kumo built %s" % (name, rows[name], (mib, vcpus)))
-    info = dict(l.split(":", 1) for l in xl_ok(m, "xl info") if ":" in l)
+    out = xl_ok(m, "xl info")
+    info = {k.strip(): v for k, v in (l.split(":", 1) for l in out if ":" in l)}
+    expect("nr_cpus" in info and "xen_version" in info, "xl info: %s" % out)
     expect(info["nr_cpus"].strip() == "2", "xl info nr_cpus %r" % info["nr_cpus"])
     expect(info["xen_version"].strip() == "4.17.0-kumo", "xen_version %r" % info["xen_version"])
     vcpus = xl_ok(m, "xl vcpu-list witness")
@@ -111,7 +120,9 @@ def check_pause(m):
 
 
 def free_mib(m):
-    return int(xl_ok(m, "xl info free_memory")[0])
+    free = [l.split(":", 1)[1] for l in xl_ok(m, "xl info") if l.startswith("free_memory ")]
+    expect(len(free) == 1, "xl info shows no free_memory line")
+    return int(free[0])
 
 
 def check_destroy(m):
@@ -137,8 +148,10 @@ def qemu_xl_commands_in_linux_dom0():
         check_pause(m)
         check_credit_shares(m)
         check_destroy(m)
-        out = xl_ok(m, "xl dmesg | head -3")
-        expect(any("kumo hypervisor" in l for l in out), "xl dmesg: %s" % out)
+        # Marked, so they are not taken for the hypervisor's own serial lines.
+        out = xl_ok(m, "xl dmesg | head -3 | sed 's/^/dmesg: /'")
+        expect(any(l.startswith("dmesg: (kumo) kumo hypervisor") for l in out),
+               "xl dmesg: %s" % out)
     finally:
         m.stop()
         os.unlink(iso)

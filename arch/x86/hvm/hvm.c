@@ -61,17 +61,21 @@ static void advance(struct vcpu *v, const struct hvm_exit *e)
  * A fault on a frame with a page behind it is a permission the guest lacks, and code
  * cannot run from a frame without RAM: both crash the guest, as in Xen. Data accesses to
  * a frame with no page reach the LAPIC or nothing (all-ones, writes dropped), as in Xen
- * for PVH.
+ * for PVH. A frame whose page allows the access now was remapped (by another vCPU's
+ * populate) since the fault: the access is simply retried.
  */
-static bool handle_npf(struct vcpu *v, const struct hvm_exit *e)
+static bool handle_npf(struct vcpu *v, struct hvm_exit *e)
 {
-    unsigned long mfn;
-    bool backed = gfn_to_mfn(v->domain, e->npf.gpa >> PAGE_SHIFT, &mfn);
+    unsigned long mfn, gfn = (unsigned long)(e->npf.gpa >> PAGE_SHIFT);
+    bool backed = gfn_to_mfn(v->domain, gfn, &mfn);
 
     if (!e->npf.fetch && vlapic_mmio_claims(v, e->npf.gpa))
         return hvm_mmio(v, e->npf.gpa, e->npf.write);
     if (!e->npf.fetch && !backed)
         return hvm_mmio_unbacked(v, e->npf.gpa, e->npf.write);
+    /* Guest RAM is mapped RWX, shared_info RW: nothing else is mapped today. */
+    if (backed && (!e->npf.fetch || gfn != v->domain->shared_info_gfn))
+        return true;
     domain_crash(v->domain, "%s %s guest-physical %#lx, %s (rip %#lx)",
                  e->npf.fetch ? "instruction fetch" : e->npf.write ? "write" : "read",
                  e->npf.fetch ? "from" : "to", (unsigned long)e->npf.gpa,
@@ -90,47 +94,77 @@ static void triple_fault(struct vcpu *v)
     domain_shutdown(d, reason);
 }
 
+/* The exit handlers by kind: each returns false when v must leave the CPU. */
+static bool exit_none(struct vcpu *v, struct hvm_exit *e)
+{
+    (void)v, (void)e;
+    return true;
+}
+
+static bool exit_cpuid(struct vcpu *v, struct hvm_exit *e)
+{
+    hvm_cpuid(v);
+    advance(v, e);
+    return true;
+}
+
+static bool exit_hlt(struct vcpu *v, struct hvm_exit *e)
+{
+    advance(v, e);
+    return hvm_hlt(v);
+}
+
+static bool exit_io(struct vcpu *v, struct hvm_exit *e)
+{
+    if (e->io.string) {
+        domain_crash(v->domain, "string I/O to port %#x is not emulated", e->io.port);
+        return false;
+    }
+    hvm_io(v, e->io.port, e->io.bytes, e->io.in);
+    advance(v, e);
+    return true;
+}
+
+static bool exit_msr(struct vcpu *v, struct hvm_exit *e)
+{
+    if (hvm_msr(v, e->kind == HVM_EXIT_MSR_WRITE))
+        advance(v, e);
+    return !v->domain->is_shutdown;
+}
+
+static bool exit_hypercall(struct vcpu *v, struct hvm_exit *e)
+{
+    advance(v, e);
+    hvm_hypercall(v);
+    return v->state == VCPU_RUNNING && !v->domain->is_shutdown;
+}
+
+static bool exit_triple_fault(struct vcpu *v, struct hvm_exit *e)
+{
+    (void)e;
+    triple_fault(v);
+    return false;
+}
+
+static bool (*const exit_handlers[])(struct vcpu *v, struct hvm_exit *e) = {
+    [HVM_EXIT_NONE] = exit_none,
+    [HVM_EXIT_CPUID] = exit_cpuid,
+    [HVM_EXIT_HLT] = exit_hlt,
+    [HVM_EXIT_IO] = exit_io,
+    [HVM_EXIT_MSR_READ] = exit_msr,
+    [HVM_EXIT_MSR_WRITE] = exit_msr,
+    [HVM_EXIT_HYPERCALL] = exit_hypercall,
+    [HVM_EXIT_NPF] = handle_npf,
+    [HVM_EXIT_TRIPLE_FAULT] = exit_triple_fault,
+    /* HVM_EXIT_FAILED and any kind without a handler crash the guest below. */
+};
+
 /* Returns false when v must leave the CPU (blocked, crashed, shut down). */
 static bool handle_exit(struct vcpu *v, struct hvm_exit *e)
 {
-    struct domain *d = v->domain;
-
-    switch (e->kind) {
-    case HVM_EXIT_NONE:
-        return true;
-    case HVM_EXIT_CPUID:
-        hvm_cpuid(v);
-        advance(v, e);
-        return true;
-    case HVM_EXIT_HLT:
-        advance(v, e);
-        return hvm_hlt(v);
-    case HVM_EXIT_IO:
-        if (e->io.string) {
-            domain_crash(d, "string I/O to port %#x is not emulated", e->io.port);
-            return false;
-        }
-        hvm_io(v, e->io.port, e->io.bytes, e->io.in);
-        advance(v, e);
-        return true;
-    case HVM_EXIT_MSR_READ:
-    case HVM_EXIT_MSR_WRITE:
-        if (hvm_msr(v, e->kind == HVM_EXIT_MSR_WRITE))
-            advance(v, e);
-        return !d->is_shutdown;
-    case HVM_EXIT_HYPERCALL:
-        advance(v, e);
-        hvm_hypercall(v);
-        return v->state == VCPU_RUNNING && !d->is_shutdown;
-    case HVM_EXIT_NPF:
-        return handle_npf(v, e);
-    case HVM_EXIT_TRIPLE_FAULT:
-        triple_fault(v);
-        return false;
-    case HVM_EXIT_FAILED:
-        break;
-    }
-    domain_crash(d, "vCPU %u: %s (exit %#lx)", v->id, e->why ? e->why : "unhandled exit",
+    if ((unsigned int)e->kind < ARRAY_SIZE(exit_handlers) && exit_handlers[e->kind])
+        return exit_handlers[e->kind](v, e);
+    domain_crash(v->domain, "vCPU %u: %s (exit %#lx)", v->id, e->why ? e->why : "unhandled exit",
                  (unsigned long)e->raw);
     return false;
 }
@@ -174,6 +208,27 @@ bool hvm_interrupt_pending(struct vcpu *v)
 void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s)
 {
     vlapic_reset(v);
+    hvm_ops->vcpu_set_state(v, s);
+}
+
+int hvm_vcpu_create(struct vcpu *v)
+{
+    return hvm_ops->vcpu_init(v);
+}
+
+void hvm_vcpu_destroy(struct vcpu *v)
+{
+    if (v->arch.vmcs_or_vmcb)
+        hvm_ops->vcpu_destroy(v);
+}
+
+void hvm_vcpu_reset_lapic(struct vcpu *v)
+{
+    vlapic_reset(v);
+}
+
+void hvm_vcpu_set_state(struct vcpu *v, const struct hvm_vcpu_state *s)
+{
     hvm_ops->vcpu_set_state(v, s);
 }
 

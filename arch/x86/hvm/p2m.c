@@ -1,27 +1,37 @@
 /*
  * The per-domain p2m: 4-level nested page tables (NPT or EPT, whose entry format the
  * vendor supplies through hvm_ops->p2m_entry) mapping guest-physical to host-physical,
- * with 2 MiB leaves where both addresses are aligned. Table pages are the domain's and are
- * freed with it. Also the gfn->mfn lookup used to copy to and from guest memory.
+ * with 2 MiB leaves where both addresses are aligned. Table pages are the domain's (typed
+ * PGT_P2M, charged to it and bounded by d->p2m_limit) and are freed with it. Also the
+ * flush that makes an unmap final, and the gfn->mfn lookup used to copy guest memory.
  */
 #include <asm/hvm.h>
 #include <asm/irq.h>
 #include <asm/p2m.h>
 #include <kumo/domain.h>
 #include <kumo/mm.h>
+#include <kumo/page_ref.h>
+#include <kumo/softirq.h>
 #include <kumo/xmalloc.h>
 
 #define ENOMEM 12
 
 static uint64_t *p2m_new_table(struct domain *d, paddr_t *pa)
 {
-    uint64_t *t = alloc_xenheap_pages(0);
+    struct page_info *pg;
+    uint64_t *t;
 
+    /* The guest that spreads its mappings runs out of its own pool, not the host's heap. */
+    if (d->p2m_limit && d->p2m_pages >= d->p2m_limit)
+        return NULL;
+    t = alloc_xenheap_pages(0);
     if (!t)
         return NULL;
     memset(t, 0, PAGE_SIZE);
     *pa = __pa(t);
-    list_add(&maddr_to_page(*pa)->list, &d->p2m_page_list);
+    pg = maddr_to_page(*pa);
+    page_assign(pg, d, PGT_P2M);
+    list_add(&pg->list, &d->p2m_page_list);
     d->p2m_pages++;
     return t;
 }
@@ -34,12 +44,7 @@ int p2m_init(struct domain *d)
 
 void p2m_teardown(struct domain *d)
 {
-    struct page_info *pg, *n;
-
-    list_for_each_entry_safe(pg, n, &d->p2m_page_list, list) {
-        list_del(&pg->list);
-        free_domheap_pages(pg, 0);
-    }
+    pages_relinquish(&d->p2m_page_list);
     d->p2m_pages = 0;
     d->p2m_root = 0;
 }
@@ -127,9 +132,24 @@ static bool slot_has_table(struct domain *d, uint64_t gpa)
     return true;
 }
 
-int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
-                  unsigned int perms)
+static unsigned int p2m_type_perms(enum p2m_type t)
 {
+    switch (t) {
+    case p2m_ram_rw:
+        return P2M_RWX;
+    case p2m_ram_ro:
+        return P2M_R | P2M_X;
+    case p2m_special:
+        return P2M_R | P2M_W;
+    }
+    return 0;
+}
+
+int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
+                  enum p2m_type t)
+{
+    unsigned int perms = p2m_type_perms(t);
+
     while (nr) {
         unsigned int order = !(gfn & 511) && !(mfn & 511) && nr >= 512 &&
                              !slot_has_table(d, (uint64_t)gfn << PAGE_SHIFT) ? 9 : 0;
@@ -143,6 +163,61 @@ int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsign
         nr -= 1UL << order;
     }
     return 0;
+}
+
+bool p2m_enter_guest(struct vcpu *v)
+{
+    __atomic_add_fetch(&v->arch.guest_epoch, 1, __ATOMIC_SEQ_CST);
+    /*
+     * Either p2m_flush_sync() set need_flush before this exchange and this entry flushes,
+     * or it reads the odd epoch after it and waits for this entry's exit.
+     */
+    return __atomic_exchange_n(&v->arch.need_flush, false, __ATOMIC_SEQ_CST);
+}
+
+void p2m_leave_guest(struct vcpu *v)
+{
+    __atomic_add_fetch(&v->arch.guest_epoch, 1, __ATOMIC_RELEASE);
+}
+
+void p2m_flush_sync(struct domain *d)
+{
+    struct vcpu *self = current_vcpu();
+    uint32_t epoch[MAX_VCPUS];
+
+    hvm_ops->p2m_flush(d);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        __atomic_store_n(&d->vcpus[i]->arch.need_flush, true, __ATOMIC_SEQ_CST);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+
+        epoch[i] = __atomic_load_n(&v->arch.guest_epoch, __ATOMIC_SEQ_CST);
+        if (v != self && (epoch[i] & 1))
+            cpu_raise_softirq(v->pcpu, TIMER_SOFTIRQ);      /* the IPI makes it exit */
+    }
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu *v = d->vcpus[i];
+
+        if (v == self || !(epoch[i] & 1))
+            continue;
+        while (__atomic_load_n(&v->arch.guest_epoch, __ATOMIC_ACQUIRE) == epoch[i])
+            __asm__ volatile("pause" ::: "memory");
+    }
+}
+
+struct page_info *p2m_get_page(struct domain *d, unsigned long gfn)
+{
+    struct page_info *pg = NULL;
+    unsigned long flags, mfn;
+
+    spin_lock_irqsave(&d->page_lock, flags);
+    if (gfn_to_mfn_locked(d, gfn, &mfn)) {
+        pg = maddr_to_page((paddr_t)mfn << PAGE_SHIFT);
+        if (!get_page(pg, d))
+            pg = NULL;
+    }
+    spin_unlock_irqrestore(&d->page_lock, flags);
+    return pg;
 }
 
 bool gfn_to_mfn_locked(struct domain *d, unsigned long gfn, unsigned long *mfn)
@@ -178,16 +253,25 @@ static bool copy_guest_phys(struct domain *d, uint64_t gpa, void *buf, size_t le
 {
     while (len) {
         size_t chunk = MIN(len, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)));
-        unsigned long mfn;
+        unsigned long flags, mfn;
         char *va;
 
-        if (!gfn_to_mfn(d, (unsigned long)(gpa >> PAGE_SHIFT), &mfn))
+        /*
+         * page_lock held across the copy: a frame leaves the domain only under it, so no
+         * balloon on another vCPU can free it midway (cheaper than a reference, and these
+         * copies are on every intercepted instruction's path).
+         */
+        spin_lock_irqsave(&d->page_lock, flags);
+        if (!gfn_to_mfn_locked(d, (unsigned long)(gpa >> PAGE_SHIFT), &mfn)) {
+            spin_unlock_irqrestore(&d->page_lock, flags);
             return false;
+        }
         va = (char *)__va((paddr_t)mfn << PAGE_SHIFT) + (gpa & (PAGE_SIZE - 1));
         if (to)
             memcpy(va, buf, chunk);
         else
             memcpy(buf, va, chunk);
+        spin_unlock_irqrestore(&d->page_lock, flags);
         gpa += chunk;
         buf = (char *)buf + chunk;
         len -= chunk;

@@ -3,6 +3,8 @@
  * random arguments (zero, small numbers, pointers into its own scratch memory, memory it
  * does not have, non-canonical addresses, the hypervisor's own ranges, random words). The
  * hypervisor must answer every one and keep running; "seed=<n>" replays a sequence.
+ * Between them, well-formed page churn: frames ballooned out and back, shared_info moved
+ * about (onto its registered vcpu_info page too, and far away), vcpu_info re-registered.
  * Built 32-bit too, where every call goes through the compat layer (kernel/compat.c).
  */
 #include "guest.h"
@@ -20,6 +22,9 @@ const char test_title[] = "Hostile hypercalls";
 #define SCRATCH_SLACK  4096             /* no argument structure is bigger than this */
 #define CANARY         0x6b756d6f63616e79UL
 #define VCPU_INFO_GFN  0x10             /* below 1 MiB: nothing of this image lives there */
+#define CHURN_GFN      0x20             /* 128-384 KiB: free too, for the page churn */
+#define CHURN_FRAMES   64
+#define CHURN_EVERY    64
 
 /*
  * Pointers "into its own memory" point into scratch only, so that what the hypervisor
@@ -45,6 +50,7 @@ enum { RC_ZERO, RC_ENOSYS, RC_EFAULT, RC_EPERM, RC_EINVAL, RC_OTHER, NR_RC };
 static uint64_t rng;
 static uint64_t ram_end;
 static unsigned long counts[NR_RC];
+static unsigned long churned[4];        /* churn calls: done, refused, -ENOMEM, other */
 static unsigned long accepted[64];      /* per hypercall: results >= 0 */
 
 static unsigned long arg(const char *key, unsigned long dflt)
@@ -218,6 +224,62 @@ static void count(long rc)
     }
 }
 
+static long memop(unsigned int op, void *arg)
+{
+    return HYPERCALL2(__HYPERVISOR_memory_op, op, arg);
+}
+
+static long balloon(unsigned int op, xen_pfn_t gfn)
+{
+    static xen_pfn_t one;
+    struct xen_memory_reservation r = { .nr_extents = 1, .domid = DOMID_SELF };
+
+    one = gfn;
+    set_xen_guest_handle(r.extent_start, &one);
+    return memop(op, &r);
+}
+
+/* A gfn for the churn: mostly its own area, now and then vcpu_info's or one far away. */
+static xen_pfn_t churn_gfn(void)
+{
+    switch (rnd() % 8) {
+    case 0:
+        return VCPU_INFO_GFN;
+    case 1:
+        return (xen_pfn_t)(0x100000 + rnd() % (1UL << 30));  /* past 4 GiB: new tables */
+    default:
+        return CHURN_GFN + rnd() % CHURN_FRAMES;
+    }
+}
+
+/* One well-formed page operation; the hypervisor's answer only has to be sane. */
+static void churn(void)
+{
+    struct xen_add_to_physmap x = { .domid = DOMID_SELF, .space = XENMAPSPACE_shared_info };
+    struct vcpu_register_vcpu_info vi = { .offset = (uint32_t)(rnd() % 64) * 64 };
+    xen_pfn_t gfn = churn_gfn();
+    long rc;
+
+    switch (rnd() % 4) {
+    case 0:
+        rc = balloon(XENMEM_decrease_reservation, gfn) == 1 ? 0 : -XEN_EINVAL;
+        break;
+    case 1:
+        if (gfn >= CHURN_GFN + CHURN_FRAMES)
+            gfn = CHURN_GFN;            /* far frames would only spend the pool */
+        rc = balloon(XENMEM_populate_physmap, gfn) == 1 ? 0 : -XEN_EINVAL;
+        break;
+    case 2:
+        x.gpfn = gfn;
+        rc = memop(XENMEM_add_to_physmap, &x);
+        break;
+    default:
+        vi.mfn = gfn;                   /* already registered: refused, whatever the frame */
+        rc = HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, &vi);
+    }
+    churned[rc == 0 ? 0 : rc == -XEN_EINVAL ? 1 : rc == -XEN_ENOMEM ? 2 : 3]++;
+}
+
 /* Puts vcpu_info somewhere harmless for good: it may be registered only once. */
 static void pin_vcpu_info(void)
 {
@@ -264,6 +326,8 @@ void test_main(void)
         accepted[nr] += rc >= 0;
         if (i % 64 == 0)
             scramble_scratch(64);
+        if (i % CHURN_EVERY == 0)
+            churn();
         if (i % PROGRESS_EVERY == 0)
             printk("%lu calls made\n", i);
     }
@@ -271,6 +335,10 @@ void test_main(void)
     printk("%lu hypercalls survived: %lu returned 0, %lu -ENOSYS, %lu -EFAULT, %lu -EPERM, "
            "%lu -EINVAL, %lu other\n", calls, counts[RC_ZERO], counts[RC_ENOSYS],
            counts[RC_EFAULT], counts[RC_EPERM], counts[RC_EINVAL], counts[RC_OTHER]);
+    printk("page churn: %lu done, %lu refused, %lu -ENOMEM, %lu other\n", churned[0],
+           churned[1], churned[2], churned[3]);
+    if (churned[3])
+        xtf_failure("page churn: %lu answers that were not 0, -EINVAL or -ENOMEM", churned[3]);
     /* How far the calls got: only those the hypervisor accepted went past the checks. */
     line[0] = '\0';
     for (i = 0; i < sizeof(implemented) && len < sizeof(line); i++)

@@ -135,7 +135,10 @@ static void balloon_limits(long cur, long max)
     CHECK_EQ("current unchanged", current_pages(), cur);
 }
 
-/* Frames the hypervisor writes stay; a bad list or argument stops where it is. */
+/*
+ * Frames the hypervisor writes may go, as in Xen (their references keep them alive for the
+ * hypervisor alone); a bad list or argument stops where it is.
+ */
 static void balloon_refusals(long cur)
 {
     struct vcpu_register_vcpu_info vi = { .mfn = VCPU_INFO_GFN, .offset = 64 };
@@ -148,8 +151,11 @@ static void balloon_refusals(long cur)
     CHECK_EQ("register_vcpu_info",
              HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_register_vcpu_info, 0, &vi), 0);
     CHECK_EQ("decrease shared_info's frame",
-             reservation(XENMEM_decrease_reservation, &list[0], 1, 0), 0);
+             reservation(XENMEM_decrease_reservation, &list[0], 1, 0), 1);
     CHECK_EQ("decrease vcpu_info's frame",
+             reservation(XENMEM_decrease_reservation, &list[1], 1, 0), 1);
+    cur--;                              /* vcpu_info's was RAM; shared_info's is not */
+    CHECK_EQ("decrease vcpu_info's frame again (no longer RAM)",
              reservation(XENMEM_decrease_reservation, &list[1], 1, 0), 0);
     CHECK_EQ("decrease from an unmapped list",
              reservation(XENMEM_decrease_reservation, (xen_pfn_t *)UNMAPPED, 1, 0), 0);
@@ -174,7 +180,9 @@ static void balloon_refusals(long cur)
                  -XEN_ESRCH);
     }
     CHECK_EQ("current unchanged", current_pages(), cur);
-    if (MEMOP(XENMEM_maximum_gpfn, &self) < (long)(VCPU_INFO_GFN))
+    if (!map_shared_info(SHARED_GFN))
+        xtf_failure("map shared_info again failed");
+    if (MEMOP(XENMEM_maximum_gpfn, &self) < (long)(SHARED_GFN))
         xtf_failure("maximum_gpfn below mapped RAM");
 }
 
@@ -524,6 +532,39 @@ static void vcpu_and_hvm_ops_answer_like_xen(void)
 }
 #endif
 
+/*
+ * The runstate area's 4 bytes after 'state' are padding: after the hypervisor has written
+ * the area (at every switch), they hold what the guest did not put there only if hypervisor
+ * memory leaks into it. Xen writes them as zero.
+ */
+static void runstate_padding_zeroed(void)
+{
+    static union {
+        struct vcpu_runstate_info r;
+        uint8_t bytes[sizeof(struct vcpu_runstate_info)];
+    } area;
+    struct vcpu_register_runstate_memory_area reg = { .addr.v = &area.r };
+    const unsigned int pad = offsetof(struct vcpu_runstate_info, state) + sizeof(int);
+
+    memset(&area, 0xA5, sizeof(area));
+    CHECK_EQ("register_runstate_memory_area",
+             HYPERCALL3(__HYPERVISOR_vcpu_op, VCPUOP_register_runstate_memory_area, 0, &reg), 0);
+    for (unsigned int round = 0; round < 50; round++) {
+        for (unsigned int i = pad; i < offsetof(struct vcpu_runstate_info, state_entry_time); i++)
+            area.bytes[i] = 0xA5;
+        HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_yield, 0);
+        if (area.r.state_entry_time == 0xA5A5A5A5A5A5A5A5ULL) {
+            xtf_failure("the runstate area was never written");
+            return;
+        }
+        for (unsigned int i = pad; i < offsetof(struct vcpu_runstate_info, state_entry_time); i++)
+            if (area.bytes[i]) {
+                xtf_failure("runstate padding byte %u is %#x after a switch", i, area.bytes[i]);
+                return;
+            }
+    }
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -533,6 +574,7 @@ static const struct {
     { "multicall_results_per_entry", multicall_results_per_entry },
     { "evtchn_fifo_answers_like_xen", evtchn_fifo_answers_like_xen },
     { "add_to_physmap_unknown_space_einval", add_to_physmap_unknown_space_einval },
+    { "runstate_padding_zeroed", runstate_padding_zeroed },
 #ifndef __i386__
     { "vcpu_and_hvm_ops_answer_like_xen", vcpu_and_hvm_ops_answer_like_xen },
     { "balloon_beside_a_running_vcpu", balloon_beside_a_running_vcpu },

@@ -4,6 +4,7 @@
  * QEMU's SVM has no next-RIP save or decode assists, so instruction lengths are known here.
  */
 #include <asm/hvm.h>
+#include <asm/p2m.h>
 #include <asm/irq.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
@@ -364,6 +365,9 @@ static void svm_run(struct vcpu *v, struct hvm_exit *e)
         e->insn_len = 0;
         return;
     }
+    /* A p2m entry went away: a fresh ASID leaves every translation cached under the old. */
+    if (p2m_enter_guest(v))
+        v->arch.asid_generation = 0;
     assign_asid(v);
     /* An instruction skipped on the guest's behalf (HLT after STI) ends its shadow. */
     if (v->arch.regs.rip != v->arch.exit_rip)
@@ -374,6 +378,7 @@ static void svm_run(struct vcpu *v, struct hvm_exit *e)
     *vmcb64(v, VMCB_RIP) = v->arch.regs.rip;
     *vmcb64(v, VMCB_RFLAGS) = v->arch.regs.rflags;
     svm_vmrun(v->arch.vmcs_or_vmcb_pa, &v->arch.regs, __pa(c->hvm_host_vmcb));
+    p2m_leave_guest(v);
     __asm__ volatile("stgi" ::: "memory");
     v->arch.last_pcpu = (int)c->id;
     v->arch.regs.rax = *vmcb64(v, VMCB_RAX);

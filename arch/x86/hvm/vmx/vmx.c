@@ -7,6 +7,7 @@
  */
 #include <asm/desc.h>
 #include <asm/hvm.h>
+#include <asm/p2m.h>
 #include <asm/irq.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
@@ -285,9 +286,23 @@ static void write_controls(struct vcpu *v)
     vmwrite(EPT_POINTER, v->domain->p2m_root | 3 << 3 | 6);
 }
 
-/* Loads v's VMCS on this CPU, writing it from scratch the first time it runs here. */
-static void vmcs_load(struct vcpu *v)
+/* Single-context INVEPT (type 1): this CPU forgets what it cached through d's p2m. */
+static void invept_domain(const struct domain *d)
 {
+    struct { uint64_t eptp, rsvd; } desc = { d->p2m_root | 3 << 3 | 6, 0 };
+
+    __asm__ volatile("invept %0, %1" :: "m"(desc), "r"(1UL) : "cc", "memory");
+}
+
+/*
+ * Loads v's VMCS on this CPU, writing it from scratch the first time it runs here. Arriving
+ * from another CPU it also flushes: this CPU may hold translations another vCPU of the
+ * domain cached before a p2m flush whose request that vCPU has not consumed here.
+ */
+static void vmcs_load(struct vcpu *v, bool flush)
+{
+    if (flush || v->arch.last_pcpu != (int)this_cpu()->id)
+        invept_domain(v->domain);
     if (v->arch.last_pcpu != (int)this_cpu()->id) {
         vmclear(v->arch.vmcs_or_vmcb_pa);
         vmptrld(v->arch.vmcs_or_vmcb_pa);
@@ -544,7 +559,7 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
         e->insn_len = 0;
         return;
     }
-    vmcs_load(v);
+    vmcs_load(v, p2m_enter_guest(v));
     vmwrite(GUEST_RSP, v->arch.regs.rsp);
     vmwrite(GUEST_RIP, v->arch.regs.rip);
     vmwrite(GUEST_RFLAGS, v->arch.regs.rflags);
@@ -560,6 +575,7 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     wrmsr(0xC0000083, v->arch.msr_cstar);
     wrmsr(0xC0000084, v->arch.msr_sfmask);
     failed = vmx_enter(&v->arch.regs, v->arch.launched);
+    p2m_leave_guest(v);
     /* SWAPGS in the guest changes KERNEL_GS_BASE without an exit. */
     v->arch.msr_kgs = rdmsr(MSR_KERNEL_GS_BASE);
     local_irq_restore(flags);

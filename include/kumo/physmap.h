@@ -1,0 +1,62 @@
+/*
+ * What a guest frame holds (kernel/physmap.c): the only code that populates, releases or
+ * places pages in a domain's guest-physical space. Except domain_populate (the builder's,
+ * before the domain runs), every call is made with d->page_lock held.
+ */
+#ifndef KUMO_PHYSMAP_H
+#define KUMO_PHYSMAP_H
+
+#include <kumo/list.h>
+
+struct domain;
+struct page_info;
+
+/*
+ * Guest-physical layout: RAM from 0 up to the MMIO hole, the rest from 4 GiB. Gives d
+ * `bytes` of RAM in that layout (2 MiB pages where possible). 0 or -ENOMEM.
+ */
+int domain_populate(struct domain *d, uint64_t bytes);
+
+/*
+ * Bounds the p2m's tables once the domain is about to run: what the builder needed plus
+ * xl's default paging pool. Past it every mapping that needs a table gets -ENOMEM.
+ */
+void physmap_seal(struct domain *d);
+
+/*
+ * Takes the RAM page at gfn away from d (tot_pages included) without dropping its
+ * allocation reference; the caller clears the p2m entry, then hands it to
+ * domain_put_taken(). NULL when gfn is not d's RAM.
+ */
+struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn);
+
+/*
+ * Flushes every CPU that may cache d's old translations (waiting for them), then drops
+ * the allocation reference of each page taken from d. A page still referenced (a
+ * registered vcpu_info, a mapping) lives on until its last put_page().
+ */
+void domain_put_taken(struct domain *d, struct list_head *pages);
+
+/*
+ * Gives d a zeroed block of 2^order frames at gfn (the balloon's populate_physmap).
+ * 0; -ENOMEM when max_pages would be passed, the p2m's tables have reached their pool,
+ * the heap is empty or the block it got ends above max_addr (bytes, 0 = no limit);
+ * -EBUSY when a frame of the range is already mapped; -EINVAL for a range beyond
+ * P2M_MAX_GFN.
+ */
+int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
+                        uint64_t max_addr);
+
+/*
+ * Unmaps gfn (RAM: the page joins `taken` for domain_put_taken; shared_info: only
+ * unmapped). False, nothing changed, when gfn maps neither.
+ */
+bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken);
+
+/*
+ * Maps shared_info at gpfn: the RAM page there leaves the guest (freed once nothing else
+ * holds it), its old home becomes a hole. 0 or -ENOMEM (the p2m's pool is spent).
+ */
+int physmap_set_shared_info(struct domain *d, unsigned long gpfn);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * A vCPU's life: made with its domain (scheduler item and vendor state included), given its
+ * first register state by the builder, and destroyed with the domain once it runs nowhere.
+ * The scheduler (kernel/sched/core.c) only places and runs it; vendor state is reached
+ * through the hvm_* interface.
+ */
+#include <asm/hvm.h>
+#include <kumo/domain.h>
+#include <kumo/event.h>
+#include <kumo/mm.h>
+#include <kumo/page_ref.h>
+#include <kumo/sched.h>
+#include <kumo/xen_abi.h>
+#include <kumo/xmalloc.h>
+
+void vcpu_destroy(struct vcpu *v)
+{
+    if (v->vcpu_info)                   /* the registration's reference (kernel/page_ref.c) */
+        put_page(maddr_to_page(__pa(v->vcpu_info)));
+    sched_item_destroy(v);
+    hvm_vcpu_destroy(v);
+    xfree(v);
+}
+
+/* A vCPU of d with id id: offline, no register state yet. NULL when out of memory. */
+static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
+{
+    struct vcpu *v = xzalloc(struct vcpu);
+
+    if (!v)
+        return NULL;
+    v->id = id;
+    v->domain = d;
+    v->state = VCPU_OFFLINE;
+    v->runstate_entry = (uint64_t)NOW();
+    v->arch.last_pcpu = -1;
+    timer_init(&v->singleshot_timer, NULL, v, 0);       /* armed for real by vcpu_place() */
+    if (sched_item_init(v)) {
+        xfree(v);
+        return NULL;
+    }
+    if (hvm_vcpu_create(v)) {
+        sched_item_destroy(v);
+        xfree(v);
+        return NULL;
+    }
+    return v;
+}
+
+int domain_create_vcpus(struct domain *d, unsigned int nr)
+{
+    unsigned int first = d->nr_vcpus;
+
+    if (nr > MAX_VCPUS - d->nr_vcpus)
+        return -XEN_EINVAL;
+    for (unsigned int i = 0; i < nr; i++) {
+        struct vcpu *v = vcpu_create(d, first + i);
+
+        if (!v)
+            goto fail;
+        d->vcpus[v->id] = v;
+        d->nr_vcpus++;
+    }
+    return 0;
+
+fail:
+    while (d->nr_vcpus > first) {
+        d->nr_vcpus--;
+        vcpu_destroy(d->vcpus[d->nr_vcpus]);
+        d->vcpus[d->nr_vcpus] = NULL;
+    }
+    return -XEN_ENOMEM;
+}
+
+void vcpus_ready(struct domain *d, unsigned int first, const struct hvm_vcpu_state *boot)
+{
+    for (unsigned int i = first; i < d->nr_vcpus; i++)
+        hvm_vcpu_reset_lapic(d->vcpus[i]);
+    if (boot && first == 0 && d->nr_vcpus) {
+        hvm_vcpu_set_state(d->vcpus[0], boot);
+        d->vcpus[0]->initialised = true;
+        d->vcpus[0]->is_up = true;
+    }
+    for (unsigned int i = first; i < d->nr_vcpus; i++)
+        vcpu_place(d->vcpus[i]);
+}
