@@ -44,7 +44,7 @@ GUEST32_CFLAGS := $(filter-out -mno-red-zone,$(GUEST_CFLAGS)) -m32
 GUEST32_LIB := tests/guests/lib/head32.S tests/guests/lib/lib.c tests/guests/lib/libgcc32.c \
                tests/guests/lib/acpi.c tests/guests/lib/compat_check.c \
                $(filter kernel/%,$(GUEST_LIB))
-GUESTS32 := smoke events abi hostile
+GUESTS32 := smoke events abi hostile memory
 PAGING_MODES := nonpae pse pae
 GUEST32_ELFS := $(foreach g,$(GUESTS32),$(foreach m,$(PAGING_MODES),$(BUILD)/guests32/$(g)-$(m).elf))
 

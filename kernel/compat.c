@@ -59,10 +59,57 @@ static long compat_memory_map(struct vcpu *v, uint64_t cmd, uint64_t arg)
 }
 
 /*
- * The reservation ops (32-bit extent lists) answer -ENOSYS: their translation needs
- * chunking and continuations that name the guest's own argument, as Xen's
- * hypercall_xlat_continuation; not done yet.
+ * The reservation ops: the 32-bit extent list is widened into the translation area a chunk
+ * at a time and the native handler runs on each chunk, as Xen's compat/memory.c. The result
+ * counts from the guest's own start extent (in cmd): the native rules apply per chunk, and a
+ * chunk done short ends the call there. Native kumo never writes the list back (an
+ * auto-translated guest gets no MFNs) and never preempts, so no continuation can name the
+ * translation area.
  */
+#define XLAT_EXTENTS_OFF 64
+#define XLAT_EXTENTS ((COMPAT_XLAT_SIZE - XLAT_EXTENTS_OFF) / sizeof(xen_pfn_t))
+
+static long compat_reservation(struct vcpu *v, unsigned int op, unsigned long start,
+                               uint64_t arg)
+{
+    struct xen_memory_reservation *n = (void *)v->compat_xlat;
+    xen_pfn_t *list = (void *)((char *)v->compat_xlat + XLAT_EXTENTS_OFF);
+    struct compat_memory_reservation c;
+
+    _Static_assert(sizeof(*n) <= XLAT_EXTENTS_OFF, "reservation fits before the list");
+    if (copy_from_guest_virt(v, &c, arg, sizeof(c)) ||
+        c.nr_extents > (0xFFFFFFFFu >> MEMOP_EXTENT_SHIFT))
+        return (long)start;
+    while (start < c.nr_extents) {
+        unsigned long chunk = c.nr_extents - start, done;
+
+        if (chunk > XLAT_EXTENTS)
+            chunk = XLAT_EXTENTS;
+        /* Entry by entry: an unreadable one ends the call there, as natively. */
+        for (unsigned long i = 0; i < chunk; i++) {
+            compat_pfn_t gfn;
+
+            if (copy_from_guest_virt(v, &gfn, c.extent_start + (start + i) * sizeof(gfn),
+                                     sizeof(gfn))) {
+                chunk = i;
+                break;
+            }
+            list[i] = gfn;
+        }
+        if (!chunk)
+            break;
+        *n = (struct xen_memory_reservation){ .nr_extents = chunk,
+                                              .extent_order = c.extent_order,
+                                              .mem_flags = c.mem_flags, .domid = c.domid };
+        n->extent_start.p = (xen_pfn_t *)(uintptr_t)(COMPAT_XLAT_BASE + XLAT_EXTENTS_OFF);
+        done = (unsigned long)memory_reservation_op(v, op, 0, COMPAT_XLAT_BASE);
+        start += done;
+        if (done < chunk)
+            break;
+    }
+    return (long)start;
+}
+
 long compat_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint64_t a4,
                       uint64_t a5)
 {
@@ -70,6 +117,11 @@ long compat_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, u
     struct xen_add_to_physmap *n = (void *)v->compat_xlat;
 
     switch (cmd & MEMOP_CMD_MASK) {
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap:
+        return compat_reservation(v, cmd & MEMOP_CMD_MASK, (unsigned long)(cmd >> MEMOP_EXTENT_SHIFT),
+                                  arg);
     case XENMEM_add_to_physmap:
         if (copy_from_guest_virt(v, &c, arg, sizeof(c)))
             return -XEN_EFAULT;

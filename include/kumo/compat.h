@@ -49,6 +49,23 @@ struct compat_sched_poll {
     compat_u64 timeout;
 };
 
+typedef uint32_t compat_pfn_t;
+
+struct compat_memory_reservation {
+    compat_handle_t extent_start;       /* compat_pfn_t entries */
+    compat_ulong_t nr_extents;
+    unsigned int extent_order;
+    unsigned int mem_flags;
+    uint16_t domid;
+};
+
+/* A multicall entry: op, result and the arguments are each 32 bits. */
+struct compat_multicall_entry {
+    compat_ulong_t op;
+    int32_t result;
+    compat_ulong_t args[6];
+};
+
 struct compat_memory_map {
     unsigned int nr_entries;
     compat_handle_t buffer;
@@ -93,6 +110,10 @@ _Static_assert(sizeof(struct compat_vcpu_register_runstate_memory_area) == 8, "c
 _Static_assert(sizeof(struct compat_vcpu_runstate_info) == 44, "compat_vcpu_runstate_info");
 _Static_assert(sizeof(struct compat_sched_poll) == 16, "compat_sched_poll");
 _Static_assert(sizeof(struct compat_memory_map) == 8, "compat_memory_map");
+_Static_assert(sizeof(struct compat_memory_reservation) == 20, "compat_memory_reservation");
+_Static_assert(sizeof(struct compat_multicall_entry) == 32, "compat_multicall_entry");
+COMPAT_LAYOUT(compat_memory_reservation, domid, 16);
+COMPAT_LAYOUT(compat_multicall_entry, args, 8);
 _Static_assert(sizeof(struct compat_vcpu_info) == 64, "compat_vcpu_info");
 _Static_assert(sizeof(struct compat_shared_info) == 2344, "compat_shared_info");
 COMPAT_LAYOUT(compat_add_to_physmap, gpfn, 12);

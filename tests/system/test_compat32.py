@@ -135,7 +135,67 @@ def bochs_32bit_event_channels_timers_ping_pong():
             os.unlink(iso)
 
 
+COMPAT_PROPS = (("balloon", "balloon_out_and_back"), ("mcall", "multicall_results_per_entry"))
+
+
+def memory_modules(modes):
+    """The memory test kernel's balloon and multicall properties, built 32-bit: the same
+    checks the 64-bit run (test_memops) passes, so the answers match it."""
+    return [(guest32("memory", m), "domU name=%s-%s memory=16M cpus=%d -- %s" % (n, m, i % 2, p))
+            for i, (m, (n, p)) in enumerate((m, np) for m in modes for np in COMPAT_PROPS)]
+
+
+def check_memory(log, modes):
+    for m in modes:
+        for n, p in COMPAT_PROPS:
+            got = re.search(r"^\(kumo\) \[%s-%s\] Test result: (\w+)$" % (n, m), log, re.M)
+            expect(got and got.group(1) == "PASS",
+                   "%s from a 32-bit %s guest: %s" % (p, m, got.group(1) if got else "no result"))
+
+
+_memory_log = {}
+
+
+def _memory_boot():
+    if "qemu" not in _memory_log:
+        mods = memory_modules(MODES)
+        m = qemu(ncpus=2, megs=256, modules=mods)
+        try:
+            _memory_log["qemu"] = check_domus_ran_and_freed(m, names(mods), 2 * TIMEOUT)
+        finally:
+            m.stop()
+    return _memory_log["qemu"]
+
+
+def qemu_compat_balloon_out_and_back():
+    """Decrease then populate from 32-bit guests (non-PAE, PSE, PAE): frames read zero,
+    max_pages refused, start extents and bad lists as natively; pages back in the heap."""
+    log = _memory_boot()
+    check_memory(log, MODES)
+
+
+def qemu_compat_multicall_results_per_entry():
+    """32-byte entries, 32-bit results per entry, nested calls translated, a 99-entry batch
+    continued in the guest's own layout."""
+    check_memory(_memory_boot(), MODES)
+
+
+def bochs_compat_balloon_and_multicall():
+    mods = memory_modules(("pae",))
+    iso = make_iso(DEFAULT_CMDLINE, mods)
+    try:
+        m = bochs(iso, ncpus=2)
+        try:
+            check_memory(check_domus_ran_and_freed(m, names(mods), BOCHS_TIMEOUT), ("pae",))
+        finally:
+            m.stop()
+    finally:
+        os.unlink(iso)
+
+
 TESTS = [qemu_32bit_guests_hypercall_smoke_nonpae_pse_pae,
          qemu_32bit_argument_and_shared_info_layouts, qemu_32bit_event_channels_timers_ping_pong,
          qemu_32bit_hostile_hypercalls_contained,
-         bochs_32bit_guests_smoke_and_layouts, bochs_32bit_event_channels_timers_ping_pong]
+         bochs_32bit_guests_smoke_and_layouts, bochs_32bit_event_channels_timers_ping_pong,
+         qemu_compat_balloon_out_and_back, qemu_compat_multicall_results_per_entry,
+         bochs_compat_balloon_and_multicall]

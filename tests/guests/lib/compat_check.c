@@ -47,6 +47,19 @@ SAME_SIZE(compat_memory_map, xen_memory_map);
 SAME(compat_memory_map, xen_memory_map, nr_entries);
 SAME(compat_memory_map, xen_memory_map, buffer);
 
+SAME_SIZE(compat_memory_reservation, xen_memory_reservation);
+SAME(compat_memory_reservation, xen_memory_reservation, extent_start);
+SAME(compat_memory_reservation, xen_memory_reservation, nr_extents);
+SAME(compat_memory_reservation, xen_memory_reservation, extent_order);
+SAME(compat_memory_reservation, xen_memory_reservation, mem_flags);
+SAME(compat_memory_reservation, xen_memory_reservation, domid);
+_Static_assert(sizeof(compat_pfn_t) == sizeof(xen_pfn_t), "xen_pfn_t");
+
+SAME_SIZE(compat_multicall_entry, multicall_entry);
+SAME(compat_multicall_entry, multicall_entry, op);
+SAME(compat_multicall_entry, multicall_entry, result);
+SAME(compat_multicall_entry, multicall_entry, args);
+
 SAME_SIZE(compat_platform_parameters, xen_platform_parameters);
 SAME(compat_platform_parameters, xen_platform_parameters, virt_start);
 
