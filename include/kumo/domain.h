@@ -57,6 +57,10 @@ struct vcpu_arch {
     struct vlapic vlapic;
     struct vmce vmce;
     uint64_t debugctl;              /* stored; LBR/BTF are not emulated */
+    void *ext_state;                /* XSAVE/FXSAVE image (ext_state.c) */
+    uint64_t xcr0;                  /* guest's XCR0, validated on XSETBV */
+    uint64_t dr[4], dr6, cr2;       /* in the hardware only while it runs */
+    uint64_t tlb_clean_cpus;        /* VMX: pCPUs that dropped stale VPID/EPT entries for it */
 };
 
 struct vcpu {
@@ -137,7 +141,8 @@ struct domain {
     uint8_t callback_vector;        /* from HVM_PARAM_CALLBACK_IRQ type 2; 0 = none */
     uint64_t poll_mask;             /* vCPUs in SCHEDOP_poll, by id: raises skip it when 0 */
 
-    /* Console: 0xE9 and console_io output is line-buffered here. */
+    /* Console: 0xE9 and console_io output is line-buffered here, under console_lock. */
+    spinlock_t console_lock;
     char conbuf[160];
     unsigned int conlen;
     unsigned long console_tokens;   /* rate limit for DomU console_io */

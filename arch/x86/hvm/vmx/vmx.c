@@ -27,6 +27,7 @@
 #define MSR_VMX_CR0_FIXED0  0x486
 #define MSR_VMX_CR0_FIXED1  0x487
 #define MSR_VMX_CR4_FIXED0  0x488
+#define MSR_VMX_CR4_FIXED1  0x489
 #define MSR_VMX_PROCBASED2  0x48B
 #define MSR_VMX_EPT_VPID    0x48C
 #define MSR_VMX_TRUE_PIN    0x48D
@@ -43,12 +44,19 @@
 #define PROC_TSC_OFFSET     (1u << 3)
 #define PROC_HLT            (1u << 7)
 #define PROC_MWAIT          (1u << 10)
+#define PROC_RDPMC          (1u << 11)
+#define PROC_CR8_LOAD       (1u << 19)
+#define PROC_CR8_STORE      (1u << 20)
 #define PROC_UNCOND_IO      (1u << 24)
 #define PROC_MONITOR        (1u << 29)
 #define PROC_SECONDARY      (1u << 31)
 #define PROC2_EPT           (1u << 1)
 #define PROC2_VPID          (1u << 5)
 #define PROC2_UNRESTRICTED  (1u << 7)
+#define PROC2_WBINVD        (1u << 6)
+#define EXIT_SAVE_DEBUG     (1u << 2)
+#define ENTRY_LOAD_DEBUG    (1u << 2)
+#define X86_CR0_TS          (1UL << 3)
 #define EXIT_HOST_64        (1u << 9)
 #define EXIT_SAVE_PAT       (1u << 18)
 #define EXIT_LOAD_PAT       (1u << 19)
@@ -65,7 +73,8 @@ enum {
     EXIT_VMX_FIRST = 19, EXIT_VMX_LAST = 27, EXIT_CR_ACCESS = 28, EXIT_IO = 30,
     EXIT_RDMSR = 31, EXIT_WRMSR = 32, EXIT_INVALID_STATE = 33, EXIT_MSR_LOAD = 34,
     EXIT_MWAIT = 36, EXIT_MONITOR = 39, EXIT_EPT_VIOLATION = 48, EXIT_EPT_MISCONFIG = 49,
-    EXIT_PREEMPT_TIMER = 52, EXIT_XSETBV = 55,
+    EXIT_PREEMPT_TIMER = 52, EXIT_XSETBV = 55, EXIT_RDPMC = 15, EXIT_MCE_DURING_ENTRY = 41,
+    EXIT_WBINVD = 54,
 };
 
 int vmx_enter(struct guest_regs *regs, int launched);
@@ -74,8 +83,11 @@ void vmx_exit(void);
 static uint32_t vmcs_revision;
 static bool true_ctls;
 static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
-static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0;
-static uint16_t next_vpid = 1;
+static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, guest_cr4_bits;
+static bool invvpid_single, invvpid_all;
+/* VPIDs in use, so that no two live vCPUs share one (bit 0: VPID 0 is the host's). */
+static uint64_t vpid_used[65536 / 64] = { 1 };
+static DEFINE_SPINLOCK(vpid_lock);
 static unsigned int preempt_timer_shift;     /* it counts TSC >> this (IA32_VMX_MISC) */
 
 static uint32_t adjust(uint32_t msr, uint32_t want)
@@ -117,7 +129,18 @@ static int vmx_vcpu_init(struct vcpu *v)
     *(uint32_t *)vmcs = vmcs_revision;
     v->arch.vmcs_or_vmcb = vmcs;
     v->arch.vmcs_or_vmcb_pa = __pa(vmcs);
-    v->arch.asid_or_vpid = next_vpid++ % 0xFFFF + 1;
+    spin_lock(&vpid_lock);
+    for (uint32_t i = 1; i < 65536 && !v->arch.asid_or_vpid; i++)
+        if (!(vpid_used[i / 64] & (1ULL << (i % 64)))) {
+            vpid_used[i / 64] |= 1ULL << (i % 64);
+            v->arch.asid_or_vpid = i;
+        }
+    spin_unlock(&vpid_lock);
+    if (!v->arch.asid_or_vpid) {
+        free_xenheap_pages(vmcs, 0);
+        v->arch.vmcs_or_vmcb = NULL;
+        return -1;
+    }
     return 0;
 }
 
@@ -127,6 +150,9 @@ static void vmx_vcpu_destroy(struct vcpu *v)
     vmclear(v->arch.vmcs_or_vmcb_pa);
     free_xenheap_pages(v->arch.vmcs_or_vmcb, 0);
     v->arch.vmcs_or_vmcb = NULL;
+    spin_lock(&vpid_lock);
+    vpid_used[v->arch.asid_or_vpid / 64] &= ~(1ULL << (v->arch.asid_or_vpid % 64));
+    spin_unlock(&vpid_lock);
 }
 
 /* The state goes into the VMCS the next time it is loaded (vmcs_load), on whichever pCPU. */
@@ -253,11 +279,11 @@ static void write_guest_state(struct vcpu *v)
     write_guest_segments(s);
     vmwrite(GUEST_CR0, (s->cr0 | X86_CR0_NE) & ~(X86_CR0_CD | X86_CR0_NW));
     vmwrite(CR0_READ_SHADOW, s->cr0);
-    vmwrite(CR0_GUEST_HOST_MASK, X86_CR0_PG | X86_CR0_NE | X86_CR0_CD | X86_CR0_NW);
+    vmwrite(CR0_GUEST_HOST_MASK, X86_CR0_PE | X86_CR0_PG | X86_CR0_NE | X86_CR0_CD | X86_CR0_NW);
     vmwrite(GUEST_CR3, s->cr3);
     vmwrite(GUEST_CR4, s->cr4 | cr4_fixed0);
     vmwrite(CR4_READ_SHADOW, s->cr4);
-    vmwrite(CR4_GUEST_HOST_MASK, cr4_fixed0);
+    vmwrite(CR4_GUEST_HOST_MASK, ~0ULL);      /* every write is checked (hvm_cr4_valid) */
     load_pdptes(v, s->cr0, s->cr4);
     vmwrite(GUEST_DR7, 0x400);
     vmwrite(GUEST_IA32_EFER, v->arch.efer);
@@ -279,7 +305,12 @@ static void write_controls(struct vcpu *v)
     vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
     vmwrite(SECONDARY_VM_EXEC_CONTROL, proc2_ctl);
     vmwrite(VM_EXIT_CONTROLS, exit_ctl);
-    vmwrite(EXCEPTION_BITMAP, 1u << 6);        /* #UD: VMMCALL from a guest */
+    /*
+     * #UD: VMMCALL from a guest. #DB and #AC: a guest whose delivery of one raises another
+     * would loop inside the CPU without an exit (XSA-156); intercepted, each is an exit.
+     * #MC: the host's.
+     */
+    vmwrite(EXCEPTION_BITMAP, 1u << 1 | 1u << 6 | 1u << 17 | 1u << 18);
     vmwrite(TSC_OFFSET, v->arch.tsc_offset);
     vmwrite(VPID, v->arch.asid_or_vpid);
     /* EPTP: write-back, 4-level walk (SDM Vol 3C 24.6.11). */
@@ -295,12 +326,32 @@ static void invept_domain(const struct domain *d)
 }
 
 /*
+ * A VPID freed by a destroyed vCPU, or a p2m root freed by a destroyed domain, may still
+ * tag translations in a pCPU's TLB: a vCPU drops them on each pCPU before it first runs there.
+ */
+static void flush_stale_tags(struct vcpu *v)
+{
+    uint64_t cpu = 1ULL << this_cpu()->id;
+    struct { uint64_t eptp, rsvd; } ept = { v->domain->p2m_root | 3 << 3 | 6, 0 };
+    struct { uint64_t vpid, addr; } vpid = { v->arch.asid_or_vpid, 0 };
+
+    if (v->arch.tlb_clean_cpus & cpu)
+        return;
+    __asm__ volatile("invept %0, %1" :: "m"(ept), "r"(1UL) : "cc", "memory");
+    if (invvpid_single || invvpid_all)
+        __asm__ volatile("invvpid %0, %1" :: "m"(vpid), "r"(invvpid_single ? 1UL : 2UL)
+                         : "cc", "memory");
+    v->arch.tlb_clean_cpus |= cpu;
+}
+
+/*
  * Loads v's VMCS on this CPU, writing it from scratch the first time it runs here. Arriving
  * from another CPU it also flushes: this CPU may hold translations another vCPU of the
  * domain cached before a p2m flush whose request that vCPU has not consumed here.
  */
 static void vmcs_load(struct vcpu *v, bool flush)
 {
+    flush_stale_tags(v);
     if (flush || v->arch.last_pcpu != (int)this_cpu()->id)
         invept_domain(v->domain);
     if (v->arch.last_pcpu != (int)this_cpu()->id) {
@@ -342,7 +393,7 @@ static void set_cr0(struct vcpu *v, uint64_t val)
     vmwrite(CR0_READ_SHADOW, val);
     vmwrite(GUEST_CR0, (val | X86_CR0_NE) & ~(X86_CR0_CD | X86_CR0_NW));
     if (paging && !was_paging)
-        load_pdptes(v, val, vmread(GUEST_CR4));     /* its own CR4 writes do not exit */
+        load_pdptes(v, val, vmread(GUEST_CR4));
 }
 
 static uint64_t *gpr(struct vcpu *v, unsigned int n)
@@ -355,19 +406,54 @@ static uint64_t *gpr(struct vcpu *v, unsigned int n)
     return by_number[n & 15];
 }
 
-/* MOV to/from CR0 and CR4 (qualification: SDM Vol 3C table 28-3). */
+/* MOV to CR8 sets the virtual LAPIC's TPR, never the host's (SDM Vol 3A 10.8.6.1). */
+static bool cr8_write(struct vcpu *v, uint64_t val)
+{
+    if (val >> 4)
+        return false;
+    v->arch.vlapic.tpr = (uint32_t)val << 4;
+    return true;
+}
+
+static void vmx_get_paging(struct vcpu *v, struct hvm_paging *p);
+
+static bool cr_write(struct vcpu *v, unsigned int cr, uint64_t val)
+{
+    struct hvm_paging p;
+
+    vmx_get_paging(v, &p);
+    if (cr == 0 && hvm_cr0_valid(&p, val)) {
+        set_cr0(v, val);
+        return true;
+    }
+    if (cr == 4 && hvm_cr4_valid(&p, val, guest_cr4_bits)) {
+        vmwrite(CR4_READ_SHADOW, val);
+        vmwrite(GUEST_CR4, val | cr4_fixed0);
+        load_pdptes(v, v->arch.cr0_shadow, val);
+        return true;
+    }
+    return cr == 8 && cr8_write(v, val);
+}
+
+/* MOV to/from CR0, CR4 and CR8, LMSW (qualification: SDM Vol 3C table 28-3). */
 static bool cr_access(struct vcpu *v, struct hvm_exit *e)
 {
     uint64_t q = vmread(EXIT_QUALIFICATION);
     unsigned int cr = q & 15, type = (q >> 4) & 3;
     uint64_t *reg = gpr(v, (unsigned int)(q >> 8));
 
-    if (type == 0 && cr == 0) {
-        set_cr0(v, *reg & 0xFFFFFFFF);
-    } else if (type == 0 && cr == 4) {
-        vmwrite(CR4_READ_SHADOW, *reg);
-        vmwrite(GUEST_CR4, *reg | cr4_fixed0);
-        load_pdptes(v, v->arch.cr0_shadow, *reg);
+    /* Outside 64-bit code the operand is 32 bits; the register's upper half is not read. */
+    bool wide = (v->arch.efer & EFER_LMA) && (vmread(GUEST_CS_AR) & (1u << 13));
+
+    if (type == 0) {
+        if (!cr_write(v, cr, wide ? *reg : (uint32_t)*reg)) {
+            inject(v, 13, true, 0);
+            e->kind = HVM_EXIT_NONE;
+            e->insn_len = 0;
+            return true;
+        }
+    } else if (type == 1 && cr == 8) {
+        *reg = (v->arch.vlapic.tpr >> 4) & 0xF;
     } else if (type == 3) {                     /* LMSW: low 4 bits of CR0 */
         set_cr0(v, (v->arch.cr0_shadow & ~0xEULL) | ((q >> 16) & 0xF) |
                    (v->arch.cr0_shadow & 1));
@@ -381,6 +467,35 @@ static bool cr_access(struct vcpu *v, struct hvm_exit *e)
     return true;
 }
 
+/*
+ * #DB and #AC go back to the guest (their intercept only makes each one an exit); #MC is
+ * the host's. A #DB's DR6 bits come in the qualification (SDM Vol 3C 27.2.1); INT1 is
+ * re-injected as the privileged software exception it was, with its length.
+ */
+static void reflect_exception(struct vcpu *v, uint32_t info)
+{
+    unsigned int vector = info & 0xFF, type = (info >> 8) & 7;
+    uint64_t dr6;
+
+    if (vector == 18) {
+        __asm__ volatile("int $18");
+        return;
+    }
+    if (vector == 1 && type == 5) {
+        vmwrite(VM_ENTRY_INTR_INFO, 1 | 5u << 8 | 1u << 31);
+        vmwrite(VM_ENTRY_INSTRUCTION_LEN, vmread(VM_EXIT_INSTRUCTION_LEN));
+        return;
+    }
+    if (vector == 1) {
+        __asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+        dr6 = (dr6 & ~0x600FULL) | (vmread(EXIT_QUALIFICATION) & 0x600F);
+        __asm__ volatile("mov %0, %%db6" :: "r"(dr6));
+        /* Delivery clears DR7.GD; injection does not (Xen's vmx_inject_event does it). */
+        vmwrite(GUEST_DR7, vmread(GUEST_DR7) & ~(1ULL << 13));
+    }
+    inject(v, vector, info & (1u << 11), (uint32_t)vmread(VM_EXIT_INTR_ERROR_CODE));
+}
+
 static void decode_exit(struct vcpu *v, struct hvm_exit *e)
 {
     static const uint8_t vmmcall[3] = { 0x0F, 0x01, 0xD9 };
@@ -391,9 +506,14 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
     e->raw = reason;
     e->kind = HVM_EXIT_NONE;
     e->insn_len = (unsigned int)vmread(VM_EXIT_INSTRUCTION_LEN);
+    if ((reason & 0xFFFF) == EXIT_MCE_DURING_ENTRY) {
+        __asm__ volatile("int $18");            /* the host's machine check, as Xen */
+        return;
+    }
     if (reason & (1u << 31)) {
         e->kind = HVM_EXIT_FAILED;
-        e->why = "VM entry failed: invalid guest state";
+        e->why = (reason & 0xFFFF) == EXIT_MSR_LOAD ? "VM entry failed: MSR loading" :
+                 "VM entry failed: invalid guest state";
         return;
     }
     switch (reason & 0xFFFF) {
@@ -401,7 +521,9 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         q = vmread(VM_EXIT_INTR_INFO);
         if (((q >> 8) & 7) == 2) {              /* an NMI meant for the host */
             __asm__ volatile("int $2");
-        } else if ((q & 0xFF) == 6) {
+        } else if ((q & 0xFF) != 6) {
+            reflect_exception(v, (uint32_t)q);
+        } else {
             /* A guest that picked AMD's VMMCALL still reaches the hypervisor. */
             if (!copy_from_guest_virt(v, insn, vmread(GUEST_CS_BASE) + v->arch.regs.rip, 3) &&
                 !memcmp(insn, vmmcall, 3)) {
@@ -410,9 +532,6 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
             } else {
                 inject(v, 6, false, 0);
             }
-        } else {
-            e->kind = HVM_EXIT_FAILED;
-            e->why = "unexpected exception exit";
         }
         return;
     case EXIT_INTR_WINDOW:
@@ -461,9 +580,17 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         e->npf.fetch = vmread(EXIT_QUALIFICATION) & 4;  /* SDM Vol 3C table 28-7 */
         return;
     case EXIT_INVD:
+    case EXIT_WBINVD:
+        e->kind = HVM_EXIT_CACHE_FLUSH;
+        return;
+    case EXIT_RDPMC:
+        e->kind = HVM_EXIT_RDPMC;
+        return;
+    case EXIT_XSETBV:
+        e->kind = HVM_EXIT_XSETBV;
+        return;
     case EXIT_MWAIT:
     case EXIT_MONITOR:
-    case EXIT_XSETBV:
         inject(v, 6, false, 0);
         return;
     }
@@ -710,6 +837,8 @@ static void vmx_p2m_flush(struct domain *d)
     /* Single-context INVEPT (type 1) on this CPU; other CPUs flush when they next load it. */
     __asm__ volatile("invept %0, %1" :: "m"(desc), "r"(1UL) : "cc", "memory");
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        d->vcpus[i]->arch.tlb_clean_cpus = 1ULL << this_cpu()->id;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
         if (d->vcpus[i]->arch.last_pcpu != (int)this_cpu()->id)
             d->vcpus[i]->arch.last_pcpu = -2;  /* forces vmclear+rewrite, launched kept */
 }
@@ -758,16 +887,24 @@ const struct hvm_ops *vmx_probe(void)
         return NULL;
     pin_ctl = adjust(base, PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMI | PIN_PREEMPT_TIMER);
     preempt_timer_shift = rdmsr(MSR_VMX_MISC) & 0x1F;
-    proc_ctl = adjust(base + 1, PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_UNCOND_IO |
+    proc_ctl = adjust(base + 1, PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_RDPMC |
+                                PROC_CR8_LOAD | PROC_CR8_STORE | PROC_UNCOND_IO |
                                 PROC_MONITOR | PROC_SECONDARY);
+    /* Without CR8 exits a guest's MOV to CR8 would set the host CPU's TPR. */
+    if ((proc_ctl & (PROC_CR8_LOAD | PROC_CR8_STORE)) != (PROC_CR8_LOAD | PROC_CR8_STORE))
+        return NULL;
     /* CR3 load/store exiting are default-1 without TRUE controls; EPT makes them moot. */
     proc_ctl &= ~((1u << 15) | (1u << 16)) | (uint32_t)rdmsr(base + 1);
-    proc2_ctl = adjust(MSR_VMX_PROCBASED2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED);
-    exit_ctl = adjust(base + 2, EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
-                                EXIT_LOAD_EFER);
-    entry_ctl = adjust(base + 3, ENTRY_LOAD_PAT | ENTRY_LOAD_EFER);
+    proc2_ctl = adjust(MSR_VMX_PROCBASED2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED |
+                                           PROC2_WBINVD);
+    exit_ctl = adjust(base + 2, EXIT_HOST_64 | EXIT_SAVE_DEBUG | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
+                                EXIT_SAVE_EFER | EXIT_LOAD_EFER);
+    entry_ctl = adjust(base + 3, ENTRY_LOAD_DEBUG | ENTRY_LOAD_PAT | ENTRY_LOAD_EFER);
+    invvpid_single = ept_caps & (1ULL << 41);
+    invvpid_all = ept_caps & (1ULL << 42);
     cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
     cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
     cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
+    guest_cr4_bits = hvm_cr4_guest_bits() & rdmsr(MSR_VMX_CR4_FIXED1) & ~X86_CR4_VMXE;
     return &vmx_ops;
 }
