@@ -445,6 +445,23 @@ static void decode_sealed_exit(struct vcpu *v, struct hvm_exit *e, uint32_t code
     e->why = "unexpected SVM exit";
 }
 
+/*
+ * A guest that shuts down on a fault it could not deliver says little by its RIP alone: the
+ * state the CPU failed to deliver through goes to the log with it.
+ */
+static void log_shutdown_state(struct vcpu *v)
+{
+    printk("d%u vCPU %u shutdown state: cr0 %#lx cr3 %#lx cr4 %#lx efer %#lx rsp %#lx "
+           "idtr %#lx/%#x tr %#x@%#lx exitintinfo %#lx\n", v->domain->domid, v->id,
+           (unsigned long)*vmcb64(v, VMCB_CR0), (unsigned long)*vmcb64(v, VMCB_CR3),
+           (unsigned long)*vmcb64(v, VMCB_CR4), (unsigned long)*vmcb64(v, VMCB_EFER),
+           (unsigned long)*vmcb64(v, VMCB_RSP), (unsigned long)*vmcb64(v, VMCB_SEG(SEG_IDTR) + 8),
+           *vmcb32(v, VMCB_SEG(SEG_IDTR) + 4),
+           *(uint16_t *)((char *)v->arch.vmcs_or_vmcb + VMCB_SEG(SEG_TR)),
+           (unsigned long)*vmcb64(v, VMCB_SEG(SEG_TR) + 8),
+           (unsigned long)*vmcb64(v, VMCB_EXITINTINFO));
+}
+
 static void decode_exit(struct vcpu *v, struct hvm_exit *e)
 {
     static const uint8_t vmcall[3] = { 0x0F, 0x01, 0xC1 };
@@ -483,6 +500,7 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         e->insn_len = 2;
         return;
     case EXIT_SHUTDOWN:
+        log_shutdown_state(v);
         e->kind = HVM_EXIT_TRIPLE_FAULT;
         return;
     case EXIT_VMMCALL:
