@@ -135,7 +135,7 @@ def qemu_failed_vm_entry_crashes_only_that_guest():
 
 BOCHS_NAMES = ["fpu1", "fpu2", "checks", "cr8", "witness"]
 BOCHS_MODULES = [seal("fpu1", "fpu seed=1 ms=3000"), seal("fpu2", "fpu seed=2 ms=3000"),
-                 seal("checks", "msr crs xsetbv dbg icebp gd cache cr8cost", cpus=1),
+                 seal("checks", "msr crs xsetbv dbg icebp gd cache cr8cost cr8irq", cpus=1),
                  seal("cr8", "cr8 ms=1000", cpus=1),
                  (guest("ticker"), "domU name=witness memory=16M cpus=1 -- ticks=15 ms=100"),
                  (guest("seal"), "domU name=badentry memory=16M vcpus=2 -- badentry")]
@@ -181,6 +181,11 @@ def bochs_guest_cr8_costs_no_exit():
     expect("[checks] cr8cost: 400 CR8 writes" in bochs_log(), "cr8cost did not measure")
 
 
+def bochs_lowering_cr8_delivers_held_back_interrupt():
+    """TPR shadow's threshold: a self-IPI held back by CR8 = 15 comes as CR8 drops."""
+    expect("[checks] cr8irq: checked" in bochs_log(), "cr8irq did not run")
+
+
 def bochs_failed_vm_entry_crashes_only_that_guest():
     bochs_log()
 
@@ -193,4 +198,5 @@ TESTS = [qemu_fpu_state_isolated_between_domains,
          bochs_fpu_state_isolated_between_domains,
          bochs_guest_values_validated_and_exceptions_intercepted,
          bochs_guest_cr8_does_not_mask_host, bochs_guest_cr8_costs_no_exit,
+         bochs_lowering_cr8_delivers_held_back_interrupt,
          bochs_failed_vm_entry_crashes_only_that_guest]

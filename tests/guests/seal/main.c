@@ -5,7 +5,7 @@
  * "dbg", "cache", "crs" write bad values or run instructions a guest must not get at the hardware
  * with, each expecting a #GP (or a reflected #DB) and the host alive; "cr8" sets CR8 = 15
  * and spins while a witness on the same pCPU keeps ticking; "cr8cost" times CR8 writes against
- * exits; "badentry" starts vCPU 1 in a state whose VM entry fails; "e9flood" writes 200 KB to
+ * exits; "cr8irq" lowers CR8 under a held-back self-IPI; "badentry" starts vCPU 1 in a state whose VM entry fails; "e9flood" writes 200 KB to
  * port 0xE9 and says how long it took.
  */
 #include "guest.h"
@@ -203,6 +203,41 @@ static void check_cr8_cost(void)
     if (cr8 * 10 > exits)
         xtf_failure("CR8 writes cost %lu cycles, 200 exits %lu: CR8 writes exit",
                     (unsigned long)cr8, (unsigned long)exits);
+}
+
+volatile unsigned long irq_count;
+void irq_stub(void);
+__asm__(".text\n"
+        "irq_stub: pushq %rax; pushq %rcx; pushq %rdx; lock incq irq_count(%rip)\n"
+        "    movl $0x80B, %ecx; xorl %eax, %eax; xorl %edx, %edx; wrmsr\n"   /* x2APIC EOI */
+        "    popq %rdx; popq %rcx; popq %rax; iretq\n");
+
+static void wrmsr_(uint32_t msr, uint64_t val)
+{
+    __asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)val), "d"((uint32_t)(val >> 32)));
+}
+
+/*
+ * A self-IPI held back by CR8 = 15 arrives right after the MOV that lowers CR8, before the
+ * next instruction: with TPR shadow that takes the TPR-below-threshold exit, as a CR8 exit
+ * would; a threshold left at 0 would leave it waiting for some later exit.
+ */
+static void check_cr8_irq(void)
+{
+    unsigned long seen;
+
+    idt_set_gate(0x40, irq_stub);
+    wrmsr_(0x1B, rdmsr_(0x1B) | 1u << 10 | 1u << 11);      /* x2APIC mode */
+    wrmsr_(0x80F, 0x1FF);                                    /* SVR: software-enabled */
+    __asm__ volatile("mov %0, %%cr8; sti" :: "r"(15UL) : "memory");
+    wrmsr_(0x83F, 0x40);                                     /* SELF_IPI, class 4 */
+    wait_ms(20);
+    CHECK_EQ("vector 0x40 held back by CR8 = 15", irq_count, 0);
+    __asm__ volatile("mov %1, %%cr8; mov irq_count(%%rip), %0" : "=r"(seen) : "r"(0UL)
+                     : "memory");
+    __asm__ volatile("cli");
+    CHECK_EQ("vector 0x40 taken as CR8 drops to 0", seen, 1);
+    printk("cr8irq: checked\n");
 }
 
 static void ap_spin(void)
@@ -409,6 +444,8 @@ void test_main(void)
         check_crs();
     if (strstr(c, "cr8 "))
         check_cr8();
+    if (strstr(c, "cr8irq"))
+        check_cr8_irq();
     if (strstr(c, "cr8cost"))
         check_cr8_cost();
     if (strstr(c, "badentry"))
