@@ -176,12 +176,31 @@ static void log_shutdown_state(struct vcpu *v)
            (unsigned long)vmread(GUEST_TR_BASE), (unsigned long)vmread(IDT_VECTORING_INFO));
 }
 
-static void decode_exit(struct vcpu *v, struct hvm_exit *e)
+/* An exception or NMI exit: the host's NMI, a reflected exception, or VMMCALL's #UD. */
+static void exception_exit(struct vcpu *v, struct hvm_exit *e)
 {
     static const uint8_t vmmcall[3] = { 0x0F, 0x01, 0xD9 };
+    uint32_t info = (uint32_t)vmread(VM_EXIT_INTR_INFO);
+    uint8_t insn[3];
+
+    if (((info >> 8) & 7) == 2) {               /* an NMI meant for the host */
+        __asm__ volatile("int $2");
+    } else if ((info & 0xFF) != 6) {
+        reflect_exception(v, info);
+    } else if (!copy_from_guest_virt(v, insn, vmread(GUEST_CS_BASE) + v->arch.regs.rip, 3) &&
+               !memcmp(insn, vmmcall, 3)) {
+        /* A guest that picked AMD's VMMCALL still reaches the hypervisor. */
+        e->kind = HVM_EXIT_HYPERCALL;
+        e->insn_len = 3;
+    } else {
+        inject(v, 6, false, 0);
+    }
+}
+
+static void decode_exit(struct vcpu *v, struct hvm_exit *e)
+{
     uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
     uint64_t q;
-    uint8_t insn[3];
 
     e->raw = reason;
     e->kind = HVM_EXIT_NONE;
@@ -201,21 +220,7 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
     }
     switch (reason & 0xFFFF) {
     case EXIT_EXCEPTION_NMI:
-        q = vmread(VM_EXIT_INTR_INFO);
-        if (((q >> 8) & 7) == 2) {              /* an NMI meant for the host */
-            __asm__ volatile("int $2");
-        } else if ((q & 0xFF) != 6) {
-            reflect_exception(v, (uint32_t)q);
-        } else {
-            /* A guest that picked AMD's VMMCALL still reaches the hypervisor. */
-            if (!copy_from_guest_virt(v, insn, vmread(GUEST_CS_BASE) + v->arch.regs.rip, 3) &&
-                !memcmp(insn, vmmcall, 3)) {
-                e->kind = HVM_EXIT_HYPERCALL;
-                e->insn_len = 3;
-            } else {
-                inject(v, 6, false, 0);
-            }
-        }
+        exception_exit(v, e);
         return;
     case EXIT_INTR_WINDOW:
         vmwrite(CPU_BASED_VM_EXEC_CONTROL,
