@@ -20,10 +20,6 @@
 #define DOMID_INVALID   0x7FF4
 #define DOMAIN_NAME_LEN 32
 
-struct p2m_extent {
-    unsigned long gfn, mfn, nr;
-};
-
 struct evtchn {
     uint8_t state;                  /* EVTCHNSTAT_* */
     uint16_t notify_vcpu;
@@ -112,10 +108,9 @@ struct domain {
     struct sched_dom sched;         /* scheduling parameters (weight, cap, SEDF's) */
 
     /* Memory: blocks from the page allocator, mapped contiguously from GFN 0. */
-    spinlock_t page_lock;           /* page_list, extents, tot_pages once the domain runs */
+    spinlock_t page_lock;           /* page_list, p2m entries, tot_pages once the domain runs */
     struct list_head page_list;     /* block heads; page_info.order = block order */
-    struct p2m_extent *extents;     /* gfn -> mfn runs, sorted by gfn */
-    unsigned int nr_extents, max_extents;
+    unsigned long max_mapped_gfn;   /* the p2m's high-water mark (XENMEM_maximum_gpfn) */
     unsigned long tot_pages, max_pages;
     unsigned long p2m_pages;        /* page-table pages of the p2m, charged to d */
     unsigned long p2m_limit;        /* their bound once the domain runs; 0 while built */
