@@ -4,6 +4,7 @@ PASS/FAIL line per test and ends with 'N passed, N failed'; exits non-zero on an
 Usage: run.py [substring ...] to run only the system tests whose names contain one."""
 import glob
 import os
+import queue
 import subprocess
 import sys
 import threading
@@ -58,10 +59,23 @@ def run_fuzzer(binary, seconds):
     return rc == 0, out
 
 
-def run_fuzzers(results):
-    """Every libFuzzer target in build/fuzz, time-boxed (FUZZ_SECONDS each, default 20)."""
-    seconds = int(os.environ.get("FUZZ_SECONDS", "20"))
+def fuzzer_queue():
+    """Every libFuzzer target in build/fuzz, for the lanes to take as they come free."""
+    q = queue.Queue()
     for binary in sorted(glob.glob(os.path.join(ROOT, "build", "fuzz", "fuzz_*"))):
+        q.put(binary)
+    return q
+
+
+def run_fuzzers(results, fuzzers):
+    """Takes targets off the shared queue until it is empty, each time-boxed (FUZZ_SECONDS,
+    default 20)."""
+    seconds = int(os.environ.get("FUZZ_SECONDS", "20"))
+    while True:
+        try:
+            binary = fuzzers.get_nowait()
+        except queue.Empty:
+            return
         ok, out = run_fuzzer(binary, seconds)
         report(results, ok, out)
 
@@ -105,27 +119,27 @@ def run_system_test(test, results, times):
     report(results, ok, lines)
 
 
-def run_lane(tests, results, times, fuzz=False):
+def run_lane(tests, results, times, fuzzers):
     for test in tests:
         run_system_test(test, results, times)
-    if fuzz:
-        run_fuzzers(results)
+    run_fuzzers(results, fuzzers)
 
 
 def run_system_tests(results, only, fuzz=False):
     """Two lanes: Bochs runs in a single host thread and its guests keep Bochs' own time, so
-    its tests (then the time-boxed fuzzers) run beside the QEMU ones without changing what
-    they measure. KUMO_TEST_LANES=1 runs everything in one lane."""
+    its tests run beside the QEMU ones without changing what they measure; the time-boxed
+    fuzzers go to whichever lane is free first. KUMO_TEST_LANES=1 runs all in one lane."""
     tests = [t for t in system_tests() if not only or any(s in t.__name__ for s in only)]
     second = [t for t in tests if t.__name__.startswith("bochs_")]
     first = [t for t in tests if t not in second]
+    fuzzers = fuzzer_queue() if fuzz else queue.Queue()
     times = []
     if os.environ.get("KUMO_TEST_LANES") == "1":
-        run_lane(first + second, results, times, fuzz)
+        run_lane(first + second, results, times, fuzzers)
     else:
-        lane = threading.Thread(target=run_lane, args=(second, results, times, fuzz))
+        lane = threading.Thread(target=run_lane, args=(second, results, times, fuzzers))
         lane.start()
-        run_lane(first, results, times)
+        run_lane(first, results, times, fuzzers)
         lane.join()
     return times
 
