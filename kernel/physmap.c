@@ -212,6 +212,8 @@ bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken
     struct page_info *pg;
     unsigned long mfn;
 
+    if (d->nr_foreign && physmap_remove_foreign(d, gfn))
+        return true;
     if (gfn == d->shared_info_gfn) {
         if (p2m_clear_entry(d, gfn))
             return false;

@@ -12,12 +12,13 @@ int p2m_init(struct domain *d);
 void p2m_teardown(struct domain *d);
 /*
  * What an entry maps, which fixes its permissions: the p2m code alone turns a type into
- * an entry. Foreign and grant mappings come later, as types of their own.
+ * an entry. Grant mappings come later, as a type of their own.
  */
 enum p2m_type {
     p2m_ram_rw,                 /* the domain's RAM */
     p2m_ram_ro,                 /* RAM it may read and run, not write */
     p2m_special,                /* a page the hypervisor writes: data only */
+    p2m_foreign,                /* another domain's page Dom0 maps: data only, referenced */
 };
 
 /* Maps nr frames gfn.. -> mfn.. as type t. 0 or -ENOMEM (earlier entries stay). */

@@ -49,7 +49,8 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
 
 /*
  * Unmaps gfn (RAM: the page joins `taken` for domain_put_taken; shared_info: only
- * unmapped). False, nothing changed, when gfn maps neither.
+ * unmapped; a foreign mapping: flushed and its reference dropped at once). False, nothing
+ * changed, when gfn maps none of them.
  */
 bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken);
 
@@ -58,5 +59,36 @@ bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken
  * holds it), its old home becomes a hole. 0 or -ENOMEM (the p2m's pool is spent).
  */
 int physmap_set_shared_info(struct domain *d, unsigned long gpfn);
+
+/*
+ * Foreign mappings (kernel/physmap_foreign.c): a privileged domain maps another domain's
+ * page at one of its own gfns (XENMAPSPACE_gmfn_foreign). Each mapping holds a reference
+ * on the page, so a page of a destroyed domain lives until its last mapping goes.
+ */
+struct foreign_map {
+    unsigned long gfn;
+    struct page_info *pg;
+};
+
+/* The frame a foreign mapping puts at gfn, if there is one. d->page_lock held. */
+bool physmap_foreign_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn);
+
+/*
+ * Maps fd's frame fgfn at d's gfn, releasing what was there (RAM is freed, shared_info
+ * unhooked, an older foreign page put) after a flush. Takes each domain's page_lock in
+ * turn, never both. 0; -EPERM when d is not privileged or fd is d; -EINVAL when fgfn is
+ * not fd's memory or gfn is beyond the p2m; -ENOMEM (bounded table, p2m pool).
+ */
+int physmap_add_foreign(struct domain *d, struct domain *fd, unsigned long fgfn,
+                        unsigned long gfn);
+
+/*
+ * Unmaps a foreign mapping at gfn: flushes d's translations, then drops its page
+ * reference. False when gfn holds none. d->page_lock held.
+ */
+bool physmap_remove_foreign(struct domain *d, unsigned long gfn);
+
+/* d's end: drops every foreign mapping's reference (its vCPUs run nowhere any more). */
+void physmap_foreign_release(struct domain *d);
 
 #endif

@@ -11,6 +11,7 @@
 #include <kumo/domain.h>
 #include <kumo/mm.h>
 #include <kumo/page_ref.h>
+#include <kumo/physmap.h>
 #include <kumo/softirq.h>
 #include <kumo/xmalloc.h>
 
@@ -140,6 +141,7 @@ static unsigned int p2m_type_perms(enum p2m_type t)
     case p2m_ram_ro:
         return P2M_R | P2M_X;
     case p2m_special:
+    case p2m_foreign:
         return P2M_R | P2M_W;
     }
     return 0;
@@ -222,6 +224,8 @@ struct page_info *p2m_get_page(struct domain *d, unsigned long gfn)
 
 bool gfn_to_mfn_locked(struct domain *d, unsigned long gfn, unsigned long *mfn)
 {
+    if (d->nr_foreign && physmap_foreign_mfn(d, gfn, mfn))
+        return true;
     if (gfn == d->shared_info_gfn) {
         *mfn = (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT);
         return true;
