@@ -214,13 +214,16 @@ static long load_records(struct vcpu *caller, struct domain *d, uint64_t at, uin
     struct hvm_vcpu_state s;
     int rc;
 
-    if (end - at < sizeof(desc) + sizeof(r.h) ||
-        copy_from_guest_virt(caller, &desc, at, sizeof(desc)))
+    if (end - at < sizeof(desc) + sizeof(r.h))
         return -XEN_EINVAL;
+    if (copy_from_guest_virt(caller, &desc, at, sizeof(desc)))
+        return -XEN_EFAULT;
     at += sizeof(desc);
-    if (desc.typecode != CODE_HEADER ||
-        (rc = read_body(caller, &at, end, desc.length, &r.h, sizeof(r.h))))
+    if (desc.typecode != CODE_HEADER)
         return -XEN_EINVAL;
+    rc = read_body(caller, &at, end, desc.length, &r.h, sizeof(r.h));
+    if (rc)
+        return rc;
     if (r.h.magic != HVM_FILE_MAGIC || r.h.version != HVM_FILE_VERSION)
         return -XEN_EINVAL;
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
