@@ -40,16 +40,6 @@ static bool has_row(const struct domain *d, unsigned long gfn, unsigned int *i)
     return *i < d->nr_foreign && d->foreign[*i].gfn == gfn;
 }
 
-bool physmap_foreign_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn)
-{
-    unsigned int i;
-
-    if (!has_row(d, gfn, &i))
-        return false;
-    *mfn = (unsigned long)(page_to_maddr(d->foreign[i].pg) >> PAGE_SHIFT);
-    return true;
-}
-
 /* Room for one more row. 0 or -ENOMEM (the bound, or the heap). */
 static int grow_table(struct domain *d)
 {
