@@ -89,8 +89,11 @@ static long vcpuaffinity(struct vcpu *caller, struct domain *d, struct xen_domct
     uint64_t mask;
     long rc;
 
-    if (a->vcpu >= d->nr_vcpus)
+    /* Xen's answers: beyond the domain's limit -EINVAL, a vCPU not made yet -ESRCH. */
+    if (a->vcpu >= MAX(d->max_vcpus, d->nr_vcpus))
         return -XEN_EINVAL;
+    if (a->vcpu >= d->nr_vcpus)
+        return -XEN_ESRCH;
     v = d->vcpus[a->vcpu];
     if (!(a->flags & (XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT)))
         return -XEN_EINVAL;
@@ -116,6 +119,8 @@ static long getvcpuinfo(struct domain *d, struct xen_domctl *op)
     struct xen_domctl_getvcpuinfo *i = &op->u.getvcpuinfo;
     struct vcpu *v;
 
+    if (i->vcpu >= MAX(d->max_vcpus, d->nr_vcpus))
+        return -XEN_EINVAL;
     if (i->vcpu >= d->nr_vcpus)
         return -XEN_ESRCH;
     v = d->vcpus[i->vcpu];

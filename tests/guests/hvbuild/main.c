@@ -447,11 +447,17 @@ static void check_pool_and_tsc(domid_t d);
 
 static void build_and_map(domid_t d)
 {
-    struct xen_domctl op = { .cmd = XEN_DOMCTL_max_vcpus, .domain = d };
+    struct xen_domctl op = { .cmd = XEN_DOMCTL_getvcpuinfo, .domain = d };
     struct xen_domctl_getdomaininfo info;
     uint64_t v;
     evtchn_port_t port;
 
+    CHECK_EQ("vCPU 0 before max_vcpus", domctl(&op), E(XEN_ESRCH));
+    op.u.getvcpuinfo.vcpu = 1;
+    CHECK_EQ("vCPU past the limit", domctl(&op), E(XEN_EINVAL));
+    op = (struct xen_domctl){ .cmd = XEN_DOMCTL_max_vcpus, .domain = d };
+    op.u.max_vcpus.max = 2;
+    CHECK_EQ("max_vcpus other than createdomain's", domctl(&op), E(XEN_EINVAL));
     op.u.max_vcpus.max = 1;
     CHECK_EQ("max_vcpus", domctl(&op), 0);
     op = (struct xen_domctl){ .cmd = XEN_DOMCTL_max_mem, .domain = d };
