@@ -111,9 +111,6 @@ int main_create(int argc, char **argv)
         return 0;
     }
     rc = ts_domain_create(&cfg, paused, &domid, &err);
-    if (!rc && cfg.pv_as_pvh)
-        fprintf(xl_errout, "xl: %s: a PV config; its kernel has a PVH entry: runs as PVH\n",
-                file);
     ts_config_free(&cfg);
     if (rc)
         return xl_error("create: %s: %s", err.step, err.why);

@@ -21,7 +21,7 @@ static void uuid_text(const uint8_t *u, char *buf, size_t len)
 }
 
 /* A PVH domain as libxl asks for one; the hypervisor picks its id. */
-static int create(struct build *b)
+static int create_domain(struct build *b)
 {
     struct xen_domctl_createdomain c = { 0 };
 
@@ -80,7 +80,7 @@ static int run_steps(struct build *b, bool paused, enum progress *done, const ch
 
     if ((rc = step(b, name, "kernel", build_read_files(b))) ||
         (rc = step(b, name, "memory layout", build_layout(b))) ||
-        (rc = step(b, name, "createdomain", create(b))))
+        (rc = step(b, name, "createdomain", create_domain(b))))
         return rc;
     *done = CREATED;
     if ((rc = step(b, name, "limits", limits(b))) ||
