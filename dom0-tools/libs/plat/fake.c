@@ -314,6 +314,8 @@ static long fake_hvmcontext(struct fake_domain *d, struct xen_domctl *op)
         c->size = d->hvm_ctx_len;
         return 0;
     }
+    if (p->type == HVM_SAVE_CODE(HEADER) || p->type == HVM_SAVE_CODE(END))
+        return -EINVAL;                 /* no per-instance save for them (Xen) */
     rec = fake_hvm_record(d, (uint16_t)p->type, (uint16_t)p->instance, &len);
     if (!rec)
         return -ENOENT;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/ctl.h"
@@ -156,6 +157,36 @@ static int set_mtrrs(struct build *b, const HVM_SAVE_TYPE(HEADER) *hdr)
     return 0;
 }
 
+/*
+ * The HEADER record, copied from the whole context as vcpu_hvm does (Xen's partial get has
+ * no HEADER: it is not a per-instance record).
+ */
+static int get_header(struct build *b, HVM_SAVE_TYPE(HEADER) *hdr)
+{
+    struct hvm_save_descriptor d;
+    uint32_t size = 0;
+    uint8_t *ctx;
+    int rc = ctl_hvmcontext_get(b->domid, NULL, &size);
+
+    if (!rc && size < sizeof(d) + sizeof(*hdr))
+        rc = -EIO;
+    if (rc)
+        return fail(b, rc, "gethvmcontext (size)");
+    if (!(ctx = malloc(size)))
+        return fail(b, -ENOMEM, "gethvmcontext");
+    rc = ctl_hvmcontext_get(b->domid, ctx, &size);
+    if (!rc) {
+        memcpy(&d, ctx, sizeof(d));
+        if (size < sizeof(d) + sizeof(*hdr) || d.typecode != HVM_SAVE_CODE(HEADER) ||
+            d.length != sizeof(*hdr))
+            rc = -EIO;                  /* the context does not start with its header */
+        else
+            memcpy(hdr, ctx + sizeof(d), sizeof(*hdr));
+    }
+    free(ctx);
+    return rc ? fail(b, rc, "gethvmcontext") : 0;
+}
+
 /* Flat 32-bit protected mode at the PVH entry, EBX = start info (the PVH ABI). */
 int build_vcpu0(struct build *b)
 {
@@ -163,11 +194,9 @@ int build_vcpu0(struct build *b)
                 sizeof(HVM_SAVE_TYPE(CPU))], *p;
     HVM_SAVE_TYPE(HEADER) hdr;
     HVM_SAVE_TYPE(CPU) cpu = { 0 };
-    int rc = ctl_hvmcontext_get_partial(b->domid, HVM_SAVE_CODE(HEADER), 0, &hdr, sizeof(hdr));
+    int rc = get_header(b, &hdr);
 
-    if (rc)
-        return fail(b, rc, "gethvmcontext_partial (HEADER)");
-    if ((rc = set_mtrrs(b, &hdr)))
+    if (rc || (rc = set_mtrrs(b, &hdr)))
         return rc;
     cpu.cs_limit = cpu.ds_limit = cpu.es_limit = cpu.ss_limit = ~0u;
     cpu.cs_arbytes = 0xc9b;             /* code, read/exec, accessed, present, 32-bit, 4K */
