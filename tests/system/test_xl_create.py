@@ -113,6 +113,48 @@ def check_test_kernel(m):
     return first_tick
 
 
+def create_destroy_cycles(m, n):
+    """n rounds of `xl create -p` + `xl destroy` timed inside Dom0 (/proc/uptime): per second."""
+    out = xl_ok(m, "a=$(cut -d' ' -f1 /proc/uptime); i=0; while [ $i -lt %d ]; do "
+                   "xl create -q -p /root/tick.cfg name=c$i && xl destroy c$i || break; "
+                   "i=$((i+1)); done; b=$(cut -d' ' -f1 /proc/uptime); echo CYCLES $i $a $b" % n)
+    found = [l.split() for l in out if l.startswith("CYCLES ")]
+    expect(found and int(found[0][1]) == n, "create/destroy cycles: %s" % out)
+    return n / max(float(found[0][3]) - float(found[0][2]), 0.01)
+
+
+def boot_and_measure(cycles):
+    """One Dom0 boot: the checks above, and the figures {first_tick, cycles_per_s, linux,
+    bare_linux} in seconds (cycles per second)."""
+    tmp = tempfile.mkdtemp(prefix="kumo-xlcreate-")
+    iso, got = None, {}
+    try:
+        files = os.path.join(tmp, "files")
+        dom0_files(files)
+        rootfs = os.path.join(tmp, "rootfs.cpio.gz")
+        dom0_rootfs(files, rootfs)
+        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
+                       [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
+        m = qemu(ncpus=2, megs=1024, iso=iso)
+        try:
+            t0 = time.time()
+            m.wait_for(r"^dom0# ", BOOT_TIMEOUT)
+            print("    dom0# prompt after %.0f s" % (time.time() - t0))
+            got["first_tick"] = check_test_kernel(m)
+            free0 = free_mib(m)
+            got["cycles_per_s"] = create_destroy_cycles(m, cycles)
+            expect(abs(free_mib(m) - free0) <= 1, "free memory moved over the cycles")
+            got["linux"] = check_linux(m)
+        finally:
+            m.stop()
+        got["bare_linux"] = bare_linux(os.path.join(files, "root", "domu.cpio.gz"))
+        return got
+    finally:
+        if iso:
+            os.unlink(iso)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def check_linux(m):
     start, t0 = len(m.text()), time.time()
     xl_ok(m, "xl create -q /root/linux.cfg")
@@ -138,30 +180,9 @@ def bare_linux(initrd):
 
 
 def qemu_xl_create_builds_domains_in_linux_dom0():
-    tmp = tempfile.mkdtemp(prefix="kumo-xlcreate-")
-    iso = None
-    try:
-        files = os.path.join(tmp, "files")
-        dom0_files(files)
-        rootfs = os.path.join(tmp, "rootfs.cpio.gz")
-        dom0_rootfs(files, rootfs)
-        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
-                       [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
-        m = qemu(ncpus=2, megs=1024, iso=iso)
-        try:
-            t0 = time.time()
-            m.wait_for(r"^dom0# ", BOOT_TIMEOUT)
-            print("    dom0# prompt after %.0f s" % (time.time() - t0))
-            check_test_kernel(m)
-            linux = check_linux(m)
-        finally:
-            m.stop()
-        print("    Linux booted bare by QEMU to the same line: %.1f s (in kumo's DomU: %.1f s)"
-              % (bare_linux(os.path.join(files, "root", "domu.cpio.gz")), linux))
-    finally:
-        if iso:
-            os.unlink(iso)
-        shutil.rmtree(tmp, ignore_errors=True)
+    got = boot_and_measure(5)
+    print("    %.2f create+destroy cycles/s; Linux booted bare by QEMU to the same line: %.1f s "
+          "(in kumo's DomU: %.1f s)" % (got["cycles_per_s"], got["bare_linux"], got["linux"]))
 
 
 TESTS = [qemu_xl_create_builds_domains_in_linux_dom0]
