@@ -95,14 +95,14 @@ def check_test_kernel(m):
     first_tick = time.time() - t0
     print("    xl create -> test kernel's first line: %.1f s" % first_tick)
     start = len(m.text())
-    xl_ok(m, "xl create -q -p /root/tick.cfg name=tick2")
+    xl_ok(m, "xl create -q -p /root/tick.cfg 'name=\"tick2\"'")
     rows = list_rows(m)
     expect("tick1" in rows and "tick2" in rows, "xl list: %s" % rows)
     expect(rows["tick1"][1] in (16, 17) and rows["tick1"][2] == 1, "tick1: %s" % rows["tick1"])
     expect(rows["tick2"][3][2] == "p", "tick2 not paused: %s" % (rows["tick2"],))
     ticks = set(re.findall(r"^\(kumo\) \[([^\]]*)\] tick \d+$", m.text()[start:], re.M))
     expect(len(ticks) == 1, "a paused domain printed, or tick1 stopped: %s" % ticks)
-    rc, out = run(m, "xl create /root/tick.cfg name=bad kernel=/root/bad.elf")
+    rc, out = run(m, "xl create /root/tick.cfg 'name=\"bad\"' 'kernel=\"/root/bad.elf\"'")
     expect(rc == 1 and any(l.startswith("xl: create: kernel: /root/bad.elf: ") for l in out),
            "a bad kernel: %d %s" % (rc, out))
     expect("bad" not in list_rows(m), "the refused domain is listed")
@@ -116,7 +116,7 @@ def check_test_kernel(m):
 def create_destroy_cycles(m, n):
     """n rounds of `xl create -p` + `xl destroy` timed inside Dom0 (/proc/uptime): per second."""
     out = xl_ok(m, "a=$(cut -d' ' -f1 /proc/uptime); i=0; while [ $i -lt %d ]; do "
-                   "xl create -q -p /root/tick.cfg name=c$i && xl destroy c$i || break; "
+                   "xl create -q -p /root/tick.cfg \"name=\\\"c$i\\\"\" && xl destroy c$i || break; "
                    "i=$((i+1)); done; b=$(cut -d' ' -f1 /proc/uptime); echo CYCLES $i $a $b" % n)
     found = [l.split() for l in out if l.startswith("CYCLES ")]
     expect(found and int(found[0][1]) == n, "create/destroy cycles: %s" % out)
