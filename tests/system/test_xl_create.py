@@ -98,7 +98,7 @@ def check_test_kernel(m):
     xl_ok(m, "xl create -q -p /root/tick.cfg 'name=\"tick2\"'")
     rows = list_rows(m)
     expect("tick1" in rows and "tick2" in rows, "xl list: %s" % rows)
-    expect(rows["tick1"][1] in (16, 17) and rows["tick1"][2] == 1, "tick1: %s" % rows["tick1"])
+    expect(rows["tick1"][1] in (16, 17) and rows["tick1"][2] == 1, "tick1: %s" % (rows["tick1"],))
     expect(rows["tick2"][3][2] == "p", "tick2 not paused: %s" % (rows["tick2"],))
     ticks = set(re.findall(r"^\(kumo\) \[([^\]]*)\] tick \d+$", m.text()[start:], re.M))
     expect(len(ticks) == 1, "a paused domain printed, or tick1 stopped: %s" % ticks)
