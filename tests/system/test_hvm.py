@@ -111,15 +111,15 @@ def events_modules(rounds):
     ]
 
 
-def events_pairs_modules(pairs, rounds):
+def events_pairs_modules(pairs, rounds, extra=""):
     """pairs server/client pairs (server d2k+1, client d2k+2), all on pCPUs 0 and 1."""
     mods = []
     for k in range(pairs):
         srv, cli = 2 * k + 1, 2 * k + 2
         mods.append((guest("events"), "domU name=srv%d memory=16M cpus=%d -- role=server peer=%d "
-                     "rounds=%d" % (k, k % 2, cli, rounds)))
+                     "rounds=%d %s" % (k, k % 2, cli, rounds, extra)))
         mods.append((guest("events"), "domU name=cli%d memory=16M cpus=%d -- role=client peer=%d "
-                     "rounds=%d" % (k, (k + 1) % 2, srv, rounds)))
+                     "rounds=%d %s" % (k, (k + 1) % 2, srv, rounds, extra)))
     return mods
 
 
@@ -142,10 +142,12 @@ def qemu_event_channels_timers_ping_pong():
 def qemu_event_upcalls_never_lost_with_many_pairs_on_two_pcpus():
     """Three ping-pong pairs share two pCPUs, so every wake-up races a vCPU entering or
     leaving the guest on the other pCPU: a lost upcall shows as a ping that never came.
-    Not in TESTS yet: it fails in most runs today (an event lost, see docs/decisions.md);
-    run it with `python3 tests/run.py many_pairs`."""
+    The kick's IPI often lands between a guest's STI and HLT; QEMU before 9.1 then lost
+    the interrupt shadow and the upcall ran before the HLT, which slept on (svm.c's
+    complete_shadowed_hlt). Timers get a loose bound here: six domains on two pCPUs of a
+    loaded host are late for reasons this test is not about."""
     pairs = 3
-    m = qemu(ncpus=2, modules=events_pairs_modules(pairs, 300))
+    m = qemu(ncpus=2, modules=events_pairs_modules(pairs, 300, "late_ms=1000"))
     try:
         names = [n % k for k in range(pairs) for n in ("srv%d", "cli%d")]
         log = check_domus_ran_and_freed(m, names, TIMEOUT * 2)
@@ -233,6 +235,8 @@ def bochs_smoke_domus_and_dom0():
 
 
 TESTS = [qemu_smoke_dom0, qemu_dom0_reboot_restarts_machine, qemu_smoke_domus_and_memory_returned, qemu_exceptions_across_exits,
-         qemu_event_channels_timers_ping_pong, qemu_control_interface_and_pinning,
+         qemu_event_channels_timers_ping_pong,
+         qemu_event_upcalls_never_lost_with_many_pairs_on_two_pcpus,
+         qemu_control_interface_and_pinning,
          bochs_smoke_domus_and_dom0, bochs_event_channels_timers_ping_pong,
          bochs_control_interface_and_pinning]

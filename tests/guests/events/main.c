@@ -10,7 +10,11 @@ const char test_title[] = "Event channels and timers";
 
 #define CALLBACK_VECTOR 0xF3
 #define SHARED_INFO_GFN 0x900
-#define TIMER_LATE_BOUND_NS 50000000LL      /* emulated CPUs get descheduled */
+/*
+ * Emulated CPUs get descheduled: 50 ms unless late_ms= says otherwise (a test about
+ * something else, run with many domains per pCPU on a loaded host).
+ */
+static int64_t timer_late_bound_ns = 50000000LL;
 
 static struct shared_info *const shared = (void *)(SHARED_INFO_GFN << 12);
 volatile unsigned long upcalls;
@@ -183,15 +187,15 @@ static void test_timer(void)
     for (int i = 0; i < 20; i++) {
         int64_t late = timer_lateness(bv.port, i, 2000000 + i * 500000);
 
-        for (int a = 1; a < TIMER_ATTEMPTS && late > TIMER_LATE_BOUND_NS; a++, retries++)
+        for (int a = 1; a < TIMER_ATTEMPTS && late > timer_late_bound_ns; a++, retries++)
             late = timer_lateness(bv.port, i, 2000000 + i * 500000);
         if (late < 0)
             return;
         worst = late > worst ? late : worst;
     }
-    if (worst > TIMER_LATE_BOUND_NS)
+    if (worst > timer_late_bound_ns)
         xtf_failure("a timer fired %ld us late in all %d attempts (bound %ld us)",
-                    (long)(worst / 1000), TIMER_ATTEMPTS, (long)(TIMER_LATE_BOUND_NS / 1000));
+                    (long)(worst / 1000), TIMER_ATTEMPTS, (long)(timer_late_bound_ns / 1000));
     printk("timer retries after host stalls: %d\n", retries);
     printk("20 singleshot timers: none early, worst %ld us late\n", (long)(worst / 1000));
     timer_bound = true;
@@ -364,6 +368,7 @@ static void check_runstate_and_wallclock(void)
 
 void test_main(void)
 {
+    timer_late_bound_ns = (int64_t)arg("late_ms=", 50) * 1000000;
     polled = strstr(guest_cmdline(), "mode=poll");
     spinning = strstr(guest_cmdline(), "mode=spin");
     ping_pong_listen();

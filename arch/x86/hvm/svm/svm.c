@@ -247,6 +247,26 @@ static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t
 
 
 /*
+ * A HLT in the guest's STI shadow ("sti; hlt") that an event is waiting for completes here,
+ * as the CPU completes it when the event wakes it: the event is delivered after the HLT.
+ * The CPU cannot be left to do it after an exit inside the shadow (a host IPI between the
+ * STI and the HLT): QEMU before 9.1 drops the VMCB's interrupt shadow on VMRUN, so the
+ * requested window opened before the HLT, the upcall ran there, and the guest then halted
+ * with its wake-up already consumed -- a lost upcall.
+ */
+static void complete_shadowed_hlt(struct vcpu *v, const struct hvm_intr *i)
+{
+    static const uint8_t hlt = 0xF4;
+
+    /* An event being re-delivered (EXITINTINFO) goes first, at the HLT itself. */
+    if ((*vmcb64(v, VMCB_INT_SHADOW) & 1) && !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31)) &&
+        (i->nmi || (v->arch.regs.rflags & (1UL << 9))) && insn_is(v, &hlt, 1)) {
+        v->arch.regs.rip++;
+        *vmcb64(v, VMCB_INT_SHADOW) &= ~1ULL;
+    }
+}
+
+/*
  * Injects what hvm_next_interrupt() offers when the guest can take it (no STI/MOV SS
  * shadow, nothing else queued; IF set for an interrupt). An interrupt that must wait gets a
  * fake virtual interrupt with the VINTR intercept, so the CPU exits as soon as the guest
@@ -255,10 +275,12 @@ static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t
 static void inject_pending(struct vcpu *v)
 {
     struct hvm_intr i;
-    bool open = !(*vmcb64(v, VMCB_INT_SHADOW) & 1) && !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31));
+    bool open;
 
     if (!hvm_next_interrupt(v, &i))
         return;
+    complete_shadowed_hlt(v, &i);
+    open = !(*vmcb64(v, VMCB_INT_SHADOW) & 1) && !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31));
     if (i.nmi) {
         if (open) {
             *vmcb64(v, VMCB_EVENTINJ) = 2 | 2u << 8 | 1ULL << 31;     /* type 2: NMI */
