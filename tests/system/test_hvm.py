@@ -153,7 +153,7 @@ def qemu_event_upcalls_never_lost_with_many_pairs_on_two_pcpus():
     leaving the guest on the other pCPU: a lost upcall shows as a ping that never came.
     The kick's IPI often lands between a guest's STI and HLT; QEMU before 9.1 then lost
     the interrupt shadow and the upcall ran before the HLT, which slept on (svm.c's
-    complete_shadowed_hlt). Timers get a loose bound here: six domains on two pCPUs of a
+    at_shadowed_hlt). Timers get a loose bound here: six domains on two pCPUs of a
     loaded host are late for reasons this test is not about."""
     pairs = 3
     m = qemu(ncpus=2, modules=events_pairs_modules(pairs, 300, "late_ms=1000"))
@@ -169,8 +169,9 @@ def qemu_event_upcalls_never_lost_with_many_pairs_on_two_pcpus():
 def qemu_upcall_raised_in_the_sti_hlt_shadow_wakes_the_hlt():
     """A timer swept across a guest's "sti; hlt" makes its vCPU exit inside the STI shadow
     with the upcall then due (about 1 round in 50 on QEMU): the upcall must wake the HLT,
-    not run before it. QEMU before 9.1 drops the shadow on VMRUN, so svm.c completes the
-    HLT first; without that the guest halts for good and the domain never ends."""
+    not run before it. QEMU before 9.1 drops the shadow on VMRUN, so svm.c takes the HLT
+    exit rather than re-enter there; without that the guest halts for good and the domain
+    never ends (the wait's bound fails the test)."""
     m = qemu(ncpus=2, modules=SHADOW_MODULES)
     try:
         check_shadow(check_domus_ran_and_freed(m, ["shadow"], TIMEOUT))

@@ -247,26 +247,6 @@ static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t
 
 
 /*
- * A HLT in the guest's STI shadow ("sti; hlt") that an event is waiting for completes here,
- * as the CPU completes it when the event wakes it: the event is delivered after the HLT.
- * The CPU cannot be left to do it after an exit inside the shadow (a host IPI between the
- * STI and the HLT): QEMU before 9.1 drops the VMCB's interrupt shadow on VMRUN, so the
- * requested window opened before the HLT, the upcall ran there, and the guest then halted
- * with its wake-up already consumed -- a lost upcall.
- */
-static void complete_shadowed_hlt(struct vcpu *v, const struct hvm_intr *i)
-{
-    static const uint8_t hlt = 0xF4;
-
-    /* An event being re-delivered (EXITINTINFO) goes first, at the HLT itself. */
-    if ((*vmcb64(v, VMCB_INT_SHADOW) & 1) && !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31)) &&
-        (i->nmi || (v->arch.regs.rflags & (1UL << 9))) && insn_is(v, &hlt, 1)) {
-        v->arch.regs.rip++;
-        *vmcb64(v, VMCB_INT_SHADOW) &= ~1ULL;
-    }
-}
-
-/*
  * Injects what hvm_next_interrupt() offers when the guest can take it (no STI/MOV SS
  * shadow, nothing else queued; IF set for an interrupt). An interrupt that must wait gets a
  * fake virtual interrupt with the VINTR intercept, so the CPU exits as soon as the guest
@@ -275,12 +255,10 @@ static void complete_shadowed_hlt(struct vcpu *v, const struct hvm_intr *i)
 static void inject_pending(struct vcpu *v)
 {
     struct hvm_intr i;
-    bool open;
+    bool open = !(*vmcb64(v, VMCB_INT_SHADOW) & 1) && !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31));
 
     if (!hvm_next_interrupt(v, &i))
         return;
-    complete_shadowed_hlt(v, &i);
-    open = !(*vmcb64(v, VMCB_INT_SHADOW) & 1) && !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31));
     if (i.nmi) {
         if (open) {
             *vmcb64(v, VMCB_EVENTINJ) = 2 | 2u << 8 | 1ULL << 31;     /* type 2: NMI */
@@ -371,9 +349,31 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
     e->why = "unexpected SVM exit";
 }
 
+/*
+ * Stopped between the guest's "sti" and "hlt" (an exit inside the STI shadow), the guest's
+ * next step is the HLT exit: it is taken here instead of entering. QEMU before 9.1 drops
+ * the VMCB's shadow on VMRUN, so an upcall could run before the HLT, which would then
+ * sleep with its wake-up consumed (a lost upcall). As on hardware, what is pending comes
+ * after the HLT; an event being re-delivered (EXITINTINFO) still goes first.
+ */
+static bool at_shadowed_hlt(struct vcpu *v)
+{
+    static const uint8_t hlt = 0xF4;
+
+    return v->arch.regs.rip == v->arch.exit_rip && (*vmcb64(v, VMCB_INT_SHADOW) & 1) &&
+           !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31)) && insn_is(v, &hlt, 1);
+}
+
 static void svm_run(struct vcpu *v, struct hvm_exit *e)
 {
     struct cpu_info *c = this_cpu();
+
+    if (at_shadowed_hlt(v)) {
+        e->kind = HVM_EXIT_HLT;
+        e->raw = EXIT_HLT;
+        e->insn_len = 1;
+        return;
+    }
 
     /*
      * A softirq raised since the caller looked (its IPI already taken, with interrupts on)
