@@ -168,7 +168,7 @@ def qemu_event_upcalls_never_lost_with_many_pairs_on_two_pcpus():
 
 def qemu_upcall_raised_in_the_sti_hlt_shadow_wakes_the_hlt():
     """A timer swept across a guest's "sti; hlt" makes its vCPU exit inside the STI shadow
-    with the upcall then due (about 1 round in 50 on QEMU): the upcall must wake the HLT,
+    with the upcall then due (about 1 round in 100 on QEMU): the upcall must wake the HLT,
     not run before it. QEMU before 9.1 drops the shadow on VMRUN, so svm.c takes the HLT
     exit rather than re-enter there; without that the guest halts for good and the domain
     never ends (the wait's bound fails the test)."""
