@@ -111,16 +111,25 @@ def events_modules(rounds):
     ]
 
 
-def events_pairs_modules(pairs, rounds):
+def events_pairs_modules(pairs, rounds, extra=""):
     """pairs server/client pairs (server d2k+1, client d2k+2), all on pCPUs 0 and 1."""
     mods = []
     for k in range(pairs):
         srv, cli = 2 * k + 1, 2 * k + 2
         mods.append((guest("events"), "domU name=srv%d memory=16M cpus=%d -- role=server peer=%d "
-                     "rounds=%d" % (k, k % 2, cli, rounds)))
+                     "rounds=%d %s" % (k, k % 2, cli, rounds, extra)))
         mods.append((guest("events"), "domU name=cli%d memory=16M cpus=%d -- role=client peer=%d "
-                     "rounds=%d" % (k, (k + 1) % 2, srv, rounds)))
+                     "rounds=%d %s" % (k, (k + 1) % 2, srv, rounds, extra)))
     return mods
+
+
+SHADOW_ROUNDS = 2000
+SHADOW_MODULES = [(guest("events"), "domU name=shadow memory=16M cpus=0 -- shadow=%d" % SHADOW_ROUNDS)]
+
+
+def check_shadow(log, rounds=SHADOW_ROUNDS):
+    expect(re.search(r"\[shadow\] %d timers raised around sti; hlt woke the HLT" % rounds, log),
+           "the sti; hlt rounds did not all end")
 
 
 def check_events(log):
@@ -142,10 +151,12 @@ def qemu_event_channels_timers_ping_pong():
 def qemu_event_upcalls_never_lost_with_many_pairs_on_two_pcpus():
     """Three ping-pong pairs share two pCPUs, so every wake-up races a vCPU entering or
     leaving the guest on the other pCPU: a lost upcall shows as a ping that never came.
-    Not in TESTS yet: it fails in most runs today (an event lost, see docs/decisions.md);
-    run it with `python3 tests/run.py many_pairs`."""
+    The kick's IPI often lands between a guest's STI and HLT; QEMU before 9.1 then lost
+    the interrupt shadow and the upcall ran before the HLT, which slept on (svm.c's
+    at_shadowed_hlt). Timers get a loose bound here: six domains on two pCPUs of a
+    loaded host are late for reasons this test is not about."""
     pairs = 3
-    m = qemu(ncpus=2, modules=events_pairs_modules(pairs, 300))
+    m = qemu(ncpus=2, modules=events_pairs_modules(pairs, 300, "late_ms=1000"))
     try:
         names = [n % k for k in range(pairs) for n in ("srv%d", "cli%d")]
         log = check_domus_ran_and_freed(m, names, TIMEOUT * 2)
@@ -155,12 +166,33 @@ def qemu_event_upcalls_never_lost_with_many_pairs_on_two_pcpus():
         m.stop()
 
 
+def qemu_upcall_raised_in_the_sti_hlt_shadow_wakes_the_hlt():
+    """A timer swept across a guest's "sti; hlt" makes its vCPU exit inside the STI shadow
+    with the upcall then due (about 1 round in 100 on QEMU): the upcall must wake the HLT,
+    not run before it. QEMU before 9.1 drops the shadow on VMRUN, so svm.c takes the HLT
+    exit rather than re-enter there; without that the guest halts for good and the domain
+    never ends (the wait's bound fails the test)."""
+    m = qemu(ncpus=2, modules=SHADOW_MODULES)
+    try:
+        check_shadow(check_domus_ran_and_freed(m, ["shadow"], TIMEOUT))
+    finally:
+        m.stop()
+
+
+BOCHS_SHADOW_ROUNDS = 200
+
+
 def bochs_event_channels_timers_ping_pong():
-    iso = make_iso(DEFAULT_CMDLINE, events_modules(20))
+    """With the sti; hlt shadow rounds beside the ping-pong: VT-x's path, in the same boot."""
+    shadow = [(guest("events"), "domU name=shadow memory=16M cpus=0 -- shadow=%d"
+               % BOCHS_SHADOW_ROUNDS)]
+    iso = make_iso(DEFAULT_CMDLINE, events_modules(20) + shadow)
     try:
         m = bochs(iso, ncpus=2)
         try:
-            check_events(check_domus_ran_and_freed(m, ["srv", "cli"], BOCHS_TIMEOUT))
+            log = check_domus_ran_and_freed(m, ["srv", "cli", "shadow"], BOCHS_TIMEOUT)
+            check_events(log)
+            check_shadow(log, BOCHS_SHADOW_ROUNDS)
         finally:
             m.stop()
     finally:
@@ -233,6 +265,9 @@ def bochs_smoke_domus_and_dom0():
 
 
 TESTS = [qemu_smoke_dom0, qemu_dom0_reboot_restarts_machine, qemu_smoke_domus_and_memory_returned, qemu_exceptions_across_exits,
-         qemu_event_channels_timers_ping_pong, qemu_control_interface_and_pinning,
+         qemu_event_channels_timers_ping_pong,
+         qemu_event_upcalls_never_lost_with_many_pairs_on_two_pcpus,
+         qemu_upcall_raised_in_the_sti_hlt_shadow_wakes_the_hlt,
+         qemu_control_interface_and_pinning,
          bochs_smoke_domus_and_dom0, bochs_event_channels_timers_ping_pong,
          bochs_control_interface_and_pinning]

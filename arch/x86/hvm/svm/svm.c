@@ -530,9 +530,31 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
     decode_sealed_exit(v, e, (uint32_t)code);
 }
 
+/*
+ * Stopped between the guest's "sti" and "hlt" (an exit inside the STI shadow), the guest's
+ * next step is the HLT exit: it is taken here instead of entering. QEMU before 9.1 drops
+ * the VMCB's shadow on VMRUN, so an upcall could run before the HLT, which would then
+ * sleep with its wake-up consumed (a lost upcall). As on hardware, what is pending comes
+ * after the HLT; an event being re-delivered (EXITINTINFO) still goes first.
+ */
+static bool at_shadowed_hlt(struct vcpu *v)
+{
+    static const uint8_t hlt = 0xF4;
+
+    return v->arch.regs.rip == v->arch.exit_rip && (*vmcb64(v, VMCB_INT_SHADOW) & 1) &&
+           !(*vmcb64(v, VMCB_EVENTINJ) & (1ULL << 31)) && insn_is(v, &hlt, 1);
+}
+
 static void svm_run(struct vcpu *v, struct hvm_exit *e)
 {
     struct cpu_info *c = this_cpu();
+
+    if (at_shadowed_hlt(v)) {
+        e->kind = HVM_EXIT_HLT;
+        e->raw = EXIT_HLT;
+        e->insn_len = 1;
+        return;
+    }
 
     /*
      * A softirq raised since the caller looked (its IPI already taken, with interrupts on)
