@@ -57,6 +57,7 @@ struct vcpu_arch {
     struct vlapic vlapic;
     struct vmce vmce;
     uint64_t debugctl;              /* stored; LBR/BTF are not emulated */
+    struct exit_trace *exit_trace;  /* its last exits (kumo/exit_trace.h), or NULL */
 };
 
 struct vcpu {

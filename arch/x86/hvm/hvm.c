@@ -12,6 +12,7 @@
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/event.h>
+#include <kumo/exit_trace.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/sched.h>
 #include <kumo/time.h>
@@ -213,13 +214,20 @@ void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s)
 
 int hvm_vcpu_create(struct vcpu *v)
 {
-    return hvm_ops->vcpu_init(v);
+    if (exit_trace_init(v))
+        return -XEN_ENOMEM;
+    if (hvm_ops->vcpu_init(v)) {
+        exit_trace_free(v);
+        return -XEN_ENOMEM;
+    }
+    return 0;
 }
 
 void hvm_vcpu_destroy(struct vcpu *v)
 {
     if (v->arch.vmcs_or_vmcb)
         hvm_ops->vcpu_destroy(v);
+    exit_trace_free(v);
 }
 
 void hvm_vcpu_reset_lapic(struct vcpu *v)
@@ -244,6 +252,7 @@ void hvm_run_vcpu(struct vcpu *v, s_time_t slice)
     update_vcpu_system_time(v);
     while (!c->softirq_pending && !v->domain->is_shutdown) {
         hvm_ops->run(v, &e);
+        exit_trace_record(v, &e);
         if (!handle_exit(v, &e))
             break;
     }
