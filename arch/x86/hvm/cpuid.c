@@ -21,6 +21,15 @@
 #define X2APIC_BIT (1u << 21)
 #define APIC_BIT   (1u << 9)
 #define HYPERVISOR_BIT (1u << 31)
+/*
+ * RDTSCP (0x80000001 EDX 27) and RDPID (7.0 ECX 22) read IA32_TSC_AUX, which kumo does not
+ * virtualise; under VT-x without the "enable RDTSCP" control both raise #UD, and Linux
+ * patches its clock read (rdtsc_ordered) to RDTSCP when it sees the bit. TSC_ADJUST (7.0
+ * EBX 1): MSR 0x3B is not emulated, and Linux reads it unchecked when the bit is set.
+ */
+#define RDTSCP_BIT     (1u << 27)
+#define RDPID_BIT      (1u << 22)
+#define TSC_ADJUST_BIT (1u << 1)
 
 static void xen_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
@@ -95,8 +104,10 @@ void hvm_cpuid(struct vcpu *v)
             r = (struct cpuid_regs){ 0, 0, 0, 0 };
             break;
         case 7:
-            if (sub == 0)
-                r.ebx &= ~((1u << 2) | (1u << 10));   /* SGX, INVPCID */
+            if (sub == 0) {
+                r.ebx &= ~((1u << 2) | (1u << 10) | TSC_ADJUST_BIT);   /* SGX, INVPCID */
+                r.ecx &= ~RDPID_BIT;
+            }
             r.ecx &= ~(1u << 5);                      /* WAITPKG */
             break;
         case 0xB:
@@ -107,6 +118,7 @@ void hvm_cpuid(struct vcpu *v)
             break;
         case 0x80000001:
             r.ecx &= ~(1u << 2);        /* SVM */
+            r.edx &= ~RDTSCP_BIT;
             break;
         case 0x8000000A:                /* SVM features */
             r = (struct cpuid_regs){ 0, 0, 0, 0 };
