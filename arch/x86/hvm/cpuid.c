@@ -28,6 +28,8 @@
  * EBX 1): MSR 0x3B is not emulated, and Linux reads it unchecked when the bit is set.
  */
 #define RDTSCP_BIT     (1u << 27)
+/* ACPI (1 EDX 22) with TM1 (1 EDX 29) make Linux program MSR 0x19B, which Xen hides too. */
+#define THERMAL_1_EDX  ((1u << 22) | (1u << 29))
 #define RDPID_BIT      (1u << 22)
 #define TSC_ADJUST_BIT (1u << 1)
 
@@ -94,7 +96,7 @@ void hvm_cpuid(struct vcpu *v)
         switch (leaf) {
         case 1:
             r.ecx = (r.ecx & ~HIDE_1_ECX) | HYPERVISOR_BIT | X2APIC_BIT;
-            r.edx |= APIC_BIT;
+            r.edx = (r.edx | APIC_BIT) & ~THERMAL_1_EDX;
             /* Initial APIC id in EBX[31:24]: 2 x vCPU, as Xen numbers them. */
             r.ebx = (r.ebx & 0x0000FFFF) | (v->id * 2) << 24 |
                     (uint32_t)MIN(v->domain->nr_vcpus * 2, 255u) << 16;

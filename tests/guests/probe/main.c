@@ -2,8 +2,8 @@
  * What stock kernels probe, answered as Xen 4.17 answers a PVH guest: the machine-check
  * MSRs and the model-specific ones Linux reads on AMD and Intel, guest-physical frames with
  * no page (the HPET's, a hole above RAM) reading all-ones, a 1-vCPU guest's MADT, the
- * LAPIC's illegal-vector errors, HVM_PARAM_TRIPLE_FAULT_REASON, and the TSC features CPUID
- * advertises (RDTSCP, RDPID, TSC_ADJUST) working. With "triple" on the
+ * LAPIC's illegal-vector errors, HVM_PARAM_TRIPLE_FAULT_REASON, and what CPUID advertises
+ * (RDTSCP, RDPID, TSC_ADJUST, the thermal interrupt MSR) working. With "triple" on the
  * command line it ends in a triple fault instead of a result line.
  */
 #include "guest.h"
@@ -244,16 +244,20 @@ static void triple_fault_reason_is_reboot(bool amd)
 }
 
 /*
- * What CPUID advertises around the TSC works: RDTSCP and RDPID execute (under VT-x they
- * raise #UD unless the hypervisor enables them) and TSC_ADJUST reads. Linux patches its
- * clock read to RDTSCP when advertised: a #UD there killed a stock Dom0 on Bochs silently.
+ * What CPUID advertises works: RDTSCP and RDPID execute (under VT-x they raise #UD unless
+ * the hypervisor enables them), TSC_ADJUST reads, and the thermal interrupt MSR that ACPI
+ * with TM1 promise reads. Linux patches its clock read to RDTSCP when advertised: a #UD
+ * there killed a stock Dom0 on Bochs silently.
  */
-static void advertised_tsc_features_work(bool amd)
+static void advertised_features_work(bool amd)
 {
     uint32_t a, b, c, d;
     uint64_t val;
 
     (void)amd;
+    guest_cpuid(1, &a, &b, &c, &d);
+    if ((d & (1u << 22)) && (d & (1u << 29)) && !rdmsr_ok(0x19B, &val))
+        xtf_failure("ACPI and TM1 advertised (1 EDX 22, 29) but rdmsr 0x19b raises #GP");
     guest_cpuid(0x80000001, &a, &b, &c, &d);
     ud_count = 0;
     ud_skip = 3;
@@ -293,7 +297,7 @@ static const struct {
     { "unbacked_mmio_reads_all_ones", unbacked_mmio_reads_all_ones },
     { "illegal_vector_sets_both_esr_bits", illegal_vector_sets_both_esr_bits },
     { "triple_fault_reason_is_reboot", triple_fault_reason_is_reboot },
-    { "advertised_tsc_features_work", advertised_tsc_features_work },
+    { "advertised_features_work", advertised_features_work },
 };
 
 /* "stay": after the result line, block for good instead of shutting down (a quiet Dom0). */
