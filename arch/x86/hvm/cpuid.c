@@ -14,10 +14,12 @@
 #define KUMO_XEN_MINOR 17
 
 /*
- * CPUID.1:ECX bits: VMX 5, SMX 6, MONITOR 3, TSC-deadline 24, XSAVE 26, OSXSAVE 27 hidden;
+ * CPUID.1:ECX bits: VMX 5, SMX 6, MONITOR 3, TSC-deadline 24, XSAVE 26, OSXSAVE 27 hidden,
+ * and PDCM 15 (MSR 0x345, PERF_CAPABILITIES, is not emulated; Xen hides it without a vPMU);
  * x2APIC (21) shown, since vlapic.c emulates its MSRs. EDX bit 9: an APIC is present.
  */
-#define HIDE_1_ECX ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 24) | (1u << 26) | (1u << 27))
+#define HIDE_1_ECX ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 15) | (1u << 24) | (1u << 26) | \
+                    (1u << 27))
 #define X2APIC_BIT (1u << 21)
 #define APIC_BIT   (1u << 9)
 #define HYPERVISOR_BIT (1u << 31)

@@ -3,7 +3,7 @@
  * MSRs and the model-specific ones Linux reads on AMD and Intel, guest-physical frames with
  * no page (the HPET's, a hole above RAM) reading all-ones, a 1-vCPU guest's MADT, the
  * LAPIC's illegal-vector errors, HVM_PARAM_TRIPLE_FAULT_REASON, and what CPUID advertises
- * (RDTSCP, RDPID, TSC_ADJUST, the thermal interrupt MSR) working. With "triple" on the
+ * (RDTSCP, RDPID, TSC_ADJUST, thermal and PERF_CAPABILITIES MSRs) working. With "triple" on the
  * command line it ends in a triple fault instead of a result line.
  */
 #include "guest.h"
@@ -245,9 +245,9 @@ static void triple_fault_reason_is_reboot(bool amd)
 
 /*
  * What CPUID advertises works: RDTSCP and RDPID execute (under VT-x they raise #UD unless
- * the hypervisor enables them), TSC_ADJUST reads, and the thermal interrupt MSR that ACPI
- * with TM1 promise reads. Linux patches its clock read to RDTSCP when advertised: a #UD
- * there killed a stock Dom0 on Bochs silently.
+ * the hypervisor enables them); TSC_ADJUST, the thermal interrupt MSR (ACPI with TM1) and
+ * PERF_CAPABILITIES (PDCM) read. Linux patches its clock read to RDTSCP when advertised:
+ * a #UD there killed a stock Dom0 on Bochs silently.
  */
 static void advertised_features_work(bool amd)
 {
@@ -258,6 +258,8 @@ static void advertised_features_work(bool amd)
     guest_cpuid(1, &a, &b, &c, &d);
     if ((d & (1u << 22)) && (d & (1u << 29)) && !rdmsr_ok(0x19B, &val))
         xtf_failure("ACPI and TM1 advertised (1 EDX 22, 29) but rdmsr 0x19b raises #GP");
+    if ((c & (1u << 15)) && !rdmsr_ok(0x345, &val))
+        xtf_failure("PDCM advertised (1 ECX 15) but rdmsr 0x345 raises #GP");
     guest_cpuid(0x80000001, &a, &b, &c, &d);
     ud_count = 0;
     ud_skip = 3;
