@@ -95,7 +95,6 @@ void domain_free(struct domain *d)
     pages_relinquish(&d->page_list);
     p2m_teardown(d);
     put_page(maddr_to_page(__pa(d->shared_info)));
-    xfree(d->extents);
     xfree(d->evtchn);
     sched_dom_destroy(d);
     xfree(d);

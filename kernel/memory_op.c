@@ -96,17 +96,10 @@ static long memory_map(struct vcpu *v, uint64_t arg)
     return copy_to_guest_virt(v, arg, &map, sizeof(map)) ? -XEN_EFAULT : 0;
 }
 
-/* The highest frame mapped now (Xen reports the high-water mark of its p2m). */
+/* As Xen: the highest frame the p2m has ever mapped, not only those mapped now. */
 static unsigned long maximum_gpfn(struct domain *d)
 {
-    unsigned long max = d->shared_info_gfn != ~0UL ? d->shared_info_gfn : 0, flags;
-
-    spin_lock_irqsave(&d->page_lock, flags);
-    for (unsigned int i = 0; i < d->nr_extents; i++)
-        if (d->extents[i].nr)
-            max = MAX(max, d->extents[i].gfn + d->extents[i].nr - 1);
-    spin_unlock_irqrestore(&d->page_lock, flags);
-    return max;
+    return __atomic_load_n(&d->max_mapped_gfn, __ATOMIC_RELAXED);
 }
 
 static long reservation_figure(struct vcpu *v, unsigned int op, unsigned long start,

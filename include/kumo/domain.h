@@ -20,10 +20,6 @@
 #define DOMID_INVALID   0x7FF4
 #define DOMAIN_NAME_LEN 32
 
-struct p2m_extent {
-    unsigned long gfn, mfn, nr;
-};
-
 struct evtchn {
     uint8_t state;                  /* EVTCHNSTAT_* */
     uint16_t notify_vcpu;
@@ -113,10 +109,9 @@ struct domain {
     struct sched_dom sched;         /* scheduling parameters (weight, cap, SEDF's) */
 
     /* Memory: blocks from the page allocator, mapped contiguously from GFN 0. */
-    spinlock_t page_lock;           /* page_list, extents, tot_pages once the domain runs */
+    spinlock_t page_lock;           /* page_list, p2m entries, tot_pages once the domain runs */
     struct list_head page_list;     /* block heads; page_info.order = block order */
-    struct p2m_extent *extents;     /* gfn -> mfn runs, sorted by gfn */
-    unsigned int nr_extents, max_extents;
+    unsigned long max_mapped_gfn;   /* the p2m's high-water mark (XENMEM_maximum_gpfn) */
     unsigned long tot_pages, max_pages;
     unsigned long p2m_pages;        /* page-table pages of the p2m, charged to d */
     unsigned long p2m_limit;        /* their bound once the domain runs; 0 while built */
@@ -193,6 +188,30 @@ int domain_create_vcpus(struct domain *d, unsigned int nr);
 void vcpus_ready(struct domain *d, unsigned int first, const struct hvm_vcpu_state *boot);
 /* Frees v and its vendor and scheduler state; v runs nowhere and its timers are killed. */
 void vcpu_destroy(struct vcpu *v);
+/*
+ * The rest of a vCPU's life (kernel/vcpu.c). vcpu_down: takes v down (VCPUOP_down,
+ * INIT); it stops being scheduled, leaving its pCPU at the next softirq check if it runs
+ * there. Any pCPU.
+ */
+void vcpu_down(struct vcpu *v);
+/*
+ * vcpu_down(), and when no vCPU of the domain is left up it powers off: Xen's rule for
+ * VCPUOP_down and for HLT with interrupts disabled.
+ */
+void vcpu_down_or_poweroff(struct vcpu *v);
+/*
+ * Brings a down v up: from state s with its LAPIC reset (a SIPI), or with s NULL where it
+ * stopped (VCPUOP_up). Done once v is off every pCPU; then it is runnable. 0, -EEXIST when
+ * v is up, -EINVAL when s is NULL and v never had a register state.
+ */
+int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s);
+/* VCPUOP_initialise: gives a v that never ran its register state. 0 or -EEXIST. */
+int vcpu_initialise(struct vcpu *v, const struct hvm_vcpu_state *s);
+/*
+ * Called by the scheduler, its lock held, when a down v of a live domain has left its
+ * pCPU: a start asked for meanwhile happens now.
+ */
+void vcpu_off_pcpu_locked(struct vcpu *v);
 /*
  * Guest-physical layout: RAM from 0 up to the MMIO hole (LAPIC page and the rest of the
  * last 256 MiB below 4 GiB, as in Xen's HVM default), the remainder from 4 GiB.

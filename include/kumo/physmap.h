@@ -24,13 +24,6 @@ int domain_populate(struct domain *d, uint64_t bytes);
 void physmap_seal(struct domain *d);
 
 /*
- * Takes the RAM page at gfn away from d (tot_pages included) without dropping its
- * allocation reference; the caller clears the p2m entry, then hands it to
- * domain_put_taken(). NULL when gfn is not d's RAM.
- */
-struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn);
-
-/*
  * Flushes every CPU that may cache d's old translations (waiting for them), then drops
  * the allocation reference of each page taken from d. A page still referenced (a
  * registered vcpu_info, a mapping) lives on until its last put_page().
@@ -48,8 +41,9 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
                         uint64_t max_addr);
 
 /*
- * Unmaps gfn (RAM: the page joins `taken` for domain_put_taken; shared_info: only
- * unmapped). False, nothing changed, when gfn maps neither.
+ * Unmaps gfn, deciding by the type its p2m entry holds: RAM leaves d (tot_pages
+ * included) and joins `taken` for domain_put_taken(); shared_info is only unmapped.
+ * False, nothing changed, for a hole or another type.
  */
 bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken);
 

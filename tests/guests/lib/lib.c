@@ -257,3 +257,17 @@ void guest_unmap_low_page(unsigned int pfn)
     ((pte_t *)(uintptr_t)(pd[0] & ~(pte_t)0xFFF))[pfn % PT_ENTRIES] = 0;
     __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) :: "memory");
 }
+
+bool run_named_tests(const struct named_test *tests, unsigned int nr)
+{
+    const char *cmdline = guest_cmdline();
+    bool any = false;
+
+    for (unsigned int i = 0; i < nr; i++)
+        if (strstr(cmdline, tests[i].name)) {
+            printk("%s\n", tests[i].name);
+            tests[i].fn();
+            any = true;
+        }
+    return any;
+}
