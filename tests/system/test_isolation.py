@@ -58,6 +58,12 @@ def check_isolation(m, ticks, crashers, timeout):
                "%s (d%d) crashed with '%s', expected /%s/" % (kind, ids[kind], why, CRASH_REASONS[kind]))
         expect(not re.search(r"^\(kumo\) \[%s\] (Test result|Failure)" % kind, log, re.M),
                "%s went on past its crash point" % kind)
+    if "npf" in crashers:
+        # A crash logs the domain's last exits (exit trace), the fatal one last.
+        trace = re.search(r"^\(kumo\) d%dv0: rip .*; last (\d+) exits.*\n((?:\(kumo\)   -.*\n)+)"
+                          % ids["npf"], log, re.M)
+        expect(trace and int(trace.group(1)) > 0 and " npf " in trace.group(2).splitlines()[-1],
+               "npf crasher: its last exits, ending with the NPF, not logged")
 
     # The hostile guest made all its calls and its hypervisor still answers.
     result = re.search(r"^\(kumo\) \[hostile\] Test result: (\w+)$", log, re.M)
