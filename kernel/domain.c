@@ -52,9 +52,11 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     if (!d)
         return NULL;
     spin_lock_init(&d->page_lock);
+    spin_lock_init(&d->console_lock);
     list_init(&d->page_list);
     list_init(&d->p2m_page_list);       /* the unwinding below walks it */
     d->shared_info_gfn = ~0UL;
+    d->max_evtchn_port = NR_EVENT_CHANNELS - 1;
     d->privileged = privileged;
     d->sched.weight = 256;
     d->cpumask = ~0ULL;
@@ -92,6 +94,7 @@ void domain_free(struct domain *d)
 {
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         vcpu_destroy(d->vcpus[i]);
+    physmap_foreign_release(d);
     pages_relinquish(&d->page_list);
     p2m_teardown(d);
     put_page(maddr_to_page(__pa(d->shared_info)));

@@ -1,7 +1,8 @@
 /*
  * memory_op for PVH guests, answered as Xen 4.17 answers an HVM domain: add_to_physmap
- * (shared_info), the memory map the builder gave, the reservation figures, and the
- * balloon's decrease_reservation/populate_physmap (memory_reservation.c).
+ * (shared_info), the memory map the builder gave, the reservation figures, the balloon's
+ * decrease_reservation/populate_physmap (memory_reservation.c) and the toolstack's
+ * foreign mapping, memory map and physmap removal (memory_physmap.c).
  */
 #include <asm/irq.h>
 #include <asm/p2m.h>
@@ -145,11 +146,19 @@ long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint6
         return reservation_figure(v, op, start, arg);
     case XENMEM_add_to_physmap:
         return add_to_physmap(v, start, arg);
+    case XENMEM_add_to_physmap_batch:
+        return memop_add_to_physmap_batch(v, start, arg);
     }
     /* Xen's x86 sub-ops match the whole cmd: start bits make them unknown. */
     switch (cmd) {
     case XENMEM_memory_map:
         return memory_map(v, arg);
+    case XENMEM_set_memory_map:
+        return memop_set_memory_map(v, arg);
+    case XENMEM_remove_from_physmap:
+        return memop_remove_from_physmap(v, arg);
+    case XENMEM_acquire_resource:
+        return memop_acquire_resource(v, arg);
     case XENMEM_get_sharing_freed_pages:
     case XENMEM_get_sharing_shared_pages:
         return 0;                       /* no page sharing: Xen without mem_sharing says 0 */

@@ -152,6 +152,8 @@ bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken
     struct page_info *pg;
 
     switch (type) {
+    case p2m_foreign:
+        return physmap_remove_foreign(d, gfn);
     case p2m_special:
         /* Only shared_info is mapped as special: the domain keeps the page itself. */
         if (p2m_clear_entry(d, gfn))

@@ -62,6 +62,7 @@ int main_create(int argc, char **argv)
     };
     struct ts_config_opts o = { .err = xl_errout };
     struct ts_domain_config cfg;
+    struct ts_create_error err;
     bool dryrun = false, quiet = false, paused = false;
     const char *file = NULL;
     char *overrides[XL_MAX_OVERRIDES], *data;
@@ -109,11 +110,9 @@ int main_create(int argc, char **argv)
         ts_config_free(&cfg);
         return 0;
     }
-    rc = ts_domain_create(&cfg, paused, &domid);
+    rc = ts_domain_create(&cfg, paused, &domid, &err);
     ts_config_free(&cfg);
-    if (rc == -EOPNOTSUPP)
-        return xl_error("create: domain building is not available yet");
     if (rc)
-        return xl_error("create: %s", strerror(-rc));
+        return xl_error("create: %s: %s", err.step, err.why);
     return 0;
 }

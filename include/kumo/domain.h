@@ -18,6 +18,7 @@
 #define MAX_DOMAINS     128
 #define MAX_VCPUS       64              /* poll_mask has a bit per vCPU */
 #define DOMID_INVALID   0x7FF4
+#define DOMID_ROVER     0x7FF0          /* domain_list: the next free id after the last such */
 #define DOMAIN_NAME_LEN 32
 
 struct evtchn {
@@ -43,16 +44,16 @@ struct vcpu_arch {
      */
     uint32_t guest_epoch;
     bool need_flush;
-    bool launched;                  /* VMX: VMLAUNCH done */
-    uint64_t msr_kgs, msr_star, msr_lstar, msr_cstar, msr_sfmask;   /* VMX-only MSR state */
+    void *vendor;                   /* the vendor's own state (VT-x: vmx/vmx.h's vmx_vcpu) */
     uint64_t efer;                  /* guest view */
-    uint64_t cr0_shadow;            /* VMX guest view of CR0 */
     uint64_t tsc_offset;
     uint64_t exit_rip;              /* RIP at the last exit: a skip ends an STI shadow */
-    struct hvm_vcpu_state vmx_start; /* VMX: written into the VMCS when next loaded */
     struct vlapic vlapic;
     struct vmce vmce;
     uint64_t debugctl;              /* stored; LBR/BTF are not emulated */
+    void *ext_state;                /* XSAVE/FXSAVE image (ext_state.c) */
+    uint64_t xcr0;                  /* guest's XCR0, validated on XSETBV */
+    uint64_t dr[4], dr6, cr2;       /* in the hardware only while it runs */
     struct exit_trace *exit_trace;  /* its last exits (kumo/exit_trace.h), or NULL */
 };
 
@@ -96,6 +97,7 @@ struct domain {
         uint64_t cpu_ms;
     } reap;
     char name[DOMAIN_NAME_LEN];
+    uint8_t handle[16];             /* the toolstack's UUID (XEN_DOMCTL_createdomain) */
     bool privileged;
     bool is_dying;                  /* domain_destroy() began: unlisted, ports closed */
     bool is_killed;                 /* XEN_DOMCTL_destroydomain asked for its end */
@@ -120,8 +122,10 @@ struct domain {
     struct domain_e820 {            /* the memory map start_info gave (XENMEM_memory_map) */
         uint64_t addr, size;
         uint32_t type;
-    } e820[8];
+    } e820[16];
     unsigned int nr_e820;
+    struct foreign_map *foreign;    /* other domains' pages mapped here, by gfn (physmap.h) */
+    unsigned int nr_foreign, max_foreign;
     unsigned long shared_info_gfn;  /* ~0 until placed */
     void *shared_info;              /* allocated with the domain, mapped when asked */
     bool compat_shinfo;             /* shared_info, vcpu_info, runstate in the 32-bit layout */
@@ -129,11 +133,13 @@ struct domain {
     /* Event channels and HVM parameters. */
     spinlock_t event_lock;
     struct evtchn *evtchn;          /* NR_EVENT_CHANNELS entries */
+    unsigned int max_evtchn_port;   /* the highest port it may use (createdomain's bound) */
     uint64_t hvm_params[39];        /* HVM_NR_PARAMS */
     uint8_t callback_vector;        /* from HVM_PARAM_CALLBACK_IRQ type 2; 0 = none */
     uint64_t poll_mask;             /* vCPUs in SCHEDOP_poll, by id: raises skip it when 0 */
 
-    /* Console: 0xE9 and console_io output is line-buffered here. */
+    /* Console: 0xE9 and console_io output is line-buffered here, under console_lock. */
+    spinlock_t console_lock;
     char conbuf[160];
     unsigned int conlen;
     unsigned long console_tokens;   /* rate limit for DomU console_io */
@@ -161,8 +167,9 @@ void domain_put(struct domain *d);
  */
 struct domain *domain_next(unsigned int *domid);
 /*
- * Lists d under domid (DOMID_INVALID: the lowest free one; 0 only when privileged) with the
- * table's reference. 0, -ENOSPC or -EEXIST.
+ * Lists d under domid (DOMID_INVALID: the lowest free one, 0 only when privileged;
+ * DOMID_ROVER: the first free one after the last id picked that way, as Xen's createdomain
+ * picks, never 0) with the table's reference. 0, -ENOSPC or -EEXIST.
  */
 int domain_list(struct domain *d, uint16_t domid, bool privileged);
 /* Takes d out of the table (new lookups miss it); true if it was listed. */

@@ -42,8 +42,9 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
 
 /*
  * Unmaps gfn, deciding by the type its p2m entry holds: RAM leaves d (tot_pages
- * included) and joins `taken` for domain_put_taken(); shared_info is only unmapped.
- * False, nothing changed, for a hole or another type.
+ * included) and joins `taken` for domain_put_taken(); shared_info is only unmapped; a
+ * foreign mapping is flushed and its reference dropped at once. False, nothing changed,
+ * for a hole or another type.
  */
 bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken);
 
@@ -52,5 +53,33 @@ bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken
  * holds it), its old home becomes a hole. 0 or -ENOMEM (the p2m's pool is spent).
  */
 int physmap_set_shared_info(struct domain *d, unsigned long gpfn);
+
+/*
+ * Foreign mappings (kernel/physmap_foreign.c): a privileged domain maps another domain's
+ * page at one of its own gfns (XENMAPSPACE_gmfn_foreign). Each mapping holds a reference
+ * on the page, so a page of a destroyed domain lives until its last mapping goes.
+ */
+struct foreign_map {
+    unsigned long gfn;
+    struct page_info *pg;
+};
+
+/*
+ * Maps fd's frame fgfn at d's gfn, releasing what was there (RAM is freed, shared_info
+ * unhooked, an older foreign page put) after a flush. Takes each domain's page_lock in
+ * turn, never both. 0; -EPERM when d is not privileged or fd is d; -EINVAL when fgfn is
+ * not fd's memory or gfn is beyond the p2m; -ENOMEM (bounded table, p2m pool).
+ */
+int physmap_add_foreign(struct domain *d, struct domain *fd, unsigned long fgfn,
+                        unsigned long gfn);
+
+/*
+ * Unmaps a foreign mapping at gfn: flushes d's translations, then drops its page
+ * reference. False when gfn holds none. d->page_lock held.
+ */
+bool physmap_remove_foreign(struct domain *d, unsigned long gfn);
+
+/* d's end: drops every foreign mapping's reference (its vCPUs run nowhere any more). */
+void physmap_foreign_release(struct domain *d);
 
 #endif

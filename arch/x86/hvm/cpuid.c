@@ -30,10 +30,10 @@
  * EBX 1): MSR 0x3B is not emulated, and Linux reads it unchecked when the bit is set.
  */
 #define RDTSCP_BIT     (1u << 27)
-/* ACPI (1 EDX 22) with TM1 (1 EDX 29) make Linux program MSR 0x19B, which Xen hides too. */
-#define THERMAL_1_EDX  ((1u << 22) | (1u << 29))
 #define RDPID_BIT      (1u << 22)
 #define TSC_ADJUST_BIT (1u << 1)
+/* ACPI (1 EDX 22) with TM1 (1 EDX 29) make Linux program MSR 0x19B, which Xen hides too. */
+#define THERMAL_1_EDX  ((1u << 22) | (1u << 29))
 
 static void xen_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {

@@ -283,3 +283,13 @@ int ctl_version(struct ctl_version *v)
     v->changeset[sizeof(v->changeset) - 1] = v->cmdline[sizeof(v->cmdline) - 1] = '\0';
     return 0;
 }
+
+long ctl_domctl(uint32_t cmd, uint32_t domid, struct xen_domctl *op)
+{
+    return domctl(cmd, domid, op);
+}
+
+long ctl_bounce(unsigned int hc, void *op, size_t len)
+{
+    return bounce_call(hc, op, len);
+}

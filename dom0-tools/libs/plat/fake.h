@@ -9,9 +9,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <kumo.h>
+#include <xen/xen.h>
+#include <xen/hvm/params.h>
 
 #define FAKE_MAX_DOMAINS 16
 #define FAKE_MAX_VCPUS 8
+#define FAKE_MAX_GFN (1u << 20)         /* guests' memory lies below 4 GiB here */
+#define FAKE_HVM_CTX_MAX 4096
 
 struct fake_vcpu {
     bool online, running, blocked;
@@ -21,12 +25,21 @@ struct fake_vcpu {
 
 struct fake_domain {
     bool exists, shutdown, dying;
-    unsigned int reason, pause_count, nr_vcpus;
+    unsigned int reason, pause_count, nr_vcpus, max_vcpus;
     char name[KUMO_DOMAIN_NAME_MAX];
     uint64_t tot_pages, max_pages;
     struct fake_vcpu vcpu[FAKE_MAX_VCPUS];
     unsigned int weight, cap;
     struct kumo_domctl_sched_sedf sedf;
+    /* What a domain builder sets up (createdomain and after). */
+    uint8_t handle[16];
+    uint8_t **mem;                      /* page contents by GFN, NULL where unpopulated */
+    uint64_t params[HVM_NR_PARAMS];
+    struct { uint64_t addr, size; uint32_t type; } memmap[16];
+    unsigned int nr_memmap;
+    uint8_t hvm_ctx[FAKE_HVM_CTX_MAX];  /* save records: HEADER, CPU per vCPU, END */
+    uint32_t hvm_ctx_len;
+    uint32_t next_port, emulation_flags, create_flags;
 };
 
 struct fake_hv {
@@ -38,6 +51,9 @@ struct fake_hv {
     uint32_t con_len, con_cleared;      /* bytes written, bytes cleared */
     char keys[64];                      /* debug keys received */
     bool no_privcmd;                    /* plat_open fails as off Xen */
+    unsigned int fail_at;               /* the fail_at'th call from now fails (0: none) */
+    unsigned int calls;                 /* hypercalls and foreign mappings counted */
+    unsigned int nr_maps;               /* foreign mappings alive */
 };
 
 extern struct fake_hv fake_hv;
@@ -47,5 +63,7 @@ void fake_reset(void);
 /* Adds a running domain with mib MiB and vcpus vCPUs, every one allowed on every pCPU. */
 void fake_add_domain(uint32_t domid, const char *name, unsigned int mib, unsigned int vcpus);
 void fake_console_write(const char *s);
+/* A page of domid's memory, or NULL where it has none. */
+uint8_t *fake_guest_page(uint32_t domid, uint64_t gfn);
 
 #endif
