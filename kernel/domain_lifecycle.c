@@ -9,12 +9,16 @@
 #include <kumo/domain.h>
 #include <kumo/domain_build.h>
 #include <kumo/event.h>
+#include <kumo/exit_trace.h>
 #include <kumo/lock_order.h>
 #include <kumo/mm.h>
 #include <kumo/physmap.h>
 #include <kumo/sched.h>
 #include <kumo/timer.h>
 #include <kumo/xen_abi.h>
+
+/* Exits of each vCPU shown when a domain crashes (debug key 'x' shows them all). */
+#define CRASH_TRACE_EXITS 16
 
 static struct timer reaper_timer;
 /* Domains whose last reference went: freed by the reaper. Guards released_list only. */
@@ -60,6 +64,12 @@ void domain_shutdown(struct domain *d, unsigned int reason)
         return;
     printk("d%u (%s) shut down: %s (code %u)\n", d->domid, d->name,
            reason < ARRAY_SIZE(reasons) ? reasons[reason] : "unknown", reason);
+    /* A guest's own crash request (Linux's panic notifier) is often its only word. */
+    if (reason == SHUTDOWN_crash) {
+        exit_trace_dump_domain(d, CRASH_TRACE_EXITS);
+        if (current_vcpu() && current_vcpu()->domain == d)
+            exit_trace_dump_stack(current_vcpu());
+    }
     notify_dom_exc();
     if (d->domid == 0)
         dom0_stopped(d);
@@ -78,6 +88,7 @@ void domain_crash(struct domain *d, const char *fmt, ...)
     printk("d%u crashed: %s\n", d->domid, why);
     if (!domain_stop(d, SHUTDOWN_crash))
         return;
+    exit_trace_dump_domain(d, CRASH_TRACE_EXITS);
     notify_dom_exc();
     if (d->domid == 0)
         dom0_stopped(d);

@@ -10,6 +10,7 @@
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/event.h>
+#include <kumo/exit_trace.h>
 #include <kumo/keyhandler.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
@@ -72,6 +73,18 @@ static void key_domains(void)
     }
 }
 
+static void key_exits(void)
+{
+    unsigned int id = 0;
+    struct domain *d;
+
+    printk("'x' pressed -> dumping every vCPU's last exits\n");
+    for (; (d = domain_next(&id)) != NULL; id++) {
+        exit_trace_dump_domain(d, ~0u);
+        domain_put(d);
+    }
+}
+
 static void key_nmi(void)
 {
     printk("Sending NMI to all other CPUs\n");
@@ -96,6 +109,7 @@ static const struct keyhandler keyhandlers[] = {
     { 't', "time and per-CPU interrupt counts", key_time },
     { 'n', "send an NMI to all other CPUs", key_nmi },
     { 'q', "dump domain (and guest vCPU) info", key_domains },
+    { 'x', "dump every vCPU's last VM exits", key_exits },
     { 'C', "crash the hypervisor (tests the fatal-trap path)", key_crash },
     { 'R', "reboot the machine", key_reboot },
 };

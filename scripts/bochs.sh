@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs an ISO in Bochs with VT-x+EPT (corei7_skylake_x).
 # usage: bochs.sh ISO NCPUS interactive            (serial on this terminal)
-#        bochs.sh ISO NCPUS SERIAL_LOG [MEGS]      (no terminal: for tests)
+#        bochs.sh ISO NCPUS SERIAL_LOG [MEGS [IPS]] (no terminal: for tests)
+# IPS is the emulated instructions per second of guest time (the TSC rate): a stock Linux
+# needs more than the default, or its watchdogs see seconds pass in a few instructions.
 set -eu
-iso=$(readlink -f "$1") ncpus=$2 mode=$3 megs=${4:-256}
+iso=$(readlink -f "$1") ncpus=$2 mode=$3 megs=${4:-256} ips=${5:-2000000}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 if [ "$mode" = interactive ]; then
@@ -13,7 +15,7 @@ else
 fi
 cat > "$dir/bochsrc" <<RC
 megs: $megs
-cpu: model=corei7_skylake_x, count=$ncpus, ips=2000000, reset_on_triple_fault=0
+cpu: model=corei7_skylake_x, count=$ncpus, ips=$ips, reset_on_triple_fault=0
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0-master: type=cdrom, path=$iso, status=inserted

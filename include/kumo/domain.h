@@ -54,6 +54,7 @@ struct vcpu_arch {
     void *ext_state;                /* XSAVE/FXSAVE image (ext_state.c) */
     uint64_t xcr0;                  /* guest's XCR0, validated on XSETBV */
     uint64_t dr[4], dr6, cr2;       /* in the hardware only while it runs */
+    struct exit_trace *exit_trace;  /* its last exits (kumo/exit_trace.h), or NULL */
 };
 
 struct vcpu {

@@ -155,8 +155,9 @@ def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extr
     return Machine(argv + list(extra), cpu_log=cpu_log)
 
 
-def bochs(iso, ncpus=2, megs=256):
+def bochs(iso, ncpus=2, megs=256, ips=2000000):
+    """ips: emulated instructions per second of guest time (scripts/bochs.sh)."""
     fd, serial = tempfile.mkstemp(prefix="kumo-bochs-", suffix=".log")
     os.close(fd)
-    return Machine([os.path.join(ROOT, "scripts", "bochs.sh"), iso, str(ncpus), serial, str(megs)],
-                   serial_file=serial)
+    return Machine([os.path.join(ROOT, "scripts", "bochs.sh"), iso, str(ncpus), serial, str(megs),
+                    str(ips)], serial_file=serial)

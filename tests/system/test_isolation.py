@@ -58,6 +58,14 @@ def check_isolation(m, ticks, crashers, timeout):
                "%s (d%d) crashed with '%s', expected /%s/" % (kind, ids[kind], why, CRASH_REASONS[kind]))
         expect(not re.search(r"^\(kumo\) \[%s\] (Test result|Failure)" % kind, log, re.M),
                "%s went on past its crash point" % kind)
+    if "npf" in crashers:
+        # A crash logs the domain's last exits (exit trace), the fatal one last.
+        # Other domains' lines may come in between (another pCPU): only record lines count.
+        head = re.search(r"^\(kumo\) d%dv0: rip .*; last (\d+) exits" % ids["npf"], log, re.M)
+        tail = log[head.end():].split("(kumo) d%d destroyed" % ids["npf"])[0] if head else ""
+        records = re.findall(r"^\(kumo\)   -\d+ +(\S+) ", tail, re.M)
+        expect(head and int(head.group(1)) > 0 and records and records[-1] == "npf",
+               "npf crasher: its last exits, ending with the NPF, not logged")
 
     # The hostile guest made all its calls and its hypervisor still answers.
     result = re.search(r"^\(kumo\) \[hostile\] Test result: (\w+)$", log, re.M)

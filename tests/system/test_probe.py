@@ -14,7 +14,7 @@ TIMEOUT = 60
 BOCHS_TIMEOUT = 300
 PROPERTIES = ["one_vcpu_guest_has_madt", "mce_msrs_answer_like_xen",
               "model_msrs_answer_like_xen", "unbacked_mmio_reads_all_ones",
-              "illegal_vector_sets_both_esr_bits"]
+              "illegal_vector_sets_both_esr_bits", "advertised_features_work"]
 MODULES = [(guest("probe"), "domU name=p%d memory=16M -- only=%s" % (i, p))
            for i, p in enumerate(PROPERTIES)] + \
           [(guest("probe"), "domU name=triple memory=16M -- only=triple_fault_reason_is_reboot triple"),
@@ -95,6 +95,10 @@ def qemu_illegal_vector_sets_both_esr_bits():
     check_property("qemu", "illegal_vector_sets_both_esr_bits")
 
 
+def qemu_advertised_features_work():
+    check_property("qemu", "advertised_features_work")
+
+
 def qemu_triple_fault_reboots():
     check_triple_fault("qemu")
 
@@ -112,6 +116,7 @@ def bochs_stock_kernel_probes_answer_like_xen():
 
 TESTS = [qemu_one_vcpu_guest_has_madt, qemu_mce_msrs_answer_like_xen,
          qemu_model_msrs_answer_like_xen, qemu_unbacked_mmio_reads_all_ones,
-         qemu_illegal_vector_sets_both_esr_bits, qemu_triple_fault_reboots,
+         qemu_illegal_vector_sets_both_esr_bits, qemu_advertised_features_work,
+         qemu_triple_fault_reboots,
          qemu_domu_line_may_end_with_dashes,
          bochs_stock_kernel_probes_answer_like_xen]

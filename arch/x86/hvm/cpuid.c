@@ -14,13 +14,26 @@
 #define KUMO_XEN_MINOR 17
 
 /*
- * CPUID.1:ECX bits: VMX 5, SMX 6, MONITOR 3, TSC-deadline 24, XSAVE 26, OSXSAVE 27 hidden;
+ * CPUID.1:ECX bits: VMX 5, SMX 6, MONITOR 3, TSC-deadline 24, XSAVE 26, OSXSAVE 27 hidden,
+ * and PDCM 15 (MSR 0x345, PERF_CAPABILITIES, is not emulated; Xen hides it without a vPMU);
  * x2APIC (21) shown, since vlapic.c emulates its MSRs. EDX bit 9: an APIC is present.
  */
-#define HIDE_1_ECX ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 24) | (1u << 26) | (1u << 27))
+#define HIDE_1_ECX ((1u << 3) | (1u << 5) | (1u << 6) | (1u << 15) | (1u << 24) | (1u << 26) | \
+                    (1u << 27))
 #define X2APIC_BIT (1u << 21)
 #define APIC_BIT   (1u << 9)
 #define HYPERVISOR_BIT (1u << 31)
+/*
+ * RDTSCP (0x80000001 EDX 27) and RDPID (7.0 ECX 22) read IA32_TSC_AUX, which kumo does not
+ * virtualise; under VT-x without the "enable RDTSCP" control both raise #UD, and Linux
+ * patches its clock read (rdtsc_ordered) to RDTSCP when it sees the bit. TSC_ADJUST (7.0
+ * EBX 1): MSR 0x3B is not emulated, and Linux reads it unchecked when the bit is set.
+ */
+#define RDTSCP_BIT     (1u << 27)
+#define RDPID_BIT      (1u << 22)
+#define TSC_ADJUST_BIT (1u << 1)
+/* ACPI (1 EDX 22) with TM1 (1 EDX 29) make Linux program MSR 0x19B, which Xen hides too. */
+#define THERMAL_1_EDX  ((1u << 22) | (1u << 29))
 
 static void xen_leaf(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
@@ -85,7 +98,7 @@ void hvm_cpuid(struct vcpu *v)
         switch (leaf) {
         case 1:
             r.ecx = (r.ecx & ~HIDE_1_ECX) | HYPERVISOR_BIT | X2APIC_BIT;
-            r.edx |= APIC_BIT;
+            r.edx = (r.edx | APIC_BIT) & ~THERMAL_1_EDX;
             /* Initial APIC id in EBX[31:24]: 2 x vCPU, as Xen numbers them. */
             r.ebx = (r.ebx & 0x0000FFFF) | (v->id * 2) << 24 |
                     (uint32_t)MIN(v->domain->nr_vcpus * 2, 255u) << 16;
@@ -95,8 +108,10 @@ void hvm_cpuid(struct vcpu *v)
             r = (struct cpuid_regs){ 0, 0, 0, 0 };
             break;
         case 7:
-            if (sub == 0)
-                r.ebx &= ~((1u << 2) | (1u << 10));   /* SGX, INVPCID */
+            if (sub == 0) {
+                r.ebx &= ~((1u << 2) | (1u << 10) | TSC_ADJUST_BIT);   /* SGX, INVPCID */
+                r.ecx &= ~RDPID_BIT;
+            }
             r.ecx &= ~(1u << 5);                      /* WAITPKG */
             break;
         case 0xB:
@@ -107,6 +122,7 @@ void hvm_cpuid(struct vcpu *v)
             break;
         case 0x80000001:
             r.ecx &= ~(1u << 2);        /* SVM */
+            r.edx &= ~RDTSCP_BIT;
             break;
         case 0x8000000A:                /* SVM features */
             r = (struct cpuid_regs){ 0, 0, 0, 0 };

@@ -13,6 +13,7 @@
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/event.h>
+#include <kumo/exit_trace.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/sched.h>
 #include <kumo/time.h>
@@ -248,10 +249,15 @@ bool hvm_interrupt_pending(struct vcpu *v)
 
 int hvm_vcpu_create(struct vcpu *v)
 {
-    if (hvm_ext_state_init(v))
+    if (exit_trace_init(v))
         return -XEN_ENOMEM;
+    if (hvm_ext_state_init(v)) {
+        exit_trace_free(v);
+        return -XEN_ENOMEM;
+    }
     if (hvm_ops->vcpu_init(v)) {
         hvm_ext_state_free(v);
+        exit_trace_free(v);
         return -XEN_ENOMEM;
     }
     return 0;
@@ -263,6 +269,7 @@ void hvm_vcpu_destroy(struct vcpu *v)
         hvm_ops->vcpu_destroy(v);
     if (v->arch.ext_state)
         hvm_ext_state_free(v);
+    exit_trace_free(v);
 }
 
 void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s)
@@ -296,6 +303,7 @@ void hvm_run_vcpu(struct vcpu *v, s_time_t slice)
     hvm_ext_state_load(v);
     while (!c->softirq_pending && !v->domain->is_shutdown) {
         hvm_ops->run(v, &e);
+        exit_trace_record(v, &e);
         if (!handle_exit(v, &e))
             break;
     }

@@ -2,7 +2,8 @@
  * What stock kernels probe, answered as Xen 4.17 answers a PVH guest: the machine-check
  * MSRs and the model-specific ones Linux reads on AMD and Intel, guest-physical frames with
  * no page (the HPET's, a hole above RAM) reading all-ones, a 1-vCPU guest's MADT, the
- * LAPIC's illegal-vector errors, and HVM_PARAM_TRIPLE_FAULT_REASON. With "triple" on the
+ * LAPIC's illegal-vector errors, HVM_PARAM_TRIPLE_FAULT_REASON, and what CPUID advertises
+ * (RDTSCP, RDPID, TSC_ADJUST, thermal and PERF_CAPABILITIES MSRs) working. With "triple" on the
  * command line it ends in a triple fault instead of a result line.
  */
 #include "guest.h"
@@ -43,6 +44,13 @@ static bool wrmsr_ok(uint32_t msr, uint64_t val)
                      : "memory");
     return gp_count == before;
 }
+
+/* #UD pushes no error code: the stub skips ud_skip bytes, the faulting instruction's length. */
+static volatile unsigned long ud_count, ud_skip;
+void ud_stub(void);
+__asm__(".text\n"
+        "ud_stub: lock incq ud_count(%rip); pushq %rax; movq ud_skip(%rip), %rax;\n"
+        "         addq %rax, 8(%rsp); popq %rax; iretq\n");
 
 static void expect_read(uint32_t msr, uint64_t want)
 {
@@ -235,6 +243,43 @@ static void triple_fault_reason_is_reboot(bool amd)
              HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_set_param, &p), 0);
 }
 
+/*
+ * What CPUID advertises works: RDTSCP and RDPID execute (under VT-x they raise #UD unless
+ * the hypervisor enables them); TSC_ADJUST, the thermal interrupt MSR (ACPI with TM1) and
+ * PERF_CAPABILITIES (PDCM) read. Linux patches its clock read to RDTSCP when advertised:
+ * a #UD there killed a stock Dom0 on Bochs silently.
+ */
+static void advertised_features_work(bool amd)
+{
+    uint32_t a, b, c, d;
+    uint64_t val;
+
+    (void)amd;
+    guest_cpuid(1, &a, &b, &c, &d);
+    if ((d & (1u << 22)) && (d & (1u << 29)) && !rdmsr_ok(0x19B, &val))
+        xtf_failure("ACPI and TM1 advertised (1 EDX 22, 29) but rdmsr 0x19b raises #GP");
+    if ((c & (1u << 15)) && !rdmsr_ok(0x345, &val))
+        xtf_failure("PDCM advertised (1 ECX 15) but rdmsr 0x345 raises #GP");
+    guest_cpuid(0x80000001, &a, &b, &c, &d);
+    ud_count = 0;
+    ud_skip = 3;
+    if (d & (1u << 27)) {
+        __asm__ volatile(".byte 0x0f, 0x01, 0xf9" ::: "rax", "rcx", "rdx", "memory");
+        if (ud_count)
+            xtf_failure("RDTSCP advertised (0x80000001 EDX 27) but raises #UD");
+    }
+    guest_cpuid(7, &a, &b, &c, &d);
+    ud_count = 0;
+    ud_skip = 4;
+    if (c & (1u << 22)) {
+        __asm__ volatile(".byte 0xf3, 0x0f, 0xc7, 0xf8" ::: "rax", "memory");   /* rdpid %rax */
+        if (ud_count)
+            xtf_failure("RDPID advertised (7.0 ECX 22) but raises #UD");
+    }
+    if ((b & (1u << 1)) && !rdmsr_ok(0x3B, &val))
+        xtf_failure("TSC_ADJUST advertised (7.0 EBX 1) but rdmsr 0x3b raises #GP");
+}
+
 static void triple_fault(void)
 {
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = { 0, 0 };
@@ -254,6 +299,7 @@ static const struct {
     { "unbacked_mmio_reads_all_ones", unbacked_mmio_reads_all_ones },
     { "illegal_vector_sets_both_esr_bits", illegal_vector_sets_both_esr_bits },
     { "triple_fault_reason_is_reboot", triple_fault_reason_is_reboot },
+    { "advertised_features_work", advertised_features_work },
 };
 
 /* "stay": after the result line, block for good instead of shutting down (a quiet Dom0). */
@@ -272,6 +318,7 @@ void test_main(void)
 
     printk("command line '%s'\n", guest_cmdline());
     idt_set_gate(13, gp_stub);
+    idt_set_gate(6, ud_stub);
     idt_load();
     map_high();
     for (unsigned int i = 0; i < sizeof(properties) / sizeof(properties[0]); i++) {
