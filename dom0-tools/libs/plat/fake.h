@@ -29,6 +29,15 @@ struct fake_domain {
     struct kumo_domctl_sched_sedf sedf;
 };
 
+#define FAKE_MAX_PORTS 32
+
+/* A port of Dom0's event channel device; port 0 is never handed out, as in Xen. */
+struct fake_port {
+    bool bound;
+    uint32_t domid, remote;
+    unsigned int notified;              /* plat_evtchn_notify calls on it */
+};
+
 struct fake_hv {
     unsigned int nr_cpus;
     uint32_t sched_id;
@@ -38,6 +47,9 @@ struct fake_hv {
     uint32_t con_len, con_cleared;      /* bytes written, bytes cleared */
     char keys[64];                      /* debug keys received */
     bool no_privcmd;                    /* plat_open fails as off Xen */
+    struct fake_port port[FAKE_MAX_PORTS];
+    uint32_t fired[FAKE_MAX_PORTS];     /* ports a test raised, for plat_evtchn_pending */
+    unsigned int nr_fired;
 };
 
 extern struct fake_hv fake_hv;
@@ -47,5 +59,7 @@ void fake_reset(void);
 /* Adds a running domain with mib MiB and vcpus vCPUs, every one allowed on every pCPU. */
 void fake_add_domain(uint32_t domid, const char *name, unsigned int mib, unsigned int vcpus);
 void fake_console_write(const char *s);
+/* Raises a bound port as if its peer had notified it. */
+void fake_evtchn_fire(uint32_t port);
 
 #endif
