@@ -8,6 +8,7 @@
 
 #include "ctl/ctl.h"
 #include "plat/plat.h"
+#include <xen/hvm/hvm_op.h>
 
 int ctl_open(void)
 {
@@ -181,6 +182,31 @@ int ctl_destroy(uint32_t domid)
     struct xen_domctl op = { 0 };
 
     return (int)domctl(XEN_DOMCTL_destroydomain, domid, &op);
+}
+
+int ctl_max_mem(uint32_t domid, uint64_t max_memkb)
+{
+    struct xen_domctl op = { 0 };
+
+    op.u.max_mem.max_memkb = max_memkb;
+    return (int)domctl(XEN_DOMCTL_max_mem, domid, &op);
+}
+
+int ctl_hvm_param_get(uint32_t domid, uint32_t index, uint64_t *value)
+{
+    struct xen_hvm_param p = { .domid = (domid_t)domid, .index = index };
+    void *b = plat_buf_alloc(sizeof(p));
+    long rc;
+
+    if (!b)
+        return -ENOMEM;
+    memcpy(b, &p, sizeof(p));
+    rc = plat_hypercall(__HYPERVISOR_hvm_op, HVMOP_get_param, (uint64_t)(uintptr_t)b, 0, 0, 0);
+    memcpy(&p, b, sizeof(p));
+    plat_buf_free(b, sizeof(p));
+    if (!rc)
+        *value = p.value;
+    return (int)rc;
 }
 
 int ctl_readconsole(char *buf, uint32_t *count, bool clear, uint32_t *index)

@@ -39,6 +39,11 @@ int ctl_unpause(uint32_t domid);
 /* Starts the destruction; the domain is gone once ctl_domain_info says -ESRCH. */
 int ctl_destroy(uint32_t domid);
 
+/* The hypervisor's bound on the domain's memory (XEN_DOMCTL_max_mem), in KiB. */
+int ctl_max_mem(uint32_t domid, uint64_t max_memkb);
+/* Another domain's HVM parameter (HVMOP_get_param, as xc_hvm_param_get). */
+int ctl_hvm_param_get(uint32_t domid, uint32_t index, uint64_t *value);
+
 /*
  * The hypervisor's console ring, read incrementally from *index (0 = from the oldest
  * byte): up to *count bytes into buf; *count and *index are updated. clear forgets what

@@ -12,6 +12,8 @@
 #include <xen/domctl.h>
 #include <xen/sysctl.h>
 #include <xen/version.h>
+#include <xen/hvm/hvm_op.h>
+#include <xen/hvm/params.h>
 
 #include "plat/fake.h"
 
@@ -197,6 +199,9 @@ static long fake_domctl(struct xen_domctl *op)
             return -EINVAL;
         d->pause_count--;
         return 0;
+    case XEN_DOMCTL_max_mem:
+        d->max_pages = op->u.max_mem.max_memkb / 4;
+        return 0;
     case XEN_DOMCTL_destroydomain:
         if (op->domain == 0)
             return -EINVAL;
@@ -291,6 +296,20 @@ static long fake_version(unsigned int cmd, void *arg)
     }
 }
 
+static long fake_hvm_op(unsigned int op, struct xen_hvm_param *p)
+{
+    struct fake_domain *d = fake_dom(p->domid);
+
+    if (op != HVMOP_get_param)
+        return -ENOSYS;
+    if (!d)
+        return -ESRCH;
+    if (p->index >= HVM_NR_PARAMS)
+        return -EINVAL;
+    p->value = p->index == HVM_PARAM_CALLBACK_IRQ ? d->callback_irq : 0;
+    return 0;
+}
+
 long plat_hypercall(unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                     uint64_t a5)
 {
@@ -302,6 +321,8 @@ long plat_hypercall(unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3, uint
         return fake_sysctl((struct xen_sysctl *)(uintptr_t)a1);
     case __HYPERVISOR_xen_version:
         return fake_version((unsigned int)a1, (void *)(uintptr_t)a2);
+    case __HYPERVISOR_hvm_op:
+        return fake_hvm_op((unsigned int)a1, (struct xen_hvm_param *)(uintptr_t)a2);
     default:
         return -ENOSYS;
     }

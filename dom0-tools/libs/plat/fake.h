@@ -26,6 +26,7 @@ struct fake_domain {
     uint64_t tot_pages, max_pages;
     struct fake_vcpu vcpu[FAKE_MAX_VCPUS];
     unsigned int weight, cap;
+    uint64_t callback_irq;              /* HVM_PARAM_CALLBACK_IRQ: set by PV-aware guests */
     struct kumo_domctl_sched_sedf sedf;
 };
 

@@ -141,6 +141,11 @@ int ts_config_load(const struct ts_config_opts *opts, struct ts_domain_config *c
 void ts_config_free(struct ts_domain_config *cfg);
 /* libxl's defaults for what the file left unset: 1 vCPU, 32 MiB, max = target. */
 void ts_config_setdefault(struct ts_domain_config *cfg);
+/*
+ * retrieve.c: a running domain's configuration as the hypervisor and xenstore describe
+ * it (for `xl list -l`); the rest at libxl's defaults. 0 or -errno; ts_config_free after.
+ */
+int ts_domain_retrieve(uint32_t domid, struct ts_domain_config *cfg);
 /* The configuration as libxl_domain_config_to_json() renders it (yajl, beautified). */
 void ts_config_print_json(const struct ts_domain_config *cfg, FILE *out);
 
