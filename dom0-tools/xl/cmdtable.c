@@ -18,7 +18,7 @@ struct cmd_spec {
 static const struct cmd_spec cmd_table[] = {
     { "list", main_list, "List information about all/some domains", "[-v] [-l] [Domain ...]" },
     { "create", main_create, "Create a domain from config file",
-      "[-c] [-p] [-q] [-n|--dryrun] [-f] <ConfigFile> [options] [vars]" },
+      "[-c] [-p] [-q] [-e] [-F] [-n|--dryrun] [-f] <ConfigFile> [options] [vars]" },
     { "destroy", main_destroy, "Terminate a domain immediately", "[-f] <Domain>" },
     { "shutdown", main_shutdown, "Issue a shutdown signal to a domain",
       "[-a] [-w] [-F] <Domain>" },

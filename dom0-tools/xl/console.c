@@ -19,8 +19,10 @@
 
 #define XCD_SOCKET "/run/xenconsoled/socket"
 #define ESCAPE_CHAR 0x1d                /* Ctrl-] */
+#define CONNECT_TRIES 30
 
-static int console_connect(uint32_t domid, int *fd)
+/* 0 when attached; -EAGAIN while xenconsoled has no console for domid yet; else 1. */
+static int console_connect(uint32_t domid, int *fd, bool quiet)
 {
     struct sockaddr_un addr = { .sun_family = AF_UNIX };
     const char *path = getenv("XENCONSOLED_PATH");
@@ -40,6 +42,8 @@ static int console_connect(uint32_t domid, int *fd)
     reply[got] = '\0';
     if (!strcmp(reply, "ok"))
         return 0;
+    if (quiet && !strncmp(reply, "error no console", 16))
+        return -EAGAIN;
     if (!strncmp(reply, "error ", 6))
         return xl_error("%s", reply + 6);
     return xl_error("xenconsoled closed the connection");
@@ -101,7 +105,13 @@ int xl_console_attach(uint32_t domid)
 {
     struct termios saved, raw;
     bool tty = isatty(0) && !tcgetattr(0, &saved);
-    int fd = -1, rc = console_connect(domid, &fd);
+    int fd = -1, rc, tries = 0;
+
+    /* A domain created a moment ago may not have reached xenconsoled yet. */
+    while ((rc = console_connect(domid, &fd, ++tries < CONNECT_TRIES)) == -EAGAIN) {
+        close(fd);
+        usleep(100000);
+    }
 
     if (!rc) {
         if (tty) {

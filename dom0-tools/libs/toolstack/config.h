@@ -165,4 +165,21 @@ void ts_nic_free(struct ts_nic *n);
  */
 int ts_domain_create(const struct ts_domain_config *cfg, bool paused, uint32_t *domid);
 
+/*
+ * monitor.c: the process xl create leaves to apply the on_* actions. ts_monitor_step
+ * looks at the domain once and acts (TS_MONITOR_WAIT: look again later; TS_MONITOR_DONE:
+ * destroyed, preserved, or not restartable); a restart leaves the new id in m->domid.
+ * ts_monitor_run steps until done, woken by @releaseDomain. log may be NULL.
+ */
+enum { TS_MONITOR_WAIT, TS_MONITOR_DONE };
+struct ts_monitor {
+    uint32_t domid;
+    const struct ts_domain_config *cfg;
+    FILE *log;
+    unsigned int restarts;
+};
+enum ts_action ts_monitor_action(const struct ts_domain_config *cfg, unsigned int reason);
+int ts_monitor_step(struct ts_monitor *m);
+int ts_monitor_run(struct ts_monitor *m);
+
 #endif
