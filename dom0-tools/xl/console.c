@@ -49,7 +49,7 @@ static int console_connect(uint32_t domid, int *fd, bool quiet)
     return xl_error("xenconsoled closed the connection");
 }
 
-static bool write_all(int fd, const char *p, size_t n)
+static bool relay_all(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
@@ -80,7 +80,7 @@ static int console_relay(int fd)
         if (fds[1].revents) {
             ssize_t n = read(fd, buf, sizeof(buf));
 
-            if (n <= 0 || !write_all(1, buf, (size_t)n))
+            if (n <= 0 || !relay_all(1, buf, (size_t)n))
                 return 0;               /* the domain went away */
         }
         if (fds[0].revents) {
@@ -93,7 +93,7 @@ static int console_relay(int fd)
             }
             if (esc)
                 n = esc - buf;
-            if (n > 0 && !write_all(fd, buf, (size_t)n))
+            if (n > 0 && !relay_all(fd, buf, (size_t)n))
                 return 0;
             if (esc)
                 return 0;

@@ -79,7 +79,8 @@ static int start_monitor(const struct ts_domain_config *cfg, uint32_t domid, boo
         /* The monitor speaks only to its log: the terminal belongs to the shell again. */
         if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
             dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
-            close(fd);
+            if (fd > 2)
+                close(fd);
         }
     } else {
         m.log = xl_errout;
@@ -102,7 +103,7 @@ int main_create(int argc, char **argv)
     bool foreground = false;
     const char *file = NULL;
     char *overrides[XL_MAX_OVERRIDES], *data;
-    uint32_t domid;
+    uint32_t domid = 0;
     int opt, rc;
 
     if (argc > 1 && argv[1][0] != '-' && !strchr(argv[1], '='))

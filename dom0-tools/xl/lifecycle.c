@@ -45,7 +45,7 @@ static int ask(const struct verb *vb, uint32_t domid, bool fallback)
     return LIBXL_ERROR_NOPARAVIRT;
 }
 
-static void nap_ms(long ms)
+static void wait_nap_ms(long ms)
 {
     struct timespec ts = { ms / 1000, ms % 1000 * 1000000 };
 
@@ -79,7 +79,7 @@ static void wait_deaths(const uint32_t *domids, int n)
         }
         fflush(xl_errout);
         if (left)
-            nap_ms(100);
+            wait_nap_ms(100);
     }
 }
 

@@ -27,7 +27,9 @@ static void print_nested(const struct ts_domain_config *cfg, int depth)
         nl = strchr(line, '\n');
         if (nl)
             *nl = '\0';
-        fprintf(xl_out, "%*s%s%s", line == text ? 0 : depth * 4, "", line, nl ? "\n" : "");
+        /* An empty line (yajl's empty map) stays empty: yajl indents only what it prints. */
+        fprintf(xl_out, "%*s%s%s", line == text || !*line ? 0 : depth * 4, "", line,
+                nl ? "\n" : "");
     }
     free(text);
 }
