@@ -13,6 +13,7 @@
 #include "../../dom0-tools/xenconsoled/client.c"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -69,12 +70,14 @@ static bool start_xenstored(void)
     setenv("XENSTORED_PATH", sock_path, 1);
     daemon_pid = fork();
     if (daemon_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlives a test that crashed */
         execl(prog, "xenstored", "-D", "-N", (char *)NULL);
         _exit(127);
     }
-    for (int ms = 0; ms < 5000; ms += 10) {
-        if (!stat(sock_path, &st))
-            return (xcd_store = store_open()) != NULL;
+    /* Ready once it answers: the socket file exists a moment before it listens. */
+    for (int ms = 0; ms < 10000; ms += 10) {
+        if (!stat(sock_path, &st) && (xcd_store = store_open()))
+            return true;
         usleep(10000);
     }
     printf("no xenstored at %s (run `make dom0-tools` first)\n", prog);

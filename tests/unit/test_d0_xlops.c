@@ -34,6 +34,7 @@
 #include "../../dom0-tools/xl/console.c"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -82,12 +83,18 @@ static bool start_xenstored(void)
     setenv("XENSTORED_PATH", sock_path, 1);
     daemon_pid = fork();
     if (daemon_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);   /* never outlives a test that crashed */
         execl(prog, "xenstored", "-D", "-N", (char *)NULL);
         _exit(127);
     }
-    for (int ms = 0; ms < 5000; ms += 10) {
-        if (!stat(sock_path, &st))
+    /* Ready once it answers: the socket file exists a moment before it listens. */
+    for (int ms = 0; ms < 10000; ms += 10) {
+        struct store *s = stat(sock_path, &st) ? NULL : store_open();
+
+        if (s) {
+            store_close(s);
             return true;
+        }
         usleep(10000);
     }
     printf("no xenstored at %s (run `make dom0-tools` first)\n", prog);
@@ -129,7 +136,7 @@ static int xl(const char *cmdline)
 static char *store_get(const char *path)
 {
     static char value[256];
-    char *v = store_read(ts_store(), path, NULL);
+    char *v = ts_store() ? store_read(ts_store(), path, NULL) : NULL;
 
     snprintf(value, sizeof(value), "%s", v ? v : "(none)");
     free(v);
