@@ -52,7 +52,7 @@ GUEST32_ELFS := $(foreach g,$(GUESTS32),$(foreach m,$(PAGING_MODES),$(BUILD)/gue
 # program, build/dom0-tools/bin/<prog>, linked with every library in dom0-tools/libs/*/ (a file
 # named fake.c there is the host-test platform and is never linked into a program).
 D0_CFLAGS := -std=gnu11 -O2 -g -D_GNU_SOURCE -D__XEN_TOOLS__ -Idom0-tools/libs -Idom0-tools \
-             -Iinclude/public \
+             -Iinclude/public -Iinclude \
              $(WARN) -MMD -MP
 D0_LDLIBS := -llzma -lz -lzstd -lpthread
 D0_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/fake.c,$(wildcard dom0-tools/libs/*/*.c)))

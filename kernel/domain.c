@@ -55,6 +55,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     list_init(&d->page_list);
     list_init(&d->p2m_page_list);       /* the unwinding below walks it */
     d->shared_info_gfn = ~0UL;
+    d->max_evtchn_port = NR_EVENT_CHANNELS - 1;
     d->privileged = privileged;
     d->sched.weight = 256;
     d->cpumask = ~0ULL;
@@ -92,10 +93,10 @@ void domain_free(struct domain *d)
 {
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         vcpu_destroy(d->vcpus[i]);
+    physmap_foreign_release(d);
     pages_relinquish(&d->page_list);
     p2m_teardown(d);
     put_page(maddr_to_page(__pa(d->shared_info)));
-    xfree(d->extents);
     xfree(d->evtchn);
     sched_dom_destroy(d);
     xfree(d);

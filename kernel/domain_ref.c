@@ -56,13 +56,29 @@ struct domain *domain_lookup_or_self(struct domain *self, uint16_t domid)
     return domain_lookup(domid);
 }
 
+/* Xen's rotating choice: ids are not reused at once, so a stale id rarely names a new domain. */
+static uint16_t next_free_after_rover(void)
+{
+    static uint16_t rover;              /* under domlist_lock */
+
+    for (unsigned int n = 1; n < MAX_DOMAINS; n++) {
+        uint16_t id = (uint16_t)(1 + (rover + n - 1) % (MAX_DOMAINS - 1));
+
+        if (!domain_table[id])
+            return rover = id;
+    }
+    return MAX_DOMAINS;
+}
+
 int domain_list(struct domain *d, uint16_t domid, bool privileged)
 {
     unsigned long flags;
     int rc = 0;
 
     lock_level_irqsave(&domlist_lock, flags, LOCK_LEVEL_LEAF);
-    if (domid == DOMID_INVALID)
+    if (domid == DOMID_ROVER)
+        domid = next_free_after_rover();
+    else if (domid == DOMID_INVALID)
         for (domid = privileged ? 0 : 1; domid < MAX_DOMAINS && domain_table[domid]; domid++)
             ;
     if (domid >= MAX_DOMAINS)

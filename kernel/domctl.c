@@ -9,6 +9,7 @@
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
 #include <kumo/mm.h>
+#include <kumo/physmap.h>
 #include <kumo/sched.h>
 #include <kumo/sched_policy.h>
 #include <kumo/sched_sedf_abi.h>
@@ -54,6 +55,7 @@ static void fill_domaininfo(const struct domain *d, struct xen_domctl_getdomaini
     i->tot_pages = d->tot_pages;
     i->max_pages = d->max_pages;
     i->shared_info_frame = d->shared_info_gfn;
+    memcpy(i->handle, d->handle, sizeof(i->handle));
     i->max_vcpu_id = d->nr_vcpus ? d->nr_vcpus - 1 : XEN_INVALID_MAX_VCPU_ID;
     i->gpaddr_bits = 48;
 }
@@ -190,6 +192,8 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
         return -XEN_EACCES;
     if (op.cmd == XEN_DOMCTL_getdomaininfo) {
         rc = getdomaininfo(&op);
+    } else if (op.cmd == XEN_DOMCTL_createdomain) {
+        rc = domctl_build_op(v, NULL, &op);     /* no target to look up: it is made */
     } else {
         d = domain_lookup(op.domain);
         if (!d)
@@ -213,7 +217,16 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
             rc = d == v->domain ? -XEN_EINVAL : domain_ctl_pause(d);
             break;
         case XEN_DOMCTL_unpausedomain:
+            physmap_seal(d);            /* a toolstack-built domain: its p2m pool from now */
             rc = domain_ctl_unpause(d);
+            break;
+        case XEN_DOMCTL_max_mem:
+            rc = domctl_build_op(v, d, &op);
+            break;
+        case XEN_DOMCTL_gethvmcontext:
+        case XEN_DOMCTL_gethvmcontext_partial:
+        case XEN_DOMCTL_sethvmcontext:
+            rc = domctl_hvm_context(v, d, &op);
             break;
         case XEN_DOMCTL_destroydomain:
             rc = d == v->domain || d->domid == 0 ? -XEN_EINVAL : 0;

@@ -73,7 +73,10 @@ static bool set_selector(struct domain *d, struct vcpu_info *vi, unsigned int po
 
 unsigned int evtchn_max_ports(const struct domain *d)
 {
-    return d->compat_shinfo ? COMPAT_EVTCHN_WORDS * COMPAT_EVTCHN_WORDS : NR_EVENT_CHANNELS;
+    unsigned int layout = d->compat_shinfo ? COMPAT_EVTCHN_WORDS * COMPAT_EVTCHN_WORDS
+                                           : NR_EVENT_CHANNELS;
+
+    return MIN(layout, d->max_evtchn_port + 1);
 }
 
 void vcpu_info_announce_all(struct domain *d, struct vcpu_info *vi)

@@ -48,8 +48,8 @@ static uint8_t sum_to_zero(const uint8_t *p, size_t len)
     return (uint8_t)-sum;
 }
 
-/* The common header; the checksum is filled last by finish(). */
-static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t revision)
+/* The common header; the checksum is filled last by acpi_finish(). */
+static void acpi_header(uint8_t *t, const char *sig, uint32_t len, uint8_t revision)
 {
     memcpy(t, sig, 4);
     put32(t + 4, len);
@@ -61,7 +61,7 @@ static void header(uint8_t *t, const char *sig, uint32_t len, uint8_t revision)
     put32(t + 32, 1);                       /* creator revision */
 }
 
-static void finish(uint8_t *t, uint32_t len)
+static void acpi_finish(uint8_t *t, uint32_t len)
 {
     t[9] = 0;
     t[9] = sum_to_zero(t, len);
@@ -79,7 +79,7 @@ static void io_register(uint8_t *p, uint16_t port)
 
 static void build_fadt(uint8_t *t, uint64_t dsdt)
 {
-    header(t, "FACP", FADT_LEN, 6);
+    acpi_header(t, "FACP", FADT_LEN, 6);
     put32(t + 40, (uint32_t)dsdt);
     put16(t + 109, BOOT_NO_VGA | BOOT_NO_CMOS_RTC);     /* IAPC_BOOT_ARCH: no 8042 either */
     put32(t + 112, FADT_HW_REDUCED | FADT_PWR_BUTTON | FADT_SLP_BUTTON);
@@ -88,7 +88,7 @@ static void build_fadt(uint8_t *t, uint64_t dsdt)
     io_register(t + 244, GUEST_ACPI_SLEEP_CTL);
     io_register(t + 256, GUEST_ACPI_SLEEP_STS);
     memcpy(t + 268, "KUMOKUMO", 8);                     /* hypervisor vendor identity */
-    finish(t, FADT_LEN);
+    acpi_finish(t, FADT_LEN);
 }
 
 /* DefinitionBlock with Name (_S5, Package () { S5_TYP, 0 }) (ACPI 6.4 section 20.2). */
@@ -102,9 +102,9 @@ static uint32_t build_dsdt(uint8_t *t)
     };
     uint32_t len = HEADER_LEN + sizeof(aml);
 
-    header(t, "DSDT", len, 2);
+    acpi_header(t, "DSDT", len, 2);
     memcpy(t + HEADER_LEN, aml, sizeof(aml));
-    finish(t, len);
+    acpi_finish(t, len);
     return len;
 }
 
@@ -112,7 +112,7 @@ static uint32_t build_madt(uint8_t *t, unsigned int nr_vcpus)
 {
     uint32_t len = HEADER_LEN + 8 + nr_vcpus * MADT_LAPIC_LEN;
 
-    header(t, "APIC", len, 4);
+    acpi_header(t, "APIC", len, 4);
     put32(t + HEADER_LEN, 0xFEE00000);      /* local APIC address */
     put32(t + HEADER_LEN + 4, 0);           /* no PC-AT dual 8259 */
     for (unsigned int i = 0; i < nr_vcpus; i++) {
@@ -124,7 +124,7 @@ static uint32_t build_madt(uint8_t *t, unsigned int nr_vcpus)
         e[3] = (uint8_t)(2 * i);            /* APIC id, as Xen numbers them */
         put32(e + 4, 1);                    /* enabled */
     }
-    finish(t, len);
+    acpi_finish(t, len);
     return len;
 }
 
@@ -140,10 +140,10 @@ uint64_t guest_acpi_build(void *buf, uint64_t base, unsigned int nr_vcpus)
     build_fadt(p + FADT_OFF, base + DSDT_OFF);
     build_dsdt(p + DSDT_OFF);
     build_madt(p + MADT_OFF, nr_vcpus);
-    header(xsdt, "XSDT", xsdt_len, 1);
+    acpi_header(xsdt, "XSDT", xsdt_len, 1);
     put64(xsdt + HEADER_LEN, base + FADT_OFF);
     put64(xsdt + HEADER_LEN + 8, base + MADT_OFF);
-    finish(xsdt, xsdt_len);
+    acpi_finish(xsdt, xsdt_len);
     /* RSDP: checksum over the ACPI 1.0 part, extended checksum over all 36 bytes. */
     memcpy(p, "RSD PTR ", 8);
     memcpy(p + 9, "KUMO  ", 6);

@@ -1,7 +1,8 @@
 /*
  * memory_op for PVH guests, answered as Xen 4.17 answers an HVM domain: add_to_physmap
- * (shared_info), the memory map the builder gave, the reservation figures, and the
- * balloon's decrease_reservation/populate_physmap (memory_reservation.c).
+ * (shared_info), the memory map the builder gave, the reservation figures, the balloon's
+ * decrease_reservation/populate_physmap (memory_reservation.c) and the toolstack's
+ * foreign mapping, memory map and physmap removal (memory_physmap.c).
  */
 #include <asm/irq.h>
 #include <asm/p2m.h>
@@ -96,17 +97,10 @@ static long memory_map(struct vcpu *v, uint64_t arg)
     return copy_to_guest_virt(v, arg, &map, sizeof(map)) ? -XEN_EFAULT : 0;
 }
 
-/* The highest frame mapped now (Xen reports the high-water mark of its p2m). */
+/* As Xen: the highest frame the p2m has ever mapped, not only those mapped now. */
 static unsigned long maximum_gpfn(struct domain *d)
 {
-    unsigned long max = d->shared_info_gfn != ~0UL ? d->shared_info_gfn : 0, flags;
-
-    spin_lock_irqsave(&d->page_lock, flags);
-    for (unsigned int i = 0; i < d->nr_extents; i++)
-        if (d->extents[i].nr)
-            max = MAX(max, d->extents[i].gfn + d->extents[i].nr - 1);
-    spin_unlock_irqrestore(&d->page_lock, flags);
-    return max;
+    return __atomic_load_n(&d->max_mapped_gfn, __ATOMIC_RELAXED);
 }
 
 static long reservation_figure(struct vcpu *v, unsigned int op, unsigned long start,
@@ -152,11 +146,19 @@ long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uint6
         return reservation_figure(v, op, start, arg);
     case XENMEM_add_to_physmap:
         return add_to_physmap(v, start, arg);
+    case XENMEM_add_to_physmap_batch:
+        return memop_add_to_physmap_batch(v, start, arg);
     }
     /* Xen's x86 sub-ops match the whole cmd: start bits make them unknown. */
     switch (cmd) {
     case XENMEM_memory_map:
         return memory_map(v, arg);
+    case XENMEM_set_memory_map:
+        return memop_set_memory_map(v, arg);
+    case XENMEM_remove_from_physmap:
+        return memop_remove_from_physmap(v, arg);
+    case XENMEM_acquire_resource:
+        return memop_acquire_resource(v, arg);
     case XENMEM_get_sharing_freed_pages:
     case XENMEM_get_sharing_shared_pages:
         return 0;                       /* no page sharing: Xen without mem_sharing says 0 */

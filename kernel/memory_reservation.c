@@ -1,6 +1,6 @@
 /*
  * The balloon: XENMEM_decrease_reservation and XENMEM_populate_physmap on the caller's own
- * domain, as Xen 4.17 answers an HVM guest. The result is the number of extents done: a
+ * domain, as Xen 4.17 answers an HVM guest, and the toolstack's on a domain it builds. The result is the number of extents done: a
  * bad argument, an unreadable extent list, a frame that cannot go or come stops the call
  * there, and the caller sees how far it got. kumo does not preempt these calls; one
  * call's work is bounded by the domain's size (max_pages to fill, tot_pages to give).
@@ -31,10 +31,9 @@ static bool read_extent(struct vcpu *v, const struct xen_memory_reservation *r, 
     return !copy_from_guest_virt(v, gfn, at, sizeof(*gfn));
 }
 
-static unsigned long decrease(struct vcpu *v, const struct xen_memory_reservation *r,
-                              unsigned long i)
+static unsigned long decrease(struct vcpu *v, struct domain *d,
+                              const struct xen_memory_reservation *r, unsigned long i)
 {
-    struct domain *d = v->domain;
     struct list_head freed = LIST_HEAD_INIT(freed);
     unsigned long flags;
     bool ok = true;
@@ -58,12 +57,11 @@ static unsigned long decrease(struct vcpu *v, const struct xen_memory_reservatio
     return i;
 }
 
-static unsigned long populate(struct vcpu *v, const struct xen_memory_reservation *r,
-                              unsigned long i)
+static unsigned long populate(struct vcpu *v, struct domain *d,
+                              const struct xen_memory_reservation *r, unsigned long i)
 {
     unsigned int bits = XENMEMF_get_address_bits(r->mem_flags);
     uint64_t max_addr = bits && bits < 52 ? 1ULL << bits : 0;
-    struct domain *d = v->domain;
     unsigned long flags;
 
     for (; i < r->nr_extents; i++) {
@@ -84,27 +82,41 @@ static unsigned long populate(struct vcpu *v, const struct xen_memory_reservatio
 long memory_reservation_op(struct vcpu *v, unsigned int op, unsigned long start, uint64_t arg)
 {
     struct xen_memory_reservation r;
+    struct domain *d;
     unsigned int bits;
+    long done = (long)start;
 
     if (copy_from_guest_virt(v, &r, arg, sizeof(r)) ||
         r.nr_extents > (UINT_MAX >> MEMOP_EXTENT_SHIFT) || start >= r.nr_extents)
-        return (long)start;
-    /* Another domain's memory is the toolstack's business, not the balloon's. */
-    if (r.domid != DOMID_SELF && r.domid != v->domain->domid)
         return (long)start;
     bits = XENMEMF_get_address_bits(r.mem_flags);
     if ((bits && bits <= PAGE_SHIFT) || (r.mem_flags & XENMEMF_vnode) ||
         r.extent_order > max_order(v->domain))
         return (long)start;
+    /*
+     * Another domain's memory is its toolstack's (a privileged caller, holding a counted
+     * reference); Xen answers anyone else, or an unknown domain, with no extent done.
+     */
+    d = domain_lookup_or_self(v->domain, r.domid);
+    if (!d)
+        return (long)start;
+    if (d != v->domain && !v->domain->privileged) {
+        domain_put(d);
+        return (long)start;
+    }
     switch (op) {
     case XENMEM_decrease_reservation:
-        return (long)decrease(v, &r, start);
+        done = (long)decrease(v, d, &r, start);
+        break;
     case XENMEM_populate_physmap:
-        /* Xen refuses populate-on-demand on oneself at the first extent. */
-        if (r.mem_flags & XENMEMF_populate_on_demand)
-            return (long)start;
-        return (long)populate(v, &r, start);
+        /* No populate-on-demand in kumo: Xen refuses it on oneself at the first extent. */
+        if (!(r.mem_flags & XENMEMF_populate_on_demand))
+            done = (long)populate(v, d, &r, start);
+        break;
     }
+    domain_put(d);
+    if (op != XENMEM_increase_reservation)
+        return done;
     /*
      * increase_reservation: Xen would allocate frames an auto-translated guest cannot
      * map; kumo allocates none and says so (no extent done).

@@ -14,30 +14,6 @@
 #include <kumo/xen_abi.h>
 #include <kumo/xmalloc.h>
 
-static int add_extent(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr)
-{
-    struct p2m_extent *e = d->nr_extents ? &d->extents[d->nr_extents - 1] : NULL;
-
-    if (e && e->gfn + e->nr == gfn && e->mfn + e->nr == mfn) {
-        e->nr += nr;
-        return 0;
-    }
-    if (d->nr_extents == d->max_extents) {
-        unsigned int max = d->max_extents ? d->max_extents * 2 : 16;
-        struct p2m_extent *n = xmalloc_bytes(max * sizeof(*n));
-
-        if (!n)
-            return -XEN_ENOMEM;
-        if (d->extents)
-            memcpy(n, d->extents, d->nr_extents * sizeof(*n));
-        xfree(d->extents);
-        d->extents = n;
-        d->max_extents = max;
-    }
-    d->extents[d->nr_extents++] = (struct p2m_extent){ gfn, mfn, nr };
-    return 0;
-}
-
 int domain_populate(struct domain *d, uint64_t bytes)
 {
     const unsigned long hole = GUEST_MMIO_HOLE_START >> PAGE_SHIFT;
@@ -67,8 +43,7 @@ int domain_populate(struct domain *d, uint64_t bytes)
         list_add_tail(&pg->list, &d->page_list);
         pg->order = order;
         d->tot_pages += 1UL << order;
-        if (add_extent(d, gfn, mfn, 1UL << order) ||
-            p2m_map_range(d, gfn, mfn, 1UL << order, p2m_ram_rw))
+        if (p2m_map_range(d, gfn, mfn, 1UL << order, p2m_ram_rw))
             return -XEN_ENOMEM;
         gfn += 1UL << order;
     }
@@ -97,40 +72,16 @@ static struct page_info *split_block(struct domain *d, unsigned long mfn)
     return NULL;
 }
 
-/* Forgets the run at index i (left empty by a page taken from its start). */
-static void drop_extent(struct domain *d, unsigned int i)
+/* Takes frame mfn, unmapped already, off d's page list. NULL when d does not hold it. */
+static struct page_info *take_frame(struct domain *d, unsigned long mfn)
 {
-    memmove(&d->extents[i], &d->extents[i + 1], (d->nr_extents - i - 1) * sizeof(d->extents[0]));
-    d->nr_extents--;
-}
+    struct page_info *pg = split_block(d, mfn);
 
-struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn)
-{
-    for (unsigned int i = 0; i < d->nr_extents; i++) {
-        struct p2m_extent *e = &d->extents[i];
-        unsigned long mfn, end;
-        struct page_info *pg;
-
-        if (gfn < e->gfn || gfn - e->gfn >= e->nr)
-            continue;
-        mfn = e->mfn + (gfn - e->gfn);
-        end = e->gfn + e->nr;
-        pg = split_block(d, mfn);
-        if (!pg)
-            return NULL;
-        /* The run keeps the part below gfn; the part above becomes a run of its own. */
-        e->nr = gfn - e->gfn;
-        if (end > gfn + 1 && add_extent(d, gfn + 1, mfn + 1, end - gfn - 1)) {
-            e->nr = end - e->gfn;
-            return NULL;
-        }
-        if (!d->extents[i].nr)
-            drop_extent(d, i);
-        list_del(&pg->list);
-        d->tot_pages--;
-        return pg;
-    }
-    return NULL;
+    if (!pg)
+        return NULL;
+    list_del(&pg->list);
+    d->tot_pages--;
+    return pg;
 }
 
 void domain_put_taken(struct domain *d, struct list_head *pages)
@@ -144,21 +95,10 @@ void domain_put_taken(struct domain *d, struct list_head *pages)
     }
 }
 
-/* Undoes add_extent(d, gfn, mfn, nr) made when the list had nr_before runs. */
-static void undo_add_extent(struct domain *d, unsigned int nr_before, unsigned long nr)
-{
-    if (d->nr_extents > nr_before)
-        d->nr_extents--;
-    else
-        d->extents[d->nr_extents - 1].nr -= nr;     /* it was merged into the last run */
-}
-
-
 int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
                         uint64_t max_addr)
 {
     unsigned long nr = 1UL << order, mfn;
-    unsigned int nr_before = d->nr_extents;
     struct page_info *pg;
 
     if (gfn >= P2M_MAX_GFN || nr > P2M_MAX_GFN - gfn)
@@ -166,14 +106,13 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
     if (d->tot_pages + nr > d->max_pages)
         return -XEN_ENOMEM;
     for (unsigned long i = 0; i < nr; i++)
-        if (gfn_to_mfn_locked(d, gfn + i, &mfn))
+        if (p2m_lookup(d, gfn + i, NULL) != p2m_invalid)
             return -XEN_EBUSY;
     pg = alloc_domheap_pages(order);
     if (!pg)
         return -XEN_ENOMEM;
     mfn = (unsigned long)(page_to_maddr(pg) >> PAGE_SHIFT);
-    if ((max_addr && page_to_maddr(pg) + (PAGE_SIZE << order) > max_addr) ||
-        add_extent(d, gfn, mfn, nr)) {
+    if (max_addr && page_to_maddr(pg) + (PAGE_SIZE << order) > max_addr) {
         free_domheap_pages(pg, order);
         return -XEN_ENOMEM;
     }
@@ -183,7 +122,6 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
         for (unsigned long i = 0; i < nr; i++)
             p2m_clear_entry(d, gfn + i);
         p2m_flush_sync(d);
-        undo_add_extent(d, nr_before, nr);
         free_domheap_pages(pg, order);
         return -XEN_ENOMEM;
     }
@@ -209,21 +147,31 @@ void physmap_seal(struct domain *d)
 
 bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken)
 {
+    unsigned long mfn = 0;
+    enum p2m_type type = p2m_lookup(d, gfn, &mfn);
     struct page_info *pg;
-    unsigned long mfn;
 
-    if (gfn == d->shared_info_gfn) {
+    switch (type) {
+    case p2m_foreign:
+        return physmap_remove_foreign(d, gfn);
+    case p2m_special:
+        /* Only shared_info is mapped as special: the domain keeps the page itself. */
         if (p2m_clear_entry(d, gfn))
             return false;
         d->shared_info_gfn = ~0UL;
         return true;
-    }
-    if (!gfn_to_mfn_locked(d, gfn, &mfn) || p2m_clear_entry(d, gfn))
+    case p2m_ram_rw:
+    case p2m_ram_ro:
+        break;
+    default:
         return false;
-    pg = domain_take_gfn(d, gfn);
+    }
+    if (p2m_clear_entry(d, gfn))
+        return false;
+    pg = take_frame(d, mfn);
     if (!pg) {
         /* The table the entry lived in is still there: putting it back needs no memory. */
-        p2m_map_range(d, gfn, mfn, 1, p2m_ram_rw);
+        p2m_map_range(d, gfn, mfn, 1, type);
         return false;
     }
     list_add_tail(&pg->list, taken);
@@ -233,23 +181,19 @@ bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken
 int physmap_set_shared_info(struct domain *d, unsigned long gpfn)
 {
     struct list_head taken = LIST_HEAD_INIT(taken);
-    struct page_info *pg = NULL;
-    unsigned long mfn;
     int rc = 0;
 
     if (d->shared_info_gfn == gpfn)
         return 0;
     if (d->shared_info_gfn != ~0UL && p2m_clear_entry(d, d->shared_info_gfn))
         return -XEN_ENOMEM;
-    if (gfn_to_mfn_locked(d, gpfn, &mfn))
-        pg = domain_take_gfn(d, gpfn);
+    /* Whatever the new home held goes, as in Xen (RAM back to the heap once unmapped). */
+    physmap_remove(d, gpfn, &taken);
     if (p2m_map_range(d, gpfn, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT), 1,
                       p2m_special))
         rc = -XEN_ENOMEM;               /* the old home is unmapped: keep the record of it */
     else
         d->shared_info_gfn = gpfn;
-    if (pg)
-        list_add_tail(&pg->list, &taken);
     domain_put_taken(d, &taken);
     return rc;
 }

@@ -36,18 +36,6 @@ static long up(struct vcpu *target)
     return rc == -XEN_EEXIST ? 0 : rc;
 }
 
-void vcpu_down_or_poweroff(struct vcpu *v)
-{
-    struct domain *d = v->domain;
-
-    vcpu_down(v);
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i]->is_up)
-            return;
-    printk("d%u: all vCPUs down -- powering off\n", d->domid);
-    domain_shutdown(d, SHUTDOWN_poweroff);
-}
-
 long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uint64_t a4,
                 uint64_t a5)
 {

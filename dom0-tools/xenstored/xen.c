@@ -1,10 +1,11 @@
 /*
  * The daemon's only door to Xen: Linux's /dev/xen/evtchn, /dev/xen/privcmd and the
- * /proc/xen store files. A private shim until dom0-tools/libs/plat and libs/ctl exist;
- * a guest's store page is foreign-mapped by PFN (privcmd MMAPBATCH_V2) because kumo has no
- * grant tables yet, and dying domains come from XEN_SYSCTL_getdomaininfolist.
+ * /proc/xen store files, with foreign mapping from libs/plat: a guest's store page is
+ * foreign-mapped by PFN (privcmd MMAPBATCH_V2) because kumo has no grant tables yet, and
+ * dying domains come from XEN_SYSCTL_getdomaininfolist.
  */
 #include "xenstored.h"
+#include "plat/plat.h"
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,25 +111,12 @@ static void lx_notify(uint32_t port)
 
 static void *lx_map_foreign(uint32_t domid, uint64_t gfn)
 {
-    xen_pfn_t pfn = gfn;
-    int err = 0;
-    void *page = mmap(NULL, PAGE_SIZE_, PROT_READ | PROT_WRITE, MAP_SHARED, privcmd_fd, 0);
-    struct privcmd_mmapbatch_v2 m = { .num = 1, .dom = (domid_t)domid, .arr = &pfn,
-                                      .err = &err };
-
-    if (page == MAP_FAILED)
-        return NULL;
-    m.addr = (uintptr_t)page;
-    if (ioctl(privcmd_fd, IOCTL_PRIVCMD_MMAPBATCH_V2, &m) < 0 || err) {
-        munmap(page, PAGE_SIZE_);
-        return NULL;
-    }
-    return page;
+    return plat_open() ? NULL : plat_map_foreign(domid, &gfn, 1, NULL);
 }
 
 static void lx_unmap(void *page)
 {
-    munmap(page, PAGE_SIZE_);
+    plat_unmap_foreign(page, 1);
 }
 
 static long sysctl(struct xen_sysctl *s)

@@ -99,6 +99,7 @@ int main_create(int argc, char **argv)
     };
     struct ts_config_opts o = { .err = xl_errout };
     struct ts_domain_config cfg;
+    struct ts_create_error err;
     bool dryrun = false, quiet = false, paused = false, console = false, monitor = true;
     bool foreground = false;
     const char *file = NULL;
@@ -149,11 +150,9 @@ int main_create(int argc, char **argv)
         ts_config_free(&cfg);
         return 0;
     }
-    rc = ts_domain_create(&cfg, paused, &domid);
-    if (rc == -EOPNOTSUPP)
-        rc = xl_error("create: domain building is not available yet");
-    else if (rc)
-        rc = xl_error("create: %s", strerror(-rc));
+    rc = ts_domain_create(&cfg, paused, &domid, &err);
+    if (rc)
+        rc = xl_error("create: %s: %s", err.step, err.why);
     else if (monitor)
         rc = start_monitor(&cfg, domid, foreground && !console);
     ts_config_free(&cfg);

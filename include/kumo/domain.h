@@ -18,11 +18,8 @@
 #define MAX_DOMAINS     128
 #define MAX_VCPUS       64              /* poll_mask has a bit per vCPU */
 #define DOMID_INVALID   0x7FF4
+#define DOMID_ROVER     0x7FF0          /* domain_list: the next free id after the last such */
 #define DOMAIN_NAME_LEN 32
-
-struct p2m_extent {
-    unsigned long gfn, mfn, nr;
-};
 
 struct evtchn {
     uint8_t state;                  /* EVTCHNSTAT_* */
@@ -99,6 +96,7 @@ struct domain {
         uint64_t cpu_ms;
     } reap;
     char name[DOMAIN_NAME_LEN];
+    uint8_t handle[16];             /* the toolstack's UUID (XEN_DOMCTL_createdomain) */
     bool privileged;
     bool is_dying;                  /* domain_destroy() began: unlisted, ports closed */
     bool is_killed;                 /* XEN_DOMCTL_destroydomain asked for its end */
@@ -112,10 +110,9 @@ struct domain {
     struct sched_dom sched;         /* scheduling parameters (weight, cap, SEDF's) */
 
     /* Memory: blocks from the page allocator, mapped contiguously from GFN 0. */
-    spinlock_t page_lock;           /* page_list, extents, tot_pages once the domain runs */
+    spinlock_t page_lock;           /* page_list, p2m entries, tot_pages once the domain runs */
     struct list_head page_list;     /* block heads; page_info.order = block order */
-    struct p2m_extent *extents;     /* gfn -> mfn runs, sorted by gfn */
-    unsigned int nr_extents, max_extents;
+    unsigned long max_mapped_gfn;   /* the p2m's high-water mark (XENMEM_maximum_gpfn) */
     unsigned long tot_pages, max_pages;
     unsigned long p2m_pages;        /* page-table pages of the p2m, charged to d */
     unsigned long p2m_limit;        /* their bound once the domain runs; 0 while built */
@@ -124,8 +121,10 @@ struct domain {
     struct domain_e820 {            /* the memory map start_info gave (XENMEM_memory_map) */
         uint64_t addr, size;
         uint32_t type;
-    } e820[8];
+    } e820[16];
     unsigned int nr_e820;
+    struct foreign_map *foreign;    /* other domains' pages mapped here, by gfn (physmap.h) */
+    unsigned int nr_foreign, max_foreign;
     unsigned long shared_info_gfn;  /* ~0 until placed */
     void *shared_info;              /* allocated with the domain, mapped when asked */
     bool compat_shinfo;             /* shared_info, vcpu_info, runstate in the 32-bit layout */
@@ -133,6 +132,7 @@ struct domain {
     /* Event channels and HVM parameters. */
     spinlock_t event_lock;
     struct evtchn *evtchn;          /* NR_EVENT_CHANNELS entries */
+    unsigned int max_evtchn_port;   /* the highest port it may use (createdomain's bound) */
     uint64_t hvm_params[39];        /* HVM_NR_PARAMS */
     uint8_t callback_vector;        /* from HVM_PARAM_CALLBACK_IRQ type 2; 0 = none */
     uint64_t poll_mask;             /* vCPUs in SCHEDOP_poll, by id: raises skip it when 0 */
@@ -165,8 +165,9 @@ void domain_put(struct domain *d);
  */
 struct domain *domain_next(unsigned int *domid);
 /*
- * Lists d under domid (DOMID_INVALID: the lowest free one; 0 only when privileged) with the
- * table's reference. 0, -ENOSPC or -EEXIST.
+ * Lists d under domid (DOMID_INVALID: the lowest free one, 0 only when privileged;
+ * DOMID_ROVER: the first free one after the last id picked that way, as Xen's createdomain
+ * picks, never 0) with the table's reference. 0, -ENOSPC or -EEXIST.
  */
 int domain_list(struct domain *d, uint16_t domid, bool privileged);
 /* Takes d out of the table (new lookups miss it); true if it was listed. */
@@ -192,6 +193,30 @@ int domain_create_vcpus(struct domain *d, unsigned int nr);
 void vcpus_ready(struct domain *d, unsigned int first, const struct hvm_vcpu_state *boot);
 /* Frees v and its vendor and scheduler state; v runs nowhere and its timers are killed. */
 void vcpu_destroy(struct vcpu *v);
+/*
+ * The rest of a vCPU's life (kernel/vcpu.c). vcpu_down: takes v down (VCPUOP_down,
+ * INIT); it stops being scheduled, leaving its pCPU at the next softirq check if it runs
+ * there. Any pCPU.
+ */
+void vcpu_down(struct vcpu *v);
+/*
+ * vcpu_down(), and when no vCPU of the domain is left up it powers off: Xen's rule for
+ * VCPUOP_down and for HLT with interrupts disabled.
+ */
+void vcpu_down_or_poweroff(struct vcpu *v);
+/*
+ * Brings a down v up: from state s with its LAPIC reset (a SIPI), or with s NULL where it
+ * stopped (VCPUOP_up). Done once v is off every pCPU; then it is runnable. 0, -EEXIST when
+ * v is up, -EINVAL when s is NULL and v never had a register state.
+ */
+int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s);
+/* VCPUOP_initialise: gives a v that never ran its register state. 0 or -EEXIST. */
+int vcpu_initialise(struct vcpu *v, const struct hvm_vcpu_state *s);
+/*
+ * Called by the scheduler, its lock held, when a down v of a live domain has left its
+ * pCPU: a start asked for meanwhile happens now.
+ */
+void vcpu_off_pcpu_locked(struct vcpu *v);
 /*
  * Guest-physical layout: RAM from 0 up to the MMIO hole (LAPIC page and the rest of the
  * last 256 MiB below 4 GiB, as in Xen's HVM default), the remainder from 4 GiB.

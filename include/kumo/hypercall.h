@@ -21,6 +21,14 @@ long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t
 #define MEMOP_EXTENT_SHIFT 6
 #define MEMOP_CMD_MASK     ((1u << MEMOP_EXTENT_SHIFT) - 1)
 
+/*
+ * kernel/memory_physmap.c: XENMEM_add_to_physmap_batch (start: a continuation's first
+ * entry), remove_from_physmap, set_memory_map, acquire_resource. 0 or -errno.
+ */
+long memop_add_to_physmap_batch(struct vcpu *v, unsigned long start, uint64_t arg);
+long memop_remove_from_physmap(struct vcpu *v, uint64_t arg);
+long memop_set_memory_map(struct vcpu *v, uint64_t arg);
+long memop_acquire_resource(struct vcpu *v, uint64_t arg);
 /* memory_op's increase/decrease_reservation and populate_physmap: extents done. */
 long memory_reservation_op(struct vcpu *v, unsigned int op, unsigned long start, uint64_t arg);
 long do_multicall(struct vcpu *v, uint64_t call_list, uint64_t nr_calls, uint64_t, uint64_t,
@@ -42,6 +50,14 @@ long do_vcpu_op(struct vcpu *v, uint64_t cmd, uint64_t vcpuid, uint64_t arg, uin
 
 /* Privileged control (kernel/domctl.c, kernel/sysctl.c): the subset in docs/hypercalls.md. */
 long do_domctl(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
+struct xen_domctl;
+/*
+ * do_domctl's helpers, d a counted reference (NULL for createdomain): createdomain and
+ * max_mem (kernel/domctl_build.c); get/sethvmcontext (kernel/hvm_context.c). -ENOSYS for
+ * a command they do not serve.
+ */
+long domctl_build_op(struct vcpu *v, struct domain *d, struct xen_domctl *op);
+long domctl_hvm_context(struct vcpu *v, struct domain *d, struct xen_domctl *op);
 long do_sysctl(struct vcpu *v, uint64_t arg, uint64_t, uint64_t, uint64_t, uint64_t);
 struct xen_domctl_getdomaininfo;
 /* XEN_DOMCTL_getdomaininfo's answer for d (also XEN_SYSCTL_getdomaininfolist's). */

@@ -24,13 +24,6 @@ int domain_populate(struct domain *d, uint64_t bytes);
 void physmap_seal(struct domain *d);
 
 /*
- * Takes the RAM page at gfn away from d (tot_pages included) without dropping its
- * allocation reference; the caller clears the p2m entry, then hands it to
- * domain_put_taken(). NULL when gfn is not d's RAM.
- */
-struct page_info *domain_take_gfn(struct domain *d, unsigned long gfn);
-
-/*
  * Flushes every CPU that may cache d's old translations (waiting for them), then drops
  * the allocation reference of each page taken from d. A page still referenced (a
  * registered vcpu_info, a mapping) lives on until its last put_page().
@@ -48,8 +41,10 @@ int domain_populate_gfn(struct domain *d, unsigned long gfn, unsigned int order,
                         uint64_t max_addr);
 
 /*
- * Unmaps gfn (RAM: the page joins `taken` for domain_put_taken; shared_info: only
- * unmapped). False, nothing changed, when gfn maps neither.
+ * Unmaps gfn, deciding by the type its p2m entry holds: RAM leaves d (tot_pages
+ * included) and joins `taken` for domain_put_taken(); shared_info is only unmapped; a
+ * foreign mapping is flushed and its reference dropped at once. False, nothing changed,
+ * for a hole or another type.
  */
 bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken);
 
@@ -58,5 +53,33 @@ bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken
  * holds it), its old home becomes a hole. 0 or -ENOMEM (the p2m's pool is spent).
  */
 int physmap_set_shared_info(struct domain *d, unsigned long gpfn);
+
+/*
+ * Foreign mappings (kernel/physmap_foreign.c): a privileged domain maps another domain's
+ * page at one of its own gfns (XENMAPSPACE_gmfn_foreign). Each mapping holds a reference
+ * on the page, so a page of a destroyed domain lives until its last mapping goes.
+ */
+struct foreign_map {
+    unsigned long gfn;
+    struct page_info *pg;
+};
+
+/*
+ * Maps fd's frame fgfn at d's gfn, releasing what was there (RAM is freed, shared_info
+ * unhooked, an older foreign page put) after a flush. Takes each domain's page_lock in
+ * turn, never both. 0; -EPERM when d is not privileged or fd is d; -EINVAL when fgfn is
+ * not fd's memory or gfn is beyond the p2m; -ENOMEM (bounded table, p2m pool).
+ */
+int physmap_add_foreign(struct domain *d, struct domain *fd, unsigned long fgfn,
+                        unsigned long gfn);
+
+/*
+ * Unmaps a foreign mapping at gfn: flushes d's translations, then drops its page
+ * reference. False when gfn holds none. d->page_lock held.
+ */
+bool physmap_remove_foreign(struct domain *d, unsigned long gfn);
+
+/* d's end: drops every foreign mapping's reference (its vCPUs run nowhere any more). */
+void physmap_foreign_release(struct domain *d);
 
 #endif

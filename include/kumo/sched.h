@@ -31,23 +31,22 @@ bool vcpu_block_unless_pending(struct vcpu *v);
  */
 bool vcpu_block_unless(struct vcpu *v, bool (*wake)(struct vcpu *v, void *data), void *data);
 /*
- * Takes v down (VCPUOP_down, INIT): it stops being scheduled, leaving its pCPU at the next
- * softirq check if it is running there. Any pCPU.
+ * For kernel/vcpu.c, which owns a vCPU's life: the scheduler's lock also guards a vCPU's
+ * life state (is_up, initialised, start_*), so that "down" and "left its pCPU" are seen
+ * together. Interrupts off while held; nothing that takes sched_lock may be called.
  */
-void vcpu_down(struct vcpu *v);
+unsigned long sched_lock_vcpus(void);
+void sched_unlock_vcpus(unsigned long flags);
 /*
- * vcpu_down(), and when no vCPU of the domain is left up it powers off: Xen's rule for
- * VCPUOP_down and for HLT with interrupts disabled (kernel/vcpu_op.c).
+ * Locked: v stops being scheduled (the caller made it not runnable, e.g. is_up false); a
+ * running v leaves its pCPU at that pCPU's next softirq check, and the scheduler then
+ * calls vcpu_off_pcpu_locked(v).
  */
-void vcpu_down_or_poweroff(struct vcpu *v);
-/*
- * Brings a down v up: from state s with its LAPIC reset (a SIPI), or with s NULL where it
- * stopped (VCPUOP_up). Done once v is off every pCPU; then it is runnable. 0, -EEXIST when
- * v is up, -EINVAL when s is NULL and v never had a register state.
- */
-int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s);
-/* VCPUOP_initialise: gives a v that never ran its register state. 0 or -EEXIST. */
-int vcpu_initialise(struct vcpu *v, const struct hvm_vcpu_state *s);
+void sched_sleep_locked(struct vcpu *v);
+/* Locked: v is offline and on no pCPU (its register state may be loaded). */
+bool sched_off_pcpu_locked(const struct vcpu *v);
+/* Locked: an offline v that may run again (is_up, domain live) becomes runnable. */
+void sched_wake_offline_locked(struct vcpu *v);
 /* Hard affinity (pinning): mask of pCPUs; a vCPU outside it moves. 0 or -EINVAL. */
 int vcpu_set_affinity(struct vcpu *v, uint64_t mask);
 /*

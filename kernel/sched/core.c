@@ -1,8 +1,9 @@
 /*
  * Scheduler core (DESIGN.md D6): vCPU states and runstate accounting, hard affinity and
  * migration between pCPUs, the per-pCPU run loop and the policy's accounting timer. The
- * policy (credit or SEDF, chosen by sched=) only decides. A shut-down domain's vCPUs are
- * taken off the pCPUs here and domain_vcpus_off() says so; the domain's life is kernel/'s.
+ * policy (credit or SEDF, chosen by sched=) only decides. vCPUs are taken on and off the
+ * pCPUs here and the scheduler says when they have left (vcpu_off_pcpu_locked(),
+ * domain_vcpus_off()); a vCPU's and a domain's life (up, down, reset, reap) are kernel/'s.
  * Locking: sched_lock (interrupts off) guards every vCPU state change and every call into
  * the policy, teardown of a policy's items included (docs/locking.md).
  */
@@ -222,64 +223,32 @@ void vcpu_yield(struct vcpu *v)
     raise_softirq(SCHEDULE_SOFTIRQ);
 }
 
-void vcpu_down(struct vcpu *v)
+unsigned long sched_lock_vcpus(void)
 {
     unsigned long flags;
 
     lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
-    v->is_up = false;
-    v->start_pending = false;
+    return flags;
+}
+
+void sched_unlock_vcpus(unsigned long flags)
+{
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
+}
+
+void sched_sleep_locked(struct vcpu *v)
+{
     stop_locked(v);
-    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 
-/* v is down, offline and on no pCPU: load s (if any) and make it runnable. sched_lock held. */
-static void start_locked(struct vcpu *v, const struct hvm_vcpu_state *s)
+bool sched_off_pcpu_locked(const struct vcpu *v)
 {
-    if (s)
-        hvm_vcpu_reset(v, s);
-    v->initialised = true;
-    v->is_up = true;
+    return v->state == VCPU_OFFLINE && !v->sched.is_running;
+}
+
+void sched_wake_offline_locked(struct vcpu *v)
+{
     wake_locked(v, true, NOW());
-}
-
-int vcpu_start(struct vcpu *v, const struct hvm_vcpu_state *s)
-{
-    unsigned long flags;
-    int rc = 0;
-
-    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
-    if (v->is_up || v->domain->is_shutdown) {
-        rc = -XEN_EEXIST;
-    } else if (!s && !v->initialised) {
-        rc = -XEN_EINVAL;
-    } else if (v->state != VCPU_OFFLINE || v->sched.is_running) {
-        /* Still leaving its pCPU after going down: settle_prev() starts it there. */
-        v->start_pending = true;
-        v->start_fresh = s;
-        if (s)
-            v->start_state = *s;
-    } else {
-        start_locked(v, s);
-    }
-    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
-    return rc;
-}
-
-int vcpu_initialise(struct vcpu *v, const struct hvm_vcpu_state *s)
-{
-    unsigned long flags;
-    int rc = -XEN_EEXIST;
-
-    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
-    /* Never initialised means never ran: it is offline on no pCPU, safe to load. */
-    if (!v->initialised && !v->is_up && !v->start_pending) {
-        hvm_vcpu_reset(v, s);
-        v->initialised = true;
-        rc = 0;
-    }
-    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
-    return rc;
 }
 
 void vcpu_block(struct vcpu *v)
@@ -416,10 +385,8 @@ static bool settle_prev(struct vcpu *prev, unsigned int cpu, s_time_t now, bool 
     if (prev->domain->is_shutdown || !prev->is_up) {
         if (prev->state != VCPU_OFFLINE)
             set_state(prev, VCPU_OFFLINE);
-        if (prev->start_pending && !prev->domain->is_shutdown) {
-            prev->start_pending = false;
-            start_locked(prev, prev->start_fresh ? &prev->start_state : NULL);
-        }
+        if (!prev->domain->is_shutdown)
+            vcpu_off_pcpu_locked(prev);             /* kernel/vcpu.c: a start may wait */
         check_domain_off(prev->domain);
         return false;
     }

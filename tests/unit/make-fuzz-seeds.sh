@@ -4,6 +4,45 @@
 # Made at build time, never committed. Usage: make-fuzz-seeds.sh <corpus-root>
 set -eu
 root=$1
+# The kernel-image reader's seeds (a PVH ELF, bzImages around it packed four ways) have a
+# marker of their own, so corpora seeded before it existed get them too.
+if [ ! -e "$root/.seeded-kimage" ]; then
+  mkdir -p "$root/fuzz_kimage"
+  ktmp=$(mktemp -d)
+  python3 - "$ktmp/elf" <<'PY'
+import struct, sys
+# ELF64, one PT_LOAD at 1 MiB (256 bytes of file, 8 KiB in memory), a PT_NOTE with Xen's
+# PHYS32_ENTRY (type 18).
+e = bytearray(512)
+e[0:7] = b"\x7fELF\x02\x01\x01"
+struct.pack_into("<HHIQQQIHHHHHH", e, 16, 2, 62, 1, 0x100010, 64, 0, 0, 64, 56, 2, 0, 0, 0)
+struct.pack_into("<IIQQQQQQ", e, 64, 1, 5, 256, 0x100000, 0x100000, 256, 256 + 8192, 4096)
+struct.pack_into("<IIQQQQQQ", e, 120, 4, 4, 176, 0, 0, 20, 20, 4)
+struct.pack_into("<III4sI", e, 176, 4, 4, 18, b"Xen\0", 0x100010)
+e[256:272] = b"KUMO-TEST-KERNEL"
+open(sys.argv[1], "wb").write(bytes(e))
+PY
+  cp "$ktmp/elf" "$root/fuzz_kimage/elf"
+  xz -c --check=crc32 < "$ktmp/elf" > "$ktmp/elf.xz"
+  gzip -c -n -9 < "$ktmp/elf" > "$ktmp/elf.gz"
+  zstd -q -c < "$ktmp/elf" > "$ktmp/elf.zst"
+  for p in elf elf.xz elf.gz elf.zst; do
+    python3 - "$ktmp/$p" "$ktmp/elf" "$root/fuzz_kimage/bz-$p" <<'PY'
+import struct, sys
+payload = open(sys.argv[1], "rb").read()
+if sys.argv[1] != sys.argv[2]:
+    payload += struct.pack("<I", len(open(sys.argv[2], "rb").read()))
+hdr = bytearray(2 * 512)
+hdr[0x1F1] = 1
+hdr[0x202:0x206] = b"HdrS"
+struct.pack_into("<H", hdr, 0x206, 0x020F)
+struct.pack_into("<II", hdr, 0x248, 0, len(payload))
+open(sys.argv[3], "wb").write(bytes(hdr) + payload)
+PY
+  done
+  rm -rf "$ktmp"
+  touch "$root/.seeded-kimage"
+fi
 [ -e "$root/.seeded" ] && exit 0
 mkdir -p "$root/fuzz_unxz" "$root/fuzz_gunzip" "$root/fuzz_bzimage"
 tmp=$(mktemp -d)

@@ -11,10 +11,20 @@
 #include "../../dom0-tools/libs/toolstack/domain.c"
 #include "../../dom0-tools/libs/toolstack/introduce.c"
 #include "../../dom0-tools/libs/toolstack/lifecycle.c"
+#include "../../dom0-tools/libs/toolstack/control.c"
+#include "../../dom0-tools/libs/toolstack/retrieve.c"
+#include "../../dom0-tools/libs/toolstack/monitor.c"
 #include "../../dom0-tools/libs/toolstack/config_parse.c"
 #include "../../dom0-tools/libs/toolstack/config.c"
 #include "../../dom0-tools/libs/toolstack/config_dev.c"
 #include "../../dom0-tools/libs/toolstack/config_json.c"
+#include "../../dom0-tools/libs/ctl/ctl_build.c"
+#include "../../dom0-tools/libs/toolstack/kimage.c"
+#include "../../dom0-tools/libs/toolstack/guest_acpi.c"
+#include "../../dom0-tools/libs/toolstack/build_mem.c"
+#include "../../dom0-tools/libs/toolstack/build_boot.c"
+#include "../../dom0-tools/libs/toolstack/build_xs.c"
+#include "../../dom0-tools/libs/toolstack/userdata.c"
 #include "../../dom0-tools/libs/toolstack/create.c"
 #include "../../dom0-tools/xl/cmdtable.c"
 #include "../../dom0-tools/xl/format.c"
@@ -22,6 +32,11 @@
 #include "../../dom0-tools/xl/vcpu.c"
 #include "../../dom0-tools/xl/sched.c"
 #include "../../dom0-tools/xl/info.c"
+#include "../../dom0-tools/xl/lifecycle.c"
+#include "../../dom0-tools/xl/mem.c"
+#include "../../dom0-tools/xl/list_json.c"
+#include "../../dom0-tools/xl/top.c"
+#include "../../dom0-tools/xl/console.c"
 #include "../../dom0-tools/xl/create.c"
 
 FILE *xl_out;
@@ -584,11 +599,12 @@ TEST(xl_create_refuses_bad_configs_and_creates_nothing)
     CHECK_EQ(xl_create("", "create -n g.cfg other.cfg"), 1);
 }
 
-TEST(xl_create_without_dryrun_says_the_builder_is_missing)
+TEST(xl_create_of_a_missing_kernel_is_one_line_naming_the_step)
 {
     fake_reset();
-    CHECK_EQ(xl_create("name='a'\ntype='pvh'\nkernel='/k'\n", "create -q g.cfg"), 1);
-    CHECK(!strcmp(err, "xl: create: domain building is not available yet\n"));
+    CHECK_EQ(xl_create("name='a'\ntype='pvh'\nkernel='/nonexistent/k'\n", "create -q g.cfg"), 1);
+    CHECK(!strcmp(err, "xl: create: kernel: /nonexistent/k: No such file or directory\n"));
+    CHECK(!fake_hv.dom[1].exists);
 }
 
 int main(void)
@@ -609,7 +625,7 @@ int main(void)
     RUN(xl_create_dryrun_prints_xens_json);
     RUN(xl_create_dryrun_minimal_pv_config);
     RUN(xl_create_refuses_bad_configs_and_creates_nothing);
-    RUN(xl_create_without_dryrun_says_the_builder_is_missing);
+    RUN(xl_create_of_a_missing_kernel_is_one_line_naming_the_step);
     ts_config_free(&cfg);
     free(out);
     free(err);

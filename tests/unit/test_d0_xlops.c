@@ -8,6 +8,7 @@
 #include "harness.h"
 #include "../../dom0-tools/libs/plat/fake.c"
 #include "../../dom0-tools/libs/ctl/ctl.c"
+#include "../../dom0-tools/libs/ctl/ctl_build.c"
 #include "../../dom0-tools/libs/store/store.c"
 #include "../../dom0-tools/libs/toolstack/cpulist.c"
 #include "../../dom0-tools/libs/toolstack/domain.c"
@@ -20,6 +21,7 @@
 #include "../../dom0-tools/libs/toolstack/config.c"
 #include "../../dom0-tools/libs/toolstack/config_dev.c"
 #include "../../dom0-tools/libs/toolstack/config_json.c"
+#include "../../dom0-tools/libs/toolstack/userdata.c"
 #include "../../dom0-tools/xl/cmdtable.c"
 #include "../../dom0-tools/xl/create.c"
 #include "../../dom0-tools/xl/format.c"
@@ -46,9 +48,10 @@ static pid_t daemon_pid;
 
 /* Builds for the monitor's restarts: the builder's seam, counted. */
 static unsigned int creates;
-int ts_domain_create(const struct ts_domain_config *cfg, bool paused, uint32_t *domid)
+int ts_domain_create(const struct ts_domain_config *cfg, bool paused, uint32_t *domid,
+                     struct ts_create_error *e)
 {
-    (void)paused;
+    (void)paused, (void)e;
     creates++;
     fake_add_domain(5, cfg->name, 32, 1);
     *domid = 5;
@@ -157,7 +160,7 @@ static void setup(void)
     fake_reset();
     fake_add_domain(1, "web", 256, 2);
     fake_add_domain(3, "db", 64, 1);
-    fake_hv.dom[1].callback_irq = 2ULL << 56 | 0xf3;
+    fake_hv.dom[1].params[HVM_PARAM_CALLBACK_IRQ] = 2ULL << 56 | 0xf3;
     CHECK(start_xenstored());
     creates = 0;
     CHECK_EQ(ts_introduce_boot_domain(1, 1000), 0);
@@ -197,7 +200,7 @@ TEST(xl_shutdown_without_pv_control_says_so_as_xen)
 TEST(xl_shutdown_all_waits_for_each_domain)
 {
     setup();
-    fake_hv.dom[3].callback_irq = 1;
+    fake_hv.dom[3].params[HVM_PARAM_CALLBACK_IRQ] = 1;
     fake_hv.dom[1].shutdown = true;             /* already off: -w returns at once */
     fake_hv.dom[1].reason = SHUTDOWN_poweroff;
     fake_hv.dom[3].shutdown = true;             /* and db crashed meanwhile */
@@ -361,6 +364,7 @@ TEST(monitor_ends_when_the_domain_is_destroyed)
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
+    setenv("KUMO_USERDATA_DIR", "/tmp/kumo-xlops-userdata-none", 1);
     RUN(xl_shutdown_writes_control_shutdown);
     RUN(xl_shutdown_without_pv_control_says_so_as_xen);
     RUN(xl_shutdown_all_waits_for_each_domain);

@@ -14,6 +14,7 @@
 #include "../../dom0-tools/xenstored/request.c"
 #include "../../dom0-tools/xenstored/control.c"
 #include "../../dom0-tools/xenstored/domain.c"
+#include "../../dom0-tools/libs/plat/fake.c"
 #include "../../dom0-tools/xenstored/xen.c"
 
 struct fake {

@@ -5,6 +5,7 @@
  */
 #include <asm/hvm.h>
 #include <asm/irq.h>
+#include <asm/p2m.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
 #include <asm/guest_regs_asm.h>
@@ -66,15 +67,15 @@ static void advance(struct vcpu *v, const struct hvm_exit *e)
  */
 static bool handle_npf(struct vcpu *v, struct hvm_exit *e)
 {
-    unsigned long mfn, gfn = (unsigned long)(e->npf.gpa >> PAGE_SHIFT);
-    bool backed = gfn_to_mfn(v->domain, gfn, &mfn);
+    unsigned long gfn = (unsigned long)(e->npf.gpa >> PAGE_SHIFT);
+    enum p2m_type t = p2m_type_of(v->domain, gfn);
+    bool backed = p2m_has_page(t);
 
     if (!e->npf.fetch && vlapic_mmio_claims(v, e->npf.gpa))
         return hvm_mmio(v, e->npf.gpa, e->npf.write);
     if (!e->npf.fetch && !backed)
         return hvm_mmio_unbacked(v, e->npf.gpa, e->npf.write);
-    /* Guest RAM is mapped RWX, shared_info RW: nothing else is mapped today. */
-    if (backed && (!e->npf.fetch || gfn != v->domain->shared_info_gfn))
+    if (backed && p2m_type_allows(t, e->npf.write, e->npf.fetch))
         return true;
     domain_crash(v->domain, "%s %s guest-physical %#lx, %s (rip %#lx)",
                  e->npf.fetch ? "instruction fetch" : e->npf.write ? "write" : "read",

@@ -50,10 +50,47 @@ void p2m_teardown(struct domain *d)
 }
 
 #define P2M_LARGE (1ULL << 7)           /* a leaf above level 1, in NPT and EPT alike */
+/*
+ * The type lives in bits 52..55 of a leaf: available to software in an NPT entry (APM
+ * vol. 2, 5.3.3: bits 52..58 ignored) and ignored in an EPT entry (SDM vol. 3C, 29.3.2:
+ * bits 52..57). A cleared entry is 0: p2m_invalid.
+ */
+#define P2M_TYPE_SHIFT 52
+#define P2M_TYPE_MASK  (0xFULL << P2M_TYPE_SHIFT)
+
+_Static_assert(P2M_NR_TYPES <= 16, "p2m types fit the entry's four software bits");
+
+static unsigned int p2m_type_perms(enum p2m_type t)
+{
+    switch (t) {
+    case p2m_ram_rw:
+        return P2M_RWX;
+    case p2m_ram_ro:
+        return P2M_R | P2M_X;
+    case p2m_special:
+    case p2m_foreign:
+        return P2M_R | P2M_W;
+    case p2m_invalid:
+    case P2M_NR_TYPES:
+        break;
+    }
+    return 0;
+}
+
+static uint64_t leaf_entry(paddr_t ma, unsigned int level, enum p2m_type t)
+{
+    return hvm_ops->p2m_entry(ma, level, true, p2m_type_perms(t)) |
+           (uint64_t)t << P2M_TYPE_SHIFT;
+}
+
+static enum p2m_type entry_type(uint64_t e)
+{
+    return (enum p2m_type)((e & P2M_TYPE_MASK) >> P2M_TYPE_SHIFT);
+}
 
 /*
  * Both formats keep the next level's address in bits 12..51. A 2 MiB leaf that must hold
- * a 4 KiB mapping is split into 512 leaves with the same permissions first.
+ * a 4 KiB mapping is split into 512 leaves of the same type first.
  */
 static uint64_t *next_level(struct domain *d, uint64_t *entry, unsigned int level)
 {
@@ -69,8 +106,8 @@ static uint64_t *next_level(struct domain *d, uint64_t *entry, unsigned int leve
         paddr_t base = *entry & PADDR_MASK & ~((PAGE_SIZE << (9 * level)) - 1);
 
         for (unsigned int i = 0; i < 512; i++)
-            t[i] = hvm_ops->p2m_entry(base + ((paddr_t)i << (12 + 9 * (level - 1))), level,
-                                      true, P2M_RWX);
+            t[i] = leaf_entry(base + ((paddr_t)i << (12 + 9 * (level - 1))), level,
+                              entry_type(*entry));
     }
     *entry = hvm_ops->p2m_entry(pa, level + 1, false, P2M_RWX);
     return t;
@@ -78,7 +115,7 @@ static uint64_t *next_level(struct domain *d, uint64_t *entry, unsigned int leve
 
 /* Maps one 4 KiB (order 0) or 2 MiB (order 9) page. */
 static int p2m_set_entry(struct domain *d, uint64_t gpa, paddr_t ma, unsigned int order,
-                         unsigned int perms)
+                         enum p2m_type type)
 {
     uint64_t *t = __va(d->p2m_root);
     unsigned int level;
@@ -88,8 +125,32 @@ static int p2m_set_entry(struct domain *d, uint64_t gpa, paddr_t ma, unsigned in
         if (!t)
             return -ENOMEM;
     }
-    t[PT_INDEX(gpa, 12 + 9 * (level - 1))] = hvm_ops->p2m_entry(ma, level, true, perms);
+    t[PT_INDEX(gpa, 12 + 9 * (level - 1))] = leaf_entry(ma, level, type);
+    d->max_mapped_gfn = MAX(d->max_mapped_gfn,
+                            (unsigned long)(gpa >> PAGE_SHIFT) + (1UL << order) - 1);
     return 0;
+}
+
+enum p2m_type p2m_lookup(struct domain *d, unsigned long gfn, unsigned long *mfn)
+{
+    uint64_t gpa = (uint64_t)gfn << PAGE_SHIFT, *t, e;
+    unsigned int level;
+
+    if (gfn >= P2M_MAX_GFN || !d->p2m_root)
+        return p2m_invalid;
+    t = __va(d->p2m_root);
+    for (level = 4;; level--) {
+        e = t[PT_INDEX(gpa, 12 + 9 * (level - 1))];
+        if (!(e & 7))
+            return p2m_invalid;
+        if (level == 1 || (e & P2M_LARGE))
+            break;
+        t = __va(e & PADDR_MASK);
+    }
+    if (mfn)
+        *mfn = (unsigned long)((e & PADDR_MASK) >> PAGE_SHIFT) +
+               (gfn & ((1UL << (9 * (level - 1))) - 1));
+    return entry_type(e);
 }
 
 int p2m_clear_entry(struct domain *d, unsigned long gfn)
@@ -102,8 +163,11 @@ int p2m_clear_entry(struct domain *d, unsigned long gfn)
         if (!(e & 7))
             return 0;
         if (e & P2M_LARGE) {
-            /* Split it first: map a 4 KiB page over it, then clear that. */
-            if (p2m_set_entry(d, gpa, 0, 0, P2M_R))
+            unsigned long mfn;
+            enum p2m_type type = p2m_lookup(d, gfn, &mfn);
+
+            /* Split it first (gfn keeps its frame and type meanwhile), then clear gfn. */
+            if (p2m_set_entry(d, gpa, (paddr_t)mfn << PAGE_SHIFT, 0, type))
                 return -ENOMEM;
             return p2m_clear_entry(d, gfn);
         }
@@ -132,29 +196,14 @@ static bool slot_has_table(struct domain *d, uint64_t gpa)
     return true;
 }
 
-static unsigned int p2m_type_perms(enum p2m_type t)
-{
-    switch (t) {
-    case p2m_ram_rw:
-        return P2M_RWX;
-    case p2m_ram_ro:
-        return P2M_R | P2M_X;
-    case p2m_special:
-        return P2M_R | P2M_W;
-    }
-    return 0;
-}
-
 int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsigned long nr,
                   enum p2m_type t)
 {
-    unsigned int perms = p2m_type_perms(t);
-
     while (nr) {
         unsigned int order = !(gfn & 511) && !(mfn & 511) && nr >= 512 &&
                              !slot_has_table(d, (uint64_t)gfn << PAGE_SHIFT) ? 9 : 0;
         int rc = p2m_set_entry(d, (uint64_t)gfn << PAGE_SHIFT, (paddr_t)mfn << PAGE_SHIFT,
-                               order, perms);
+                               order, t);
 
         if (rc)
             return rc;
@@ -220,21 +269,27 @@ struct page_info *p2m_get_page(struct domain *d, unsigned long gfn)
     return pg;
 }
 
+enum p2m_type p2m_type_of(struct domain *d, unsigned long gfn)
+{
+    unsigned long flags;
+    enum p2m_type t;
+
+    spin_lock_irqsave(&d->page_lock, flags);
+    t = p2m_lookup(d, gfn, NULL);
+    spin_unlock_irqrestore(&d->page_lock, flags);
+    return t;
+}
+
+bool p2m_type_allows(enum p2m_type t, bool write, bool fetch)
+{
+    unsigned int perms = p2m_type_perms(t);
+
+    return (perms & P2M_R) && (!write || (perms & P2M_W)) && (!fetch || (perms & P2M_X));
+}
+
 bool gfn_to_mfn_locked(struct domain *d, unsigned long gfn, unsigned long *mfn)
 {
-    if (gfn == d->shared_info_gfn) {
-        *mfn = (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT);
-        return true;
-    }
-    for (unsigned int i = 0; i < d->nr_extents; i++) {
-        const struct p2m_extent *e = &d->extents[i];
-
-        if (gfn >= e->gfn && gfn - e->gfn < e->nr) {
-            *mfn = e->mfn + (gfn - e->gfn);
-            return true;
-        }
-    }
-    return false;
+    return p2m_has_page(p2m_lookup(d, gfn, mfn));
 }
 
 bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn)
@@ -242,7 +297,7 @@ bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn)
     unsigned long flags;
     bool found;
 
-    /* The balloon may reallocate the run array under a reader on another vCPU. */
+    /* The balloon may free a table's last entry's frame under a reader on another vCPU. */
     spin_lock_irqsave(&d->page_lock, flags);
     found = gfn_to_mfn_locked(d, gfn, mfn);
     spin_unlock_irqrestore(&d->page_lock, flags);

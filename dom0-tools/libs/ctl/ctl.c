@@ -8,7 +8,6 @@
 
 #include "ctl/ctl.h"
 #include "plat/plat.h"
-#include <xen/hvm/hvm_op.h>
 
 int ctl_open(void)
 {
@@ -184,31 +183,6 @@ int ctl_destroy(uint32_t domid)
     return (int)domctl(XEN_DOMCTL_destroydomain, domid, &op);
 }
 
-int ctl_max_mem(uint32_t domid, uint64_t max_memkb)
-{
-    struct xen_domctl op = { 0 };
-
-    op.u.max_mem.max_memkb = max_memkb;
-    return (int)domctl(XEN_DOMCTL_max_mem, domid, &op);
-}
-
-int ctl_hvm_param_get(uint32_t domid, uint32_t index, uint64_t *value)
-{
-    struct xen_hvm_param p = { .domid = (domid_t)domid, .index = index };
-    void *b = plat_buf_alloc(sizeof(p));
-    long rc;
-
-    if (!b)
-        return -ENOMEM;
-    memcpy(b, &p, sizeof(p));
-    rc = plat_hypercall(__HYPERVISOR_hvm_op, HVMOP_get_param, (uint64_t)(uintptr_t)b, 0, 0, 0);
-    memcpy(&p, b, sizeof(p));
-    plat_buf_free(b, sizeof(p));
-    if (!rc)
-        *value = p.value;
-    return (int)rc;
-}
-
 int ctl_readconsole(char *buf, uint32_t *count, bool clear, uint32_t *index)
 {
     struct xen_sysctl op = { 0 };
@@ -308,4 +282,14 @@ int ctl_version(struct ctl_version *v)
     v->extra[sizeof(v->extra) - 1] = v->caps[sizeof(v->caps) - 1] = '\0';
     v->changeset[sizeof(v->changeset) - 1] = v->cmdline[sizeof(v->cmdline) - 1] = '\0';
     return 0;
+}
+
+long ctl_domctl(uint32_t cmd, uint32_t domid, struct xen_domctl *op)
+{
+    return domctl(cmd, domid, op);
+}
+
+long ctl_bounce(unsigned int hc, void *op, size_t len)
+{
+    return bounce_call(hc, op, len);
 }

@@ -39,11 +39,6 @@ int ctl_unpause(uint32_t domid);
 /* Starts the destruction; the domain is gone once ctl_domain_info says -ESRCH. */
 int ctl_destroy(uint32_t domid);
 
-/* The hypervisor's bound on the domain's memory (XEN_DOMCTL_max_mem), in KiB. */
-int ctl_max_mem(uint32_t domid, uint64_t max_memkb);
-/* Another domain's HVM parameter (HVMOP_get_param, as xc_hvm_param_get). */
-int ctl_hvm_param_get(uint32_t domid, uint32_t index, uint64_t *value);
-
 /*
  * The hypervisor's console ring, read incrementally from *index (0 = from the oldest
  * byte): up to *count bytes into buf; *count and *index are updated. clear forgets what
@@ -66,5 +61,52 @@ struct ctl_version {
 };
 /* What `xl info` shows of the hypervisor; fields it does not answer stay empty. */
 int ctl_version(struct ctl_version *v);
+
+/* ---- Building domains (ctl_build.c): Xen 4.17's calls, as libxc makes them. ---- */
+
+/*
+ * XEN_DOMCTL_createdomain: *domid in is the id wanted (0: the hypervisor picks), out the
+ * new domain's. The domain starts paused, without memory. 0 or -errno.
+ */
+int ctl_domain_create(struct xen_domctl_createdomain *c, uint32_t *domid);
+/* XEN_DOMCTL_max_mem, in KiB. */
+int ctl_max_mem(uint32_t domid, uint64_t max_kb);
+/*
+ * XENMEM_populate_physmap for domid: n extents of 2^order pages at gfns[i]. The number of
+ * extents populated (less than n when memory ran out), or -errno.
+ */
+long ctl_populate_physmap(uint32_t domid, const uint64_t *gfns, unsigned int n,
+                          unsigned int order);
+/* XENMEM_maximum_gpfn: the domain's highest GFN in use. */
+long ctl_maximum_gpfn(uint32_t domid);
+
+/* An e820 entry as XENMEM_set_memory_map takes it (libxc's struct e820entry). */
+struct ctl_e820 {
+    uint64_t addr, size;
+    uint32_t type;
+} __attribute__((packed));
+int ctl_set_memory_map(uint32_t domid, const struct ctl_e820 *map, unsigned int n);
+
+/* HVMOP_set_param / HVMOP_get_param on domid. */
+int ctl_hvm_param_set(uint32_t domid, uint32_t index, uint64_t value);
+int ctl_hvm_param_get(uint32_t domid, uint32_t index, uint64_t *value);
+
+/*
+ * XEN_DOMCTL_gethvmcontext: with buf NULL, *size gets the size the whole context needs;
+ * else up to *size bytes into buf and *size the bytes written.
+ */
+int ctl_hvmcontext_get(uint32_t domid, void *buf, uint32_t *size);
+/* XEN_DOMCTL_gethvmcontext_partial: the record type/instance (without its descriptor). */
+int ctl_hvmcontext_get_partial(uint32_t domid, uint16_t type, uint16_t instance, void *buf,
+                               uint32_t len);
+/* XEN_DOMCTL_sethvmcontext: records (descriptor + body each), the last one END. */
+int ctl_hvmcontext_set(uint32_t domid, const void *buf, uint32_t size);
+
+/* EVTCHNOP_alloc_unbound in domid for remote: the new port, or -errno. */
+int ctl_evtchn_alloc_unbound(uint32_t domid, uint32_t remote);
+
+/* For the library's own files: one domctl, or one hypercall on a bounced structure. */
+long ctl_domctl(uint32_t cmd, uint32_t domid, struct xen_domctl *op);
+long ctl_bounce(unsigned int hc, void *op, size_t len);
 
 #endif

@@ -12,7 +12,10 @@
 #include <xen/domctl.h>
 #include <xen/sysctl.h>
 #include <xen/version.h>
+#include <xen/memory.h>
+#include <xen/event_channel.h>
 #include <xen/hvm/hvm_op.h>
+#include <xen/hvm/save.h>
 #include <xen/hvm/params.h>
 
 #include "plat/fake.h"
@@ -21,8 +24,19 @@
 
 struct fake_hv fake_hv;
 
+static void fake_free_mem(struct fake_domain *d)
+{
+    if (d->mem)
+        for (uint32_t g = 0; g < FAKE_MAX_GFN; g++)
+            free(d->mem[g]);
+    free(d->mem);
+    d->mem = NULL;
+}
+
 void fake_reset(void)
 {
+    for (unsigned int i = 0; i < FAKE_MAX_DOMAINS; i++)
+        fake_free_mem(&fake_hv.dom[i]);
     memset(&fake_hv, 0, sizeof(fake_hv));
     fake_hv.nr_cpus = 2;
     fake_hv.sched_id = XEN_SCHEDULER_CREDIT;
@@ -34,6 +48,7 @@ void fake_add_domain(uint32_t domid, const char *name, unsigned int mib, unsigne
 {
     struct fake_domain *d = &fake_hv.dom[domid];
 
+    fake_free_mem(d);
     memset(d, 0, sizeof(*d));
     d->exists = true;
     strncpy(d->name, name, sizeof(d->name) - 1);
@@ -165,12 +180,301 @@ static long fake_vcpu_op(struct fake_domain *d, struct xen_domctl *op)
     return 0;
 }
 
+/* ---- Building domains: createdomain, memory, params, HVM context, foreign maps. ---- */
+
+uint8_t *fake_guest_page(uint32_t domid, uint64_t gfn)
+{
+    const struct fake_domain *d = fake_dom(domid);
+
+    return d && d->mem && gfn < FAKE_MAX_GFN ? d->mem[gfn] : NULL;
+}
+
+/* HEADER, one CPU record per vCPU (reset state), END: what Xen's gethvmcontext answers. */
+static void fake_hvm_ctx_init(struct fake_domain *d)
+{
+    uint8_t *p = d->hvm_ctx;
+    struct hvm_save_descriptor desc = { HVM_SAVE_CODE(HEADER), 0, HVM_SAVE_LENGTH(HEADER) };
+    HVM_SAVE_TYPE(HEADER) hdr = { .magic = HVM_FILE_MAGIC, .version = HVM_FILE_VERSION };
+
+    memcpy(p, &desc, sizeof(desc)), p += sizeof(desc);
+    memcpy(p, &hdr, sizeof(hdr)), p += sizeof(hdr);
+    for (unsigned int v = 0; v < d->nr_vcpus; v++) {
+        HVM_SAVE_TYPE(CPU) cpu = { .cr0 = 0x60000010, .rip = 0xfff0 };
+
+        desc = (struct hvm_save_descriptor){ HVM_SAVE_CODE(CPU), (uint16_t)v,
+                                             HVM_SAVE_LENGTH(CPU) };
+        memcpy(p, &desc, sizeof(desc)), p += sizeof(desc);
+        memcpy(p, &cpu, sizeof(cpu)), p += sizeof(cpu);
+    }
+    desc = (struct hvm_save_descriptor){ HVM_SAVE_CODE(END), 0, 0 };
+    memcpy(p, &desc, sizeof(desc)), p += sizeof(desc);
+    d->hvm_ctx_len = (uint32_t)(p - d->hvm_ctx);
+}
+
+static long fake_createdomain(struct xen_domctl *op)
+{
+    struct xen_domctl_createdomain *c = &op->u.createdomain;
+    uint32_t id = op->domain;
+    struct fake_domain *d;
+
+    if ((c->flags & (XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap)) !=
+            (XEN_DOMCTL_CDF_hvm | XEN_DOMCTL_CDF_hap) ||
+        c->arch.emulation_flags != XEN_X86_EMU_LAPIC)
+        return -EINVAL;
+    if (!c->max_vcpus || c->max_vcpus > FAKE_MAX_VCPUS)
+        return -EINVAL;
+    if (id && id < DOMID_FIRST_RESERVED) {
+        if (id >= FAKE_MAX_DOMAINS)
+            return -EINVAL;
+        if (fake_dom(id))
+            return -EEXIST;
+    } else {
+        for (id = 1; id < FAKE_MAX_DOMAINS && fake_dom(id); id++)
+            ;
+        if (id == FAKE_MAX_DOMAINS)
+            return -ENOSPC;
+    }
+    fake_add_domain(id, "", 0, c->max_vcpus);
+    d = &fake_hv.dom[id];
+    d->max_pages = 0;
+    d->pause_count = 1;                 /* a new domain starts paused */
+    d->mem = calloc(FAKE_MAX_GFN, sizeof(*d->mem));
+    if (!d->mem) {
+        d->exists = false;
+        return -ENOMEM;
+    }
+    memcpy(d->handle, c->handle, sizeof(d->handle));
+    d->emulation_flags = c->arch.emulation_flags;
+    d->create_flags = c->flags;
+    d->next_port = 1;
+    fake_hvm_ctx_init(d);
+    op->domain = (domid_t)id;
+    return 0;
+}
+
+/* The record of type/instance in d's context: its body, or NULL. */
+static uint8_t *fake_hvm_record(struct fake_domain *d, uint16_t type, uint16_t instance,
+                                uint32_t *len)
+{
+    struct hvm_save_descriptor desc;
+
+    for (uint32_t off = 0; off + sizeof(desc) <= d->hvm_ctx_len;) {
+        memcpy(&desc, d->hvm_ctx + off, sizeof(desc));
+        off += sizeof(desc);
+        if (desc.typecode == type && desc.instance == instance) {
+            *len = desc.length;
+            return d->hvm_ctx + off;
+        }
+        off += desc.length;
+    }
+    return NULL;
+}
+
+/* sethvmcontext: every record must lie within the buffer; known records replace ours. */
+static long fake_set_hvm_ctx(struct fake_domain *d, const uint8_t *buf, uint32_t size)
+{
+    struct hvm_save_descriptor desc;
+    bool end = false;
+
+    for (uint32_t off = 0; !end; off += desc.length) {
+        uint32_t len;
+        uint8_t *ours;
+
+        if (size - off < sizeof(desc))
+            return -EINVAL;
+        memcpy(&desc, buf + off, sizeof(desc));
+        off += sizeof(desc);
+        if (desc.length > size - off)
+            return -EINVAL;
+        end = desc.typecode == HVM_SAVE_CODE(END);
+        if (desc.typecode == HVM_SAVE_CODE(HEADER) || end)
+            continue;
+        ours = fake_hvm_record(d, desc.typecode, desc.instance, &len);
+        if (!ours || len != desc.length)
+            return -EINVAL;
+        memcpy(ours, buf + off, len);
+    }
+    return 0;
+}
+
+static long fake_hvmcontext(struct fake_domain *d, struct xen_domctl *op)
+{
+    struct xen_domctl_hvmcontext *c = &op->u.hvmcontext;
+    struct xen_domctl_hvmcontext_partial *p = &op->u.hvmcontext_partial;
+    uint8_t *rec;
+    uint32_t len;
+
+    if (op->cmd == XEN_DOMCTL_sethvmcontext)
+        return fake_set_hvm_ctx(d, c->buffer.p, c->size);
+    if (op->cmd == XEN_DOMCTL_gethvmcontext) {
+        if (c->buffer.p) {
+            if (c->size < d->hvm_ctx_len)
+                return -ENOSPC;
+            memcpy(c->buffer.p, d->hvm_ctx, d->hvm_ctx_len);
+        }
+        c->size = d->hvm_ctx_len;
+        return 0;
+    }
+    if (p->type == HVM_SAVE_CODE(HEADER) || p->type == HVM_SAVE_CODE(END))
+        return -EINVAL;                 /* no per-instance save for them (Xen) */
+    rec = fake_hvm_record(d, (uint16_t)p->type, (uint16_t)p->instance, &len);
+    if (!rec)
+        return -ENOENT;
+    if (p->bufsz < len)
+        return -ENOSPC;
+    memcpy(p->buffer.p, rec, len);
+    return 0;
+}
+
+static long fake_populate(struct xen_memory_reservation *r)
+{
+    struct fake_domain *d = fake_dom(r->domid);
+    uint64_t nr = 1ULL << r->extent_order;
+    xen_ulong_t i;
+
+    if (!d || !d->mem)
+        return -ESRCH;
+    for (i = 0; i < r->nr_extents; i++) {
+        xen_pfn_t gfn = r->extent_start.p[i];
+
+        if (gfn & (nr - 1) || gfn + nr > FAKE_MAX_GFN)
+            return -EINVAL;
+        if (d->tot_pages + nr > d->max_pages || nr > fake_hv.free_pages)
+            break;
+        for (uint64_t g = gfn; g < gfn + nr; g++)
+            if (d->mem[g])
+                return -EBUSY;
+        for (uint64_t g = gfn; g < gfn + nr; g++)
+            if (!(d->mem[g] = calloc(1, 4096)))
+                return -ENOMEM;
+        d->tot_pages += nr;
+        fake_hv.free_pages -= nr;
+    }
+    return (long)i;
+}
+
+static long fake_memory_op(unsigned int cmd, void *arg)
+{
+    struct xen_foreign_memory_map *m = arg;
+    struct fake_domain *d;
+
+    if (cmd == XENMEM_populate_physmap)
+        return fake_populate(arg);
+    if (cmd != XENMEM_set_memory_map)
+        return -ENOSYS;
+    if (!(d = fake_dom(m->domid)))
+        return -ESRCH;
+    if (m->map.nr_entries > 16)
+        return -EINVAL;
+    memcpy(d->memmap, m->map.buffer.p, m->map.nr_entries * 20);
+    d->nr_memmap = m->map.nr_entries;
+    return 0;
+}
+
+static long fake_hvm_op(unsigned int cmd, struct xen_hvm_param *p)
+{
+    struct fake_domain *d = fake_dom(p->domid);
+
+    if (cmd != HVMOP_set_param && cmd != HVMOP_get_param)
+        return -ENOSYS;
+    if (!d)
+        return -ESRCH;
+    if (p->index >= HVM_NR_PARAMS)
+        return -EINVAL;
+    if (cmd == HVMOP_set_param)
+        d->params[p->index] = p->value;
+    else
+        p->value = d->params[p->index];
+    return 0;
+}
+
+static long fake_evtchn_op(unsigned int cmd, void *arg)
+{
+    struct evtchn_alloc_unbound *a = arg;
+    struct fake_domain *d;
+
+    if (cmd != EVTCHNOP_alloc_unbound)
+        return -ENOSYS;
+    if (!(d = fake_dom(a->dom)) || !fake_dom(a->remote_dom))
+        return -ESRCH;
+    a->port = d->next_port++;
+    return 0;
+}
+
+/* Mappings are copies: written back to the domain's pages when unmapped. */
+#define FAKE_MAX_MAPS 64
+static struct fake_map {
+    void *addr;
+    uint32_t domid;
+    uint64_t *gfns;
+    unsigned int n;
+} fake_maps[FAKE_MAX_MAPS];
+
+void *plat_map_foreign(uint32_t domid, const uint64_t *gfns, unsigned int n, int *errs)
+{
+    struct fake_map *m = NULL;
+    uint8_t *addr;
+    int bad = 0;
+
+    if (fake_hv.fail_at && ++fake_hv.calls == fake_hv.fail_at) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    for (unsigned int i = 0; i < FAKE_MAX_MAPS && !m; i++)
+        m = fake_maps[i].addr ? NULL : &fake_maps[i];
+    if (!m || !n || !(addr = calloc(n, 4096))) {
+        errno = !n ? EINVAL : ENOMEM;
+        return NULL;
+    }
+    for (unsigned int i = 0; i < n; i++) {
+        const uint8_t *pg = fake_guest_page(domid, gfns[i]);
+        int e = pg ? 0 : fake_dom(domid) ? -EFAULT : -ESRCH;
+
+        if (pg)
+            memcpy(addr + (size_t)i * 4096, pg, 4096);
+        if (errs)
+            errs[i] = e;
+        bad = bad ? bad : e;
+    }
+    if (bad && !errs) {
+        free(addr);
+        errno = -bad;
+        return NULL;
+    }
+    *m = (struct fake_map){ addr, domid, malloc(n * sizeof(*gfns)), n };
+    memcpy(m->gfns, gfns, n * sizeof(*gfns));
+    fake_hv.nr_maps++;
+    return addr;
+}
+
+void plat_unmap_foreign(void *addr, unsigned int n)
+{
+    for (unsigned int i = 0; i < FAKE_MAX_MAPS; i++) {
+        struct fake_map *m = &fake_maps[i];
+
+        if (m->addr != addr || !addr)
+            continue;
+        for (unsigned int p = 0; p < n && p < m->n; p++) {
+            uint8_t *pg = fake_guest_page(m->domid, m->gfns[p]);
+
+            if (pg)
+                memcpy(pg, (uint8_t *)addr + (size_t)p * 4096, 4096);
+        }
+        free(m->gfns);
+        free(m->addr);
+        *m = (struct fake_map){ 0 };
+        fake_hv.nr_maps--;
+    }
+}
+
 static long fake_domctl(struct xen_domctl *op)
 {
     struct fake_domain *d;
 
     if (op->interface_version != XEN_DOMCTL_INTERFACE_VERSION)
         return -EACCES;
+    if (op->cmd == XEN_DOMCTL_createdomain)
+        return fake_createdomain(op);
     if (op->cmd == XEN_DOMCTL_getdomaininfo) {
         for (uint32_t id = op->domain; id < FAKE_MAX_DOMAINS; id++)
             if (fake_dom(id)) {
@@ -202,10 +506,15 @@ static long fake_domctl(struct xen_domctl *op)
     case XEN_DOMCTL_max_mem:
         d->max_pages = op->u.max_mem.max_memkb / 4;
         return 0;
+    case XEN_DOMCTL_gethvmcontext:
+    case XEN_DOMCTL_gethvmcontext_partial:
+    case XEN_DOMCTL_sethvmcontext:
+        return fake_hvmcontext(d, op);
     case XEN_DOMCTL_destroydomain:
         if (op->domain == 0)
             return -EINVAL;
         fake_hv.free_pages += d->tot_pages;
+        fake_free_mem(d);
         d->exists = false;
         return 0;
     default:
@@ -296,33 +605,25 @@ static long fake_version(unsigned int cmd, void *arg)
     }
 }
 
-static long fake_hvm_op(unsigned int op, struct xen_hvm_param *p)
-{
-    struct fake_domain *d = fake_dom(p->domid);
-
-    if (op != HVMOP_get_param)
-        return -ENOSYS;
-    if (!d)
-        return -ESRCH;
-    if (p->index >= HVM_NR_PARAMS)
-        return -EINVAL;
-    p->value = p->index == HVM_PARAM_CALLBACK_IRQ ? d->callback_irq : 0;
-    return 0;
-}
-
 long plat_hypercall(unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
                     uint64_t a5)
 {
     (void)a3, (void)a4, (void)a5;
+    if (fake_hv.fail_at && ++fake_hv.calls == fake_hv.fail_at)
+        return -ENOMEM;
     switch (op) {
+    case __HYPERVISOR_memory_op:
+        return fake_memory_op((unsigned int)a1, (void *)(uintptr_t)a2);
+    case __HYPERVISOR_hvm_op:
+        return fake_hvm_op((unsigned int)a1, (struct xen_hvm_param *)(uintptr_t)a2);
+    case __HYPERVISOR_event_channel_op:
+        return fake_evtchn_op((unsigned int)a1, (void *)(uintptr_t)a2);
     case __HYPERVISOR_domctl:
         return fake_domctl((struct xen_domctl *)(uintptr_t)a1);
     case __HYPERVISOR_sysctl:
         return fake_sysctl((struct xen_sysctl *)(uintptr_t)a1);
     case __HYPERVISOR_xen_version:
         return fake_version((unsigned int)a1, (void *)(uintptr_t)a2);
-    case __HYPERVISOR_hvm_op:
-        return fake_hvm_op((unsigned int)a1, (struct xen_hvm_param *)(uintptr_t)a2);
     default:
         return -ENOSYS;
     }

@@ -9,9 +9,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <kumo.h>
+#include <xen/xen.h>
+#include <xen/hvm/params.h>
 
 #define FAKE_MAX_DOMAINS 16
 #define FAKE_MAX_VCPUS 8
+#define FAKE_MAX_GFN (1u << 20)         /* guests' memory lies below 4 GiB here */
+#define FAKE_HVM_CTX_MAX 4096
 
 struct fake_vcpu {
     bool online, running, blocked;
@@ -26,8 +30,16 @@ struct fake_domain {
     uint64_t tot_pages, max_pages;
     struct fake_vcpu vcpu[FAKE_MAX_VCPUS];
     unsigned int weight, cap;
-    uint64_t callback_irq;              /* HVM_PARAM_CALLBACK_IRQ: set by PV-aware guests */
     struct kumo_domctl_sched_sedf sedf;
+    /* What a domain builder sets up (createdomain and after). */
+    uint8_t handle[16];
+    uint8_t **mem;                      /* page contents by GFN, NULL where unpopulated */
+    uint64_t params[HVM_NR_PARAMS];
+    struct { uint64_t addr, size; uint32_t type; } memmap[16];
+    unsigned int nr_memmap;
+    uint8_t hvm_ctx[FAKE_HVM_CTX_MAX];  /* save records: HEADER, CPU per vCPU, END */
+    uint32_t hvm_ctx_len;
+    uint32_t next_port, emulation_flags, create_flags;
 };
 
 #define FAKE_MAX_PORTS 32
@@ -51,6 +63,9 @@ struct fake_hv {
     struct fake_port port[FAKE_MAX_PORTS];
     uint32_t fired[FAKE_MAX_PORTS];     /* ports a test raised, for plat_evtchn_pending */
     unsigned int nr_fired;
+    unsigned int fail_at;               /* the fail_at'th call from now fails (0: none) */
+    unsigned int calls;                 /* hypercalls and foreign mappings counted */
+    unsigned int nr_maps;               /* foreign mappings alive */
 };
 
 extern struct fake_hv fake_hv;
@@ -62,5 +77,7 @@ void fake_add_domain(uint32_t domid, const char *name, unsigned int mib, unsigne
 void fake_console_write(const char *s);
 /* Raises a bound port as if its peer had notified it. */
 void fake_evtchn_fire(uint32_t port);
+/* A page of domid's memory, or NULL where it has none. */
+uint8_t *fake_guest_page(uint32_t domid, uint64_t gfn);
 
 #endif

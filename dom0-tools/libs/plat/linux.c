@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -177,6 +178,51 @@ int plat_evtchn_wait(int timeout_ms)
     if (write(evtchn_fd, &port, sizeof(port)) != sizeof(port))
         return -EIO;
     return (int)port;
+}
+
+void *plat_map_foreign(uint32_t domid, const uint64_t *gfns, unsigned int n, int *errs)
+{
+    size_t len = (size_t)n * 4096;
+    int *err = errs ? errs : calloc(n ? n : 1, sizeof(*err));
+    struct privcmd_mmapbatch_v2 m = { .num = n, .dom = (domid_t)domid, .err = err };
+    int rc = 0;
+    void *addr;
+
+    if (privcmd_fd < 0 || !n || !err || sizeof(xen_pfn_t) != sizeof(*gfns)) {
+        if (err != errs)
+            free(err);
+        errno = privcmd_fd < 0 ? EBADF : !n ? EINVAL : ENOMEM;
+        return NULL;
+    }
+    /* The VMA must come from privcmd itself (privcmd_mmap) and be filled whole at once. */
+    addr = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, privcmd_fd, 0);
+    if (addr == MAP_FAILED) {
+        rc = -errno;
+    } else {
+        m.addr = (uintptr_t)addr;
+        m.arr = (const xen_pfn_t *)gfns;
+        /* -ENOENT only says some page answered -ENOENT: the per-page errors tell. */
+        if (ioctl(privcmd_fd, IOCTL_PRIVCMD_MMAPBATCH_V2, &m) < 0 && errno != ENOENT)
+            rc = -errno;
+        for (unsigned int i = 0; !rc && !errs && i < n; i++)
+            rc = err[i];
+        if (rc)
+            munmap(addr, len);
+    }
+    if (err != errs)
+        free(err);
+    if (rc) {
+        errno = -rc;
+        return NULL;
+    }
+    return addr;
+}
+
+void plat_unmap_foreign(void *addr, unsigned int n)
+{
+    /* privcmd's close of the VMA removes each page from Dom0's physmap. */
+    if (addr)
+        munmap(addr, (size_t)n * 4096);
 }
 
 int plat_read_proc_xen(const char *name, char *buf, size_t len)

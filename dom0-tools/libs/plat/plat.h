@@ -46,6 +46,18 @@ int plat_evtchn_notify(uint32_t port);
 int plat_evtchn_unbind(uint32_t port);
 int plat_evtchn_pending(void);
 
+/*
+ * Foreign mapping (privcmd IOCTL_PRIVCMD_MMAPBATCH_V2; Dom0 is auto-translated, so the
+ * hypervisor puts each page into Dom0's physmap, holding a reference until it is unmapped):
+ * n pages of domain domid, its GFNs gfns[0..n-1], mapped contiguously and writable. errs
+ * (n entries, may be NULL) gets each page's 0 or -errno; a page that failed is not mapped
+ * (touching it faults). Without errs any failed page fails the whole call. Returns the
+ * address, or NULL with errno set (nothing left mapped). Undone by plat_unmap_foreign().
+ */
+void *plat_map_foreign(uint32_t domid, const uint64_t *gfns, unsigned int n, int *errs);
+/* Unmaps what plat_map_foreign(.., n, ..) returned; the pages' references go with it. */
+void plat_unmap_foreign(void *addr, unsigned int n);
+
 /* Reads /proc/xen/<name> (capabilities, xsd_port ...) into buf, NUL-terminated. */
 int plat_read_proc_xen(const char *name, char *buf, size_t len);
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -319,4 +320,24 @@ int store_watch_events(struct store *s)
     n = (int)s->events;
     s->events = 0;
     return n;
+}
+
+int store_introduce(struct store *s, uint32_t domid, uint64_t gfn, uint32_t port)
+{
+    char id[16], mfn[24], evtchn[16];
+    const char *strs[] = { id, mfn, evtchn };
+
+    snprintf(id, sizeof(id), "%u", domid);
+    snprintf(mfn, sizeof(mfn), "%llu", (unsigned long long)gfn);
+    snprintf(evtchn, sizeof(evtchn), "%u", port);
+    return simple(s, XS_INTRODUCE, strs, 3, 1);
+}
+
+int store_release(struct store *s, uint32_t domid)
+{
+    char id[16];
+    const char *strs[] = { id };
+
+    snprintf(id, sizeof(id), "%u", domid);
+    return simple(s, XS_RELEASE, strs, 1, 1);
 }

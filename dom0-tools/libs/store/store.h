@@ -46,6 +46,13 @@ int store_fd(const struct store *s);
 int store_watch_events(struct store *s);
 
 /*
+ * XS_INTRODUCE: tells xenstored that domid's store ring is at GFN gfn with event channel
+ * port (the domain's end); XS_RELEASE forgets the domain. 0 or -errno.
+ */
+int store_introduce(struct store *s, uint32_t domid, uint64_t gfn, uint32_t port);
+int store_release(struct store *s, uint32_t domid);
+
+/*
  * The wire format, exposed for host tests: store_encode writes a request of type with
  * nr NUL-separated strings (the last one's NUL only when with_nul) into buf and returns
  * its length, or -E2BIG; store_error maps an XS_ERROR payload to -errno.

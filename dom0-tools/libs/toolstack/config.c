@@ -347,6 +347,25 @@ static int read_keys(const struct reader *r, const struct ts_config_opts *o,
     return 0;
 }
 
+/* The file and its overrides as one xl.cfg text, for rebuilding the domain later. */
+static int keep_text(const struct ts_config_opts *o, struct ts_domain_config *cfg)
+{
+    size_t len = o->len + 2;
+    char *t;
+
+    for (int i = 0; i < o->n_overrides; i++)
+        len += strlen(o->overrides[i]) + 1;
+    if (!(cfg->config_text = t = malloc(len)))
+        return -ENOMEM;
+    memcpy(t, o->data, o->len);
+    t += o->len;
+    *t++ = '\n';
+    for (int i = 0; i < o->n_overrides; i++)
+        t += sprintf(t, "%s\n", o->overrides[i]);
+    *t = '\0';
+    return 0;
+}
+
 int ts_config_load(const struct ts_config_opts *o, struct ts_domain_config *cfg)
 {
     struct reader r = { .err = o->err, .source = o->source };
@@ -362,6 +381,8 @@ int ts_config_load(const struct ts_config_opts *o, struct ts_domain_config *cfg)
         rc = cfg_parse(&c, "command line", o->overrides[i], strlen(o->overrides[i]), o->err);
     if (!rc)
         rc = read_keys(&r, o, cfg);
+    if (!rc)
+        rc = keep_text(o, cfg);
     cfg_free(&c);
     if (rc)
         ts_config_free(cfg);
@@ -380,6 +401,7 @@ void ts_config_free(struct ts_domain_config *cfg)
     free(cfg->kernel);
     free(cfg->ramdisk);
     free(cfg->cmdline);
+    free(cfg->config_text);
     memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -119,6 +119,7 @@ struct ts_domain_config {
     unsigned int n_disks;
     struct ts_nic *nics;
     unsigned int n_nics;
+    char *config_text;                  /* the file with its overrides appended */
 };
 
 struct ts_config_opts {
@@ -159,11 +160,29 @@ void ts_disk_free(struct ts_disk *d);
 int ts_nic_parse(const char *spec, struct ts_nic *n, const char **why);
 void ts_nic_free(struct ts_nic *n);
 
+/* Why a create failed: the step ("createdomain", "memory", ...) and one line of reason. */
+struct ts_create_error {
+    const char *step;
+    char why[200];
+};
+
 /*
- * The domain builder's seam: builds and starts (or leaves paused) the domain cfg describes.
- * 0 and *domid, or -errno; -EOPNOTSUPP until the builder exists.
+ * The domain builder (create.c): builds the domain cfg describes (libxl's defaults for what
+ * it leaves unset) and unpauses it unless paused. On failure everything done is undone
+ * (domain destroyed, xenstore nodes removed) and *err (may be NULL) says where and why.
+ * The configuration is kept under ts_userdata_dir() for rebuilding the domain later.
+ * 0 and *domid, or -errno.
  */
-int ts_domain_create(const struct ts_domain_config *cfg, bool paused, uint32_t *domid);
+int ts_domain_create(const struct ts_domain_config *cfg, bool paused, uint32_t *domid,
+                     struct ts_create_error *err);
+/* $KUMO_USERDATA_DIR, else /var/lib/kumo. */
+const char *ts_userdata_dir(void);
+/*
+ * The kept xl.cfg text of domid (as ts_config_load() reads it), malloc'd, NUL-terminated,
+ * *len its length; NULL with errno when none is kept. Removed by ts_userdata_remove().
+ */
+char *ts_userdata_load(uint32_t domid, size_t *len);
+void ts_userdata_remove(uint32_t domid);
 
 /*
  * monitor.c: the process xl create leaves to apply the on_* actions. ts_monitor_step

@@ -10,6 +10,7 @@
 
 #include "ctl/ctl.h"
 #include "store/store.h"
+#include "toolstack/config.h"
 #include "toolstack/toolstack.h"
 
 static void nap_ms(long ms)
@@ -33,6 +34,7 @@ int ts_domain_destroy(uint32_t domid)
             return -ETIMEDOUT;
         nap_ms(10);
     }
+    ts_userdata_remove(domid);
     s = ts_store();
     if (!s)
         return 0;

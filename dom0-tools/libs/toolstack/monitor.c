@@ -3,13 +3,14 @@
  * for its domain to shut down — woken by xenstored's @releaseDomain, with a slow poll
  * as a fallback — reads the reason from getdomaininfo and applies the config's on_*
  * action: destroy, preserve (leave it listed), restart (destroy, then build again from
- * the config the monitor holds), rename-restart (keep the old one under a new name, then
+ * the config the builder kept, else the one the monitor holds), rename-restart (keep the old one under a new name, then
  * build again). coredump-* act as their plain forms: kumo has no core dumps yet.
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -63,9 +64,50 @@ static int rename_old(uint32_t domid, const char *name, FILE *log)
     return ts_domain_rename(domid, renamed);
 }
 
+/*
+ * The configuration the builder kept for the domain (ts_userdata_load), parsed again as
+ * Xen's xl parses its saved config on a restart; 0, or -errno when none is kept.
+ */
+static int reload(const struct ts_monitor *m, struct ts_domain_config *fresh)
+{
+    struct xen_sysctl_physinfo pi;
+    struct ts_config_opts o = { .source = "saved config", .err = m->log, .nr_cpus = 64 };
+    char *data = ts_userdata_load(m->domid, &o.len);
+    int rc;
+
+    if (!data)
+        return -errno;
+    if (!ctl_physinfo(&pi) && pi.nr_cpus && pi.nr_cpus <= 64)
+        o.nr_cpus = pi.nr_cpus;
+    o.data = data;
+    rc = ts_config_load(&o, fresh);
+    free(data);
+    return rc;
+}
+
+static int restart(struct ts_monitor *m, struct ts_domain_config *fresh, bool have_fresh)
+{
+    struct ts_create_error err = { .step = "" };
+    int rc;
+
+    say(m->log, "Done. Rebooting now");
+    rc = ts_domain_create(have_fresh ? fresh : m->cfg, false, &m->domid, &err);
+    if (have_fresh)
+        ts_config_free(fresh);
+    if (rc) {
+        say(m->log, "Domain could not be restarted: %s: %s", err.step, err.why);
+        return TS_MONITOR_DONE;
+    }
+    m->restarts++;
+    say(m->log, "Waiting for domain %s (domid %u) to die", m->cfg->name, m->domid);
+    return TS_MONITOR_WAIT;
+}
+
 int ts_monitor_step(struct ts_monitor *m)
 {
     xen_domctl_getdomaininfo_t info;
+    struct ts_domain_config fresh;
+    bool have_fresh;
     unsigned int reason;
     enum ts_action a;
     int rc;
@@ -87,6 +129,8 @@ int ts_monitor_step(struct ts_monitor *m)
         say(m->log, "Done. Exiting now");
         return TS_MONITOR_DONE;
     }
+    /* Read before the destroy, which removes what the builder kept. */
+    have_fresh = a != TS_ACTION_DESTROY && a != TS_ACTION_COREDUMP_DESTROY && !reload(m, &fresh);
     if (a == TS_ACTION_RENAME_RESTART) {
         if ((rc = rename_old(m->domid, m->cfg->name, m->log)))
             say(m->log, "rename failed: %s", strerror(-rc));
@@ -99,14 +143,7 @@ int ts_monitor_step(struct ts_monitor *m)
         say(m->log, "Done. Exiting now");
         return TS_MONITOR_DONE;
     }
-    say(m->log, "Done. Rebooting now");
-    if ((rc = ts_domain_create(m->cfg, false, &m->domid))) {
-        say(m->log, "Domain could not be restarted: %s", strerror(-rc));
-        return TS_MONITOR_DONE;
-    }
-    m->restarts++;
-    say(m->log, "Waiting for domain %s (domid %u) to die", m->cfg->name, m->domid);
-    return TS_MONITOR_WAIT;
+    return restart(m, &fresh, have_fresh);
 }
 
 int ts_monitor_run(struct ts_monitor *m)

@@ -60,6 +60,14 @@ void xtf_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xtf_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xtf_success(void);
 
+/* A test kernel holding several properties runs those named on its command line. */
+struct named_test {
+    const char *name;
+    void (*fn)(void);
+};
+/* Runs each test whose name the command line holds; false if it named none. */
+bool run_named_tests(const struct named_test *tests, unsigned int nr);
+
 #define CHECK_EQ(what, got, want)                                                     \
     do {                                                                              \
         long _g = (long)(got), _w = (long)(want);                                     \

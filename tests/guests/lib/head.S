@@ -2,13 +2,7 @@
  * Test-kernel entry, PVH style: 32-bit flat protected mode, paging off, EBX = start info.
  * Identity-maps the first 1 GiB with 2 MiB pages, enters long mode and calls guest_start().
  */
-    .section .note.Xen, "a"
-    .balign 4
-    .long 4                             /* namesz */
-    .long 4                             /* descsz */
-    .long 18                            /* XEN_ELFNOTE_PHYS32_ENTRY */
-    .asciz "Xen"
-    .long _start32
+#include "pvh_note.S"
 
     .section .text.entry, "ax"
     .code32

@@ -8,13 +8,7 @@
  */
 #define NONPAE_TABLES 16                /* 4 MiB each */
 
-    .section .note.Xen, "a"
-    .balign 4
-    .long 4                             /* namesz */
-    .long 4                             /* descsz */
-    .long 18                            /* XEN_ELFNOTE_PHYS32_ENTRY */
-    .asciz "Xen"
-    .long _start32
+#include "pvh_note.S"
 
     .section .text.entry, "ax"
     .code32

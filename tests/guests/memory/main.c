@@ -570,10 +570,7 @@ static void runstate_padding_zeroed(void)
     }
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const struct named_test tests[] = {
     { "memory_map_hypercall", memory_map_hypercall },
     { "balloon_out_and_back", balloon_out_and_back },
     { "multicall_results_per_entry", multicall_results_per_entry },
@@ -588,15 +585,7 @@ static const struct {
 
 void test_main(void)
 {
-    const char *cmdline = guest_cmdline();
-    bool any = false;
-
-    for (unsigned int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-        if (strstr(cmdline, tests[i].name)) {
-            printk("%s\n", tests[i].name);
-            tests[i].fn();
-            any = true;
-        }
+    bool any = run_named_tests(tests, sizeof(tests) / sizeof(tests[0]));
     /* With no name, all run but the last, which needs a second vCPU. */
     for (unsigned int i = 0; !any && i + 1 < sizeof(tests) / sizeof(tests[0]); i++) {
         printk("%s\n", tests[i].name);

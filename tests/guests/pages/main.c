@@ -229,10 +229,7 @@ static void unmap_flushes_remote_translations(void)
         HYPERCALL2(__HYPERVISOR_sched_op, SCHEDOP_yield, 0);
 }
 
-static const struct {
-    const char *name;
-    void (*fn)(void);
-} tests[] = {
+static const struct named_test tests[] = {
     { "shared_info_remap_cannot_free_live_page", shared_info_remap_cannot_free_live_page },
     { "p2m_tables_charged_to_domain", p2m_tables_charged_to_domain },
     { "populate_pattern_loop", populate_pattern_loop },
@@ -241,15 +238,7 @@ static const struct {
 
 void test_main(void)
 {
-    const char *cmdline = guest_cmdline();
-    bool any = false;
-
-    for (unsigned int i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-        if (strstr(cmdline, tests[i].name)) {
-            printk("%s\n", tests[i].name);
-            tests[i].fn();
-            any = true;
-        }
+    bool any = run_named_tests(tests, sizeof(tests) / sizeof(tests[0]));
     if (!any)
         xtf_error("no property named on the command line");
     xtf_success();

@@ -1,0 +1,167 @@
+"""xl create in a stock Debian Linux Dom0 (issue 11, items 3 and 6): the domain builder makes
+real domains from xl.cfg files in Dom0's archive. A test kernel (ticker) starts and prints its
+first tick; `-p` leaves one paused (listed, silent); `xl list` shows them; `xl destroy` gives
+their memory back to `xl info`; a kernel that is not one is refused with one line and nothing
+created; Debian's own vmlinuz with a busybox initramfs boots as a PVH DomU to userspace (its
+/init writes a line to /dev/kmsg, which earlyprintk=xen keeps on the hypervisor's console
+until `xl console` can be used). Prints the seconds from `xl create` to each guest's first
+line, beside the same Linux booted bare by QEMU in this run."""
+import gzip
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+
+from emu import BUILD, DEFAULT_CMDLINE, ROOT, guest, make_iso, qemu
+from test_boot import expect
+from test_dom0 import DOM0_ARGS, debian_vmlinuz
+from test_xl_dom0 import list_rows, run, xl_ok
+
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import mkdom0  # noqa: E402  (the Cpio writer of Dom0's archive)
+
+BOOT_TIMEOUT = 1500
+LINUX_TIMEOUT = 900
+DEBS_ENV = os.path.join(BUILD, "dom0", "debs.env")
+USERSPACE_LINE = "domU userspace up"
+
+DOMU_INIT = """#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t devtmpfs dev /dev
+echo "%s" > /dev/kmsg
+echo "%s on hvc0"
+exec /bin/busybox sh
+""" % (USERSPACE_LINE, USERSPACE_LINE)
+
+
+def debs_env():
+    return dict(l.strip().split("=", 1) for l in open(DEBS_ENV) if "=" in l)
+
+
+def domu_initramfs(path):
+    """busybox and an /init that says it reached userspace, then runs a shell on hvc0."""
+    a = mkdom0.Cpio()
+    for d in ("bin", "proc", "dev"):
+        a.dir(d)
+    a.chardev("dev/console", 5, 1)
+    with open(debs_env()["BUSYBOX"], "rb") as f:
+        a.file("bin/busybox", f.read(), 0o755)
+    a.symlink("bin/sh", "busybox")
+    a.file("init", DOMU_INIT.encode(), 0o755)
+    with open(path, "wb") as f:
+        f.write(gzip.compress(a.finish(), mtime=0))
+
+
+def dom0_files(top):
+    """Test kernel, Debian's vmlinuz, the initramfs and their configs under /root."""
+    root = os.path.join(top, "root")
+    os.makedirs(root)
+    shutil.copy(guest("ticker"), os.path.join(root, "ticker.elf"))
+    shutil.copy(debian_vmlinuz(), os.path.join(root, "vmlinuz"))
+    domu_initramfs(os.path.join(root, "domu.cpio.gz"))
+    with open(os.path.join(root, "bad.elf"), "wb") as f:
+        f.write(b"\x7fELF not really")
+    with open(os.path.join(root, "tick.cfg"), "w") as f:
+        f.write('name = "tick1"\ntype = "pvh"\nkernel = "/root/ticker.elf"\nmemory = 16\n'
+                'cmdline = "ticks=1000000 ms=1000"\n')
+    with open(os.path.join(root, "linux.cfg"), "w") as f:
+        f.write('name = "linux1"\nkernel = "/root/vmlinuz"\nramdisk = "/root/domu.cpio.gz"\n'
+                'memory = 160\nvcpus = 1\n'
+                'extra = "console=hvc0 earlyprintk=xen keep_bootcon rdinit=/init"\n')
+
+
+def dom0_rootfs(files, out):
+    env = debs_env()
+    mkdom0.build(type("Args", (), dict(
+        out=out, kver=env["KVER"], moddir=env["MODDIR"], busybox=env["BUSYBOX"],
+        tools=os.path.join(BUILD, "dom0-tools", "bin"),
+        etc=os.path.join(ROOT, "dom0-tools", "init", "etc"), files=files))())
+
+
+def free_mib(m):
+    for line in xl_ok(m, "xl info"):
+        if line.startswith("free_memory"):
+            return int(line.split(":")[1])
+    expect(False, "xl info has no free_memory")
+
+
+def check_test_kernel(m):
+    free0 = free_mib(m)
+    start, t0 = len(m.text()), time.time()
+    xl_ok(m, "xl create -q /root/tick.cfg")
+    m.wait_for(r"^\(kumo\) \[[^\]]*\] tick 1$", 300, start)
+    first_tick = time.time() - t0
+    print("    xl create -> test kernel's first line: %.1f s" % first_tick)
+    start = len(m.text())
+    xl_ok(m, "xl create -q -p /root/tick.cfg name=tick2")
+    rows = list_rows(m)
+    expect("tick1" in rows and "tick2" in rows, "xl list: %s" % rows)
+    expect(rows["tick1"][1] in (16, 17) and rows["tick1"][2] == 1, "tick1: %s" % rows["tick1"])
+    expect(rows["tick2"][3][2] == "p", "tick2 not paused: %s" % (rows["tick2"],))
+    ticks = set(re.findall(r"^\(kumo\) \[([^\]]*)\] tick \d+$", m.text()[start:], re.M))
+    expect(len(ticks) == 1, "a paused domain printed, or tick1 stopped: %s" % ticks)
+    rc, out = run(m, "xl create /root/tick.cfg name=bad kernel=/root/bad.elf")
+    expect(rc == 1 and any(l.startswith("xl: create: kernel: /root/bad.elf: ") for l in out),
+           "a bad kernel: %d %s" % (rc, out))
+    expect("bad" not in list_rows(m), "the refused domain is listed")
+    xl_ok(m, "xl destroy tick1")
+    xl_ok(m, "xl destroy tick2")
+    free1 = free_mib(m)
+    expect(abs(free1 - free0) <= 1, "free memory %d MiB before, %d after destroy" % (free0, free1))
+    return first_tick
+
+
+def check_linux(m):
+    start, t0 = len(m.text()), time.time()
+    xl_ok(m, "xl create -q /root/linux.cfg")
+    m.wait_for(r"^\(kumo\) \[[^\]]*\] .*Linux version", LINUX_TIMEOUT, start)
+    m.wait_for(re.escape(USERSPACE_LINE) + "$", LINUX_TIMEOUT, start)
+    took = time.time() - t0
+    print("    xl create -> Linux DomU's first userspace line: %.1f s" % took)
+    expect("linux1" in list_rows(m), "linux1 not listed")
+    xl_ok(m, "xl destroy linux1")
+    return took
+
+
+def bare_linux(initrd):
+    """The same vmlinuz and initramfs booted by QEMU directly: seconds to userspace."""
+    m = qemu(ncpus=1, megs=256, kernel=debian_vmlinuz(),
+             cmdline="console=ttyS0 rdinit=/init", extra=["-initrd", initrd])
+    try:
+        t0 = time.time()
+        m.wait_for(re.escape(USERSPACE_LINE), LINUX_TIMEOUT)
+        return time.time() - t0
+    finally:
+        m.stop()
+
+
+def qemu_xl_create_builds_domains_in_linux_dom0():
+    tmp = tempfile.mkdtemp(prefix="kumo-xlcreate-")
+    iso = None
+    try:
+        files = os.path.join(tmp, "files")
+        dom0_files(files)
+        rootfs = os.path.join(tmp, "rootfs.cpio.gz")
+        dom0_rootfs(files, rootfs)
+        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
+                       [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
+        m = qemu(ncpus=2, megs=1024, iso=iso)
+        try:
+            t0 = time.time()
+            m.wait_for(r"^dom0# ", BOOT_TIMEOUT)
+            print("    dom0# prompt after %.0f s" % (time.time() - t0))
+            check_test_kernel(m)
+            linux = check_linux(m)
+        finally:
+            m.stop()
+        print("    Linux booted bare by QEMU to the same line: %.1f s (in kumo's DomU: %.1f s)"
+              % (bare_linux(os.path.join(files, "root", "domu.cpio.gz")), linux))
+    finally:
+        if iso:
+            os.unlink(iso)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+TESTS = [qemu_xl_create_builds_domains_in_linux_dom0]
