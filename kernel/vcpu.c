@@ -37,7 +37,7 @@ static struct vcpu *vcpu_create(struct domain *d, unsigned int id)
     v->state = VCPU_OFFLINE;
     v->runstate_entry = (uint64_t)NOW();
     v->arch.last_pcpu = -1;
-    timer_init(&v->singleshot_timer, NULL, v, 0);       /* armed for real by vcpu_place() */
+    timer_init(&v->singleshot_timer, NULL, v, 0);       /* armed for real by vcpus_ready() */
     if (sched_item_init(v)) {
         xfree(v);
         return NULL;
@@ -84,8 +84,10 @@ void vcpus_ready(struct domain *d, unsigned int first, const struct hvm_vcpu_sta
         d->vcpus[0]->initialised = true;
         d->vcpus[0]->is_up = true;
     }
-    for (unsigned int i = first; i < d->nr_vcpus; i++)
+    for (unsigned int i = first; i < d->nr_vcpus; i++) {
         vcpu_place(d->vcpus[i]);
+        vcpu_time_init(d->vcpus[i]);            /* its timers start on the pCPU chosen */
+    }
 }
 
 void vcpu_down(struct vcpu *v)

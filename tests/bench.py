@@ -140,9 +140,28 @@ def dom0_boot_bench():
     return True
 
 
+def xl_create_bench():
+    """From Dom0 (tests/system/test_xl_create.py): `xl create` to a test kernel's first line
+    and to Debian's Linux DomU's first userspace line, beside the same Linux and initramfs
+    booted bare by QEMU in the same run; `xl create -p` + `xl destroy` cycles per second."""
+    from test_xl_create import boot_and_measure
+    try:
+        got = boot_and_measure(20)
+    except Exception as e:              # noqa: BLE001 - report and go on
+        print("qemu-svm xl create: %s" % e)
+        return False
+    print("%-8s %-32s %.1f s" % ("qemu-svm", "xl-create-to-first-line", got["first_tick"]))
+    print("%-8s %-32s ratio %.2f  kumo DomU: %.1f s; bare QEMU -kernel: %.1f s" %
+          ("qemu-svm", "xl-create-linux-vs-bare-boot", got["linux"] / got["bare_linux"],
+           got["linux"], got["bare_linux"]))
+    print("%-8s %-32s %.2f /s" % ("qemu-svm", "xl-create-destroy-cycles", got["cycles_per_s"]))
+    return True
+
+
 def main():
     ok = True
     ok &= dom0_boot_bench()
+    ok &= xl_create_bench()
     m = qemu(ncpus=1, modules=[(guest("bench"), "domU name=bench memory=16M -- iterations=20000")])
     try:
         ok &= collect(m, 120, "qemu-svm")

@@ -4,8 +4,10 @@ PASS/FAIL line per test and ends with 'N passed, N failed'; exits non-zero on an
 Usage: run.py [substring ...] to run only the system tests whose names contain one."""
 import glob
 import os
+import queue
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -37,28 +39,45 @@ def run_unit_tests(results):
         sys.stdout.flush()
 
 
-def run_fuzzers(results):
-    """Every libFuzzer target in build/fuzz, time-boxed (FUZZ_SECONDS each, default 20)."""
-    seconds = int(os.environ.get("FUZZ_SECONDS", "20"))
+def run_fuzzer(binary, seconds):
+    """One libFuzzer target, time-boxed; returns (ok, lines to print)."""
+    name = os.path.basename(binary)
+    corpus = os.path.join(ROOT, "build", "fuzz-corpus", name)
+    os.makedirs(corpus, exist_ok=True)
+    seeds = os.path.join(HERE, "unit", "seeds", name)
+    dirs = [corpus] + ([seeds] if os.path.isdir(seeds) else [])
+    try:
+        p = subprocess.run([binary, "-max_total_time=%d" % seconds, "-rss_limit_mb=2048",
+                            "-timeout=10"] + dirs, capture_output=True, text=True,
+                           timeout=seconds + 120)
+        rc, err = p.returncode, p.stderr
+    except subprocess.TimeoutExpired:
+        rc, err = -1, "did not stop within its time box"
+    out = ["%s fuzz/%s (%d s)" % ("PASS" if rc == 0 else "FAIL", name, seconds)]
+    if rc != 0:
+        out += ["    " + l for l in err.splitlines()[-30:]]
+    return rc == 0, out
+
+
+def fuzzer_queue():
+    """Every libFuzzer target in build/fuzz, for the lanes to take as they come free."""
+    q = queue.Queue()
     for binary in sorted(glob.glob(os.path.join(ROOT, "build", "fuzz", "fuzz_*"))):
-        name = os.path.basename(binary)
-        corpus = os.path.join(ROOT, "build", "fuzz-corpus", name)
-        os.makedirs(corpus, exist_ok=True)
-        seeds = os.path.join(HERE, "unit", "seeds", name)
-        dirs = [corpus] + ([seeds] if os.path.isdir(seeds) else [])
+        q.put(binary)
+    return q
+
+
+def run_fuzzers(results, fuzzers):
+    """Takes targets off the shared queue until it is empty, each time-boxed (FUZZ_SECONDS,
+    default 20)."""
+    seconds = int(os.environ.get("FUZZ_SECONDS", "20"))
+    while True:
         try:
-            p = subprocess.run([binary, "-max_total_time=%d" % seconds, "-rss_limit_mb=2048",
-                                "-timeout=10"] + dirs, capture_output=True, text=True,
-                               timeout=seconds + 120)
-            rc, err = p.returncode, p.stderr
-        except subprocess.TimeoutExpired:
-            rc, err = -1, "did not stop within its time box"
-        ok = rc == 0
-        print("%s fuzz/%s (%d s)" % ("PASS" if ok else "FAIL", name, seconds))
-        if not ok:
-            print("\n".join("    " + l for l in err.splitlines()[-30:]))
-        results.append(ok)
-        sys.stdout.flush()
+            binary = fuzzers.get_nowait()
+        except queue.Empty:
+            return
+        ok, out = run_fuzzer(binary, seconds)
+        report(results, ok, out)
 
 
 def system_tests():
@@ -71,37 +90,71 @@ def system_tests():
     return tests
 
 
-def run_system_tests(results, only):
-    for test in system_tests():
-        name = test.__name__
-        if only and not any(s in name for s in only):
-            continue
-        t0 = time.time()
-        emu.last_machine = None
-        try:
-            test()
-            print("PASS system/%s (%.1fs)" % (name, time.time() - t0))
-            results.append(True)
-        except Exception as e:              # noqa: BLE001 - a broken test fails, the run goes on
-            print("FAIL system/%s (%.1fs): %s: %s" % (name, time.time() - t0,
-                                                     type(e).__name__, e))
-            results.append(False)
-            if emu.last_machine is not None:
-                print("---- last 50 console lines ----")
-                print(emu.last_machine.tail())
-                emu.last_machine.stop()
+_print_lock = threading.Lock()
+
+
+def report(results, ok, lines):
+    """One test's lines, printed whole even with two lanes running."""
+    with _print_lock:
+        print("\n".join(lines))
         sys.stdout.flush()
+        results.append(ok)
+
+
+def run_system_test(test, results, times):
+    name = test.__name__
+    t0 = time.time()
+    emu.forget_last_machine()
+    try:
+        test()
+        lines, ok = ["PASS system/%s (%.1fs)" % (name, time.time() - t0)], True
+    except Exception as e:              # noqa: BLE001 - a broken test fails, the run goes on
+        lines, ok = ["FAIL system/%s (%.1fs): %s: %s" % (name, time.time() - t0,
+                                                        type(e).__name__, e)], False
+        m = emu.last_machine()
+        if m is not None:
+            lines += ["---- last 50 console lines ----", m.tail()]
+            m.stop()
+    times.append((time.time() - t0, name))
+    report(results, ok, lines)
+
+
+def run_lane(tests, results, times, fuzzers):
+    for test in tests:
+        run_system_test(test, results, times)
+    run_fuzzers(results, fuzzers)
+
+
+def run_system_tests(results, only, fuzz=False):
+    """Two lanes: Bochs runs in a single host thread and its guests keep Bochs' own time, so
+    its tests run beside the QEMU ones without changing what they measure; the time-boxed
+    fuzzers go to whichever lane is free first. KUMO_TEST_LANES=1 runs all in one lane."""
+    tests = [t for t in system_tests() if not only or any(s in t.__name__ for s in only)]
+    second = [t for t in tests if t.__name__.startswith("bochs_")]
+    first = [t for t in tests if t not in second]
+    fuzzers = fuzzer_queue() if fuzz else queue.Queue()
+    times = []
+    if os.environ.get("KUMO_TEST_LANES") == "1":
+        run_lane(first + second, results, times, fuzzers)
+    else:
+        lane = threading.Thread(target=run_lane, args=(second, results, times, fuzzers))
+        lane.start()
+        run_lane(first, results, times, fuzzers)
+        lane.join()
+    return times
 
 
 def main():
     only = sys.argv[1:]
     results = []
+    t0 = time.time()
     if not only:
         run_unit_tests(results)
-        run_fuzzers(results)
-    run_system_tests(results, only)
+    times = run_system_tests(results, only, fuzz=not only)
+    if len(times) > 1:
+        print("slowest: " + ", ".join("%s %.0fs" % (n, t) for t, n in sorted(times)[::-1][:8]))
     passed = sum(results)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
+    print("%d passed, %d failed (%.0f s)" % (passed, len(results) - passed, time.time() - t0))
     return 0 if passed == len(results) and results else 1
 
 

@@ -114,7 +114,6 @@ void vcpu_place(struct vcpu *v)
     v->sched.affinity = allowed ? allowed : online_mask();
     v->sched.processor = nth_allowed(v->sched.affinity, v->id + v->domain->domid);
     v->pcpu = v->sched.processor;
-    vcpu_time_init(v);
 }
 
 /* Asks cpu to pick again: now if preempting, else only if it is idle. */

@@ -17,15 +17,23 @@ class WaitFailed(Exception):
     pass
 
 
-last_machine = None
+# The machine each runner thread started last, for the console tail of a failed test.
+_started = threading.local()
+
+
+def last_machine():
+    return getattr(_started, "machine", None)
+
+
+def forget_last_machine():
+    _started.machine = None
 
 
 class Machine:
     """One emulator run. Output accumulates in self.log (text)."""
 
     def __init__(self, argv, serial_file=None, cwd=None):
-        global last_machine
-        last_machine = self
+        _started.machine = self
         self.log = ""
         self._lock = threading.Lock()
         self.serial_file = serial_file

@@ -95,14 +95,14 @@ def check_test_kernel(m):
     first_tick = time.time() - t0
     print("    xl create -> test kernel's first line: %.1f s" % first_tick)
     start = len(m.text())
-    xl_ok(m, "xl create -q -p /root/tick.cfg name=tick2")
+    xl_ok(m, "xl create -q -p /root/tick.cfg 'name=\"tick2\"'")
     rows = list_rows(m)
     expect("tick1" in rows and "tick2" in rows, "xl list: %s" % rows)
-    expect(rows["tick1"][1] in (16, 17) and rows["tick1"][2] == 1, "tick1: %s" % rows["tick1"])
+    expect(rows["tick1"][1] in (16, 17) and rows["tick1"][2] == 1, "tick1: %s" % (rows["tick1"],))
     expect(rows["tick2"][3][2] == "p", "tick2 not paused: %s" % (rows["tick2"],))
     ticks = set(re.findall(r"^\(kumo\) \[([^\]]*)\] tick \d+$", m.text()[start:], re.M))
     expect(len(ticks) == 1, "a paused domain printed, or tick1 stopped: %s" % ticks)
-    rc, out = run(m, "xl create /root/tick.cfg name=bad kernel=/root/bad.elf")
+    rc, out = run(m, "xl create /root/tick.cfg 'name=\"bad\"' 'kernel=\"/root/bad.elf\"'")
     expect(rc == 1 and any(l.startswith("xl: create: kernel: /root/bad.elf: ") for l in out),
            "a bad kernel: %d %s" % (rc, out))
     expect("bad" not in list_rows(m), "the refused domain is listed")
@@ -111,6 +111,48 @@ def check_test_kernel(m):
     free1 = free_mib(m)
     expect(abs(free1 - free0) <= 1, "free memory %d MiB before, %d after destroy" % (free0, free1))
     return first_tick
+
+
+def create_destroy_cycles(m, n):
+    """n rounds of `xl create -p` + `xl destroy` timed inside Dom0 (/proc/uptime): per second."""
+    out = xl_ok(m, "a=$(cut -d' ' -f1 /proc/uptime); i=0; while [ $i -lt %d ]; do "
+                   "xl create -q -p /root/tick.cfg \"name=\\\"c$i\\\"\" && xl destroy c$i || break; "
+                   "i=$((i+1)); done; b=$(cut -d' ' -f1 /proc/uptime); echo CYCLES $i $a $b" % n)
+    found = [l.split() for l in out if l.startswith("CYCLES ")]
+    expect(found and int(found[0][1]) == n, "create/destroy cycles: %s" % out)
+    return n / max(float(found[0][3]) - float(found[0][2]), 0.01)
+
+
+def boot_and_measure(cycles):
+    """One Dom0 boot: the checks above, and the figures {first_tick, cycles_per_s, linux,
+    bare_linux} in seconds (cycles per second)."""
+    tmp = tempfile.mkdtemp(prefix="kumo-xlcreate-")
+    iso, got = None, {}
+    try:
+        files = os.path.join(tmp, "files")
+        dom0_files(files)
+        rootfs = os.path.join(tmp, "rootfs.cpio.gz")
+        dom0_rootfs(files, rootfs)
+        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
+                       [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
+        m = qemu(ncpus=2, megs=1024, iso=iso)
+        try:
+            t0 = time.time()
+            m.wait_for(r"^dom0# ", BOOT_TIMEOUT)
+            print("    dom0# prompt after %.0f s" % (time.time() - t0))
+            got["first_tick"] = check_test_kernel(m)
+            free0 = free_mib(m)
+            got["cycles_per_s"] = create_destroy_cycles(m, cycles)
+            expect(abs(free_mib(m) - free0) <= 1, "free memory moved over the cycles")
+            got["linux"] = check_linux(m)
+        finally:
+            m.stop()
+        got["bare_linux"] = bare_linux(os.path.join(files, "root", "domu.cpio.gz"))
+        return got
+    finally:
+        if iso:
+            os.unlink(iso)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check_linux(m):
@@ -138,30 +180,9 @@ def bare_linux(initrd):
 
 
 def qemu_xl_create_builds_domains_in_linux_dom0():
-    tmp = tempfile.mkdtemp(prefix="kumo-xlcreate-")
-    iso = None
-    try:
-        files = os.path.join(tmp, "files")
-        dom0_files(files)
-        rootfs = os.path.join(tmp, "rootfs.cpio.gz")
-        dom0_rootfs(files, rootfs)
-        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
-                       [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
-        m = qemu(ncpus=2, megs=1024, iso=iso)
-        try:
-            t0 = time.time()
-            m.wait_for(r"^dom0# ", BOOT_TIMEOUT)
-            print("    dom0# prompt after %.0f s" % (time.time() - t0))
-            check_test_kernel(m)
-            linux = check_linux(m)
-        finally:
-            m.stop()
-        print("    Linux booted bare by QEMU to the same line: %.1f s (in kumo's DomU: %.1f s)"
-              % (bare_linux(os.path.join(files, "root", "domu.cpio.gz")), linux))
-    finally:
-        if iso:
-            os.unlink(iso)
-        shutil.rmtree(tmp, ignore_errors=True)
+    got = boot_and_measure(5)
+    print("    %.2f create+destroy cycles/s; Linux booted bare by QEMU to the same line: %.1f s "
+          "(in kumo's DomU: %.1f s)" % (got["cycles_per_s"], got["bare_linux"], got["linux"]))
 
 
 TESTS = [qemu_xl_create_builds_domains_in_linux_dom0]

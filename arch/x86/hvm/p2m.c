@@ -297,7 +297,7 @@ bool gfn_to_mfn(struct domain *d, unsigned long gfn, unsigned long *mfn)
     unsigned long flags;
     bool found;
 
-    /* The balloon may free a table's last entry's frame under a reader on another vCPU. */
+    /* A split on another vCPU rewrites a table under page_lock: walk it there. */
     spin_lock_irqsave(&d->page_lock, flags);
     found = gfn_to_mfn_locked(d, gfn, mfn);
     spin_unlock_irqrestore(&d->page_lock, flags);

@@ -69,6 +69,8 @@ int ctl_version(struct ctl_version *v);
  * new domain's. The domain starts paused, without memory. 0 or -errno.
  */
 int ctl_domain_create(struct xen_domctl_createdomain *c, uint32_t *domid);
+/* XEN_DOMCTL_max_vcpus: makes the vCPUs (max must be createdomain's max_vcpus). */
+int ctl_max_vcpus(uint32_t domid, uint32_t max);
 /* XEN_DOMCTL_max_mem, in KiB. */
 int ctl_max_mem(uint32_t domid, uint64_t max_kb);
 /*

@@ -28,6 +28,14 @@ int ctl_domain_create(struct xen_domctl_createdomain *c, uint32_t *domid)
     return (int)rc;
 }
 
+int ctl_max_vcpus(uint32_t domid, uint32_t max)
+{
+    struct xen_domctl op = { 0 };
+
+    op.u.max_vcpus.max = max;
+    return (int)ctl_domctl(XEN_DOMCTL_max_vcpus, domid, &op);
+}
+
 int ctl_max_mem(uint32_t domid, uint64_t max_kb)
 {
     struct xen_domctl op = { 0 };

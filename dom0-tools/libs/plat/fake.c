@@ -211,6 +211,16 @@ static void fake_hvm_ctx_init(struct fake_domain *d)
     d->hvm_ctx_len = (uint32_t)(p - d->hvm_ctx);
 }
 
+/* The vCPUs max_vcpus makes: down until the HVM context starts them. */
+static void fake_add_vcpus(struct fake_domain *d)
+{
+    d->nr_vcpus = d->max_vcpus;
+    for (unsigned int i = 0; i < d->nr_vcpus; i++)
+        d->vcpu[i] = (struct fake_vcpu){ .affinity = (1ULL << fake_hv.nr_cpus) - 1,
+                                         .cpu = i % fake_hv.nr_cpus };
+    fake_hvm_ctx_init(d);
+}
+
 static long fake_createdomain(struct xen_domctl *op)
 {
     struct xen_domctl_createdomain *c = &op->u.createdomain;
@@ -234,8 +244,9 @@ static long fake_createdomain(struct xen_domctl *op)
         if (id == FAKE_MAX_DOMAINS)
             return -ENOSPC;
     }
-    fake_add_domain(id, "", 0, c->max_vcpus);
+    fake_add_domain(id, "", 0, 0);     /* vCPUs come with XEN_DOMCTL_max_vcpus */
     d = &fake_hv.dom[id];
+    d->max_vcpus = c->max_vcpus;
     d->max_pages = 0;
     d->pause_count = 1;                 /* a new domain starts paused */
     d->mem = calloc(FAKE_MAX_GFN, sizeof(*d->mem));
@@ -502,6 +513,11 @@ static long fake_domctl(struct xen_domctl *op)
         if (!d->pause_count)
             return -EINVAL;
         d->pause_count--;
+        return 0;
+    case XEN_DOMCTL_max_vcpus:
+        if (op->u.max_vcpus.max != d->max_vcpus || d->nr_vcpus)
+            return -EINVAL;
+        fake_add_vcpus(d);
         return 0;
     case XEN_DOMCTL_max_mem:
         d->max_pages = op->u.max_mem.max_memkb / 4;

@@ -25,7 +25,7 @@ struct fake_vcpu {
 
 struct fake_domain {
     bool exists, shutdown, dying;
-    unsigned int reason, pause_count, nr_vcpus;
+    unsigned int reason, pause_count, nr_vcpus, max_vcpus;
     char name[KUMO_DOMAIN_NAME_MAX];
     uint64_t tot_pages, max_pages;
     struct fake_vcpu vcpu[FAKE_MAX_VCPUS];

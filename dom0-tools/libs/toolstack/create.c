@@ -39,7 +39,11 @@ static int create_domain(struct build *b)
 static int limits(struct build *b)
 {
     const struct ts_domain_config *c = b->cfg;
-    int rc = ctl_max_mem(b->domid, c->max_memkb + BUILD_MAXMEM_SLACK_KB);
+    /* libxl__build_pre's order: the vCPUs made, their affinity, then the memory limit. */
+    int rc = ctl_max_vcpus(b->domid, c->max_vcpus);
+
+    if (rc)
+        snprintf(b->why, sizeof(b->why), "max_vcpus: %s", strerror(-rc));
 
     for (unsigned int i = 0; !rc && i < c->n_hard_affinity && i < c->max_vcpus; i++) {
         uint64_t mask = c->hard_affinity[i];
@@ -48,6 +52,8 @@ static int limits(struct build *b)
         if (rc)
             snprintf(b->why, sizeof(b->why), "vCPU %u affinity: %s", i, strerror(-rc));
     }
+    if (!rc && (rc = ctl_max_mem(b->domid, c->max_memkb + BUILD_MAXMEM_SLACK_KB)))
+        snprintf(b->why, sizeof(b->why), "max_mem: %s", strerror(-rc));
     if (!rc && (c->weight >= 0 || c->cap >= 0)) {
         struct xen_domctl_sched_credit p = { 0, 0 };
 
