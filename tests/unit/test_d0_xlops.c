@@ -48,11 +48,13 @@ static pid_t daemon_pid;
 
 /* Builds for the monitor's restarts: the builder's seam, counted. */
 static unsigned int creates;
+static char created_name[64];
 int ts_domain_create(const struct ts_domain_config *cfg, bool paused, uint32_t *domid,
                      struct ts_create_error *e)
 {
     (void)paused, (void)e;
     creates++;
+    snprintf(created_name, sizeof(created_name), "%s", cfg->name);
     fake_add_domain(5, cfg->name, 32, 1);
     *domid = 5;
     return 0;
@@ -350,6 +352,34 @@ TEST(monitor_applies_the_on_actions)
     CHECK_EQ(ts_monitor_action(&cfg, SHUTDOWN_suspend), 0);
 }
 
+TEST(monitor_restarts_from_the_kept_config)
+{
+    struct ts_domain_config cfg = { .name = (char *)"db", .on_reboot = TS_ACTION_RESTART };
+    char dir[64], path[160];
+    uint32_t domid;
+    FILE *f;
+
+    setup();
+    snprintf(dir, sizeof(dir), "/tmp/kumo-xlops-kept-%d", (int)getpid());
+    mkdir(dir, 0700);
+    setenv("KUMO_USERDATA_DIR", dir, 1);
+    snprintf(path, sizeof(path), "%s/userdata-d.3.00000000-0000-0000-0000-000000000003.xl", dir);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("name = \"db-kept\"\ntype = \"pvh\"\nkernel = \"/k\"\nmemory = 8\n", f);
+    fclose(f);
+    CHECK_EQ(monitor_once(&cfg, SHUTDOWN_reboot, &domid), TS_MONITOR_WAIT);
+    CHECK(creates == 1 && !strcmp(created_name, "db-kept"));
+    CHECK(access(path, F_OK) != 0);             /* the destroy removed what was kept */
+    fake_add_domain(3, "db", 64, 1);            /* nothing kept: the monitor's own config */
+    CHECK_EQ(monitor_once(&cfg, SHUTDOWN_reboot, &domid), TS_MONITOR_WAIT);
+    CHECK(creates == 2 && !strcmp(created_name, "db"));
+    rmdir(dir);
+    setenv("KUMO_USERDATA_DIR", "/tmp/kumo-xlops-userdata-none", 1);
+}
+
 TEST(monitor_ends_when_the_domain_is_destroyed)
 {
     struct ts_domain_config cfg = { .name = (char *)"db", .on_reboot = TS_ACTION_RESTART };
@@ -375,6 +405,7 @@ int main(void)
     RUN(xl_list_long_prints_libxl_json_per_domain);
     RUN(xl_top_batch_prints_xentops_columns);
     RUN(monitor_applies_the_on_actions);
+    RUN(monitor_restarts_from_the_kept_config);
     RUN(monitor_ends_when_the_domain_is_destroyed);
     stop_xenstored();
     free(out);
