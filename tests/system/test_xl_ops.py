@@ -21,6 +21,15 @@ BOOT_TIMEOUT = 1500
 CYCLES = 50
 SHELL_BOUND_S = 20          # a shell round trip while a guest floods (seen: under 2 s idle)
 
+# Long command lines wrap on the serial terminal and break up between guests' lines: the
+# loops live in scripts.
+SCRIPTS = {
+    "kill-rebooter.sh": "for i in 1 2 3 4 5; do xl destroy rebooter && exit 0; sleep 2; done\n"
+                        "exit 1\n",
+    "cycles.sh": "for i in $(seq %d); do\n  xl create -q -e /root/cycle.cfg name=c$i || exit 1\n"
+                 "  xl destroy c$i || exit 1\ndone\n" % CYCLES,
+}
+
 CONFIGS = {
     "tick.cfg": 'name = "tick1"\ntype = "pvh"\nkernel = "/root/ticker.elf"\nmemory = 16\n'
                 'maxmem = 32\ncmdline = "ticks=1000000 ms=500"\n',
@@ -40,7 +49,7 @@ def dom0_files(top):
     os.makedirs(root)
     shutil.copy(guest("ticker"), os.path.join(root, "ticker.elf"))
     shutil.copy(guest("crash"), os.path.join(root, "crash.elf"))
-    for name, text in CONFIGS.items():
+    for name, text in list(CONFIGS.items()) + list(SCRIPTS.items()):
         with open(os.path.join(root, name), "w") as f:
             f.write(text)
 
@@ -114,7 +123,7 @@ def check_actions(m):
                       "it back under a new id")
     print("    rebooter: domain %d rebooted, restarted as %d" % (first, row[0]))
     # It reboots every few seconds: between two lives its name may be briefly unknown.
-    xl_ok(m, "for i in 1 2 3 4 5; do xl destroy rebooter && break; sleep 2; done")
+    xl_ok(m, "sh /root/kill-rebooter.sh")
     time.sleep(8)
     expect("rebooter" not in list_rows(m), "the monitor restarted a destroyed domain")
     xl_ok(m, "xl create -q /root/crash.cfg")
@@ -127,8 +136,7 @@ def check_actions(m):
 def check_cycles(m):
     before = resources(m)
     t0 = time.time()
-    xl_ok(m, "for i in $(seq %d); do xl create -q -e /root/cycle.cfg name=c$i && "
-             "xl destroy c$i || break; done" % CYCLES)
+    xl_ok(m, "sh /root/cycles.sh")
     took = time.time() - t0
     after = resources(m)
     print("    %d create/destroy cycles in %.0f s (%.2f/s); free MiB, xenstored fds, "
