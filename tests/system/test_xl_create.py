@@ -66,10 +66,14 @@ def dom0_files(top):
     with open(os.path.join(root, "tick.cfg"), "w") as f:
         f.write('name = "tick1"\ntype = "pvh"\nkernel = "/root/ticker.elf"\nmemory = 16\n'
                 'cmdline = "ticks=1000000 ms=1000"\n')
+    # Linux's hvc0 waits for room in the console ring: without xenconsoled draining it
+    # (engineer xlops' branch) the kernel's console is tty0 and only earlyprintk=xen shows it.
+    console = "hvc0" if os.path.exists(os.path.join(BUILD, "dom0-tools", "bin",
+                                                    "xenconsoled")) else "tty0"
     with open(os.path.join(root, "linux.cfg"), "w") as f:
         f.write('name = "linux1"\nkernel = "/root/vmlinuz"\nramdisk = "/root/domu.cpio.gz"\n'
                 'memory = 160\nvcpus = 1\n'
-                'extra = "console=hvc0 earlyprintk=xen keep_bootcon rdinit=/init"\n')
+                'extra = "console=%s earlyprintk=xen keep_bootcon rdinit=/init"\n' % console)
 
 
 def dom0_rootfs(files, out):
