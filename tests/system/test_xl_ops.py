@@ -25,7 +25,8 @@ SHELL_BOUND_S = 20          # a shell round trip while a guest floods (seen: und
 SCRIPTS = {
     "kill-rebooter.sh": "for i in 1 2 3 4 5; do xl destroy rebooter && exit 0; sleep 2; done\n"
                         "exit 1\n",
-    "cycles.sh": "for i in $(seq %d); do\n  xl create -q -e /root/cycle.cfg name=c$i || exit 1\n"
+    "cycles.sh": "for i in $(seq %d); do\n"
+                 "  xl create -q -e /root/cycle.cfg name=\\\"c$i\\\" || exit 1\n"
                  "  xl destroy c$i || exit 1\ndone\n" % CYCLES,
 }
 
