@@ -45,11 +45,12 @@ void console_io_init(void)
     console_set_dom0_input(dom0_input_putc);
 }
 
-/* Token bucket: a DomU cannot flood the console that everyone shares. */
-static size_t domu_allowance(struct domain *d, size_t want)
+/* Token bucket: a DomU cannot flood the console that everyone shares, by either way in. */
+size_t console_allowance(struct domain *d, size_t want)
 {
     int64_t now = NOW();
 
+    spin_lock(&d->console_lock);
     if (!d->console_refill) {
         d->console_refill = now;
         d->console_tokens = DOMU_CONSOLE_BURST;
@@ -60,6 +61,7 @@ static size_t domu_allowance(struct domain *d, size_t want)
     d->console_refill = now;
     want = MIN(want, d->console_tokens);
     d->console_tokens -= want;
+    spin_unlock(&d->console_lock);
     return want;
 }
 
@@ -72,7 +74,7 @@ static long console_write(struct vcpu *v, uint64_t count, uint64_t buf)
     if (count > (1u << 20))
         return -XEN_EINVAL;
     if (!d->privileged)
-        count = domu_allowance(d, count);
+        count = console_allowance(d, count);
     while (done < count) {
         size_t n = MIN(sizeof(chunk), count - done);
 

@@ -56,7 +56,8 @@ static void fill_domaininfo(const struct domain *d, struct xen_domctl_getdomaini
     i->max_pages = d->max_pages;
     i->shared_info_frame = d->shared_info_gfn;
     memcpy(i->handle, d->handle, sizeof(i->handle));
-    i->max_vcpu_id = d->nr_vcpus ? d->nr_vcpus - 1 : XEN_INVALID_MAX_VCPU_ID;
+    /* Xen's: the most the domain may have, made or not. */
+    i->max_vcpu_id = d->max_vcpus ? d->max_vcpus - 1 : XEN_INVALID_MAX_VCPU_ID;
     i->gpaddr_bits = 48;
 }
 
@@ -88,8 +89,11 @@ static long vcpuaffinity(struct vcpu *caller, struct domain *d, struct xen_domct
     uint64_t mask;
     long rc;
 
-    if (a->vcpu >= d->nr_vcpus)
+    /* Xen's answers: beyond the domain's limit -EINVAL, a vCPU not made yet -ESRCH. */
+    if (a->vcpu >= MAX(d->max_vcpus, d->nr_vcpus))
         return -XEN_EINVAL;
+    if (a->vcpu >= d->nr_vcpus)
+        return -XEN_ESRCH;
     v = d->vcpus[a->vcpu];
     if (!(a->flags & (XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT)))
         return -XEN_EINVAL;
@@ -115,6 +119,8 @@ static long getvcpuinfo(struct domain *d, struct xen_domctl *op)
     struct xen_domctl_getvcpuinfo *i = &op->u.getvcpuinfo;
     struct vcpu *v;
 
+    if (i->vcpu >= MAX(d->max_vcpus, d->nr_vcpus))
+        return -XEN_EINVAL;
     if (i->vcpu >= d->nr_vcpus)
         return -XEN_ESRCH;
     v = d->vcpus[i->vcpu];
@@ -221,6 +227,10 @@ long do_domctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
             rc = domain_ctl_unpause(d);
             break;
         case XEN_DOMCTL_max_mem:
+        case XEN_DOMCTL_get_paging_mempool_size:
+        case XEN_DOMCTL_set_paging_mempool_size:
+        case XEN_DOMCTL_gettscinfo:
+        case XEN_DOMCTL_settscinfo:
             rc = domctl_build_op(v, d, &op);
             break;
         case XEN_DOMCTL_gethvmcontext:

@@ -1,7 +1,7 @@
 /*
  * The domctls Dom0's toolstack builds a domain with (linux-dom0-abi.md section 7):
  * XEN_DOMCTL_createdomain -- a PVH domain, paused by the controller, with no memory and no
- * vCPUs yet -- and XEN_DOMCTL_max_mem. Xen 4.17's checks, numbers and errors; what kumo
+ * vCPUs yet -- XEN_DOMCTL_max_mem, the paging pool and TSC info. Xen 4.17's checks, numbers and errors; what kumo
  * cannot offer (PV, shadow paging, an IOMMU, device emulation) is refused as Xen refuses a
  * configuration it was built without.
  */
@@ -11,6 +11,8 @@
 #include <kumo/event.h>
 #include <kumo/hypercall.h>
 #include <kumo/lib.h>
+#include <kumo/mm.h>
+#include <kumo/time.h>
 #include <kumo/sched.h>
 #include <kumo/xen_ctl_abi.h>
 
@@ -105,14 +107,67 @@ static long max_mem(struct domain *d, const struct xen_domctl *op)
     return 0;
 }
 
+/*
+ * The p2m's page pool: kumo allocates table pages on demand, so the size is the bound they
+ * may grow to (d->p2m_limit), never below what the tables already hold. Xen would allocate
+ * the pool at once: a size beyond the free heap is -ENOMEM here as there.
+ */
+static long paging_mempool(struct domain *d, struct xen_domctl *op)
+{
+    uint64_t size = op->u.paging_mempool.size;
+    unsigned long flags;
+
+    if (op->cmd == XEN_DOMCTL_get_paging_mempool_size) {
+        spin_lock_irqsave(&d->page_lock, flags);
+        op->u.paging_mempool.size = (uint64_t)MAX(d->p2m_limit, d->p2m_pages) << PAGE_SHIFT;
+        spin_unlock_irqrestore(&d->page_lock, flags);
+        return 0;
+    }
+    if (size & (PAGE_SIZE - 1))
+        return -XEN_EINVAL;
+    if ((size >> PAGE_SHIFT) > total_free_pages())
+        return -XEN_ENOMEM;
+    spin_lock_irqsave(&d->page_lock, flags);
+    d->p2m_limit = MAX((unsigned long)(size >> PAGE_SHIFT), d->p2m_pages);
+    spin_unlock_irqrestore(&d->page_lock, flags);
+    return 0;
+}
+
+/* Xen's TSC modes (xen/arch/x86/include/asm/time.h); kumo never emulates RDTSC. */
+#define TSC_MODE_DEFAULT        0
+#define TSC_MODE_ALWAYS_EMULATE 1
+#define TSC_MODE_NEVER_EMULATE  2
+
+static long tscinfo(struct vcpu *v, struct domain *d, struct xen_domctl *op)
+{
+    struct xen_domctl_tsc_info *t = &op->u.tsc_info;
+
+    if (d == v->domain)
+        return -XEN_EINVAL;
+    if (op->cmd == XEN_DOMCTL_gettscinfo) {
+        *t = (struct xen_domctl_tsc_info){ .tsc_mode = TSC_MODE_DEFAULT,
+                                           .gtsc_khz = (uint32_t)tsc_khz };
+        return 0;
+    }
+    if (t->tsc_mode == TSC_MODE_ALWAYS_EMULATE)
+        return -XEN_EOPNOTSUPP;
+    return t->tsc_mode == TSC_MODE_DEFAULT || t->tsc_mode == TSC_MODE_NEVER_EMULATE
+           ? 0 : -XEN_EINVAL;
+}
+
 long domctl_build_op(struct vcpu *v, struct domain *d, struct xen_domctl *op)
 {
-    (void)v;
     switch (op->cmd) {
     case XEN_DOMCTL_createdomain:
         return createdomain(op);
     case XEN_DOMCTL_max_mem:
         return max_mem(d, op);
+    case XEN_DOMCTL_get_paging_mempool_size:
+    case XEN_DOMCTL_set_paging_mempool_size:
+        return paging_mempool(d, op);
+    case XEN_DOMCTL_gettscinfo:
+    case XEN_DOMCTL_settscinfo:
+        return tscinfo(v, d, op);
     }
     return -XEN_ENOSYS;
 }

@@ -29,6 +29,10 @@ static long set_param(struct domain *d, struct xen_hvm_param *p)
     }
     if (p->index == HVM_PARAM_TRIPLE_FAULT_REASON && p->value > SHUTDOWN_MAX)
         return -XEN_EINVAL;
+    /* Xen's bounds; kumo has no altp2m (Xen without it refuses any mode but disabled). */
+    if ((p->index == HVM_PARAM_TIMER_MODE && p->value > HVMPTM_one_missed_tick_pending) ||
+        (p->index == HVM_PARAM_ALTP2M && p->value != XEN_ALTP2M_disabled))
+        return -XEN_EINVAL;
     d->hvm_params[p->index] = p->value;
     return 0;
 }

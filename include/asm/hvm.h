@@ -28,6 +28,9 @@ enum hvm_exit_kind {
     HVM_EXIT_HYPERCALL,     /* VMCALL or VMMCALL, whichever the guest used */
     HVM_EXIT_NPF,           /* nested/EPT fault outside the guest's memory */
     HVM_EXIT_TRIPLE_FAULT,
+    HVM_EXIT_XSETBV,
+    HVM_EXIT_CACHE_FLUSH,   /* WBINVD or INVD: ignored (no passthrough devices) */
+    HVM_EXIT_RDPMC,         /* no vPMU: #GP */
     HVM_EXIT_FAILED,        /* entry failed or an exit the vendor cannot handle: crash */
 };
 
@@ -79,11 +82,28 @@ void hvm_state_sipi(struct hvm_vcpu_state *s, uint8_t vector);
 struct vcpu_hvm_context;
 int hvm_state_from_context(struct hvm_vcpu_state *s, const struct vcpu_hvm_context *ctx);
 
-/* Resets v's LAPIC and loads s; v runs nowhere (core.c calls it under sched_lock). */
-void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s);
-/* kernel/vcpu.c's doors to vendor state: 0 or -ENOMEM; undone by hvm_vcpu_destroy(). */
+/* The vendor's VMCS/VMCB and the state of ext_state.c: 0 or -errno; undone by destroy. */
 int hvm_vcpu_create(struct vcpu *v);
 void hvm_vcpu_destroy(struct vcpu *v);
+
+/* ext_state.c: FPU/SSE/AVX, DR0-3/DR6 and CR2, in the hardware while v runs. */
+void hvm_ext_state_cpu_init(void);
+int hvm_ext_state_init(struct vcpu *v);
+void hvm_ext_state_reset(struct vcpu *v);
+void hvm_ext_state_free(struct vcpu *v);
+void hvm_ext_state_load(struct vcpu *v);
+void hvm_ext_state_save(struct vcpu *v);
+/* XSETBV: 0, or -EINVAL when the guest gets #GP. Called with v's state loaded. */
+int hvm_xsetbv(struct vcpu *v, uint32_t index, uint64_t val);
+
+/* cr.c: whether a guest's MOV to CR0/CR4 is one the CPU takes (else #GP), in mode p. */
+bool hvm_cr0_valid(const struct hvm_paging *p, uint64_t val);
+bool hvm_cr4_valid(const struct hvm_paging *p, uint64_t val, uint64_t allowed);
+/* The CR4 bits a guest may set: the CPU has them and kumo switches what they enable. */
+uint64_t hvm_cr4_guest_bits(void);
+
+/* Resets v's LAPIC and loads s; v runs nowhere (core.c calls it under sched_lock). */
+void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s);
 /* The LAPIC to its power-on state; the register state alone (v runs nowhere). */
 void hvm_vcpu_reset_lapic(struct vcpu *v);
 void hvm_vcpu_set_state(struct vcpu *v, const struct hvm_vcpu_state *s);

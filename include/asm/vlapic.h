@@ -93,6 +93,8 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 
 /* The highest vector v can take now (above its PPR), or -1. */
 int vlapic_deliverable(const struct vcpu *v);
+/* The highest vector requested of v, whatever its priority, or -1 (TPR shadow's threshold). */
+int vlapic_highest_irr(const struct vcpu *v);
 /* The vendor injected vector: it moves from IRR to ISR. */
 void vlapic_accept(struct vcpu *v, uint8_t vector);
 /* Raises vector (16-255) in v's IRR and wakes or kicks it. Any pCPU. */

@@ -44,16 +44,16 @@ struct vcpu_arch {
      */
     uint32_t guest_epoch;
     bool need_flush;
-    bool launched;                  /* VMX: VMLAUNCH done */
-    uint64_t msr_kgs, msr_star, msr_lstar, msr_cstar, msr_sfmask;   /* VMX-only MSR state */
+    void *vendor;                   /* the vendor's own state (VT-x: vmx/vmx.h's vmx_vcpu) */
     uint64_t efer;                  /* guest view */
-    uint64_t cr0_shadow;            /* VMX guest view of CR0 */
     uint64_t tsc_offset;
     uint64_t exit_rip;              /* RIP at the last exit: a skip ends an STI shadow */
-    struct hvm_vcpu_state vmx_start; /* VMX: written into the VMCS when next loaded */
     struct vlapic vlapic;
     struct vmce vmce;
     uint64_t debugctl;              /* stored; LBR/BTF are not emulated */
+    void *ext_state;                /* XSAVE/FXSAVE image (ext_state.c) */
+    uint64_t xcr0;                  /* guest's XCR0, validated on XSETBV */
+    uint64_t dr[4], dr6, cr2;       /* in the hardware only while it runs */
 };
 
 struct vcpu {
@@ -140,7 +140,8 @@ struct domain {
     uint8_t callback_vector;        /* from HVM_PARAM_CALLBACK_IRQ type 2; 0 = none */
     uint64_t poll_mask;             /* vCPUs in SCHEDOP_poll, by id: raises skip it when 0 */
 
-    /* Console: 0xE9 and console_io output is line-buffered here. */
+    /* Console: 0xE9 and console_io output is line-buffered here, under console_lock. */
+    spinlock_t console_lock;
     char conbuf[160];
     unsigned int conlen;
     unsigned long console_tokens;   /* rate limit for DomU console_io */

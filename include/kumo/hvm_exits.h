@@ -26,8 +26,12 @@ bool hvm_mmio(struct vcpu *v, uint64_t gpa, bool write);
  */
 bool hvm_mmio_unbacked(struct vcpu *v, uint64_t gpa, bool write);
 
-/* Domain console output (0xE9 and console_io), line-buffered into the hypervisor log. */
+/*
+ * Domain console output (0xE9 and console_io), line-buffered into the hypervisor log.
+ * A DomU's goes through one token bucket: console_allowance() grants up to want bytes.
+ */
 void domain_console_putc(struct domain *d, char c);
+size_t console_allowance(struct domain *d, size_t want);
 
 /*
  * Copies between the hypervisor and a guest *virtual* address, walking the guest's page

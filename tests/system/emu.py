@@ -32,9 +32,10 @@ def forget_last_machine():
 class Machine:
     """One emulator run. Output accumulates in self.log (text)."""
 
-    def __init__(self, argv, serial_file=None, cwd=None):
+    def __init__(self, argv, serial_file=None, cwd=None, cpu_log=None):
         _started.machine = self
         self.log = ""
+        self.cpu_log = cpu_log
         self._lock = threading.Lock()
         self.serial_file = serial_file
         # A session of its own: stop() kills wrapper scripts and the emulator under them.
@@ -75,10 +76,21 @@ class Machine:
                 m = rx.search(self.text(), start)
                 if m:
                     return m
-                raise WaitFailed("emulator exited (rc %s) before /%s/" % (self.proc.returncode, pattern))
+                raise WaitFailed("emulator exited (rc %s%s) before /%s/"
+                                 % (self.proc.returncode, self.host_triple_fault(), pattern))
             if time.time() > deadline:
                 raise WaitFailed("no /%s/ within %ss" % (pattern, timeout))
             time.sleep(0.05)
+
+    def host_triple_fault(self):
+        """', a triple fault of the host' when QEMU logged one: kumo itself crashed, as
+        opposed to kumo restarting the machine on purpose (a guest's triple fault is an
+        exit to kumo and logs nothing here)."""
+        try:
+            with open(self.cpu_log) as f:
+                return ", a triple fault of the host" if "Triple fault" in f.read() else ""
+        except (TypeError, OSError):
+            return ""
 
     def send(self, data, delay=0.05):
         """Types data on the serial line, a byte at a time as a person would."""
@@ -102,6 +114,8 @@ class Machine:
         if self.serial_file is not None and os.path.exists(self.serial_file):
             self.log = self.text()
             os.unlink(self.serial_file)
+        if self.cpu_log is not None and os.path.exists(self.cpu_log):
+            os.unlink(self.cpu_log)
 
 
 def guest(name):
@@ -127,6 +141,10 @@ def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extr
             "-smp", str(ncpus), "-m", str(megs), "-nic", "none", "-display", "none",
             "-no-reboot", "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0",
             "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+    # QEMU's reset log says whether an exit was the host's triple fault (Machine.stop deletes it).
+    fd, cpu_log = tempfile.mkstemp(prefix="kumo-qemu-", suffix=".log")
+    os.close(fd)
+    argv += ["-d", "cpu_reset", "-D", cpu_log]
     if iso:
         argv += ["-cdrom", iso, "-boot", "d"]
     else:
@@ -134,7 +152,7 @@ def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extr
         if modules:
             argv += ["-initrd", ",".join(("%s %s" % (p, s)).replace(",", ",,")
                                          for p, s in modules)]
-    return Machine(argv + list(extra))
+    return Machine(argv + list(extra), cpu_log=cpu_log)
 
 
 def bochs(iso, ncpus=2, megs=256):

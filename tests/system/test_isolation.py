@@ -119,7 +119,7 @@ def qemu_crashes_and_hostile_hypercalls_isolated():
         m.stop()
 
 
-BOCHS_TICKS = 600               # 60 s of Bochs time (ips=2000000), the hostile guest takes ~35 s
+BOCHS_TICKS = 800               # 80 s of Bochs time (ips=2000000); the hostile guest takes 60-66 s
 
 
 def bochs_crashes_and_hostile_hypercalls_isolated():

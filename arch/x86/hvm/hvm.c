@@ -38,6 +38,7 @@ void hvm_init(void)
         printk("HVM: no VT-x with EPT or SVM with NPT on this CPU; guests are disabled\n");
         return;
     }
+    hvm_ext_state_cpu_init();
     if (ops->cpu_up()) {
         printk("HVM: %s could not be enabled on CPU 0; guests are disabled\n", ops->name);
         return;
@@ -49,6 +50,8 @@ void hvm_init(void)
 
 void hvm_cpu_up(void)
 {
+    if (hvm_enabled)
+        hvm_ext_state_cpu_init();
     if (hvm_enabled && hvm_ops->cpu_up())
         printk("HVM: could not enable %s on CPU %u\n", hvm_ops->name, smp_processor_id());
 }
@@ -147,6 +150,40 @@ static bool exit_triple_fault(struct vcpu *v, struct hvm_exit *e)
     return false;
 }
 
+static unsigned int guest_cpl(struct vcpu *v)
+{
+    struct hvm_paging p;
+
+    hvm_ops->get_paging(v, &p);
+    return p.cpl;
+}
+
+/* XSETBV from ring 0 with a value Xen's handle_xsetbv accepts; anything else is #GP. */
+static bool exit_xsetbv(struct vcpu *v, struct hvm_exit *e)
+{
+    if (guest_cpl(v) || hvm_xsetbv(v, (uint32_t)v->arch.regs.rcx,
+                                   (v->arch.regs.rdx << 32) | (uint32_t)v->arch.regs.rax))
+        hvm_ops->inject_exception(v, 13, true, 0);
+    else
+        advance(v, e);
+    return true;
+}
+
+/* WBINVD and INVD: nothing to write back for a guest without passthrough (Xen ignores them). */
+static bool exit_cache_flush(struct vcpu *v, struct hvm_exit *e)
+{
+    advance(v, e);
+    return true;
+}
+
+/* RDPMC: no vPMU, so #GP as Xen gives. */
+static bool exit_rdpmc(struct vcpu *v, struct hvm_exit *e)
+{
+    (void)e;
+    hvm_ops->inject_exception(v, 13, true, 0);
+    return true;
+}
+
 static bool (*const exit_handlers[])(struct vcpu *v, struct hvm_exit *e) = {
     [HVM_EXIT_NONE] = exit_none,
     [HVM_EXIT_CPUID] = exit_cpuid,
@@ -157,6 +194,9 @@ static bool (*const exit_handlers[])(struct vcpu *v, struct hvm_exit *e) = {
     [HVM_EXIT_HYPERCALL] = exit_hypercall,
     [HVM_EXIT_NPF] = handle_npf,
     [HVM_EXIT_TRIPLE_FAULT] = exit_triple_fault,
+    [HVM_EXIT_XSETBV] = exit_xsetbv,
+    [HVM_EXIT_CACHE_FLUSH] = exit_cache_flush,
+    [HVM_EXIT_RDPMC] = exit_rdpmc,
     /* HVM_EXIT_FAILED and any kind without a handler crash the guest below. */
 };
 
@@ -206,21 +246,30 @@ bool hvm_interrupt_pending(struct vcpu *v)
            (vcpu_events_pending(v) || vlapic_deliverable(v) >= 0);
 }
 
-void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s)
-{
-    vlapic_reset(v);
-    hvm_ops->vcpu_set_state(v, s);
-}
-
 int hvm_vcpu_create(struct vcpu *v)
 {
-    return hvm_ops->vcpu_init(v);
+    if (hvm_ext_state_init(v))
+        return -XEN_ENOMEM;
+    if (hvm_ops->vcpu_init(v)) {
+        hvm_ext_state_free(v);
+        return -XEN_ENOMEM;
+    }
+    return 0;
 }
 
 void hvm_vcpu_destroy(struct vcpu *v)
 {
     if (v->arch.vmcs_or_vmcb)
         hvm_ops->vcpu_destroy(v);
+    if (v->arch.ext_state)
+        hvm_ext_state_free(v);
+}
+
+void hvm_vcpu_reset(struct vcpu *v, const struct hvm_vcpu_state *s)
+{
+    vlapic_reset(v);
+    hvm_ext_state_reset(v);
+    hvm_ops->vcpu_set_state(v, s);
 }
 
 void hvm_vcpu_reset_lapic(struct vcpu *v)
@@ -230,6 +279,7 @@ void hvm_vcpu_reset_lapic(struct vcpu *v)
 
 void hvm_vcpu_set_state(struct vcpu *v, const struct hvm_vcpu_state *s)
 {
+    hvm_ext_state_reset(v);             /* a fresh register state starts with fresh FPU state */
     hvm_ops->vcpu_set_state(v, s);
 }
 
@@ -243,11 +293,13 @@ void hvm_run_vcpu(struct vcpu *v, s_time_t slice)
     /* The slice ends through a softirq like any other reason to leave the guest. */
     timer_set(&c->slice_timer, slice_end);
     update_vcpu_system_time(v);
+    hvm_ext_state_load(v);
     while (!c->softirq_pending && !v->domain->is_shutdown) {
         hvm_ops->run(v, &e);
         if (!handle_exit(v, &e))
             break;
     }
+    hvm_ext_state_save(v);
     timer_cancel(&c->slice_timer);
     if (hvm_ops->vcpu_leave)
         hvm_ops->vcpu_leave(v);

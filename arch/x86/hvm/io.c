@@ -16,18 +16,19 @@
 /* Dom0's lines go out as they are, as in Xen; a DomU's carry its name. */
 void domain_console_putc(struct domain *d, char c)
 {
-    if (c == '\n' || d->conlen == sizeof(d->conbuf) - 1) {
+    /* Two vCPUs writing at once must not push conlen past the buffer. */
+    spin_lock(&d->console_lock);
+    if (c == '\n' || d->conlen >= sizeof(d->conbuf) - 1) {
         d->conbuf[d->conlen] = '\0';
         if (d->privileged)
             console_write_line_raw(d->conbuf, d->conlen);
         else
             printk("[%s] %s\n", d->name, d->conbuf);
         d->conlen = 0;
-        if (c == '\n')
-            return;
     }
-    if (c != '\r' && c != '\0')
+    if (c != '\n' && c != '\r' && c != '\0')
         d->conbuf[d->conlen++] = c;
+    spin_unlock(&d->console_lock);
 }
 
 /* The FADT's sleep control register: SLP_EN with \_S5's type is an ACPI poweroff. */
@@ -52,7 +53,7 @@ void hvm_io(struct vcpu *v, uint16_t port, unsigned int bytes, bool in)
         g->rax = bytes == 4 ? val : (g->rax & ~mask) | val;
         return;
     }
-    if (port == DEBUG_CONSOLE_PORT)
+    if (port == DEBUG_CONSOLE_PORT && (v->domain->privileged || console_allowance(v->domain, 1)))
         domain_console_putc(v->domain, (char)g->rax);
     else if (port == GUEST_ACPI_SLEEP_CTL)
         acpi_sleep(v->domain, (uint8_t)g->rax);

@@ -16,6 +16,13 @@
 #define DEBUGCTL_LBR           (1ULL << 0)
 #define DEBUGCTL_BTF           (1ULL << 1)
 #define MSR_XEN_HYPERCALL_PAGE 0x40000000
+#define MSR_SYSENTER_CS        0x174
+#define MSR_SYSENTER_ESP       0x175
+#define MSR_SYSENTER_EIP       0x176
+#define MSR_PAT                0x277
+#define MSR_LSTAR              0xC0000082
+#define MSR_CSTAR              0xC0000083
+#define MSR_SFMASK             0xC0000084
 #define HYPERCALL_STUB_SIZE    32
 
 enum { INTEL = 1, AMD = 2, ANY = 3 };
@@ -161,10 +168,68 @@ static bool write_hypercall_page(struct vcpu *v, uint64_t val)
     return copy_to_guest_phys(v->domain, val, page, sizeof(page));
 }
 
+static bool is_canonical(uint64_t va)
+{
+    return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
+
+/* Each byte one of UC, WC, WT, WP, WB, UC- (SDM Vol 3A 11.12.2); 2, 3 and 8+ are reserved. */
+static bool pat_valid(uint64_t pat)
+{
+    for (unsigned int i = 0; i < 8; i++) {
+        uint8_t type = (uint8_t)(pat >> (8 * i));
+
+        if (type > 7 || type == 2 || type == 3)
+            return false;
+    }
+    return true;
+}
+
+/* EFER.LME may change only with paging off; SVME, LMSLE, FFXSR and the rest are not ours. */
+static bool efer_valid(struct vcpu *v, uint64_t val)
+{
+    struct hvm_paging p;
+
+    if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+        return false;
+    if ((val & EFER_NXE) && !cpu_has(0x80000001, 3, 20))
+        return false;
+    hvm_ops->get_paging(v, &p);
+    return !((p.efer ^ val) & EFER_LME) || !(p.cr0 & X86_CR0_PG);
+}
+
+/*
+ * The values the vendor code puts into the VMCS/VMCB or the hardware MSRs must be ones the
+ * hardware takes: a bad one is the guest's #GP here, never a failed entry or a host fault.
+ */
+static bool msr_value_valid(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+    switch (msr) {
+    case MSR_FS_BASE:
+    case MSR_GS_BASE:
+    case MSR_KERNEL_GS_BASE:
+    case MSR_LSTAR:
+    case MSR_CSTAR:
+    case MSR_SYSENTER_ESP:
+    case MSR_SYSENTER_EIP:
+        return is_canonical(val);
+    case MSR_SFMASK:
+    case MSR_SYSENTER_CS:
+        return !(val >> 32);
+    case MSR_PAT:
+        return pat_valid(val);
+    case MSR_EFER:
+        return efer_valid(v, val);
+    }
+    return true;
+}
+
 static bool msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
     enum msr_result rc;
 
+    if (!msr_value_valid(v, msr, val))
+        return false;
     if (msr == MSR_XEN_HYPERCALL_PAGE)
         return write_hypercall_page(v, val);
     if (msr == MSR_APIC_BASE || (msr >= 0x800 && msr <= 0x8FF))

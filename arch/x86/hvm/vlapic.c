@@ -83,6 +83,13 @@ int vlapic_deliverable(const struct vcpu *v)
     return irr;
 }
 
+int vlapic_highest_irr(const struct vcpu *v)
+{
+    const struct vlapic *l = &v->arch.vlapic;
+
+    return lapic_enabled(l) ? highest_bit(l->irr) : -1;
+}
+
 void vlapic_accept(struct vcpu *v, uint8_t vector)
 {
     struct vlapic *l = vl(v);

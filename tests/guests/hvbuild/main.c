@@ -443,13 +443,21 @@ static void as_domu(void)
     CHECK_EQ("DomU alloc_unbound for Dom0", alloc_unbound(0, 0, &port), E(XEN_EPERM));
 }
 
+static void check_pool_and_tsc(domid_t d);
+
 static void build_and_map(domid_t d)
 {
-    struct xen_domctl op = { .cmd = XEN_DOMCTL_max_vcpus, .domain = d };
+    struct xen_domctl op = { .cmd = XEN_DOMCTL_getvcpuinfo, .domain = d };
     struct xen_domctl_getdomaininfo info;
     uint64_t v;
     evtchn_port_t port;
 
+    CHECK_EQ("vCPU 0 before max_vcpus", domctl(&op), E(XEN_ESRCH));
+    op.u.getvcpuinfo.vcpu = 1;
+    CHECK_EQ("vCPU past the limit", domctl(&op), E(XEN_EINVAL));
+    op = (struct xen_domctl){ .cmd = XEN_DOMCTL_max_vcpus, .domain = d };
+    op.u.max_vcpus.max = 2;
+    CHECK_EQ("max_vcpus other than createdomain's", domctl(&op), E(XEN_EINVAL));
     op.u.max_vcpus.max = 1;
     CHECK_EQ("max_vcpus", domctl(&op), 0);
     op = (struct xen_domctl){ .cmd = XEN_DOMCTL_max_mem, .domain = d };
@@ -468,6 +476,7 @@ static void build_and_map(domid_t d)
     CHECK_EQ("tot_pages", info.tot_pages, 15 + 512);
     CHECK_EQ("max_pages", info.max_pages, 600);
     CHECK_EQ("paused at creation", !!(info.flags & XEN_DOMINF_paused), 1);
+    CHECK_EQ("max_vcpu_id", info.max_vcpu_id, 0);
     CHECK_EQ("handle kept", info.handle[0] == 0xde && info.handle[3] == 0xef, 1);
     CHECK_EQ("maximum_gpfn", memop(XENMEM_maximum_gpfn, &d), 0x3FF);
     check_memory_map(d);
@@ -481,6 +490,54 @@ static void build_and_map(domid_t d)
     CHECK_EQ("STORE_EVTCHN value", v, port);
     CHECK_EQ("param index past the end", param(HVMOP_set_param, d, HVM_NR_PARAMS, &v),
              E(XEN_EINVAL));
+    v = 1;
+    CHECK_EQ("set TIMER_MODE", param(HVMOP_set_param, d, HVM_PARAM_TIMER_MODE, &v), 0);
+    v = 9;
+    CHECK_EQ("TIMER_MODE out of range", param(HVMOP_set_param, d, HVM_PARAM_TIMER_MODE, &v),
+             E(XEN_EINVAL));
+    v = XEN_ALTP2M_mixed;
+    CHECK_EQ("altp2m", param(HVMOP_set_param, d, HVM_PARAM_ALTP2M, &v), E(XEN_EINVAL));
+    check_pool_and_tsc(d);
+}
+
+static void check_pool_and_tsc(domid_t d)
+{
+    struct xen_domctl op = { .cmd = XEN_DOMCTL_set_paging_mempool_size, .domain = d };
+
+    op.u.paging_mempool.size = 4ULL << 20;
+    CHECK_EQ("set_paging_mempool_size", domctl(&op), 0);
+    op.u.paging_mempool.size = 4097;
+    CHECK_EQ("paging pool not in pages", domctl(&op), E(XEN_EINVAL));
+    op.u.paging_mempool.size = 1ULL << 50;
+    CHECK_EQ("paging pool beyond the heap", domctl(&op), E(XEN_ENOMEM));
+    op.cmd = XEN_DOMCTL_get_paging_mempool_size;
+    CHECK_EQ("get_paging_mempool_size", domctl(&op), 0);
+    CHECK_EQ("paging pool size kept", op.u.paging_mempool.size, 4ULL << 20);
+    op = (struct xen_domctl){ .cmd = XEN_DOMCTL_settscinfo, .domain = d };
+    CHECK_EQ("settscinfo default", domctl(&op), 0);
+    op.u.tsc_info.tsc_mode = 1;
+    CHECK_EQ("settscinfo always-emulate", domctl(&op), E(XEN_EOPNOTSUPP));
+    op.u.tsc_info.tsc_mode = 7;
+    CHECK_EQ("settscinfo unknown mode", domctl(&op), E(XEN_EINVAL));
+}
+
+/* max_evtchn_port bounds the new domain's ports: 1 and 2, then none. */
+static void check_port_bound(void)
+{
+    struct xen_domctl_createdomain c = pvh_config;
+    evtchn_port_t port;
+    domid_t d;
+
+    c.max_evtchn_port = 2;
+    if (create(0, &c, &d)) {
+        xtf_failure("createdomain with 2 ports");
+        return;
+    }
+    CHECK_EQ("port 1", alloc_unbound(d, 0, &port) || port != 1, 0);
+    CHECK_EQ("port 2", alloc_unbound(d, 0, &port) || port != 2, 0);
+    CHECK_EQ("past max_evtchn_port", alloc_unbound(d, 0, &port), E(XEN_ENOSPC));
+    CHECK_EQ("destroy it", simple(XEN_DOMCTL_destroydomain, d), 0);
+    wait_gone(d);
 }
 
 static volatile uint32_t *map_high(void)
@@ -575,6 +632,7 @@ static void as_dom0(void)
     CHECK_EQ("createdomain used id", create(d, &pvh_config, NULL), E(XEN_EEXIST));
     CHECK_EQ("new domain has no memory", getinfo(d2, &info) || info.tot_pages, 0);
     CHECK_EQ("destroy the second", simple(XEN_DOMCTL_destroydomain, d2), 0);
+    check_port_bound();
     build_and_map(d);
     check_hvm_context(d);
     check_foreign_hostile(d);

@@ -20,6 +20,7 @@
 #define EFER_SVME       (1UL << 12)
 
 /* VMCB offsets (APM Vol 2, appendix B). */
+#define VMCB_INTERCEPT_CR   0x000
 #define VMCB_INTERCEPT_EXC  0x008
 #define VMCB_INTERCEPT_MISC1 0x00C
 #define VMCB_INTERCEPT_MISC2 0x010
@@ -44,6 +45,7 @@
 #define VMCB_CR3            0x550
 #define VMCB_CR0            0x558
 #define VMCB_DR7            0x560
+#define DR7_GD              (1ULL << 13)
 #define VMCB_DR6            0x568
 #define VMCB_RFLAGS         0x570
 #define VMCB_RIP            0x578
@@ -63,7 +65,14 @@
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_IDTR, SEG_TR };
 
 /* Exit codes (APM Vol 2, appendix C). */
+#define EXIT_CR0_WRITE 0x10
+#define EXIT_CR4_WRITE 0x14
+#define EXIT_EXCP_DB   0x41
 #define EXIT_EXCP_UD   0x46
+#define EXIT_EXCP_AC   0x51
+#define EXIT_EXCP_MC   0x52
+#define EXIT_RDPMC     0x6F
+#define EXIT_INVD      0x76
 #define EXIT_INTR      0x60
 #define EXIT_VINTR     0x64
 #define EXIT_NMI       0x61
@@ -75,6 +84,11 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 #define EXIT_VMRUN     0x80
 #define EXIT_VMMCALL   0x81
 #define EXIT_SKINIT    0x86
+#define EXIT_ICEBP     0x88
+#define EXIT_WBINVD    0x89
+#define EXIT_MONITOR   0x8A
+#define EXIT_MWAIT     0x8B
+#define EXIT_XSETBV    0x8D
 #define EXIT_NPF       0x400
 #define EXIT_INVALID   0xFFFFFFFFu
 
@@ -82,6 +96,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 #define I3_INTR     (1u << 0)
 #define I3_NMI      (1u << 1)
 #define I3_VINTR    (1u << 4)
+#define I3_RDPMC    (1u << 15)
 #define I3_CPUID    (1u << 18)
 #define I3_INVD     (1u << 22)
 #define I3_HLT      (1u << 24)
@@ -91,8 +106,10 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 #define I3_SHUTDOWN (1u << 31)
 #define I4_SVM_INSNS 0x7Fu        /* VMRUN VMMCALL VMLOAD VMSAVE STGI CLGI SKINIT */
 #define I4_ICEBP    (1u << 8)
+#define I4_WBINVD   (1u << 9)
 #define I4_MONITOR  (1u << 10)
 #define I4_MWAIT    (1u << 11)
+#define I4_XSETBV   (1u << 13)
 
 void svm_vmrun(paddr_t vmcb_pa, struct guest_regs *regs, paddr_t host_vmcb_pa);
 
@@ -123,13 +140,17 @@ static void set_seg(struct vcpu *v, unsigned int seg, uint16_t sel, uint16_t att
     *(uint64_t *)(p + 8) = base;
 }
 
-/* MSRs whose state lives in the VMCB (switched by VMLOAD/VMSAVE) go straight through. */
-static void msrpm_allow(uint32_t msr)
+/*
+ * MSRs whose state lives in the VMCB (switched by VMLOAD/VMSAVE) are read straight from
+ * it; their writes still exit, so that msr.c checks each value (canonical, reserved bits)
+ * rather than trusting the CPU to (QEMU's, for one, does not).
+ */
+static void msrpm_allow_read(uint32_t msr)
 {
     uint32_t base = msr < 0x2000 ? 0 : msr >= 0xC0010000 ? 0x1000 : 0x800;
     uint32_t bit = 2 * (msr & 0x1FFF);
 
-    ((uint8_t *)msrpm)[base + bit / 8] &= (uint8_t)~(3u << (bit % 8));
+    ((uint8_t *)msrpm)[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));
 }
 
 static int svm_cpu_up(void)
@@ -161,10 +182,18 @@ static int svm_vcpu_init(struct vcpu *v)
     memset(vmcb, 0, PAGE_SIZE);
     v->arch.vmcs_or_vmcb = vmcb;
     v->arch.vmcs_or_vmcb_pa = __pa(vmcb);
-    *vmcb32(v, VMCB_INTERCEPT_EXC) = 1u << 6;              /* #UD: VMCALL from a guest */
-    *vmcb32(v, VMCB_INTERCEPT_MISC1) = I3_INTR | I3_NMI | I3_CPUID | I3_INVD | I3_HLT |
-                                       I3_IOIO | I3_MSR | I3_TASKSW | I3_SHUTDOWN;
-    *vmcb32(v, VMCB_INTERCEPT_MISC2) = I4_SVM_INSNS | I4_ICEBP | I4_MONITOR | I4_MWAIT;
+    /*
+     * #UD: VMCALL from a guest. #DB and #AC: a guest whose delivery of one raises another
+     * would loop inside the CPU without an exit (XSA-156); intercepted, each is an exit.
+     * #MC: the host's.
+     */
+    *vmcb32(v, VMCB_INTERCEPT_EXC) = 1u << 1 | 1u << 6 | 1u << 17 | 1u << 18;
+    *vmcb32(v, VMCB_INTERCEPT_MISC1) = I3_INTR | I3_NMI | I3_RDPMC | I3_CPUID | I3_INVD |
+                                       I3_HLT | I3_IOIO | I3_MSR | I3_TASKSW | I3_SHUTDOWN;
+    *vmcb32(v, VMCB_INTERCEPT_MISC2) = I4_SVM_INSNS | I4_ICEBP | I4_WBINVD | I4_MONITOR |
+                                       I4_MWAIT | I4_XSETBV;
+    /* CR0 and CR4 writes: checked by cr.c (CR8 is V_TPR under V_INTR_MASKING). */
+    *vmcb32(v, VMCB_INTERCEPT_CR) = 1u << (16 + 0) | 1u << (16 + 4);
     *vmcb64(v, VMCB_IOPM_PA) = __pa(iopm);
     *vmcb64(v, VMCB_MSRPM_PA) = __pa(msrpm);
     *vmcb64(v, VMCB_VINTR) = 1ULL << 24;                   /* V_INTR_MASKING */
@@ -277,6 +306,162 @@ static void inject_pending(struct vcpu *v)
     }
 }
 
+static uint64_t *svm_gpr(struct vcpu *v, unsigned int n)
+{
+    struct guest_regs *g = &v->arch.regs;
+    uint64_t *by_number[16] = { &g->rax, &g->rcx, &g->rdx, &g->rbx, &g->rsp, &g->rbp,
+                                &g->rsi, &g->rdi, &g->r8, &g->r9, &g->r10, &g->r11,
+                                &g->r12, &g->r13, &g->r14, &g->r15 };
+
+    return by_number[n & 15];
+}
+
+static void svm_get_paging(struct vcpu *v, struct hvm_paging *p);
+
+/*
+ * The CR0 or CR4 write at RIP, decoded (no decode assists in QEMU's SVM): MOV to CR from a
+ * register, CLTS, or LMSW from a register. The value it writes and its length, or false.
+ */
+static bool decode_cr_write(struct vcpu *v, const struct hvm_paging *p, unsigned int cr,
+                            uint64_t *val, unsigned int *len)
+{
+    uint8_t b[8];
+    unsigned int i = 0, rex = 0;
+    uint64_t src;
+
+    if (copy_from_guest_virt(v, b, p->cs_base + v->arch.regs.rip, sizeof(b)))
+        return false;
+    while (i < 4 && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0x2E || b[i] == 0x3E ||
+                     b[i] == 0x26 || b[i] == 0x36 || b[i] == 0x64 || b[i] == 0x65))
+        i++;
+    if (p->cs_bits == 64 && (b[i] & 0xF0) == 0x40)
+        rex = b[i++];
+    if (b[i] != 0x0F)
+        return false;
+    if (b[i + 1] == 0x06 && cr == 0) {                          /* CLTS */
+        *val = p->cr0 & ~(1ULL << 3);
+        *len = i + 2;
+        return true;
+    }
+    if ((b[i + 2] >> 6) != 3)                                   /* register operands only */
+        return false;
+    src = *svm_gpr(v, (b[i + 2] & 7) | (rex & 1) << 3);
+    if (p->cs_bits != 64)
+        src = (uint32_t)src;
+    *len = i + 3;
+    if (b[i + 1] == 0x22 && ((b[i + 2] >> 3) & 7) + ((rex & 4) << 1) == cr) {
+        *val = src;
+        return true;
+    }
+    if (b[i + 1] == 0x01 && ((b[i + 2] >> 3) & 7) == 6 && cr == 0) {   /* LMSW: PE sticks */
+        *val = (p->cr0 & ~0xEULL) | (src & 0xF) | (p->cr0 & 1);
+        return true;
+    }
+    return false;
+}
+
+/* Takes a checked CR0: PG with EFER.LME switches long mode on, as the CPU would. */
+static void set_guest_cr0(struct vcpu *v, const struct hvm_paging *p, uint64_t val)
+{
+    uint64_t efer = *vmcb64(v, VMCB_EFER);
+
+    if ((val & X86_CR0_PG) && !(p->cr0 & X86_CR0_PG) && (efer & EFER_LME))
+        efer |= EFER_LMA;
+    else if (!(val & X86_CR0_PG))
+        efer &= ~EFER_LMA;
+    *vmcb64(v, VMCB_EFER) = efer;
+    *vmcb64(v, VMCB_CR0) = val;
+}
+
+static void cr_write(struct vcpu *v, unsigned int cr)
+{
+    struct hvm_paging p;
+    unsigned int len;
+    uint64_t val;
+
+    svm_get_paging(v, &p);
+    if (!decode_cr_write(v, &p, cr, &val, &len)) {
+        domain_crash(v->domain, "vCPU %u: CR%u write at %#lx not decoded", v->id, cr,
+                     (unsigned long)v->arch.regs.rip);
+        return;
+    }
+    if (cr == 0 ? !hvm_cr0_valid(&p, val) : !hvm_cr4_valid(&p, val, hvm_cr4_guest_bits())) {
+        inject(v, 13, true, 0);
+        return;
+    }
+    if (cr == 0)
+        set_guest_cr0(v, &p, val);
+    else
+        *vmcb64(v, VMCB_CR4) = val;
+    v->arch.regs.rip += len;
+    v->arch.asid_generation = 0;            /* as a MOV to CR would, drop its translations */
+}
+
+/* The exits that keep a guest off the host's hardware (docs/security.md). */
+static void decode_sealed_exit(struct vcpu *v, struct hvm_exit *e, uint32_t code)
+{
+    switch (code) {
+    case EXIT_CR0_WRITE:
+    case EXIT_CR4_WRITE:
+        cr_write(v, code - EXIT_CR0_WRITE);
+        return;
+    case EXIT_EXCP_DB:
+        /* Delivery clears DR7.GD; injection does not (Xen's svm_inject_event does it). */
+        *vmcb64(v, VMCB_DR7) &= ~DR7_GD;
+        inject(v, 1, false, 0);
+        return;
+    case EXIT_ICEBP:
+        v->arch.regs.rip += 1;              /* INT1 is a trap: its #DB follows it */
+        inject(v, 1, false, 0);
+        return;
+    case EXIT_EXCP_AC:
+        inject(v, 17, true, 0);
+        return;
+    case EXIT_EXCP_MC:
+        __asm__ volatile("int $18");        /* the host's machine check, as Xen's svm.c */
+        return;
+    case EXIT_INVD:
+    case EXIT_WBINVD:
+        e->kind = HVM_EXIT_CACHE_FLUSH;
+        e->insn_len = 2;
+        return;
+    case EXIT_RDPMC:
+        e->kind = HVM_EXIT_RDPMC;
+        return;
+    case EXIT_XSETBV:
+        e->kind = HVM_EXIT_XSETBV;
+        e->insn_len = 3;
+        return;
+    case EXIT_MONITOR:
+    case EXIT_MWAIT:
+        inject(v, 6, false, 0);
+        return;
+    }
+    if (code >= EXIT_VMRUN && code <= EXIT_SKINIT) {
+        inject(v, 6, false, 0);             /* no nested virtualization */
+        return;
+    }
+    e->kind = HVM_EXIT_FAILED;
+    e->why = "unexpected SVM exit";
+}
+
+/*
+ * A guest that shuts down on a fault it could not deliver says little by its RIP alone: the
+ * state the CPU failed to deliver through goes to the log with it.
+ */
+static void log_shutdown_state(struct vcpu *v)
+{
+    printk("d%u vCPU %u shutdown state: cr0 %#lx cr3 %#lx cr4 %#lx efer %#lx rsp %#lx "
+           "idtr %#lx/%#x tr %#x@%#lx exitintinfo %#lx\n", v->domain->domid, v->id,
+           (unsigned long)*vmcb64(v, VMCB_CR0), (unsigned long)*vmcb64(v, VMCB_CR3),
+           (unsigned long)*vmcb64(v, VMCB_CR4), (unsigned long)*vmcb64(v, VMCB_EFER),
+           (unsigned long)*vmcb64(v, VMCB_RSP), (unsigned long)*vmcb64(v, VMCB_SEG(SEG_IDTR) + 8),
+           *vmcb32(v, VMCB_SEG(SEG_IDTR) + 4),
+           *(uint16_t *)((char *)v->arch.vmcs_or_vmcb + VMCB_SEG(SEG_TR)),
+           (unsigned long)*vmcb64(v, VMCB_SEG(SEG_TR) + 8),
+           (unsigned long)*vmcb64(v, VMCB_EXITINTINFO));
+}
+
 static void decode_exit(struct vcpu *v, struct hvm_exit *e)
 {
     static const uint8_t vmcall[3] = { 0x0F, 0x01, 0xC1 };
@@ -315,6 +500,7 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         e->insn_len = 2;
         return;
     case EXIT_SHUTDOWN:
+        log_shutdown_state(v);
         e->kind = HVM_EXIT_TRIPLE_FAULT;
         return;
     case EXIT_VMMCALL:
@@ -341,12 +527,7 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         e->why = "VMRUN refused the guest state";
         return;
     }
-    if (code >= EXIT_VMRUN && code <= EXIT_SKINIT) {
-        inject(v, 6, false, 0);             /* no nested virtualization */
-        return;
-    }
-    e->kind = HVM_EXIT_FAILED;
-    e->why = "unexpected SVM exit";
+    decode_sealed_exit(v, e, (uint32_t)code);
 }
 
 static void svm_run(struct vcpu *v, struct hvm_exit *e)
@@ -529,6 +710,6 @@ const struct hvm_ops *svm_probe(void)
     memset(msrpm, 0xFF, 2 * PAGE_SIZE);
     memset(iopm, 0xFF, 4 * PAGE_SIZE);
     for (unsigned int i = 0; i < ARRAY_SIZE(passthrough); i++)
-        msrpm_allow(passthrough[i]);
+        msrpm_allow_read(passthrough[i]);
     return &svm_ops;
 }

@@ -1,62 +1,23 @@
 /*
- * Intel VT-x with EPT, VPID and unrestricted guest (SDM Vol 3C chapters 23-29). One VMCS
- * per vCPU, set up on the pCPU that runs it. Controls are computed from the TRUE_* MSRs as
- * (want | allowed0) & allowed1. CR0.PG is intercepted so the long-mode switch (EFER.LMA and
- * the IA-32e entry control) happens here; KERNEL_GS_BASE and the syscall MSRs, which the
- * VMCS does not hold, are switched around every entry.
+ * Intel VT-x with EPT, VPID and unrestricted guest (SDM Vol 3C chapters 23-29): entering the
+ * guest and decoding its exits into the vendor-neutral struct hvm_exit; vmcs.c sets the VMCS
+ * up. CR0.PG is intercepted so the long-mode switch (EFER.LMA and the IA-32e entry control)
+ * happens here; KERNEL_GS_BASE and the syscall MSRs, which the VMCS does not hold, are
+ * switched around every entry; the guest's TPR is its virtual-APIC page's (TPR shadow).
  */
-#include <asm/desc.h>
-#include <asm/hvm.h>
-#include <asm/p2m.h>
 #include <asm/irq.h>
+#include <asm/p2m.h>
 #include <asm/percpu.h>
 #include <asm/processor.h>
 #include <kumo/console.h>
-#include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
-#include <kumo/mm.h>
 #include <kumo/xen_abi.h>
-#include "vmcs.h"
+#include "vmx.h"
 
-#define MSR_FEATURE_CONTROL 0x3A
-#define MSR_VMX_BASIC       0x480
-#define MSR_VMX_PINBASED    0x481
-#define MSR_VMX_PROCBASED   0x482
-#define MSR_VMX_EXIT        0x483
-#define MSR_VMX_ENTRY       0x484
-#define MSR_VMX_CR0_FIXED0  0x486
-#define MSR_VMX_CR0_FIXED1  0x487
-#define MSR_VMX_CR4_FIXED0  0x488
-#define MSR_VMX_PROCBASED2  0x48B
-#define MSR_VMX_EPT_VPID    0x48C
-#define MSR_VMX_TRUE_PIN    0x48D
 #define MSR_PAT             0x277
-#define X86_CR4_VMXE        (1UL << 13)
-
-#define PIN_EXT_INTR        (1u << 0)
-#define PIN_NMI             (1u << 3)
-#define PIN_VIRTUAL_NMI     (1u << 5)     /* IRET ends an injected NMI's blocking */
 #define PIN_PREEMPT_TIMER   (1u << 6)
-#define MSR_VMX_MISC        0x485
 #define GUEST_STINT_MAX     MILLISECS(10)
-#define PROC_INTR_WINDOW    (1u << 2)
-#define PROC_TSC_OFFSET     (1u << 3)
-#define PROC_HLT            (1u << 7)
-#define PROC_MWAIT          (1u << 10)
-#define PROC_UNCOND_IO      (1u << 24)
-#define PROC_MONITOR        (1u << 29)
-#define PROC_SECONDARY      (1u << 31)
-#define PROC2_EPT           (1u << 1)
-#define PROC2_VPID          (1u << 5)
-#define PROC2_UNRESTRICTED  (1u << 7)
-#define EXIT_HOST_64        (1u << 9)
-#define EXIT_SAVE_PAT       (1u << 18)
-#define EXIT_LOAD_PAT       (1u << 19)
-#define EXIT_SAVE_EFER      (1u << 20)
-#define EXIT_LOAD_EFER      (1u << 21)
-#define ENTRY_IA32E         (1u << 9)
-#define ENTRY_LOAD_PAT      (1u << 14)
-#define ENTRY_LOAD_EFER     (1u << 15)
+#define VAPIC_TPR           0x80
 
 /* Basic exit reasons (SDM Vol 3D appendix C). */
 enum {
@@ -65,256 +26,11 @@ enum {
     EXIT_VMX_FIRST = 19, EXIT_VMX_LAST = 27, EXIT_CR_ACCESS = 28, EXIT_IO = 30,
     EXIT_RDMSR = 31, EXIT_WRMSR = 32, EXIT_INVALID_STATE = 33, EXIT_MSR_LOAD = 34,
     EXIT_MWAIT = 36, EXIT_MONITOR = 39, EXIT_EPT_VIOLATION = 48, EXIT_EPT_MISCONFIG = 49,
-    EXIT_PREEMPT_TIMER = 52, EXIT_XSETBV = 55,
+    EXIT_PREEMPT_TIMER = 52, EXIT_XSETBV = 55, EXIT_RDPMC = 15, EXIT_MCE_DURING_ENTRY = 41,
+    EXIT_WBINVD = 54, EXIT_TPR_BELOW_THRESHOLD = 43,
 };
 
 int vmx_enter(struct guest_regs *regs, int launched);
-void vmx_exit(void);
-
-static uint32_t vmcs_revision;
-static bool true_ctls;
-static uint32_t pin_ctl, proc_ctl, proc2_ctl, exit_ctl, entry_ctl;
-static uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0;
-static uint16_t next_vpid = 1;
-static unsigned int preempt_timer_shift;     /* it counts TSC >> this (IA32_VMX_MISC) */
-
-static uint32_t adjust(uint32_t msr, uint32_t want)
-{
-    uint64_t caps = rdmsr(msr);
-
-    return (want | (uint32_t)caps) & (uint32_t)(caps >> 32);
-}
-
-static int vmx_cpu_up(void)
-{
-    struct cpu_info *c = this_cpu();
-    uint64_t fc = rdmsr(MSR_FEATURE_CONTROL);
-
-    /* Bit 0 lock, bit 2 VMXON outside SMX (SDM Vol 3C 23.7). */
-    if (!(fc & 1))
-        wrmsr(MSR_FEATURE_CONTROL, fc | 5);
-    else if (!(fc & 4))
-        return -1;
-    if (!c->hvm_host_area) {
-        c->hvm_host_area = alloc_xenheap_pages(0);
-        if (!c->hvm_host_area)
-            return -1;
-        memset(c->hvm_host_area, 0, PAGE_SIZE);
-        *(uint32_t *)c->hvm_host_area = vmcs_revision;
-    }
-    write_cr0(read_cr0() | X86_CR0_NE);
-    write_cr4(read_cr4() | X86_CR4_VMXE);
-    return vmxon(__pa(c->hvm_host_area)) ? 0 : -1;
-}
-
-static int vmx_vcpu_init(struct vcpu *v)
-{
-    void *vmcs = alloc_xenheap_pages(0);
-
-    if (!vmcs)
-        return -1;
-    memset(vmcs, 0, PAGE_SIZE);
-    *(uint32_t *)vmcs = vmcs_revision;
-    v->arch.vmcs_or_vmcb = vmcs;
-    v->arch.vmcs_or_vmcb_pa = __pa(vmcs);
-    v->arch.asid_or_vpid = next_vpid++ % 0xFFFF + 1;
-    return 0;
-}
-
-static void vmx_vcpu_destroy(struct vcpu *v)
-{
-    /* A VMCS may still be cached by the CPU that ran it: flush it to memory first. */
-    vmclear(v->arch.vmcs_or_vmcb_pa);
-    free_xenheap_pages(v->arch.vmcs_or_vmcb, 0);
-    v->arch.vmcs_or_vmcb = NULL;
-}
-
-/* The state goes into the VMCS the next time it is loaded (vmcs_load), on whichever pCPU. */
-static void vmx_set_state(struct vcpu *v, const struct hvm_vcpu_state *s)
-{
-    v->arch.vmx_start = *s;
-    v->arch.regs = s->regs;
-    v->arch.cr0_shadow = s->cr0;
-    v->arch.efer = s->efer;
-    v->arch.exit_rip = s->regs.rip;
-    v->arch.launched = false;
-    v->arch.last_pcpu = -1;
-}
-
-static void write_host_state(void)
-{
-    struct cpu_info *c = this_cpu();
-    struct __attribute__((packed)) { uint16_t limit; uint64_t base; } gdtr;
-
-    __asm__ volatile("sgdt %0" : "=m"(gdtr));
-    vmwrite(HOST_CR0, read_cr0());
-    vmwrite(HOST_CR3, read_cr3());
-    vmwrite(HOST_CR4, read_cr4());
-    vmwrite(HOST_CS_SELECTOR, SEL_CODE64);
-    vmwrite(HOST_SS_SELECTOR, SEL_DATA);
-    vmwrite(HOST_DS_SELECTOR, SEL_DATA);
-    vmwrite(HOST_ES_SELECTOR, SEL_DATA);
-    vmwrite(HOST_FS_SELECTOR, 0);
-    vmwrite(HOST_GS_SELECTOR, 0);
-    vmwrite(HOST_TR_SELECTOR, SEL_TSS);
-    vmwrite(HOST_FS_BASE, 0);
-    vmwrite(HOST_GS_BASE, (uint64_t)c);
-    vmwrite(HOST_TR_BASE, (uint64_t)&c->tss);
-    vmwrite(HOST_GDTR_BASE, gdtr.base);
-    vmwrite(HOST_IDTR_BASE, (uint64_t)c->idt);
-    vmwrite(HOST_IA32_EFER, rdmsr(MSR_EFER));
-    vmwrite(HOST_IA32_PAT, rdmsr(MSR_PAT));
-    vmwrite(HOST_SYSENTER_CS, 0);
-    vmwrite(HOST_SYSENTER_ESP, 0);
-    vmwrite(HOST_SYSENTER_EIP, 0);
-    vmwrite(HOST_RIP, (uint64_t)vmx_exit);
-}
-
-/* SVM-style packed attributes to the VMCS access-rights format (SDM Vol 3C 24.4.1). */
-static uint32_t access_rights(const struct hvm_segment *h)
-{
-    if (!(h->attr & 0x80))
-        return 0x10000;                         /* not present: unusable */
-    return (h->attr & 0xFF) | (uint32_t)(h->attr & 0xF00) << 4;
-}
-
-static void write_guest_segments(const struct hvm_vcpu_state *s)
-{
-    static const struct {
-        enum vmcs_field sel, limit, ar, base;
-        size_t offset;
-    } segs[] = {
-        { GUEST_ES_SELECTOR, GUEST_ES_LIMIT, GUEST_ES_AR, GUEST_ES_BASE,
-          offsetof(struct hvm_vcpu_state, es) },
-        { GUEST_CS_SELECTOR, GUEST_CS_LIMIT, GUEST_CS_AR, GUEST_CS_BASE,
-          offsetof(struct hvm_vcpu_state, cs) },
-        { GUEST_SS_SELECTOR, GUEST_SS_LIMIT, GUEST_SS_AR, GUEST_SS_BASE,
-          offsetof(struct hvm_vcpu_state, ss) },
-        { GUEST_DS_SELECTOR, GUEST_DS_LIMIT, GUEST_DS_AR, GUEST_DS_BASE,
-          offsetof(struct hvm_vcpu_state, ds) },
-        { GUEST_FS_SELECTOR, GUEST_FS_LIMIT, GUEST_FS_AR, GUEST_FS_BASE,
-          offsetof(struct hvm_vcpu_state, fs) },
-        { GUEST_GS_SELECTOR, GUEST_GS_LIMIT, GUEST_GS_AR, GUEST_GS_BASE,
-          offsetof(struct hvm_vcpu_state, gs) },
-        { GUEST_TR_SELECTOR, GUEST_TR_LIMIT, GUEST_TR_AR, GUEST_TR_BASE,
-          offsetof(struct hvm_vcpu_state, tr) },
-        { GUEST_LDTR_SELECTOR, GUEST_LDTR_LIMIT, GUEST_LDTR_AR, GUEST_LDTR_BASE,
-          offsetof(struct hvm_vcpu_state, ldtr) },
-    };
-
-    for (unsigned int i = 0; i < ARRAY_SIZE(segs); i++) {
-        const struct hvm_segment *h = (const void *)((const char *)s + segs[i].offset);
-
-        vmwrite(segs[i].sel, h->sel);
-        vmwrite(segs[i].limit, h->limit);
-        vmwrite(segs[i].ar, access_rights(h));
-        vmwrite(segs[i].base, h->base);
-    }
-    vmwrite(GUEST_GDTR_BASE, s->gdtr_base);
-    vmwrite(GUEST_GDTR_LIMIT, s->gdtr_limit);
-    vmwrite(GUEST_IDTR_BASE, s->idtr_base);
-    vmwrite(GUEST_IDTR_LIMIT, s->idtr_limit);
-}
-
-/* Reserved bits of a present PAE PDPTE below bit 52 (1-2, 5-8) and the bits from 52 on. */
-#define PDPTE_RESERVED 0xFFF00000000001E6ULL
-
-/*
- * With EPT, a VM entry into PAE paging takes the four PDPTEs from the VMCS, not from memory
- * (SDM 26.3.2.4), and the guest's own CR3 loads keep them there. Where kumo emulates the
- * CR0/CR4 write that turns PAE paging on, it loads them from the guest's CR3 as the CPU
- * would, as Xen's vmx_load_pdptrs(); unreadable or reserved-bit entries crash the guest.
- */
-static void load_pdptes(struct vcpu *v, uint64_t cr0, uint64_t cr4)
-{
-    uint64_t pdpte[4];
-
-    if (!(cr0 & X86_CR0_PG) || !(cr4 & X86_CR4_PAE) || (v->arch.efer & EFER_LME))
-        return;
-    if (!copy_from_guest_phys(v->domain, pdpte, vmread(GUEST_CR3) & 0xFFFFFFE0ULL,
-                              sizeof(pdpte))) {
-        domain_crash(v->domain, "PAE page-directory pointers outside its memory");
-        return;
-    }
-    for (unsigned int i = 0; i < 4; i++) {
-        if ((pdpte[i] & 1) && (pdpte[i] & PDPTE_RESERVED)) {
-            domain_crash(v->domain, "PAE PDPTE %u has reserved bits: %#lx", i,
-                         (unsigned long)pdpte[i]);
-            return;
-        }
-        vmwrite(GUEST_PDPTE0 + 2 * i, pdpte[i]);
-    }
-}
-
-static void write_guest_state(struct vcpu *v)
-{
-    const struct hvm_vcpu_state *s = &v->arch.vmx_start;
-
-    write_guest_segments(s);
-    vmwrite(GUEST_CR0, (s->cr0 | X86_CR0_NE) & ~(X86_CR0_CD | X86_CR0_NW));
-    vmwrite(CR0_READ_SHADOW, s->cr0);
-    vmwrite(CR0_GUEST_HOST_MASK, X86_CR0_PG | X86_CR0_NE | X86_CR0_CD | X86_CR0_NW);
-    vmwrite(GUEST_CR3, s->cr3);
-    vmwrite(GUEST_CR4, s->cr4 | cr4_fixed0);
-    vmwrite(CR4_READ_SHADOW, s->cr4);
-    vmwrite(CR4_GUEST_HOST_MASK, cr4_fixed0);
-    load_pdptes(v, s->cr0, s->cr4);
-    vmwrite(GUEST_DR7, 0x400);
-    vmwrite(GUEST_IA32_EFER, v->arch.efer);
-    vmwrite(GUEST_IA32_PAT, 0x0007040600070406ULL);
-    vmwrite(GUEST_SYSENTER_CS, 0);
-    vmwrite(GUEST_SYSENTER_ESP, 0);
-    vmwrite(GUEST_SYSENTER_EIP, 0);
-    vmwrite(GUEST_INTERRUPTIBILITY, 0);
-    vmwrite(GUEST_ACTIVITY_STATE, 0);
-    vmwrite(VMCS_LINK_POINTER, ~0ULL);
-    vmwrite(VM_ENTRY_CONTROLS, s->efer & EFER_LMA ? entry_ctl | ENTRY_IA32E :
-                                                    entry_ctl & ~ENTRY_IA32E);
-    vmwrite(VM_ENTRY_INTR_INFO, 0);
-}
-
-static void write_controls(struct vcpu *v)
-{
-    vmwrite(PIN_BASED_VM_EXEC_CONTROL, pin_ctl);
-    vmwrite(CPU_BASED_VM_EXEC_CONTROL, proc_ctl);
-    vmwrite(SECONDARY_VM_EXEC_CONTROL, proc2_ctl);
-    vmwrite(VM_EXIT_CONTROLS, exit_ctl);
-    vmwrite(EXCEPTION_BITMAP, 1u << 6);        /* #UD: VMMCALL from a guest */
-    vmwrite(TSC_OFFSET, v->arch.tsc_offset);
-    vmwrite(VPID, v->arch.asid_or_vpid);
-    /* EPTP: write-back, 4-level walk (SDM Vol 3C 24.6.11). */
-    vmwrite(EPT_POINTER, v->domain->p2m_root | 3 << 3 | 6);
-}
-
-/* Single-context INVEPT (type 1): this CPU forgets what it cached through d's p2m. */
-static void invept_domain(const struct domain *d)
-{
-    struct { uint64_t eptp, rsvd; } desc = { d->p2m_root | 3 << 3 | 6, 0 };
-
-    __asm__ volatile("invept %0, %1" :: "m"(desc), "r"(1UL) : "cc", "memory");
-}
-
-/*
- * Loads v's VMCS on this CPU, writing it from scratch the first time it runs here. Arriving
- * from another CPU it also flushes: this CPU may hold translations another vCPU of the
- * domain cached before a p2m flush whose request that vCPU has not consumed here.
- */
-static void vmcs_load(struct vcpu *v, bool flush)
-{
-    if (flush || v->arch.last_pcpu != (int)this_cpu()->id)
-        invept_domain(v->domain);
-    if (v->arch.last_pcpu != (int)this_cpu()->id) {
-        vmclear(v->arch.vmcs_or_vmcb_pa);
-        vmptrld(v->arch.vmcs_or_vmcb_pa);
-        write_controls(v);
-        write_host_state();
-        if (!v->arch.launched)
-            write_guest_state(v);
-        v->arch.launched = false;
-    } else {
-        vmptrld(v->arch.vmcs_or_vmcb_pa);
-    }
-}
 
 static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t error)
 {
@@ -326,7 +42,7 @@ static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t
 
 static void set_cr0(struct vcpu *v, uint64_t val)
 {
-    bool was_paging = v->arch.cr0_shadow & X86_CR0_PG, paging = val & X86_CR0_PG;
+    bool was_paging = to_vmx(v)->cr0_shadow & X86_CR0_PG, paging = val & X86_CR0_PG;
     uint32_t entry = (uint32_t)vmread(VM_ENTRY_CONTROLS);
 
     if (paging && !was_paging && (v->arch.efer & EFER_LME)) {
@@ -336,13 +52,13 @@ static void set_cr0(struct vcpu *v, uint64_t val)
         v->arch.efer &= ~EFER_LMA;
         entry &= ~ENTRY_IA32E;
     }
-    v->arch.cr0_shadow = val;
+    to_vmx(v)->cr0_shadow = val;
     vmwrite(VM_ENTRY_CONTROLS, entry);
     vmwrite(GUEST_IA32_EFER, v->arch.efer);
     vmwrite(CR0_READ_SHADOW, val);
     vmwrite(GUEST_CR0, (val | X86_CR0_NE) & ~(X86_CR0_CD | X86_CR0_NW));
     if (paging && !was_paging)
-        load_pdptes(v, val, vmread(GUEST_CR4));     /* its own CR4 writes do not exit */
+        vmx_load_pdptes(v, val, vmread(GUEST_CR4));
 }
 
 static uint64_t *gpr(struct vcpu *v, unsigned int n)
@@ -355,22 +71,57 @@ static uint64_t *gpr(struct vcpu *v, unsigned int n)
     return by_number[n & 15];
 }
 
-/* MOV to/from CR0 and CR4 (qualification: SDM Vol 3C table 28-3). */
+/* MOV to CR8 sets the virtual LAPIC's TPR, never the host's (SDM Vol 3A 10.8.6.1). */
+static bool cr8_write(struct vcpu *v, uint64_t val)
+{
+    if (val >> 4)
+        return false;
+    v->arch.vlapic.tpr = (uint32_t)val << 4;
+    return true;
+}
+
+static void vmx_get_paging(struct vcpu *v, struct hvm_paging *p);
+
+static bool cr_write(struct vcpu *v, unsigned int cr, uint64_t val)
+{
+    struct hvm_paging p;
+
+    vmx_get_paging(v, &p);
+    if (cr == 0 && hvm_cr0_valid(&p, val)) {
+        set_cr0(v, val);
+        return true;
+    }
+    if (cr == 4 && hvm_cr4_valid(&p, val, vmx_caps.guest_cr4_bits)) {
+        vmwrite(CR4_READ_SHADOW, val);
+        vmwrite(GUEST_CR4, val | vmx_caps.cr4_fixed0);
+        vmx_load_pdptes(v, to_vmx(v)->cr0_shadow, val);
+        return true;
+    }
+    return cr == 8 && cr8_write(v, val);
+}
+
+/* MOV to/from CR0, CR4 and CR8, LMSW (qualification: SDM Vol 3C table 28-3). */
 static bool cr_access(struct vcpu *v, struct hvm_exit *e)
 {
     uint64_t q = vmread(EXIT_QUALIFICATION);
     unsigned int cr = q & 15, type = (q >> 4) & 3;
     uint64_t *reg = gpr(v, (unsigned int)(q >> 8));
 
-    if (type == 0 && cr == 0) {
-        set_cr0(v, *reg & 0xFFFFFFFF);
-    } else if (type == 0 && cr == 4) {
-        vmwrite(CR4_READ_SHADOW, *reg);
-        vmwrite(GUEST_CR4, *reg | cr4_fixed0);
-        load_pdptes(v, v->arch.cr0_shadow, *reg);
+    /* Outside 64-bit code the operand is 32 bits; the register's upper half is not read. */
+    bool wide = (v->arch.efer & EFER_LMA) && (vmread(GUEST_CS_AR) & (1u << 13));
+
+    if (type == 0) {
+        if (!cr_write(v, cr, wide ? *reg : (uint32_t)*reg)) {
+            inject(v, 13, true, 0);
+            e->kind = HVM_EXIT_NONE;
+            e->insn_len = 0;
+            return true;
+        }
+    } else if (type == 1 && cr == 8) {
+        *reg = (v->arch.vlapic.tpr >> 4) & 0xF;
     } else if (type == 3) {                     /* LMSW: low 4 bits of CR0 */
-        set_cr0(v, (v->arch.cr0_shadow & ~0xEULL) | ((q >> 16) & 0xF) |
-                   (v->arch.cr0_shadow & 1));
+        set_cr0(v, (to_vmx(v)->cr0_shadow & ~0xEULL) | ((q >> 16) & 0xF) |
+                   (to_vmx(v)->cr0_shadow & 1));
     } else {
         return false;
     }
@@ -381,50 +132,108 @@ static bool cr_access(struct vcpu *v, struct hvm_exit *e)
     return true;
 }
 
-static void decode_exit(struct vcpu *v, struct hvm_exit *e)
+/*
+ * #DB and #AC go back to the guest (their intercept only makes each one an exit); #MC is
+ * the host's. A #DB's DR6 bits come in the qualification (SDM Vol 3C 27.2.1); INT1 is
+ * re-injected as the privileged software exception it was, with its length.
+ */
+static void reflect_exception(struct vcpu *v, uint32_t info)
+{
+    unsigned int vector = info & 0xFF, type = (info >> 8) & 7;
+    uint64_t dr6;
+
+    if (vector == 18) {
+        __asm__ volatile("int $18");
+        return;
+    }
+    if (vector == 1 && type == 5) {
+        vmwrite(VM_ENTRY_INTR_INFO, 1 | 5u << 8 | 1u << 31);
+        vmwrite(VM_ENTRY_INSTRUCTION_LEN, vmread(VM_EXIT_INSTRUCTION_LEN));
+        return;
+    }
+    if (vector == 1) {
+        __asm__ volatile("mov %%db6, %0" : "=r"(dr6));
+        dr6 = (dr6 & ~0x600FULL) | (vmread(EXIT_QUALIFICATION) & 0x600F);
+        __asm__ volatile("mov %0, %%db6" :: "r"(dr6));
+        /* Delivery clears DR7.GD; injection does not (Xen's vmx_inject_event does it). */
+        vmwrite(GUEST_DR7, vmread(GUEST_DR7) & ~(1ULL << 13));
+    }
+    inject(v, vector, info & (1u << 11), (uint32_t)vmread(VM_EXIT_INTR_ERROR_CODE));
+}
+
+/*
+ * A guest that shuts down on a fault it could not deliver says little by its RIP alone: the
+ * state the CPU failed to deliver through goes to the log with it.
+ */
+static void log_shutdown_state(struct vcpu *v)
+{
+    printk("d%u vCPU %u shutdown state: cr0 %#lx cr3 %#lx cr4 %#lx efer %#lx rsp %#lx "
+           "idtr %#lx/%#lx tr %#lx@%#lx idt-vectoring %#lx\n", v->domain->domid, v->id,
+           (unsigned long)to_vmx(v)->cr0_shadow, (unsigned long)vmread(GUEST_CR3),
+           (unsigned long)vmread(CR4_READ_SHADOW), (unsigned long)v->arch.efer,
+           (unsigned long)vmread(GUEST_RSP), (unsigned long)vmread(GUEST_IDTR_BASE),
+           (unsigned long)vmread(GUEST_IDTR_LIMIT), (unsigned long)vmread(GUEST_TR_SELECTOR),
+           (unsigned long)vmread(GUEST_TR_BASE), (unsigned long)vmread(IDT_VECTORING_INFO));
+}
+
+/* An exception or NMI exit: the host's NMI, a reflected exception, or VMMCALL's #UD. */
+static void exception_exit(struct vcpu *v, struct hvm_exit *e)
 {
     static const uint8_t vmmcall[3] = { 0x0F, 0x01, 0xD9 };
+    uint32_t info = (uint32_t)vmread(VM_EXIT_INTR_INFO);
+    uint8_t insn[3];
+
+    if (((info >> 8) & 7) == 2) {               /* an NMI meant for the host */
+        __asm__ volatile("int $2");
+    } else if ((info & 0xFF) != 6) {
+        reflect_exception(v, info);
+    } else if (!copy_from_guest_virt(v, insn, vmread(GUEST_CS_BASE) + v->arch.regs.rip, 3) &&
+               !memcmp(insn, vmmcall, 3)) {
+        /* A guest that picked AMD's VMMCALL still reaches the hypervisor. */
+        e->kind = HVM_EXIT_HYPERCALL;
+        e->insn_len = 3;
+    } else {
+        inject(v, 6, false, 0);
+    }
+}
+
+static void decode_exit(struct vcpu *v, struct hvm_exit *e)
+{
     uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
     uint64_t q;
-    uint8_t insn[3];
 
     e->raw = reason;
     e->kind = HVM_EXIT_NONE;
     e->insn_len = (unsigned int)vmread(VM_EXIT_INSTRUCTION_LEN);
+    if ((reason & 0xFFFF) == EXIT_MCE_DURING_ENTRY) {
+        __asm__ volatile("int $18");            /* the host's machine check, as Xen */
+        return;
+    }
     if (reason & (1u << 31)) {
+        /* The qualification says which check (SDM Vol 3C 26.8): 2 PDPTEs, 4 the link pointer. */
+        printk("d%u vCPU %u: VM entry failed (reason %u, qualification %lu)\n",
+               v->domain->domid, v->id, reason & 0xFFFF, (unsigned long)vmread(EXIT_QUALIFICATION));
         e->kind = HVM_EXIT_FAILED;
-        e->why = "VM entry failed: invalid guest state";
+        e->why = (reason & 0xFFFF) == EXIT_MSR_LOAD ? "VM entry failed: MSR loading" :
+                 "VM entry failed: invalid guest state";
         return;
     }
     switch (reason & 0xFFFF) {
     case EXIT_EXCEPTION_NMI:
-        q = vmread(VM_EXIT_INTR_INFO);
-        if (((q >> 8) & 7) == 2) {              /* an NMI meant for the host */
-            __asm__ volatile("int $2");
-        } else if ((q & 0xFF) == 6) {
-            /* A guest that picked AMD's VMMCALL still reaches the hypervisor. */
-            if (!copy_from_guest_virt(v, insn, vmread(GUEST_CS_BASE) + v->arch.regs.rip, 3) &&
-                !memcmp(insn, vmmcall, 3)) {
-                e->kind = HVM_EXIT_HYPERCALL;
-                e->insn_len = 3;
-            } else {
-                inject(v, 6, false, 0);
-            }
-        } else {
-            e->kind = HVM_EXIT_FAILED;
-            e->why = "unexpected exception exit";
-        }
+        exception_exit(v, e);
         return;
     case EXIT_INTR_WINDOW:
         vmwrite(CPU_BASED_VM_EXEC_CONTROL,
                 vmread(CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)PROC_INTR_WINDOW);
         return;
+    case EXIT_TPR_BELOW_THRESHOLD:              /* the next entry injects what it unmasked */
     case EXIT_EXTERNAL_INTR:
     case EXIT_PREEMPT_TIMER:
     case EXIT_INIT:
     case EXIT_SIPI:
         return;
     case EXIT_TRIPLE_FAULT:
+        log_shutdown_state(v);
         e->kind = HVM_EXIT_TRIPLE_FAULT;
         return;
     case EXIT_CPUID:
@@ -461,9 +270,17 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         e->npf.fetch = vmread(EXIT_QUALIFICATION) & 4;  /* SDM Vol 3C table 28-7 */
         return;
     case EXIT_INVD:
+    case EXIT_WBINVD:
+        e->kind = HVM_EXIT_CACHE_FLUSH;
+        return;
+    case EXIT_RDPMC:
+        e->kind = HVM_EXIT_RDPMC;
+        return;
+    case EXIT_XSETBV:
+        e->kind = HVM_EXIT_XSETBV;
+        return;
     case EXIT_MWAIT:
     case EXIT_MONITOR:
-    case EXIT_XSETBV:
         inject(v, 6, false, 0);
         return;
     }
@@ -528,6 +345,31 @@ static void inject_pending(struct vcpu *v)
 }
 
 /*
+ * With TPR shadow the guest's TPR is its virtual-APIC page's, where MOV to/from CR8 go
+ * without an exit: the vLAPIC's copy goes there before each entry and comes back after each
+ * exit. The threshold asks for an exit as soon as the guest lowers its TPR below the class
+ * of the highest interrupt the TPR holds back, and is never above the TPR's own class (a
+ * VM-entry check, SDM Vol 3C 26.2.1.1).
+ */
+static void tpr_to_guest(struct vcpu *v)
+{
+    uint32_t tpr_class = (v->arch.vlapic.tpr >> 4) & 0xF;
+    int irr = vlapic_highest_irr(v);
+    uint32_t irr_class = irr < 0 ? 0 : (uint32_t)irr >> 4;
+
+    if (!(vmx_caps.proc & PROC_TPR_SHADOW))
+        return;
+    *(volatile uint32_t *)(to_vmx(v)->vapic + VAPIC_TPR) = v->arch.vlapic.tpr & 0xFF;
+    vmwrite(TPR_THRESHOLD, irr_class <= tpr_class ? irr_class : 0);
+}
+
+static void tpr_from_guest(struct vcpu *v)
+{
+    if (vmx_caps.proc & PROC_TPR_SHADOW)
+        v->arch.vlapic.tpr = *(volatile uint32_t *)(to_vmx(v)->vapic + VAPIC_TPR) & 0xFF;
+}
+
+/*
  * The guest leaves by the time this pCPU's next timer is due (10 ms at most) even if no
  * external interrupt gets it out: Bochs takes external-interrupt exits only while the guest
  * has IF set, so a guest spinning with interrupts off would keep the pCPU for good.
@@ -541,7 +383,7 @@ static uint32_t preempt_timer_value(void)
         until = now + GUEST_STINT_MAX;
     if (until <= now)
         return 0;
-    ticks = (stime_to_tsc(until) - stime_to_tsc(now)) >> preempt_timer_shift;
+    ticks = (stime_to_tsc(until) - stime_to_tsc(now)) >> vmx_caps.preempt_timer_shift;
     return ticks > 0xFFFFFFFF ? 0xFFFFFFFF : (uint32_t)ticks;
 }
 
@@ -567,17 +409,19 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     if (v->arch.regs.rip != v->arch.exit_rip)
         vmwrite(GUEST_INTERRUPTIBILITY, vmread(GUEST_INTERRUPTIBILITY) & ~3ULL);
     inject_pending(v);
-    if (pin_ctl & PIN_PREEMPT_TIMER)
+    tpr_to_guest(v);
+    if (vmx_caps.pin & PIN_PREEMPT_TIMER)
         vmwrite(VMX_PREEMPTION_TIMER_VALUE, preempt_timer_value());
-    wrmsr(MSR_KERNEL_GS_BASE, v->arch.msr_kgs);
-    wrmsr(0xC0000081, v->arch.msr_star);
-    wrmsr(0xC0000082, v->arch.msr_lstar);
-    wrmsr(0xC0000083, v->arch.msr_cstar);
-    wrmsr(0xC0000084, v->arch.msr_sfmask);
-    failed = vmx_enter(&v->arch.regs, v->arch.launched);
+    wrmsr(MSR_KERNEL_GS_BASE, to_vmx(v)->msr_kgs);
+    wrmsr(0xC0000081, to_vmx(v)->msr_star);
+    wrmsr(0xC0000082, to_vmx(v)->msr_lstar);
+    wrmsr(0xC0000083, to_vmx(v)->msr_cstar);
+    wrmsr(0xC0000084, to_vmx(v)->msr_sfmask);
+    failed = vmx_enter(&v->arch.regs, to_vmx(v)->launched);
     p2m_leave_guest(v);
+    tpr_from_guest(v);
     /* SWAPGS in the guest changes KERNEL_GS_BASE without an exit. */
-    v->arch.msr_kgs = rdmsr(MSR_KERNEL_GS_BASE);
+    to_vmx(v)->msr_kgs = rdmsr(MSR_KERNEL_GS_BASE);
     local_irq_restore(flags);
     if (failed) {
         e->kind = HVM_EXIT_FAILED;
@@ -585,7 +429,7 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
         e->why = "VMLAUNCH/VMRESUME failed";
         return;
     }
-    v->arch.launched = true;
+    to_vmx(v)->launched = true;
     v->arch.last_pcpu = (int)this_cpu()->id;
     v->arch.regs.rsp = vmread(GUEST_RSP);
     v->arch.regs.rip = vmread(GUEST_RIP);
@@ -595,21 +439,14 @@ static void vmx_run(struct vcpu *v, struct hvm_exit *e)
     decode_exit(v, e);
 }
 
-/* A VMCS must be cleared on the pCPU where it is active before another may load it. */
-static void vmx_vcpu_leave(struct vcpu *v)
-{
-    vmclear(v->arch.vmcs_or_vmcb_pa);
-    v->arch.last_pcpu = -1;
-}
-
 static void vmx_get_paging(struct vcpu *v, struct hvm_paging *p)
 {
     uint64_t cs_ar;
 
     vmptrld(v->arch.vmcs_or_vmcb_pa);
-    p->cr0 = v->arch.cr0_shadow;
+    p->cr0 = to_vmx(v)->cr0_shadow;
     p->cr3 = vmread(GUEST_CR3);
-    p->cr4 = vmread(CR4_READ_SHADOW) | (vmread(GUEST_CR4) & ~cr4_fixed0);
+    p->cr4 = vmread(CR4_READ_SHADOW) | (vmread(GUEST_CR4) & ~vmx_caps.cr4_fixed0);
     p->efer = v->arch.efer;
     p->cpl = (vmread(GUEST_SS_AR) >> 5) & 3;
     p->cs_base = vmread(GUEST_CS_BASE);
@@ -621,11 +458,11 @@ static void vmx_get_paging(struct vcpu *v, struct hvm_paging *p)
 static uint64_t *syscall_msr(struct vcpu *v, uint32_t msr)
 {
     switch (msr) {
-    case MSR_KERNEL_GS_BASE: return &v->arch.msr_kgs;
-    case 0xC0000081: return &v->arch.msr_star;
-    case 0xC0000082: return &v->arch.msr_lstar;
-    case 0xC0000083: return &v->arch.msr_cstar;
-    case 0xC0000084: return &v->arch.msr_sfmask;
+    case MSR_KERNEL_GS_BASE: return &to_vmx(v)->msr_kgs;
+    case 0xC0000081: return &to_vmx(v)->msr_star;
+    case 0xC0000082: return &to_vmx(v)->msr_lstar;
+    case 0xC0000083: return &to_vmx(v)->msr_cstar;
+    case 0xC0000084: return &to_vmx(v)->msr_sfmask;
     }
     return NULL;
 }
@@ -689,31 +526,6 @@ static void vmx_set_tsc_offset(struct vcpu *v, uint64_t offset)
     v->arch.tsc_offset = offset;
 }
 
-/* EPT entries (SDM Vol 3C 28.2.2): RWX in bits 0-2, leaves add WB type and, above 4 KiB, PS. */
-static uint64_t ept_entry(paddr_t pa, unsigned int level, bool leaf, unsigned int perms)
-{
-    uint64_t e = pa;
-
-    if (!leaf)
-        return e | 7;
-    e |= (perms & P2M_R ? 1 : 0) | (perms & P2M_W ? 2 : 0) | (perms & P2M_X ? 4 : 0);
-    e |= 6 << 3;
-    if (level > 1)
-        e |= 1 << 7;
-    return e;
-}
-
-static void vmx_p2m_flush(struct domain *d)
-{
-    struct { uint64_t eptp, rsvd; } desc = { d->p2m_root | 3 << 3 | 6, 0 };
-
-    /* Single-context INVEPT (type 1) on this CPU; other CPUs flush when they next load it. */
-    __asm__ volatile("invept %0, %1" :: "m"(desc), "r"(1UL) : "cc", "memory");
-    for (unsigned int i = 0; i < d->nr_vcpus; i++)
-        if (d->vcpus[i]->arch.last_pcpu != (int)this_cpu()->id)
-            d->vcpus[i]->arch.last_pcpu = -2;  /* forces vmclear+rewrite, launched kept */
-}
-
 static const uint8_t vmcall_insn[3] = { 0x0F, 0x01, 0xC1 };
 
 static const struct hvm_ops vmx_ops = {
@@ -729,45 +541,12 @@ static const struct hvm_ops vmx_ops = {
     .msr_read = vmx_msr_read,
     .msr_write = vmx_msr_write,
     .set_tsc_offset = vmx_set_tsc_offset,
-    .p2m_entry = ept_entry,
+    .p2m_entry = vmx_ept_entry,
     .p2m_flush = vmx_p2m_flush,
     .hypercall_insn = vmcall_insn,
 };
 
 const struct hvm_ops *vmx_probe(void)
 {
-    uint64_t basic, proc2_caps, ept_caps;
-    uint32_t base;
-
-    if (!cpu_has(1, 2, 5))
-        return NULL;
-    basic = rdmsr(MSR_VMX_BASIC);
-    vmcs_revision = (uint32_t)basic & 0x7FFFFFFF;
-    true_ctls = basic & (1ULL << 55);
-    base = true_ctls ? MSR_VMX_TRUE_PIN : MSR_VMX_PINBASED;
-    if (!(rdmsr(MSR_VMX_PROCBASED) >> 32 & PROC_SECONDARY))
-        return NULL;
-    proc2_caps = rdmsr(MSR_VMX_PROCBASED2) >> 32;
-    if ((proc2_caps & (PROC2_EPT | PROC2_UNRESTRICTED | PROC2_VPID)) !=
-        (PROC2_EPT | PROC2_UNRESTRICTED | PROC2_VPID))
-        return NULL;
-    ept_caps = rdmsr(MSR_VMX_EPT_VPID);
-    /* 4-level walks, write-back tables, 2 MiB pages, INVEPT. */
-    if (!(ept_caps & (1 << 6)) || !(ept_caps & (1 << 14)) || !(ept_caps & (1 << 16)) ||
-        !(ept_caps & (1 << 20)))
-        return NULL;
-    pin_ctl = adjust(base, PIN_EXT_INTR | PIN_NMI | PIN_VIRTUAL_NMI | PIN_PREEMPT_TIMER);
-    preempt_timer_shift = rdmsr(MSR_VMX_MISC) & 0x1F;
-    proc_ctl = adjust(base + 1, PROC_TSC_OFFSET | PROC_HLT | PROC_MWAIT | PROC_UNCOND_IO |
-                                PROC_MONITOR | PROC_SECONDARY);
-    /* CR3 load/store exiting are default-1 without TRUE controls; EPT makes them moot. */
-    proc_ctl &= ~((1u << 15) | (1u << 16)) | (uint32_t)rdmsr(base + 1);
-    proc2_ctl = adjust(MSR_VMX_PROCBASED2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED);
-    exit_ctl = adjust(base + 2, EXIT_HOST_64 | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_EFER |
-                                EXIT_LOAD_EFER);
-    entry_ctl = adjust(base + 3, ENTRY_LOAD_PAT | ENTRY_LOAD_EFER);
-    cr0_fixed0 = rdmsr(MSR_VMX_CR0_FIXED0);
-    cr0_fixed1 = rdmsr(MSR_VMX_CR0_FIXED1);
-    cr4_fixed0 = rdmsr(MSR_VMX_CR4_FIXED0);
-    return &vmx_ops;
+    return vmx_caps_probe() ? NULL : &vmx_ops;
 }
