@@ -1,6 +1,7 @@
 /*
  * A domain's life after creation: shut down or crashed (its vCPUs asked off the pCPUs),
- * reaped once the scheduler says none is left on one, destroyed (unlisted, event channels
+ * reaped once the scheduler says none is left on one (a toolstack-built one only once the
+ * toolstack destroys it, as in Xen), destroyed (unlisted, event channels
  * closed, timers killed) and freed when the last counted reference goes. The scheduler only
  * takes vCPUs off and reports it (domain_vcpus_off); everything else happens here, on CPU 0.
  */
@@ -102,6 +103,7 @@ void domain_kill(struct domain *d)
     /* Stopped the way a shutdown stops it; getdomaininfo shows dying, not shut down. */
     if (!__atomic_exchange_n(&d->is_shutdown, true, __ATOMIC_SEQ_CST))
         sched_stop_domain(d);
+    timer_set(&reaper_timer, NOW());    /* already off its pCPUs if it had shut down */
     notify_dom_exc();
 }
 
@@ -183,7 +185,8 @@ static void reap(void *unused)
 
     (void)unused;
     for (; (d = domain_next(&id)) != NULL; id++) {
-        if (__atomic_load_n(&d->vcpus_off, __ATOMIC_ACQUIRE) && !d->is_dying)
+        if (__atomic_load_n(&d->vcpus_off, __ATOMIC_ACQUIRE) && !d->is_dying &&
+            (!d->kept_on_shutdown || __atomic_load_n(&d->is_killed, __ATOMIC_ACQUIRE)))
             reap_one(d);
         domain_put(d);
     }

@@ -85,6 +85,7 @@ static long createdomain(struct xen_domctl *op)
         return err == -XEN_ENOSPC ? -XEN_ENOMEM : err;      /* Xen: no free id is -ENOMEM */
     snprintf(d->name, sizeof(d->name), "d%u", d->domid);
     memcpy(d->handle, c->handle, sizeof(d->handle));
+    d->kept_on_shutdown = true;
     d->max_vcpus = c->max_vcpus;
     d->max_evtchn_port = MIN(c->max_evtchn_port, (uint32_t)NR_EVENT_CHANNELS - 1);
     /* Paused by the controller until XEN_DOMCTL_unpausedomain: nothing runs before. */

@@ -26,6 +26,7 @@
 #define XENSTORED_SOCKET    "/run/xenstored/socket"
 #define XENSTORED_PID       "/run/xenstored.pid"
 #define INTRODUCE           "/usr/libexec/kumo/introduce-boot-domains"
+#define XENCONSOLED         "/usr/sbin/xenconsoled"
 #define RC                  "/etc/kumo/rc"
 #define MODULE_LIST         "/etc/kumo/modules"
 #define SOCKET_WAIT_MS      30000
@@ -293,6 +294,7 @@ int main(void)
     mount_one("xenfs", "/proc/xen", "xenfs", 0);
     start_xenstored();
     run_optional("introduce-boot-domains", INTRODUCE, false);
+    run_optional("xenconsoled", XENCONSOLED, false);     /* it daemonizes once serving */
     create_bridge("xenbr0");
     run_optional("rc", RC, true);
     say("Dom0 ready. Try: xl list, xl info (Ctrl-A three times: kumo's debug keys)");

@@ -4,9 +4,12 @@
  * libxl's JSON (-n/--dryrun) or handed to the toolstack's builder.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "toolstack/config.h"
 #include "toolstack/toolstack.h"
@@ -54,6 +57,40 @@ static unsigned int host_cpus(void)
     return TS_MAX_VCPUS;
 }
 
+/*
+ * The monitor (libs/toolstack monitor.c) in a child that outlives xl, logging where
+ * Xen's xl logs it; with foreground, xl itself monitors until the domain is gone.
+ */
+static int start_monitor(const struct ts_domain_config *cfg, uint32_t domid, bool foreground)
+{
+    struct ts_monitor m = { .domid = domid, .cfg = cfg };
+    char path[128];
+    pid_t pid;
+    int fd;
+
+    if (!foreground && (pid = fork()) != 0)
+        return pid < 0 ? xl_error("create: cannot start the monitor: %s", strerror(errno)) : 0;
+    ts_store_close();                   /* the parent's connection stays the parent's */
+    if (!foreground) {
+        setsid();
+        mkdir("/var/log/xen", 0755);
+        snprintf(path, sizeof(path), "/var/log/xen/xl-%s.log", cfg->name);
+        m.log = fopen(path, "ae");
+        /* The monitor speaks only to its log: the terminal belongs to the shell again. */
+        if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+            dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+            if (fd > 2)
+                close(fd);
+        }
+    } else {
+        m.log = xl_errout;
+    }
+    ts_monitor_run(&m);
+    if (!foreground)
+        _exit(0);
+    return 0;
+}
+
 int main_create(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -63,20 +100,23 @@ int main_create(int argc, char **argv)
     struct ts_config_opts o = { .err = xl_errout };
     struct ts_domain_config cfg;
     struct ts_create_error err;
-    bool dryrun = false, quiet = false, paused = false;
+    bool dryrun = false, quiet = false, paused = false, console = false, monitor = true;
+    bool foreground = false;
     const char *file = NULL;
     char *overrides[XL_MAX_OVERRIDES], *data;
-    uint32_t domid;
+    uint32_t domid = 0;
     int opt, rc;
 
     if (argc > 1 && argv[1][0] != '-' && !strchr(argv[1], '='))
         file = argv[1], argc--, argv++;
-    while ((opt = getopt_long(argc, argv, "cpqnf:", opts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "cpqnf:eF", opts, NULL)) != -1) {
         switch (opt) {
         case 'n': dryrun = true; break;
         case 'q': quiet = true; break;
         case 'p': paused = true; break;
-        case 'c': break;                /* the console attaches once xenconsoled exists */
+        case 'c': console = true; break;
+        case 'e': monitor = false; break;
+        case 'F': foreground = true; break;
         case 'f': file = optarg; break;
         default: return xl_usage("create");
         }
@@ -111,8 +151,12 @@ int main_create(int argc, char **argv)
         return 0;
     }
     rc = ts_domain_create(&cfg, paused, &domid, &err);
-    ts_config_free(&cfg);
     if (rc)
-        return xl_error("create: %s: %s", err.step, err.why);
-    return 0;
+        rc = xl_error("create: %s: %s", err.step, err.why);
+    else if (monitor)
+        rc = start_monitor(&cfg, domid, foreground && !console);
+    ts_config_free(&cfg);
+    if (!rc && console)
+        rc = xl_console_attach(domid);
+    return rc;
 }

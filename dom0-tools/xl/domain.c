@@ -44,13 +44,14 @@ int main_list(int argc, char **argv)
 {
     static xen_domctl_getdomaininfo_t info[MAX_LISTED];
     char name[TS_NAME_MAX];
-    bool verbose = false;
+    bool verbose = false, details = false;
     int opt, n = 0, rc;
 
-    while ((opt = getopt(argc, argv, "v")) != -1) {
-        if (opt != 'v')
+    while ((opt = getopt(argc, argv, "vl")) != -1) {
+        if (opt != 'v' && opt != 'l')
             return xl_usage("list");
-        verbose = true;
+        verbose |= opt == 'v';
+        details |= opt == 'l';
     }
     if (optind == argc) {
         if ((rc = list_all(info, MAX_LISTED, &n)))
@@ -64,6 +65,10 @@ int main_list(int argc, char **argv)
             if ((rc = ctl_domain_info(domid, &info[n])))
                 return xl_error("domain '%s' does not exist", argv[optind]);
         }
+    }
+    if (details) {
+        xl_list_long(info, n);
+        return 0;
     }
     fmt_list_header(verbose);
     for (int i = 0; i < n; i++) {
@@ -195,5 +200,24 @@ int main_uptime(int argc, char **argv)
         return rc;
     for (int i = 0; i < n; i++)
         uptime_row(info[i].domain);
+    return 0;
+}
+
+/* xl rename <Domain> <NewDomainName> (libxl_domain_rename). */
+int main_rename(int argc, char **argv)
+{
+    uint32_t domid;
+    int rc;
+
+    if (argc != 3)
+        return xl_usage("rename");
+    if ((rc = xl_find_domain(argv[1], &domid)))
+        return rc;
+    rc = ts_domain_rename(domid, argv[2]);
+    if (rc == -EEXIST)
+        return xl_error("Can't rename domain '%s': domain with name \"%s\" already exists.",
+                        argv[1], argv[2]);
+    if (rc)
+        return xl_error("Can't rename domain '%s': %s", argv[1], strerror(-rc));
     return 0;
 }

@@ -3,6 +3,7 @@
  * kumo keeps soft affinity out of scheduling: it is shown as "all" and accepted unused.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,5 +100,41 @@ int main_vcpupin(int argc, char **argv)
         if ((rc = ctl_vcpu_affinity(domid, v, &m, true)))
             return xl_error("cannot pin vCPU %u of domain %u: %s", v, domid, strerror(-rc));
     }
+    return 0;
+}
+
+/* xl vcpu-set [--ignore-host] <Domain> <vCPUs> (xl_vcpu.c vcpuset()). */
+int main_vcpuset(int argc, char **argv)
+{
+    xen_domctl_getdomaininfo_t d;
+    bool check_host = true;
+    unsigned int nr_cpus = 0;
+    unsigned long want;
+    uint32_t domid;
+    char *end;
+    int rc;
+
+    if (argc > 1 && (!strcmp(argv[1], "-i") || !strcmp(argv[1], "--ignore-host")))
+        check_host = false, argc--, argv++;
+    if (argc != 3)
+        return xl_usage("vcpu-set");
+    if ((rc = xl_find_domain(argv[1], &domid)))
+        return rc;
+    want = strtoul(argv[2], &end, 10);
+    if (end == argv[2] || *end || want > INT_MAX)
+        return xl_error("Error: Invalid argument %s as number of vcpus.", argv[2]);
+    if ((rc = nr_pcpus(&nr_cpus)) || (rc = ctl_domain_info(domid, &d)))
+        return rc > 0 ? rc : xl_error("Domain %u does not exist.", domid);
+    if (check_host && want > d.nr_online_vcpus && want > nr_cpus)
+        return xl_error("You are overcommmitting! You have %u physical CPUs and want %lu "
+                        "vCPUs! Aborting, use --ignore-host  to continue", nr_cpus, want);
+    rc = ts_set_vcpus_online(domid, (unsigned int)want);
+    if (rc == -ERANGE)
+        return xl_error("libxl_set_vcpuonline failed domid=%u max_vcpus=%lu, rc: -3 "
+                        "(Requested %lu VCPUs, however maxcpus is %u!)", domid, want, want,
+                        d.max_vcpu_id + 1);
+    if (rc)
+        return xl_error("libxl_set_vcpuonline failed domid=%u max_vcpus=%lu, rc: -3 (%s)",
+                        domid, want, strerror(-rc));
     return 0;
 }

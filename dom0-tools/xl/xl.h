@@ -43,6 +43,15 @@ void fmt_sedf_pool(const char *pool);
 void fmt_sedf_header(void);
 void fmt_sedf_row(const char *name, uint32_t domid, const struct kumo_domctl_sched_sedf *p);
 
+void fmt_top_header(int name_width);
+void fmt_top_row(const char *name, int name_width, const xen_domctl_getdomaininfo_t *d,
+                 double cpu_pct, uint64_t total_kb);
+void xl_list_long(const xen_domctl_getdomaininfo_t *info, int n);
+/* Xen's parse_mem_size_kb(): "512", "512m", "1g", "4096k"; -1 when it is not a size. */
+int64_t xl_parse_mem_kb(const char *s);
+/* The terminal on domid's console until Ctrl-] or the domain's end (console.c). */
+int xl_console_attach(uint32_t domid);
+
 /* The commands, by family. */
 int main_create(int argc, char **argv);
 int main_list(int argc, char **argv);
@@ -60,5 +69,13 @@ int main_info(int argc, char **argv);
 int main_dmesg(int argc, char **argv);
 int main_debug_keys(int argc, char **argv);
 int main_help(int argc, char **argv);
+int main_shutdown(int argc, char **argv);
+int main_reboot(int argc, char **argv);
+int main_console(int argc, char **argv);
+int main_rename(int argc, char **argv);
+int main_memset(int argc, char **argv);
+int main_memmax(int argc, char **argv);
+int main_vcpuset(int argc, char **argv);
+int main_top(int argc, char **argv);
 
 #endif

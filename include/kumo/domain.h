@@ -102,6 +102,9 @@ struct domain {
     bool is_dying;                  /* domain_destroy() began: unlisted, ports closed */
     bool is_killed;                 /* XEN_DOMCTL_destroydomain asked for its end */
     bool is_shutdown;
+    /* Built by the toolstack: a shutdown leaves it listed for XEN_DOMCTL_destroydomain (and
+     * the toolstack's on_* actions), as in Xen; boot-time domains are reaped at shutdown. */
+    bool kept_on_shutdown;
     unsigned int shutdown_code;
     unsigned int controller_pause_count;    /* XEN_DOMCTL_pausedomain's, under sched_lock */
     unsigned int nr_vcpus;

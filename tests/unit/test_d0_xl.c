@@ -11,6 +11,9 @@
 #include "../../dom0-tools/libs/toolstack/domain.c"
 #include "../../dom0-tools/libs/toolstack/introduce.c"
 #include "../../dom0-tools/libs/toolstack/lifecycle.c"
+#include "../../dom0-tools/libs/toolstack/control.c"
+#include "../../dom0-tools/libs/toolstack/retrieve.c"
+#include "../../dom0-tools/libs/toolstack/monitor.c"
 #include "../../dom0-tools/libs/toolstack/config_parse.c"
 #include "../../dom0-tools/libs/toolstack/config.c"
 #include "../../dom0-tools/libs/toolstack/config_dev.c"
@@ -30,6 +33,11 @@
 #include "../../dom0-tools/xl/vcpu.c"
 #include "../../dom0-tools/xl/sched.c"
 #include "../../dom0-tools/xl/info.c"
+#include "../../dom0-tools/xl/lifecycle.c"
+#include "../../dom0-tools/xl/mem.c"
+#include "../../dom0-tools/xl/list_json.c"
+#include "../../dom0-tools/xl/top.c"
+#include "../../dom0-tools/xl/console.c"
 
 FILE *xl_out;
 FILE *xl_errout;

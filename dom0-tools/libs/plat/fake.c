@@ -16,6 +16,7 @@
 #include <xen/event_channel.h>
 #include <xen/hvm/hvm_op.h>
 #include <xen/hvm/save.h>
+#include <xen/hvm/params.h>
 
 #include "plat/fake.h"
 
@@ -654,6 +655,65 @@ int plat_evtchn_wait(int timeout_ms)
 {
     (void)timeout_ms;
     return -ENOSYS;
+}
+
+int plat_evtchn_fd(void)
+{
+    return -ENOSYS;                     /* nothing to poll: tests call plat_evtchn_pending */
+}
+
+int plat_evtchn_bind_interdomain(uint32_t domid, uint32_t remote_port)
+{
+    if (!fake_dom(domid))
+        return -ESRCH;
+    for (uint32_t p = 1; p < FAKE_MAX_PORTS; p++)
+        if (!fake_hv.port[p].bound) {
+            fake_hv.port[p] = (struct fake_port){ true, domid, remote_port, 0 };
+            return (int)p;
+        }
+    return -ENOSPC;
+}
+
+static struct fake_port *fake_port(uint32_t port)
+{
+    return port < FAKE_MAX_PORTS && fake_hv.port[port].bound ? &fake_hv.port[port] : NULL;
+}
+
+int plat_evtchn_notify(uint32_t port)
+{
+    struct fake_port *p = fake_port(port);
+
+    if (!p)
+        return -EINVAL;
+    p->notified++;
+    return 0;
+}
+
+int plat_evtchn_unbind(uint32_t port)
+{
+    struct fake_port *p = fake_port(port);
+
+    if (!p)
+        return -ENOTCONN;
+    p->bound = false;
+    return 0;
+}
+
+void fake_evtchn_fire(uint32_t port)
+{
+    if (fake_hv.nr_fired < FAKE_MAX_PORTS)
+        fake_hv.fired[fake_hv.nr_fired++] = port;
+}
+
+int plat_evtchn_pending(void)
+{
+    uint32_t port;
+
+    if (!fake_hv.nr_fired)
+        return 0;
+    port = fake_hv.fired[0];
+    memmove(fake_hv.fired, fake_hv.fired + 1, --fake_hv.nr_fired * sizeof(port));
+    return (int)port;
 }
 
 int plat_read_proc_xen(const char *name, char *buf, size_t len)

@@ -42,6 +42,15 @@ struct fake_domain {
     uint32_t next_port, emulation_flags, create_flags;
 };
 
+#define FAKE_MAX_PORTS 32
+
+/* A port of Dom0's event channel device; port 0 is never handed out, as in Xen. */
+struct fake_port {
+    bool bound;
+    uint32_t domid, remote;
+    unsigned int notified;              /* plat_evtchn_notify calls on it */
+};
+
 struct fake_hv {
     unsigned int nr_cpus;
     uint32_t sched_id;
@@ -51,6 +60,9 @@ struct fake_hv {
     uint32_t con_len, con_cleared;      /* bytes written, bytes cleared */
     char keys[64];                      /* debug keys received */
     bool no_privcmd;                    /* plat_open fails as off Xen */
+    struct fake_port port[FAKE_MAX_PORTS];
+    uint32_t fired[FAKE_MAX_PORTS];     /* ports a test raised, for plat_evtchn_pending */
+    unsigned int nr_fired;
     unsigned int fail_at;               /* the fail_at'th call from now fails (0: none) */
     unsigned int calls;                 /* hypercalls and foreign mappings counted */
     unsigned int nr_maps;               /* foreign mappings alive */
@@ -63,6 +75,8 @@ void fake_reset(void);
 /* Adds a running domain with mib MiB and vcpus vCPUs, every one allowed on every pCPU. */
 void fake_add_domain(uint32_t domid, const char *name, unsigned int mib, unsigned int vcpus);
 void fake_console_write(const char *s);
+/* Raises a bound port as if its peer had notified it. */
+void fake_evtchn_fire(uint32_t port);
 /* A page of domid's memory, or NULL where it has none. */
 uint8_t *fake_guest_page(uint32_t domid, uint64_t gfn);
 

@@ -90,18 +90,75 @@ long plat_hypercall(unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3, uint
     return rc < 0 ? -errno : rc;
 }
 
-int plat_evtchn_bind_virq(unsigned int virq)
+int plat_evtchn_fd(void)
 {
-    struct ioctl_evtchn_bind_virq bind = { .virq = virq };
-    int rc;
-
     if (evtchn_fd < 0) {
-        evtchn_fd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC);
+        /* Non-blocking: callers poll first, and a daemon must never stall on a read. */
+        evtchn_fd = open("/dev/xen/evtchn", O_RDWR | O_CLOEXEC | O_NONBLOCK);
         if (evtchn_fd < 0)
             return -errno;
     }
-    rc = ioctl(evtchn_fd, IOCTL_EVTCHN_BIND_VIRQ, &bind);
+    return evtchn_fd;
+}
+
+static int evtchn_ioctl(unsigned long cmd, void *arg)
+{
+    int fd = plat_evtchn_fd(), rc;
+
+    if (fd < 0)
+        return fd;
+    rc = ioctl(fd, cmd, arg);
     return rc < 0 ? -errno : rc;
+}
+
+int plat_evtchn_bind_virq(unsigned int virq)
+{
+    struct ioctl_evtchn_bind_virq bind = { .virq = virq };
+
+    return evtchn_ioctl(IOCTL_EVTCHN_BIND_VIRQ, &bind);
+}
+
+int plat_evtchn_bind_interdomain(uint32_t domid, uint32_t remote_port)
+{
+    struct ioctl_evtchn_bind_interdomain bind = { .remote_domain = domid,
+                                                  .remote_port = remote_port };
+
+    return evtchn_ioctl(IOCTL_EVTCHN_BIND_INTERDOMAIN, &bind);
+}
+
+int plat_evtchn_notify(uint32_t port)
+{
+    struct ioctl_evtchn_notify notify = { .port = port };
+
+    return evtchn_ioctl(IOCTL_EVTCHN_NOTIFY, &notify);
+}
+
+int plat_evtchn_unbind(uint32_t port)
+{
+    struct ioctl_evtchn_unbind unbind = { .port = port };
+
+    return evtchn_ioctl(IOCTL_EVTCHN_UNBIND, &unbind);
+}
+
+int plat_evtchn_pending(void)
+{
+    uint32_t port;
+    ssize_t n;
+
+    if (evtchn_fd < 0)
+        return -EBADF;
+    n = read(evtchn_fd, &port, sizeof(port));
+    if (n < 0 && errno == EFBIG) {
+        /* The device's queue overflowed: reset it; the caller looks at every port. */
+        ioctl(evtchn_fd, IOCTL_EVTCHN_RESET, NULL);
+        return -EFBIG;
+    }
+    if (n != sizeof(port))
+        return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
+    /* A fired port stays masked until written back (drivers/xen/evtchn.c). */
+    if (write(evtchn_fd, &port, sizeof(port)) != sizeof(port))
+        return -EIO;
+    return (int)port;
 }
 
 int plat_evtchn_wait(int timeout_ms)

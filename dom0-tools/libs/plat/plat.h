@@ -34,6 +34,17 @@ long plat_hypercall(unsigned int op, uint64_t a1, uint64_t a2, uint64_t a3, uint
  */
 int plat_evtchn_bind_virq(unsigned int virq);
 int plat_evtchn_wait(int timeout_ms);
+/*
+ * The same device for daemons that poll many ports (xenconsoled): its fd (opened on first
+ * use, non-blocking) for poll(); a channel bound to another domain's unbound port (the
+ * local port or -errno); a notification to a peer; a port given back. plat_evtchn_pending
+ * returns one fired port (unmasked again), 0 when none is waiting, or -errno.
+ */
+int plat_evtchn_fd(void);
+int plat_evtchn_bind_interdomain(uint32_t domid, uint32_t remote_port);
+int plat_evtchn_notify(uint32_t port);
+int plat_evtchn_unbind(uint32_t port);
+int plat_evtchn_pending(void);
 
 /*
  * Foreign mapping (privcmd IOCTL_PRIVCMD_MMAPBATCH_V2; Dom0 is auto-translated, so the

@@ -22,6 +22,7 @@ struct store {
     uint32_t req_id;
     int timeout_ms;
     bool broken;                    /* a request went unanswered: the stream is out of step */
+    unsigned int events;            /* watch events not yet reported */
 };
 
 static int connect_socket(void)
@@ -147,6 +148,32 @@ static int read_all(int fd, void *buf, size_t len, int timeout_ms)
     return 0;
 }
 
+/* One message's header into *m: 1 for a watch event (counted, its payload skipped), 0. */
+static int read_one(struct store *s, struct xsd_sockmsg *m)
+{
+    char skip[XENSTORE_PAYLOAD_MAX];
+    int err = read_all(s->fd, m, sizeof(*m), s->timeout_ms);
+
+    if (!err && m->len > XENSTORE_PAYLOAD_MAX)
+        err = -EIO;
+    if (err || m->type != XS_WATCH_EVENT)
+        return err;
+    if ((err = read_all(s->fd, skip, m->len, s->timeout_ms)))
+        return err;
+    s->events++;
+    return 1;
+}
+
+/* The next message that is not a watch event: its header into *ans. */
+static int read_answer(struct store *s, struct xsd_sockmsg *ans)
+{
+    int rc;
+
+    while ((rc = read_one(s, ans)) == 1)
+        ;
+    return rc;
+}
+
 /* One request, one answer: its payload malloc'd and NUL-terminated, or NULL and -errno. */
 static char *transact(struct store *s, uint32_t type, const char *const *strs, unsigned int nr,
                       int with_nul, unsigned int *len, int *err)
@@ -158,8 +185,8 @@ static char *transact(struct store *s, uint32_t type, const char *const *strs, u
 
     *err = s->broken ? -EIO : n < 0 ? n : write_all(s->fd, req, (size_t)n);
     if (!*err)
-        *err = read_all(s->fd, &ans, sizeof(ans), s->timeout_ms);
-    if (!*err && (ans.len > XENSTORE_PAYLOAD_MAX || ans.req_id != s->req_id))
+        *err = read_answer(s, &ans);
+    if (!*err && ans.req_id != s->req_id)
         *err = -EIO;
     if (*err) {
         s->broken |= *err == -ETIMEDOUT || *err == -EIO;
@@ -261,6 +288,38 @@ char **store_directory(struct store *s, const char *path, unsigned int *num)
     *num = n;
     free(v);
     return out;
+}
+
+int store_watch(struct store *s, const char *path, const char *token)
+{
+    const char *strs[] = { path, token };
+
+    return simple(s, XS_WATCH, strs, 2, 1);
+}
+
+int store_fd(const struct store *s)
+{
+    return s->fd;
+}
+
+int store_watch_events(struct store *s)
+{
+    struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+    struct xsd_sockmsg m;
+    int n, err = 0;
+
+    while (!s->broken && poll(&pfd, 1, 0) == 1) {
+        /* Only events come unasked: anything else means the stream is out of step. */
+        if ((err = read_one(s, &m)) == 1)
+            continue;
+        err = err ? err : -EIO;
+        s->broken = true;
+    }
+    if (s->broken && !s->events)
+        return err ? err : -EIO;
+    n = (int)s->events;
+    s->events = 0;
+    return n;
 }
 
 int store_introduce(struct store *s, uint32_t domid, uint64_t gfn, uint32_t port)

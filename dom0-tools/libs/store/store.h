@@ -2,7 +2,7 @@
  * A xenstore client (STYLE.md libs/store): Xen's wire protocol (xen/io/xs_wire.h) over
  * xenstored's Unix socket ($XENSTORED_PATH, else $XENSTORED_RUNDIR/socket, else
  * /run/xenstored/socket, as Xen's libxenstore looks for it), falling back to the kernel's
- * /dev/xen/xenbus. One request at a time, no watches. Errors are a negative errno, the
+ * /dev/xen/xenbus. One request at a time; watch events are counted, not queued. Errors are a negative errno, the
  * daemon's XS_ERROR string mapped back as Xen's table has it.
  */
 #ifndef STORE_STORE_H
@@ -34,6 +34,16 @@ char **store_directory(struct store *s, const char *path, unsigned int *num);
 /* Xen's permission strings, e.g. { "n5", "r0" }: owner 5, no access, Dom0 reads. */
 int store_set_perms(struct store *s, const char *path, const char *const *perms,
                     unsigned int nr);
+
+/*
+ * Watches (XS_WATCH) for daemons that only need to know that something changed: the
+ * events that arrive between answers are counted. store_fd is for poll();
+ * store_watch_events returns the events seen since the last call, reading what the
+ * connection holds without waiting for more, or -errno when the connection broke.
+ */
+int store_watch(struct store *s, const char *path, const char *token);
+int store_fd(const struct store *s);
+int store_watch_events(struct store *s);
 
 /*
  * XS_INTRODUCE: tells xenstored that domid's store ring is at GFN gfn with event channel

@@ -142,6 +142,11 @@ int ts_config_load(const struct ts_config_opts *opts, struct ts_domain_config *c
 void ts_config_free(struct ts_domain_config *cfg);
 /* libxl's defaults for what the file left unset: 1 vCPU, 32 MiB, max = target. */
 void ts_config_setdefault(struct ts_domain_config *cfg);
+/*
+ * retrieve.c: a running domain's configuration as the hypervisor and xenstore describe
+ * it (for `xl list -l`); the rest at libxl's defaults. 0 or -errno; ts_config_free after.
+ */
+int ts_domain_retrieve(uint32_t domid, struct ts_domain_config *cfg);
 /* The configuration as libxl_domain_config_to_json() renders it (yajl, beautified). */
 void ts_config_print_json(const struct ts_domain_config *cfg, FILE *out);
 
@@ -178,5 +183,22 @@ const char *ts_userdata_dir(void);
  */
 char *ts_userdata_load(uint32_t domid, size_t *len);
 void ts_userdata_remove(uint32_t domid);
+
+/*
+ * monitor.c: the process xl create leaves to apply the on_* actions. ts_monitor_step
+ * looks at the domain once and acts (TS_MONITOR_WAIT: look again later; TS_MONITOR_DONE:
+ * destroyed, preserved, or not restartable); a restart leaves the new id in m->domid.
+ * ts_monitor_run steps until done, woken by @releaseDomain. log may be NULL.
+ */
+enum { TS_MONITOR_WAIT, TS_MONITOR_DONE };
+struct ts_monitor {
+    uint32_t domid;
+    const struct ts_domain_config *cfg;
+    FILE *log;
+    unsigned int restarts;
+};
+enum ts_action ts_monitor_action(const struct ts_domain_config *cfg, unsigned int reason);
+int ts_monitor_step(struct ts_monitor *m);
+int ts_monitor_run(struct ts_monitor *m);
 
 #endif

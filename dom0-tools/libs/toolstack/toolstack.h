@@ -43,6 +43,23 @@ long ts_domain_uptime(uint32_t domid);
  */
 int ts_introduce_boot_domain(uint32_t domid, long started);
 
+/*
+ * control.c: a running domain changed as libxl changes it. ts_domain_pvcontrol: 1 when
+ * the guest can act on control/shutdown (it registered its event callback), 0 when not.
+ * ts_domain_shutdown writes how ("poweroff", "reboot") there; -EOPNOTSUPP without PV
+ * control (libxl's ERROR_NOPARAVIRT). ts_domain_rename: -EEXIST when another domain has
+ * the name. ts_set_memory_target: -E2BIG above memory/static-max; ts_set_memory_max:
+ * -ERANGE below memory/target (both KiB; the hypervisor's bound is set with libxl's
+ * 1 MiB slack). ts_set_vcpus_online: vCPUs 0..n-1 online, the rest offline; -ERANGE
+ * outside 1..max vCPUs. 0 or -errno.
+ */
+int ts_domain_pvcontrol(uint32_t domid);
+int ts_domain_shutdown(uint32_t domid, const char *how);
+int ts_domain_rename(uint32_t domid, const char *name);
+int ts_set_memory_target(uint32_t domid, uint64_t target_kb);
+int ts_set_memory_max(uint32_t domid, uint64_t max_kb);
+int ts_set_vcpus_online(uint32_t domid, unsigned int n);
+
 struct store;
 /* The toolstack's one xenstore connection, opened on first use; NULL without xenstored. */
 struct store *ts_store(void);
