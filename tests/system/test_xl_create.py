@@ -68,11 +68,10 @@ def dom0_files(top):
                 'cmdline = "ticks=1000000 ms=1000"\n')
     # Linux's hvc0 waits for room in the console ring: without xenconsoled draining it
     # (engineer xlops' branch) the kernel's console is tty0 and only earlyprintk=xen shows it.
-    console = "hvc0" if os.path.exists(os.path.join(BUILD, "dom0-tools", "bin",
-                                                    "xenconsoled")) else "tty0"
+    console = "hvc0" if console_is_hvc0() else "tty0"
     with open(os.path.join(root, "linux.cfg"), "w") as f:
         f.write('name = "linux1"\nkernel = "/root/vmlinuz"\nramdisk = "/root/domu.cpio.gz"\n'
-                'memory = 160\nvcpus = 1\n'
+                'memory = 160\nvcpus = 1\non_reboot = "restart"\n'
                 'extra = "console=%s earlyprintk=xen keep_bootcon rdinit=/init"\n' % console)
 
 
@@ -175,8 +174,47 @@ def check_linux(m):
            "Linux's banner did not come through the hypervisor's console")
     print("    xl create -> Linux DomU's first userspace line: %.1f s" % took)
     expect("linux1" in list_rows(m), "linux1 not listed")
-    xl_ok(m, "xl destroy linux1")
+    if console_is_hvc0():
+        check_linux_console_and_power(m)
+    else:
+        xl_ok(m, "xl destroy linux1")
     return took
+
+
+def console_is_hvc0():
+    return os.path.exists(os.path.join(BUILD, "dom0-tools", "bin", "xenconsoled"))
+
+
+def check_linux_console_and_power(m):
+    """`xl console` reaches the DomU's busybox shell on hvc0 both ways and Ctrl-] gives Dom0's
+    shell back; `xl reboot` restarts it under a new id (on_reboot="restart"); `xl shutdown -w`
+    powers Linux off through control/shutdown."""
+    start = len(m.text())
+    m.send("xl console linux1\n")
+    m.wait_for(re.escape(USERSPACE_LINE) + " on hvc0", 120, start)
+    time.sleep(2)
+    m.send("\n")
+    m.wait_for(r"[#$] $", 120, start)
+    m.send("echo guest$((6*7))says\n")
+    m.wait_for(r"^guest42says\s*$", 120, start)
+    after = len(m.text())
+    m.send("\x1d")
+    m.wait_for(r"^dom0# ", 120, after)
+    print("    xl console linux1: typed into the DomU's shell, saw its answer, Ctrl-] detached")
+    id0 = int(xl_ok(m, "xl domid linux1")[0])
+    start = len(m.text())
+    xl_ok(m, "xl reboot linux1")
+    m.wait_for(re.escape(USERSPACE_LINE) + "$", LINUX_TIMEOUT, start)
+    rows = list_rows(m)
+    expect("linux1" in rows and rows["linux1"][0] != id0,
+           "linux1 not back under a new id after xl reboot (was %d): %s" % (id0, rows))
+    print("    xl reboot linux1: back in userspace as domain %d (was %d)"
+          % (rows["linux1"][0], id0))
+    rc, out = run(m, "xl shutdown -w linux1", timeout=LINUX_TIMEOUT)
+    expect(rc == 0, "xl shutdown -w linux1 exited %d: %s" % (rc, out))
+    expect("linux1" not in list_rows(m), "linux1 still listed after xl shutdown -w")
+    expect(re.search(r"reboot: Power down|Power down", m.text()[start:]),
+           "Linux did not say it powered down")
 
 
 def bare_linux(initrd):
