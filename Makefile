@@ -152,13 +152,33 @@ $(BUILD)/kumo-dom0.iso: $(BUILD)/kumo.elf $(BUILD)/dom0/rootfs.cpio.gz $(BUILD)/
 
 iso: $(BUILD)/kumo-dom0.iso
 
+# `make run`'s ISO: the same Dom0 plus two demo guests started from /etc/kumo/rc
+# (dom0-tools/init/demo); the test ISOs stay without them.
+DEMO := dom0-tools/init/demo
+$(BUILD)/demo/rootfs.cpio.gz: $(BUILD)/dom0/debs.env scripts/mkdom0.py $(DOM0_ETC) $(D0_BINS) \
+                              $(wildcard $(DEMO)/*) $(BUILD)/guests/ticker.elf FORCE
+	@rm -rf $(BUILD)/demo/files && mkdir -p $(BUILD)/demo/files/etc/kumo \
+	    $(BUILD)/demo/files/usr/lib/kumo
+	@cp $(BUILD)/guests/ticker.elf $(BUILD)/demo/files/usr/lib/kumo/
+	@cp $(DEMO)/*.cfg $(BUILD)/demo/files/etc/kumo/
+	@cat dom0-tools/init/etc/rc $(DEMO)/rc > $(BUILD)/demo/files/etc/kumo/rc
+	@. ./$(BUILD)/dom0/debs.env && scripts/mkdom0.py $@.tmp --kver $$KVER --moddir $$MODDIR \
+	    --busybox $$BUSYBOX --tools $(BUILD)/dom0-tools/bin --etc dom0-tools/init/etc \
+	    --files $(BUILD)/demo/files && \
+	    { cmp -s $@.tmp $@ && rm $@.tmp || mv $@.tmp $@; }
+
+$(BUILD)/kumo-demo.iso: $(BUILD)/kumo.elf $(BUILD)/demo/rootfs.cpio.gz $(BUILD)/dom0/debs.env \
+                        scripts/mkiso.sh
+	@. ./$(BUILD)/dom0/debs.env && scripts/mkiso.sh $@ "$(CMDLINE) dom0_mem=$(DOM0_MEM)" \
+	    $$VMLINUZ "$(DOM0_CMDLINE)" $(BUILD)/demo/rootfs.cpio.gz "initrd"
+
 deps:
 	@scripts/deps.sh
 
-run: deps all iso
+run: deps all $(BUILD)/kumo-demo.iso
 	@echo "kumo + Debian Dom0 in QEMU (SVM+NPT, 2 CPUs, 1 GiB). Quit: Ctrl-] then x."
 	qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -smp 2 -m 1024 -nic none \
-	    -display none -serial mon:stdio -echr 0x1d -cdrom $(BUILD)/kumo-dom0.iso -boot d
+	    -display none -serial mon:stdio -echr 0x1d -cdrom $(BUILD)/kumo-demo.iso -boot d
 
 run-bochs: deps all
 	@echo "kumo in Bochs (VT-x+EPT, 2 CPUs). Quit: Ctrl-C, then 'quit' at the debugger prompt."
