@@ -4,7 +4,9 @@ first tick; `-p` leaves one paused (listed, silent); `xl list` shows them; `xl d
 their memory back to `xl info`; a kernel that is not one is refused with one line and nothing
 created; Debian's own vmlinuz with a busybox initramfs boots as a PVH DomU to userspace (its
 /init writes a line to /dev/kmsg, which earlyprintk=xen keeps on the hypervisor's console
-until `xl console` can be used). Prints the seconds from `xl create` to each guest's first
+until `xl console` can be used); with xenconsoled, `xl console` types into its busybox shell on
+hvc0 and sees the answer, Ctrl-] gives Dom0's shell back, `xl reboot` restarts it under a new
+id (on_reboot="restart") and `xl shutdown -w` powers it off. Prints the seconds from `xl create` to each guest's first
 line, beside the same Linux booted bare by QEMU in this run."""
 import gzip
 import os
