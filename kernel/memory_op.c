@@ -19,11 +19,7 @@ struct xen_e820entry {
     uint32_t type;
 } __attribute__((packed));
 
-/*
- * DOMID_SELF or the caller's own id; a privileged caller may name any domain. On 0, *d is
- * a counted reference the caller puts.
- */
-static long memop_domain(struct vcpu *v, domid_t domid, struct domain **d)
+long memop_domain(struct vcpu *v, domid_t domid, struct domain **d)
 {
     *d = domain_lookup_or_self(v->domain, domid);
     if (!*d)

@@ -17,19 +17,6 @@
 /* Entries done per call before a continuation gives the caller's vCPU back. */
 #define BATCH_CHUNK 256
 
-/* Xen's rcu_lock_domain_by_any_id + XSM_TARGET: oneself, or anyone for a privileged caller. */
-static long target_domain(struct vcpu *v, domid_t domid, struct domain **d)
-{
-    *d = domain_lookup_or_self(v->domain, domid);
-    if (!*d)
-        return -XEN_ESRCH;
-    if (*d != v->domain && !v->domain->privileged) {
-        domain_put(*d);
-        return -XEN_EPERM;
-    }
-    return 0;
-}
-
 /*
  * Xen's rcu_lock_remote_domain_by_id(): the caller's own domain is -EPERM, DOMID_SELF and
  * other reserved ids are unknown (-ESRCH); DOMID_XEN is Xen's heap, of which kumo shares
@@ -92,7 +79,7 @@ long memop_add_to_physmap_batch(struct vcpu *v, unsigned long start, uint64_t ar
         return -XEN_EOPNOTSUPP;
     if (b.size < start || (b.size == start && start))
         return -XEN_EILSEQ;
-    rc = target_domain(v, b.domid, &d);
+    rc = memop_domain(v, b.domid, &d);
     if (rc)
         return rc;
     for (i = start; i < b.size; i++) {
@@ -139,7 +126,7 @@ long memop_remove_from_physmap(struct vcpu *v, uint64_t arg)
 
     if (copy_from_guest_virt(v, &r, arg, sizeof(r)))
         return -XEN_EFAULT;
-    rc = target_domain(v, r.domid, &d);
+    rc = memop_domain(v, r.domid, &d);
     if (rc)
         return rc;
     spin_lock_irqsave(&d->page_lock, flags);
@@ -170,7 +157,7 @@ long memop_set_memory_map(struct vcpu *v, uint64_t arg)
         return -XEN_EFAULT;
     if (fmap.map.nr_entries > ARRAY_SIZE(e820))
         return -XEN_EINVAL;
-    rc = target_domain(v, fmap.domid, &d);
+    rc = memop_domain(v, fmap.domid, &d);
     if (rc)
         return rc;
     for (unsigned int i = 0; i < fmap.map.nr_entries; i++) {

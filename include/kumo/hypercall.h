@@ -22,6 +22,12 @@ long do_memory_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t, uint64_t
 #define MEMOP_CMD_MASK     ((1u << MEMOP_EXTENT_SHIFT) - 1)
 
 /*
+ * The domain a memory op names: DOMID_SELF or the caller's own id, or any domain for a
+ * privileged caller (-ESRCH, -EPERM). On 0, *d is a counted reference the caller puts.
+ */
+long memop_domain(struct vcpu *v, uint16_t domid, struct domain **d);
+
+/*
  * kernel/memory_physmap.c: XENMEM_add_to_physmap_batch (start: a continuation's first
  * entry), remove_from_physmap, set_memory_map, acquire_resource. 0 or -errno.
  */

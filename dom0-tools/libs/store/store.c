@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -237,6 +238,17 @@ int store_write(struct store *s, const char *path, const char *value)
     const char *strs[] = { path, value };
 
     return simple(s, XS_WRITE, strs, 2, 0);     /* the value goes without a NUL */
+}
+
+int store_write_at(struct store *s, const char *value, const char *path_fmt, ...)
+{
+    char path[256];
+    va_list ap;
+
+    va_start(ap, path_fmt);
+    vsnprintf(path, sizeof(path), path_fmt, ap);
+    va_end(ap);
+    return store_write(s, path, value);
 }
 
 int store_mkdir(struct store *s, const char *path)

@@ -27,6 +27,9 @@ void store_close(struct store *s);
 /* The node's value, NUL-terminated, malloc'd (*len without the NUL); NULL with errno. */
 char *store_read(struct store *s, const char *path, unsigned int *len);
 int store_write(struct store *s, const char *path, const char *value);
+/* store_write with the path made by printf (at most 255 characters). */
+int store_write_at(struct store *s, const char *value, const char *path_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int store_mkdir(struct store *s, const char *path);
 int store_rm(struct store *s, const char *path);
 /* Children's names: one malloc'd block (array + strings), *num entries; NULL with errno. */

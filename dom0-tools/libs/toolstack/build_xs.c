@@ -5,7 +5,6 @@
  * store nodes; the name last, so a reader who finds it finds the rest; then XS_INTRODUCE.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,20 +14,6 @@
 #include "toolstack/toolstack.h"
 
 #define LIBXL_XENCONSOLE_LIMIT "1048576"
-
-static int xs_put(struct store *s, const char *value, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int xs_put(struct store *s, const char *value, const char *fmt, ...)
-{
-    char path[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof(path), fmt, ap);
-    va_end(ap);
-    return store_write(s, path, value);
-}
 
 /* path gets perms: "n<owner>" then readers ("r<id>"), as Xen's permission strings. */
 static int xs_perms(struct store *s, const char *path, uint32_t owner, int reader)
@@ -70,14 +55,14 @@ static int console_nodes(struct store *s, const char *dom, struct build *b)
     if (!rc)
         rc = xs_perms(s, path, b->domid, 0);   /* the frontend's, the backend (Dom0) reads */
     snprintf(v, sizeof(v), "%llu", (unsigned long long)BUILD_CONSOLE_PFN);
-    rc = rc ? rc : xs_put(s, v, "%s/ring-ref", path);
+    rc = rc ? rc : store_write_at(s, v, "%s/ring-ref", path);
     snprintf(v, sizeof(v), "%u", b->console_port);
-    rc = rc ? rc : xs_put(s, v, "%s/port", path);
-    rc = rc ? rc : xs_put(s, "xenconsoled", "%s/type", path);
-    rc = rc ? rc : xs_put(s, "pty", "%s/output", path);
-    rc = rc ? rc : xs_put(s, "", "%s/tty", path);
-    rc = rc ? rc : xs_put(s, "0", "%s/backend-id", path);
-    rc = rc ? rc : xs_put(s, LIBXL_XENCONSOLE_LIMIT, "%s/limit", path);
+    rc = rc ? rc : store_write_at(s, v, "%s/port", path);
+    rc = rc ? rc : store_write_at(s, "xenconsoled", "%s/type", path);
+    rc = rc ? rc : store_write_at(s, "pty", "%s/output", path);
+    rc = rc ? rc : store_write_at(s, "", "%s/tty", path);
+    rc = rc ? rc : store_write_at(s, "0", "%s/backend-id", path);
+    rc = rc ? rc : store_write_at(s, LIBXL_XENCONSOLE_LIMIT, "%s/limit", path);
     snprintf(path, sizeof(path), "%s/console/limit", dom);
     return rc ? rc : xs_perms(s, path, 0, (int)b->domid);     /* read-only for the guest */
 }
@@ -89,23 +74,23 @@ static int domain_nodes(struct store *s, const char *dom, struct build *b)
     int rc;
 
     snprintf(v, sizeof(v), "/vm/%s", b->uuid);
-    rc = xs_put(s, v, "%s/vm", dom);
+    rc = store_write_at(s, v, "%s/vm", dom);
     snprintf(v, sizeof(v), "%u", b->domid);
-    rc = rc ? rc : xs_put(s, v, "%s/domid", dom);
+    rc = rc ? rc : store_write_at(s, v, "%s/domid", dom);
     snprintf(v, sizeof(v), "%llu", (unsigned long long)c->max_memkb);
-    rc = rc ? rc : xs_put(s, v, "%s/memory/static-max", dom);
+    rc = rc ? rc : store_write_at(s, v, "%s/memory/static-max", dom);
     snprintf(v, sizeof(v), "%llu", (unsigned long long)c->target_memkb);
-    rc = rc ? rc : xs_put(s, v, "%s/memory/target", dom);
+    rc = rc ? rc : store_write_at(s, v, "%s/memory/target", dom);
     for (unsigned int i = 0; i < c->max_vcpus && !rc; i++)
-        rc = xs_put(s, i < c->vcpus ? "online" : "offline", "%s/cpu/%u/availability", dom, i);
-    rc = rc ? rc : xs_put(s, "1", "%s/control/platform-feature-multiprocessor-suspend", dom);
-    rc = rc ? rc : xs_put(s, "1", "%s/control/platform-feature-xs_reset_watches", dom);
+        rc = store_write_at(s, i < c->vcpus ? "online" : "offline", "%s/cpu/%u/availability", dom, i);
+    rc = rc ? rc : store_write_at(s, "1", "%s/control/platform-feature-multiprocessor-suspend", dom);
+    rc = rc ? rc : store_write_at(s, "1", "%s/control/platform-feature-xs_reset_watches", dom);
     rc = rc ? rc : guest_nodes(s, dom, b->domid);
     rc = rc ? rc : console_nodes(s, dom, b);
     snprintf(v, sizeof(v), "%llu", (unsigned long long)BUILD_STORE_PFN);
-    rc = rc ? rc : xs_put(s, v, "%s/store/ring-ref", dom);
+    rc = rc ? rc : store_write_at(s, v, "%s/store/ring-ref", dom);
     snprintf(v, sizeof(v), "%u", b->store_port);
-    return rc ? rc : xs_put(s, v, "%s/store/port", dom);
+    return rc ? rc : store_write_at(s, v, "%s/store/port", dom);
 }
 
 static int vm_nodes(struct store *s, struct build *b)
@@ -116,10 +101,10 @@ static int vm_nodes(struct store *s, struct build *b)
     snprintf(vm, sizeof(vm), "/vm/%s", b->uuid);
     rc = store_mkdir(s, vm);
     rc = rc ? rc : xs_perms(s, vm, 0, (int)b->domid);
-    rc = rc ? rc : xs_put(s, b->cfg->name, "%s/name", vm);
-    rc = rc ? rc : xs_put(s, b->uuid, "%s/uuid", vm);
+    rc = rc ? rc : store_write_at(s, b->cfg->name, "%s/name", vm);
+    rc = rc ? rc : store_write_at(s, b->uuid, "%s/uuid", vm);
     snprintf(v, sizeof(v), "%lld.00", (long long)time(NULL));
-    return rc ? rc : xs_put(s, v, "%s/start_time", vm);
+    return rc ? rc : store_write_at(s, v, "%s/start_time", vm);
 }
 
 int build_store_nodes(struct build *b)
@@ -137,7 +122,7 @@ int build_store_nodes(struct build *b)
     rc = rc ? rc : xs_perms(s, dom, 0, (int)b->domid);
     rc = rc ? rc : vm_nodes(s, b);
     rc = rc ? rc : domain_nodes(s, dom, b);
-    rc = rc ? rc : xs_put(s, b->cfg->name, "%s/name", dom);
+    rc = rc ? rc : store_write_at(s, b->cfg->name, "%s/name", dom);
     if (rc) {
         snprintf(b->why, sizeof(b->why), "writing %s: %s", dom, strerror(-rc));
         return rc;

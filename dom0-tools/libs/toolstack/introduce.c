@@ -4,7 +4,6 @@
  * anything reading the store see them as Xen's toolstack would have left them.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,20 +12,6 @@
 #include "ctl/ctl.h"
 #include "store/store.h"
 #include "toolstack/toolstack.h"
-
-static int put(struct store *s, const char *value, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int put(struct store *s, const char *value, const char *fmt, ...)
-{
-    char path[256];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(path, sizeof(path), fmt, ap);
-    va_end(ap);
-    return store_write(s, path, value);
-}
 
 /* libxl's domain handle text; kumo's handles are zero, so the id keeps them apart. */
 static void uuid_of(const xen_domctl_getdomaininfo_t *info, char *buf, size_t len)
@@ -53,26 +38,26 @@ static int write_nodes(struct store *s, const xen_domctl_getdomaininfo_t *info,
 
     snprintf(dom, sizeof(dom), "/local/domain/%u", id);
     snprintf(v, sizeof(v), "/vm/%s", uuid);
-    rc |= put(s, v, "%s/vm", dom);
-    rc |= put(s, name, "%s/name", v);
-    rc |= put(s, uuid, "%s/uuid", v);
+    rc |= store_write_at(s, v, "%s/vm", dom);
+    rc |= store_write_at(s, name, "%s/name", v);
+    rc |= store_write_at(s, uuid, "%s/uuid", v);
     snprintf(v, sizeof(v), "%ld.00", started);
-    rc |= put(s, v, "/vm/%s/start_time", uuid);
+    rc |= store_write_at(s, v, "/vm/%s/start_time", uuid);
     snprintf(v, sizeof(v), "%u", id);
-    rc |= put(s, v, "%s/domid", dom);
+    rc |= store_write_at(s, v, "%s/domid", dom);
     snprintf(v, sizeof(v), "%lu", (unsigned long)info->max_pages * 4);
-    rc |= put(s, v, "%s/memory/static-max", dom);
+    rc |= store_write_at(s, v, "%s/memory/static-max", dom);
     snprintf(v, sizeof(v), "%lu", (unsigned long)info->tot_pages * 4);
-    rc |= put(s, v, "%s/memory/target", dom);
+    rc |= store_write_at(s, v, "%s/memory/target", dom);
     for (uint32_t n = 0; n <= info->max_vcpu_id && info->max_vcpu_id != XEN_INVALID_MAX_VCPU_ID;
          n++) {
         struct xen_domctl_getvcpuinfo vi = { 0 };
 
         ctl_vcpu_info(id, n, &vi);
-        rc |= put(s, vi.online ? "online" : "offline", "%s/cpu/%u/availability", dom, n);
+        rc |= store_write_at(s, vi.online ? "online" : "offline", "%s/cpu/%u/availability", dom, n);
     }
     /* The name last: a reader that finds it finds everything else written. */
-    rc |= put(s, name, "%s/name", dom);
+    rc |= store_write_at(s, name, "%s/name", dom);
     return rc ? -EIO : 0;
 }
 
