@@ -41,9 +41,7 @@
 #include "../../dom0-tools/xl/top.c"
 #include "../../dom0-tools/xl/console.c"
 
-FILE *xl_out;
-FILE *xl_errout;
-static char *out, *err;
+#include "xl_run.h"
 static char dir[64];
 
 #define ENTRY 0x100010u
@@ -135,27 +133,6 @@ static void write_file(const char *name, const void *data, size_t len)
 static void write_text(const char *name, const char *text)
 {
     write_file(name, text, strlen(text));
-}
-
-static int xl(const char *cmdline)
-{
-    char buf[512], *argv[16], *save = NULL;
-    size_t out_len, err_len;
-    int argc = 0, rc;
-
-    free(out);
-    free(err);
-    snprintf(buf, sizeof(buf), "%s", cmdline);
-    for (char *w = strtok_r(buf, " ", &save); w && argc < 15; w = strtok_r(NULL, " ", &save))
-        argv[argc++] = w;
-    argv[argc] = NULL;
-    optind = 0;
-    xl_out = open_memstream(&out, &out_len);
-    xl_errout = open_memstream(&err, &err_len);
-    rc = xl_run(argc, argv);
-    fclose(xl_out);
-    fclose(xl_errout);
-    return rc;
 }
 
 static unsigned int lines(const char *s)

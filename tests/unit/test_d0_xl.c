@@ -39,30 +39,7 @@
 #include "../../dom0-tools/xl/top.c"
 #include "../../dom0-tools/xl/console.c"
 
-FILE *xl_out;
-FILE *xl_errout;
-static char *out, *err;
-
-/* Runs one xl command line (words split at spaces); its exit status, output in out/err. */
-static int xl(const char *cmdline)
-{
-    char buf[256], *argv[16], *save = NULL;
-    size_t out_len, err_len;
-    int argc = 0, rc;
-
-    free(out);
-    free(err);
-    snprintf(buf, sizeof(buf), "%s", cmdline);
-    for (char *w = strtok_r(buf, " ", &save); w && argc < 15; w = strtok_r(NULL, " ", &save))
-        argv[argc++] = w;
-    argv[argc] = NULL;
-    xl_out = open_memstream(&out, &out_len);
-    xl_errout = open_memstream(&err, &err_len);
-    rc = xl_run(argc, argv);
-    fclose(xl_out);
-    fclose(xl_errout);
-    return rc;
-}
+#include "xl_run.h"
 
 /* The usual host: Dom0, "web" (domid 1, 256 MiB, 2 vCPUs), "db" (domid 3, 64 MiB). */
 static void setup(void)

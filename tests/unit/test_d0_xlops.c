@@ -40,9 +40,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-FILE *xl_out;
-FILE *xl_errout;
-static char *out, *err;
+#include "xl_run.h"
 static char sock_path[108];
 static pid_t daemon_pid;
 
@@ -115,27 +113,6 @@ static void stop_xenstored(void)
     }
     daemon_pid = 0;
     unlink(sock_path);
-}
-
-/* Runs one xl command line (words split at spaces); its exit status, output in out/err. */
-static int xl(const char *cmdline)
-{
-    char buf[256], *argv[16], *save = NULL;
-    size_t out_len, err_len;
-    int argc = 0, rc;
-
-    free(out);
-    free(err);
-    snprintf(buf, sizeof(buf), "%s", cmdline);
-    for (char *w = strtok_r(buf, " ", &save); w && argc < 15; w = strtok_r(NULL, " ", &save))
-        argv[argc++] = w;
-    argv[argc] = NULL;
-    xl_out = open_memstream(&out, &out_len);
-    xl_errout = open_memstream(&err, &err_len);
-    rc = xl_run(argc, argv);
-    fclose(xl_out);
-    fclose(xl_errout);
-    return rc;
 }
 
 static char *store_get(const char *path)
