@@ -2,7 +2,7 @@
  * Dom0's init: mounts the pseudo file systems and xenfs, loads the modules, starts xenstored
  * and introduces the boot-time domains to it, creates the guests' bridge, runs /etc/kumo/rc,
  * then keeps a shell on Dom0's console. As PID 1 it inherits every orphan, so any daemon that
- * dies is reaped here and reported on the console by name.
+ * dies is reaped here and reported on the console by name (an orphan only when it fails).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -85,6 +85,10 @@ static void report_exit(pid_t pid, int status)
         if (watched[i].quiet_success && WIFEXITED(status) && !WEXITSTATUS(status))
             return;
     } else {
+        /* An orphan that finished its work (xl's domain monitor once its domain is gone)
+         * is no news; one that failed or was killed is. */
+        if (WIFEXITED(status) && !WEXITSTATUS(status))
+            return;
         snprintf(name, sizeof(name), "process %d", (int)pid);
     }
     if (WIFEXITED(status))

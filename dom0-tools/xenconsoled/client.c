@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "xenconsoled.h"
+#include "util/unix_listen.h"
 
 struct xcd_client {
     int fd;                             /* -1: slot free */
@@ -31,27 +32,20 @@ static struct xcd_client clients[XCD_MAX_CLIENTS];
 
 int xcd_clients_listen(const char *path)
 {
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    char dir[sizeof(addr.sun_path)];
+    char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
     char *slash;
 
     for (int i = 0; i < XCD_MAX_CLIENTS; i++)
         clients[i].fd = -1;
-    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
     snprintf(dir, sizeof(dir), "%s", path);
     if ((slash = strrchr(dir, '/')) && slash != dir) {
         *slash = '\0';
         mkdir(dir, 0700);
     }
-    unlink(path);
-    listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (listen_fd < 0)
-        return -errno;
-    if (bind(listen_fd, (struct sockaddr *)&addr, sizeof(addr)) || chmod(path, 0600) ||
-        listen(listen_fd, 8)) {
-        int rc = -errno;
+    listen_fd = unix_listen(path, 8);
+    if (listen_fd < 0) {
+        int rc = listen_fd;
 
-        close(listen_fd);
         listen_fd = -1;
         return rc;
     }

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include "xenstored.h"
+#include "util/unix_listen.h"
 
 static volatile sig_atomic_t stopping;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -96,27 +97,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 static int open_socket(void)
 {
     const char *dir = getenv("XENSTORED_RUNDIR");
-    struct sockaddr_un addr = { .sun_family = AF_UNIX };
-    int fd;
 
     if (!dir || !*dir)
         dir = "/run/xenstored";
     mkdir(dir, 0755);
     if ((size_t)snprintf(sock_path, sizeof(sock_path), "%s/socket", dir) >= sizeof(sock_path))
         return -ENAMETOOLONG;
-    strcpy(addr.sun_path, sock_path);
-    unlink(sock_path);
-    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0)
-        return -errno;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || chmod(sock_path, 0600) < 0 ||
-        listen(fd, 64) < 0) {
-        int err = -errno;
-
-        close(fd);
-        return err;
-    }
-    return fd;
+    return unix_listen(sock_path, 64);
 }
 
 static long sock_read(struct conn *conn, void *buf, size_t len)

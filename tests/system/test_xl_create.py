@@ -19,7 +19,7 @@ import time
 from emu import BUILD, DEFAULT_CMDLINE, ROOT, guest, make_iso, qemu
 from test_boot import expect
 from test_dom0 import DOM0_ARGS, debian_vmlinuz
-from test_xl_dom0 import list_rows, run, xl_ok
+from dom0_shell import free_mib, list_rows, run, xl_ok
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import mkdom0  # noqa: E402  (the Cpio writer of Dom0's archive)
@@ -87,13 +87,6 @@ def dom0_rootfs(files, out):
         out=out, kver=env["KVER"], moddir=env["MODDIR"], busybox=env["BUSYBOX"],
         tools=os.path.join(BUILD, "dom0-tools", "bin"),
         etc=os.path.join(ROOT, "dom0-tools", "init", "etc"), files=files))())
-
-
-def free_mib(m):
-    for line in xl_ok(m, "xl info"):
-        if line.startswith("free_memory"):
-            return int(line.split(":")[1])
-    expect(False, "xl info has no free_memory")
 
 
 def timed_create(m, cfg, line, timeout):

@@ -11,11 +11,11 @@ import time
 
 from emu import BUILD, DEFAULT_CMDLINE, guest, make_iso, qemu
 from test_boot import expect
+from dom0_shell import list_rows, run, xl_ok
 from test_dom0 import DOM0_ARGS, boot_to_prompt, debian_vmlinuz
 
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
 BOOT_TIMEOUT = 1200         # seen: 10 min to the prompt with other emulators running
-CMD_TIMEOUT = 120
 WITNESS_MS = 500
 
 
@@ -24,42 +24,6 @@ def modules():
             (guest("ticker"), "domU name=witness memory=16M cpus=1 -- ticks=1000000 ms=%d"
              % WITNESS_MS),
             (guest("ticker"), "domU name=victim memory=32M cpus=1 -- ticks=1000000 ms=2000")]
-
-
-def run(m, cmd, timeout=CMD_TIMEOUT):
-    """Runs cmd in Dom0's shell; returns (exit status, its output lines without kumo's)."""
-    start = len(m.text())
-    typed = cmd + "; echo @@END $?"
-    m.send(typed + "\n")
-    end = m.wait_for(r"^@@END (\d+)", timeout, start)
-    lines = [l for l in m.text()[start:end.start()].splitlines() if not l.startswith("(kumo)")]
-    # The shell's echo of the command comes first, cut into pieces wherever a DomU's console
-    # line came in between: it ends where the pieces put together end with what was typed.
-    echoed, echo_end = "", len(lines)
-    for i, l in enumerate(lines):
-        echoed += l
-        if echoed.rstrip().endswith(typed):
-            echo_end = i
-            break
-    expect(echo_end < len(lines), "the shell did not echo `%s`" % typed)
-    # Blank lines are left out: the terminal adds one where the echo wraps.
-    return int(end.group(1)), [l for l in lines[echo_end + 1:] if l.strip()]
-
-
-def xl_ok(m, cmd):
-    rc, out = run(m, cmd)
-    expect(rc == 0, "`%s` exited %d: %s" % (cmd, rc, out))
-    return out
-
-
-def list_rows(m):
-    """{name: (id, mem, vcpus, state, time)} from `xl list`."""
-    rows = {}
-    for line in xl_ok(m, "xl list"):
-        f = line.split()
-        if len(f) == 6 and f[1].isdigit():         # not the header
-            rows[f[0]] = (int(f[1]), int(f[2]), int(f[3]), f[4], float(f[5]))
-    return rows
 
 
 def check_agrees_with_kumo(m, log):

@@ -13,6 +13,7 @@ import time
 
 from emu import BUILD, DEFAULT_CMDLINE, guest, make_iso, qemu
 from test_boot import expect
+from dom0_shell import free_mib, list_rows, run, xl_ok
 from test_dom0 import DOM0_ARGS, debian_vmlinuz
 from test_xl_create import dom0_rootfs
 
@@ -42,51 +43,6 @@ CONFIGS = {
     "flood.cfg": 'name = "flood"\ntype = "pvh"\nkernel = "/root/ticker.elf"\nmemory = 16\n'
                  'cmdline = "ticks=1000000000 ms=0"\n',
 }
-
-
-NOISE = re.compile(r"init: process \d+ exited with status \d+|^\[ *\d+\.\d+\] .*$")
-
-
-def run(m, cmd, timeout=120):
-    """test_xl_dom0.run, also robust to the lines the monitors' exits (init) and Dom0's
-    kernel put into the echo: (exit status, output lines without kumo's)."""
-    start = len(m.text())
-    typed = cmd + "; echo @@END $?"
-    m.send(typed + "\n")
-    end = m.wait_for(r"^@@END (\d+)", timeout, start)
-    lines = [NOISE.sub("", l) for l in m.text()[start:end.start()].splitlines()
-             if not l.startswith("(kumo)")]
-    want, echoed, echo_end = "".join(typed.split()), "", len(lines)
-    for i, l in enumerate(lines):
-        echoed += "".join(l.split())
-        if echoed.endswith(want):
-            echo_end = i
-            break
-    expect(echo_end < len(lines), "the shell did not echo `%s`" % typed)
-    return int(end.group(1)), [l for l in lines[echo_end + 1:] if l.strip()]
-
-
-def xl_ok(m, cmd):
-    rc, out = run(m, cmd)
-    expect(rc == 0, "`%s` exited %d: %s" % (cmd, rc, out))
-    return out
-
-
-def list_rows(m):
-    """{name: (id, mem, vcpus, state, time)} from `xl list`."""
-    rows = {}
-    for line in xl_ok(m, "xl list"):
-        f = line.split()
-        if len(f) == 6 and f[1].isdigit():
-            rows[f[0]] = (int(f[1]), int(f[2]), int(f[3]), f[4], float(f[5]))
-    return rows
-
-
-def free_mib(m):
-    for line in xl_ok(m, "xl info"):
-        if line.startswith("free_memory"):
-            return int(line.split(":")[1])
-    expect(False, "xl info has no free_memory")
 
 
 def dom0_files(top):
