@@ -27,12 +27,13 @@ def run(m, cmd, timeout=CMD_TIMEOUT):
     end = m.wait_for(r"^@@END (\d+)", timeout, start)
     lines = [FOREIGN_PIECE.sub("", l) for l in m.text()[start:end.start()].splitlines()
              if not FOREIGN_LINE.match(l)]
+    # Typed while the shell was busy, the line is echoed twice: by the terminal, then by the
+    # shell after its prompt. The output follows the last echo.
     want, echoed, echo_end = "".join(typed.split()), "", len(lines)
     for i, l in enumerate(lines):
         echoed += "".join(l.split())
         if echoed.endswith(want):
             echo_end = i
-            break
     expect(echo_end < len(lines), "the shell did not echo `%s`" % typed)
     # Blank lines are left out: the terminal adds one where the echo wraps.
     return int(end.group(1)), [l for l in lines[echo_end + 1:] if l.strip()]

@@ -4,14 +4,16 @@ rename, list -l and top -b act on a created domain as Xen's xl does; shutdown of
 without PV control prints Xen's message; on_reboot="restart" brings a rebooting test kernel
 back under a new id; on_crash="preserve" keeps a crashed one listed; 50 create/destroy cycles
 leave `xl info`'s free memory, xenstored's and xenconsoled's open fds and the xenstore node
-count where they were; a guest flooding its console does not stall Dom0's shell."""
+count where they were; a guest flooding its console does not stall Dom0's shell, nor do one
+flooding xenstore with writes and one that never reads its answers stall Dom0's shell, xenstore
+clients or a ticking witness, or grow xenstored."""
 import os
 import re
 import shutil
 import tempfile
 import time
 
-from emu import BUILD, DEFAULT_CMDLINE, guest, make_iso, qemu
+from emu import BUILD, DEFAULT_CMDLINE, WaitFailed, guest, make_iso, qemu
 from test_boot import expect
 from dom0_shell import free_mib, list_rows, run, xl_ok
 from test_dom0 import DOM0_ARGS, debian_vmlinuz
@@ -20,6 +22,10 @@ from test_xl_create import dom0_rootfs
 BOOT_TIMEOUT = 1500
 CYCLES = 50
 SHELL_BOUND_S = 20          # a shell round trip while a guest floods (seen: under 2 s idle)
+WITNESS_MS = 250
+XS_WINDOW_S = 30            # the witness's ticks are counted over this much of the flood
+XS_RSS_GROWTH_KIB = 4096    # xenstored's peak VmRSS during the flood over its idle one
+XS_STALLED_S = 60           # a round trip not back by then is reported as a stall
 
 # Long command lines wrap on the serial terminal and break up between guests' lines: the
 # loops live in scripts.
@@ -42,6 +48,12 @@ CONFIGS = {
                  'cmdline = "ticks=1000000 ms=1000"\n',
     "flood.cfg": 'name = "flood"\ntype = "pvh"\nkernel = "/root/ticker.elf"\nmemory = 16\n'
                  'cmdline = "ticks=1000000000 ms=0"\n',
+    "witness.cfg": 'name = "witness"\ntype = "pvh"\nkernel = "/root/ticker.elf"\nmemory = 16\n'
+                   'cpus = "0"\ncmdline = "ticks=1000000 ms=%d"\n' % WITNESS_MS,
+    "xswrite.cfg": 'name = "xswriter"\ntype = "pvh"\nkernel = "/root/xsflood.elf"\n'
+                   'memory = 16\ncpus = "1"\ncmdline = "mode=write every=1000 watches=32"\n',
+    "xsstall.cfg": 'name = "xsstaller"\ntype = "pvh"\nkernel = "/root/xsflood.elf"\n'
+                   'memory = 16\ncpus = "0"\ncmdline = "mode=stall"\n',
 }
 
 
@@ -50,6 +62,7 @@ def dom0_files(top):
     os.makedirs(root)
     shutil.copy(guest("ticker"), os.path.join(root, "ticker.elf"))
     shutil.copy(guest("crash"), os.path.join(root, "crash.elf"))
+    shutil.copy(guest("xsflood"), os.path.join(root, "xsflood.elf"))
     for name, text in list(CONFIGS.items()) + list(SCRIPTS.items()):
         with open(os.path.join(root, name), "w") as f:
             f.write(text)
@@ -163,6 +176,86 @@ def check_flood(m):
     run(m, "xl destroy flood")
 
 
+def xenstored_state(m):
+    """xenstored's (VmRSS, VmHWM) in KiB and its open fds."""
+    pid = xl_ok(m, "cat /run/xenstored.pid")[-1].strip()
+    status = dict(l.split(":", 1) for l in xl_ok(m, "cat /proc/%s/status" % pid) if ":" in l)
+    expect("VmHWM" in status, "no VmHWM for xenstored (pid %s)" % pid)
+    fds = int(xl_ok(m, "ls /proc/%s/fd | wc -l" % pid)[-1])
+    return int(status["VmRSS"].split()[0]), int(status["VmHWM"].split()[0]), fds
+
+
+def round_trips(m, cmds, times):
+    """The slowest of `times` rounds of cmds, in seconds."""
+    worst = 0
+    for _ in range(times):
+        for cmd in cmds:
+            t0 = time.time()
+            try:
+                rc, out = run(m, cmd, XS_STALLED_S)
+            except WaitFailed:
+                expect(False, "`%s` did not come back within %d s" % (cmd, XS_STALLED_S))
+            expect(rc == 0, "`%s` exited %d: %s" % (cmd, rc, out))
+            worst = max(worst, time.time() - t0)
+    return worst
+
+
+def numbers(m, start, pattern):
+    """The numbers pattern's group caught in the log from start (lines of Dom0's shell may
+    cut into a guest's line: not anchored)."""
+    return [int(n) for n in re.findall(pattern, m.text()[start:])]
+
+
+def xs_flood_window(m, cmds, w, writer):
+    """Dom0's round trips, then the witness's ticks and the writer's answers over the
+    window: (worst round trip, seconds, ticks, answers)."""
+    t0, mark = time.time(), len(m.text())
+    worst = round_trips(m, cmds, 3)
+    time.sleep(max(0, XS_WINDOW_S - (time.time() - t0)))
+    took = time.time() - t0
+    seen = numbers(m, mark, r"\(kumo\) \[d%d\] tick (\d+)" % w)
+    answered = numbers(m, mark, r"\(kumo\) \[d%d\] xs (\d+) requests answered" % writer)
+    return (worst, took, max(seen) - min(seen) + 1 if seen else 0,
+            max(answered) - min(answered) if answered else 0)
+
+
+def check_xenstore_flood(m):
+    # The writer gets pCPU 1 to itself, so that it fills its ring as fast as xenstored (on
+    # pCPU 0 with everyone else) empties it: the harshest case for xenstored's fairness.
+    xl_ok(m, "xl create -q /root/witness.cfg")
+    xl_ok(m, "xl vcpu-pin Domain-0 0 0")
+    w = domid(m, "witness")
+    rss0, _, fds0 = xenstored_state(m)
+    cmds = ["xl list", "xenstore-read /local/domain/%d/name" % w]
+    idle = round_trips(m, cmds, 2)
+    start = len(m.text())
+    xl_ok(m, "xl create -q /root/xswrite.cfg")
+    xl_ok(m, "xl create -q /root/xsstall.cfg")
+    # kumo's log names a domain the toolstack built d<id>.
+    writer, staller = domid(m, "xswriter"), domid(m, "xsstaller")
+    m.wait_for(r"\(kumo\) \[d%d\] xs \d+ requests answered" % writer, 300, start)
+    m.wait_for(r"\(kumo\) \[d%d\] xs stall: " % staller, 300, start)
+    worst, took, seen, answered = xs_flood_window(m, cmds, w, writer)
+    rss, hwm, fds = xenstored_state(m)
+    print("    xenstore flood: Dom0 round trip (xl list, xenstore-read) %.1f s idle, at worst "
+          "%.1f s; witness %d ticks in %.0f s (%.0f expected); writer %d answers; xenstored "
+          "VmRSS %d -> %d KiB (peak %d), fds %d -> %d"
+          % (idle, worst, seen, took, took * 1000 / WITNESS_MS, answered, rss0, rss, hwm,
+             fds0, fds))
+    expect(worst < SHELL_BOUND_S, "Dom0's xenstore round trip stalled %.1f s" % worst)
+    expect(seen >= took * 1000 / WITNESS_MS / 2, "the witness ticked %d times in %.0f s"
+           % (seen, took))
+    expect(answered > 0, "the writer was not served")
+    expect(hwm - rss0 < XS_RSS_GROWTH_KIB, "xenstored grew from %d to %d KiB" % (rss0, hwm))
+    xl_ok(m, "xl destroy xswriter")
+    xl_ok(m, "xl destroy xsstaller")
+    expect(store(m, "/local/domain/%d/name" % w) == "witness", "xenstored after the flood")
+    _, _, fds1 = xenstored_state(m)
+    expect(fds1 == fds0, "xenstored's fds: %d before, %d after the flood" % (fds0, fds1))
+    xl_ok(m, "xl destroy witness")
+    xl_ok(m, "xl vcpu-pin Domain-0 0 all")
+
+
 def qemu_xl_operates_running_domains():
     tmp = tempfile.mkdtemp(prefix="kumo-xlops-")
     iso = None
@@ -183,6 +276,7 @@ def qemu_xl_operates_running_domains():
             check_actions(m)
             check_cycles(m)
             check_flood(m)
+            check_xenstore_flood(m)
         finally:
             m.stop()
     finally:

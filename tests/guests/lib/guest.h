@@ -37,6 +37,13 @@ const char *guest_cmdline(void);
 void shutdown(unsigned int reason) __attribute__((noreturn));
 uint64_t rdtsc(void);
 
+/*
+ * 64-bit kernels: maps the page whose gfn HVM param pfn_param holds (a ring the toolstack
+ * gave) and reads its event channel from port_param into *port. NULL when the param is
+ * unset or the page lies in another gigabyte than one mapped before.
+ */
+void *map_special_page(uint32_t pfn_param, uint32_t port_param, uint32_t *port);
+
 /* Unmaps the identity-mapped page pfn (< 512) of low memory, in whatever paging mode. */
 void guest_unmap_low_page(unsigned int pfn);
 

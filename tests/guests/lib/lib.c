@@ -75,39 +75,48 @@ static void ring_write(const char *s, int n)
 }
 #else
 /*
- * The PV console ring (xen/io/console.h) a toolstack gives a domain it builds
- * (HVM_PARAM_CONSOLE_PFN; boot domains have none): printk's output goes there too, so
- * that `xl console` shows it. The ring's page lies near 4 GiB, beyond the identity map,
- * so it is mapped with one 2 MiB page through the 5th GiB of the address space, which no
- * test kernel uses (probe and smp map the 4th for the local APIC).
+ * Pages a toolstack gives a domain it builds, named by HVM params (the PV console and
+ * xenstore rings; boot domains have none), lie near 4 GiB, beyond the identity map: the
+ * gigabyte holding them is shadowed at the 5th GiB of the address space, which no test
+ * kernel uses (probe and smp map the 4th for the local APIC), one 2 MiB page per page asked for.
  */
 extern uint64_t pdpt[512];
-static uint64_t ring_pd[512] __attribute__((aligned(4096)));
+static uint64_t special_pd[512] __attribute__((aligned(4096)));
+static uint64_t special_gib = ~0ULL;
+
+void *map_special_page(uint32_t pfn_param, uint32_t port_param, uint32_t *port)
+{
+    struct xen_hvm_param p = { .domid = DOMID_SELF, .index = pfn_param };
+    uint64_t pa, va;
+
+    if (HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_param, &p) || !p.value)
+        return NULL;
+    pa = p.value << PAGE_SHIFT;
+    if (special_gib != ~0ULL && special_gib != pa >> 30)
+        return NULL;                    /* one shadowed gigabyte only */
+    p.index = port_param;
+    if (HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_param, &p))
+        return NULL;
+    *port = (uint32_t)p.value;
+    special_gib = pa >> 30;
+    va = (4ULL << 30) + (pa & ((1ULL << 30) - 1));
+    special_pd[(pa >> 21) & 511] = (pa & ~((2ULL << 20) - 1)) | 0x83;  /* present, rw, 2 MiB */
+    pdpt[4] = (uint64_t)(uintptr_t)special_pd | 3;
+    __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
+    return (void *)(uintptr_t)va;
+}
+
+/* printk's output goes to the PV console ring too, so that `xl console` shows it. */
 static struct xencons_interface *ring;
 static uint32_t ring_port;
 static int ring_state;                  /* 0 not looked for yet, 1 in use, -1 none */
 
 static struct xencons_interface *console_ring(void)
 {
-    struct xen_hvm_param p = { .domid = DOMID_SELF, .index = HVM_PARAM_CONSOLE_PFN };
-    uint64_t pa, va;
-
-    if (ring_state)
-        return ring;
-    ring_state = -1;
-    if (HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_param, &p) || !p.value)
-        return NULL;
-    pa = p.value << PAGE_SHIFT;
-    va = (4ULL << 30) + (pa & ((2ULL << 20) - 1));
-    ring_pd[0] = (pa & ~((2ULL << 20) - 1)) | 0x83;    /* present, writable, 2 MiB */
-    pdpt[4] = (uint64_t)(uintptr_t)ring_pd | 3;
-    __asm__ volatile("invlpg (%0)" :: "r"(va) : "memory");
-    p.index = HVM_PARAM_CONSOLE_EVTCHN;
-    if (HYPERCALL2(__HYPERVISOR_hvm_op, HVMOP_get_param, &p))
-        return NULL;
-    ring_port = (uint32_t)p.value;
-    ring = (struct xencons_interface *)(uintptr_t)va;
-    ring_state = 1;
+    if (!ring_state) {
+        ring = map_special_page(HVM_PARAM_CONSOLE_PFN, HVM_PARAM_CONSOLE_EVTCHN, &ring_port);
+        ring_state = ring ? 1 : -1;
+    }
     return ring;
 }
 
