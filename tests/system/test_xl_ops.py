@@ -178,11 +178,11 @@ def check_flood(m):
 
 def xenstored_state(m):
     """xenstored's (VmRSS, VmHWM) in KiB and its open fds."""
-    pid = xl_ok(m, "cat /run/xenstored.pid")[-1].strip()
-    status = dict(l.split(":", 1) for l in xl_ok(m, "cat /proc/%s/status" % pid) if ":" in l)
-    expect("VmHWM" in status, "no VmHWM for xenstored (pid %s)" % pid)
-    fds = int(xl_ok(m, "ls /proc/%s/fd | wc -l" % pid)[-1])
-    return int(status["VmRSS"].split()[0]), int(status["VmHWM"].split()[0]), fds
+    out = xl_ok(m, "(cd /proc/$(cat /run/xenstored.pid) && grep -E '^Vm(RSS|HWM):' status && "
+                   "ls fd | wc -l)")
+    kib = dict((l.split(":")[0], int(l.split()[1])) for l in out if re.match(r"^Vm\w+:\s+\d", l))
+    expect(len(kib) == 2 and out and out[-1].strip().isdigit(), "xenstored's status: %s" % out)
+    return kib["VmRSS"], kib["VmHWM"], int(out[-1])
 
 
 def round_trips(m, cmds, times):
