@@ -18,6 +18,7 @@ import emu  # noqa: E402
 
 
 def run_unit_tests(results):
+    """Each binary's PASS/FAIL lines, printed whole through report() beside the other lane."""
     for binary in sorted(glob.glob(os.path.join(ROOT, "build", "unit", "test_*"))):
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1", UBSAN_OPTIONS="print_stacktrace=1")
         name = os.path.basename(binary)
@@ -28,15 +29,14 @@ def run_unit_tests(results):
         except subprocess.TimeoutExpired:
             out, rc, err = "", -1, "timed out after 120 s"
         lines = [l for l in out.splitlines() if l.startswith(("PASS ", "FAIL "))]
-        for l in lines:
-            print("%s unit/%s/%s" % (l[:4], name, l[5:]))
-            results.append(l.startswith("PASS"))
-        if rc != 0 and all(l.startswith("PASS") for l in lines):
-            print("FAIL unit/%s (exit %s)" % (name, rc))
-            results.append(False)
+        oks = [l.startswith("PASS") for l in lines]
+        printed = ["%s unit/%s/%s" % (l[:4], name, l[5:]) for l in lines]
+        if rc != 0 and all(oks):
+            printed.append("FAIL unit/%s (exit %s)" % (name, rc))
+            oks.append(False)
         if rc != 0:
-            print("\n".join("    " + l for l in err.splitlines()[-30:]))
-        sys.stdout.flush()
+            printed += ["    " + l for l in err.splitlines()[-30:]]
+        report(results, oks, printed)
 
 
 def run_fuzzer(binary, seconds):
@@ -69,8 +69,8 @@ def fuzzer_queue():
 
 def run_fuzzers(results, fuzzers):
     """Takes targets off the shared queue until it is empty, each time-boxed (FUZZ_SECONDS,
-    default 20)."""
-    seconds = int(os.environ.get("FUZZ_SECONDS", "20"))
+    default 12: the suite stays under 10 minutes on two cores)."""
+    seconds = int(os.environ.get("FUZZ_SECONDS", "12"))
     while True:
         try:
             binary = fuzzers.get_nowait()
@@ -94,11 +94,13 @@ _print_lock = threading.Lock()
 
 
 def report(results, ok, lines):
-    """One test's lines, printed whole even with two lanes running."""
+    """One test's lines (or one unit binary's: ok is then a list), printed whole even with
+    two lanes running."""
     with _print_lock:
-        print("\n".join(lines))
+        if lines:
+            print("\n".join(lines))
         sys.stdout.flush()
-        results.append(ok)
+        results.extend(ok if isinstance(ok, list) else [ok])
 
 
 def run_system_test(test, results, times):
@@ -119,27 +121,32 @@ def run_system_test(test, results, times):
     report(results, ok, lines)
 
 
-def run_lane(tests, results, times, fuzzers):
+def run_lane(tests, results, times, fuzzers, first=None):
+    if first:
+        first(results)
     for test in tests:
         run_system_test(test, results, times)
     run_fuzzers(results, fuzzers)
 
 
-def run_system_tests(results, only, fuzz=False):
+def run_system_tests(results, only, unit=False):
     """Two lanes: Bochs runs in a single host thread and its guests keep Bochs' own time, so
-    its tests run beside the QEMU ones without changing what they measure; the time-boxed
-    fuzzers go to whichever lane is free first. KUMO_TEST_LANES=1 runs all in one lane."""
+    its tests (after the host unit tests) run beside the QEMU ones without changing what
+    they measure; the time-boxed fuzzers go to whichever lane is free first.
+    KUMO_TEST_LANES=1 runs all in one lane."""
     tests = [t for t in system_tests() if not only or any(s in t.__name__ for s in only)]
-    second = [t for t in tests if t.__name__.startswith("bochs_")]
-    first = [t for t in tests if t not in second]
-    fuzzers = fuzzer_queue() if fuzz else queue.Queue()
+    bochs_tests = [t for t in tests if t.__name__.startswith("bochs_")]
+    qemu_tests = [t for t in tests if t not in bochs_tests]
+    fuzzers = fuzzer_queue() if unit else queue.Queue()
+    unit_tests = run_unit_tests if unit else None
     times = []
     if os.environ.get("KUMO_TEST_LANES") == "1":
-        run_lane(first + second, results, times, fuzzers)
+        run_lane(qemu_tests + bochs_tests, results, times, fuzzers, unit_tests)
     else:
-        lane = threading.Thread(target=run_lane, args=(second, results, times, fuzzers))
+        lane = threading.Thread(target=run_lane,
+                                args=(bochs_tests, results, times, fuzzers, unit_tests))
         lane.start()
-        run_lane(first, results, times, fuzzers)
+        run_lane(qemu_tests, results, times, fuzzers)
         lane.join()
     return times
 
@@ -148,9 +155,7 @@ def main():
     only = sys.argv[1:]
     results = []
     t0 = time.time()
-    if not only:
-        run_unit_tests(results)
-    times = run_system_tests(results, only, fuzz=not only)
+    times = run_system_tests(results, only, unit=not only)
     if len(times) > 1:
         print("slowest: " + ", ".join("%s %.0fs" % (n, t) for t, n in sorted(times)[::-1][:8]))
     passed = sum(results)

@@ -95,6 +95,11 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
 int vlapic_deliverable(const struct vcpu *v);
 /* The highest vector requested of v, whatever its priority, or -1 (TPR shadow's threshold). */
 int vlapic_highest_irr(const struct vcpu *v);
+/*
+ * The highest requested vector that only v's TPR holds back (the in-service ones do not), or
+ * -1: lowering TPR below its class is what lets it in, so SVM arms an exit for that.
+ */
+int vlapic_held_by_tpr(const struct vcpu *v);
 /* The vendor injected vector: it moves from IRR to ISR. */
 void vlapic_accept(struct vcpu *v, uint8_t vector);
 /* Raises vector (16-255) in v's IRR and wakes or kicks it. Any pCPU. */

@@ -83,14 +83,25 @@ class Machine:
             time.sleep(0.05)
 
     def host_triple_fault(self):
-        """', a triple fault of the host' when QEMU logged one: kumo itself crashed, as
-        opposed to kumo restarting the machine on purpose (a guest's triple fault is an
-        exit to kumo and logs nothing here)."""
+        """', a triple fault of the host' and the CPU state QEMU logged with it, when it did:
+        kumo itself crashed, as opposed to kumo restarting the machine on purpose (a guest's
+        triple fault is an exit to kumo and logs nothing here). The whole log is kept as
+        build/test-logs/triple-fault-<time>.log."""
         try:
             with open(self.cpu_log) as f:
-                return ", a triple fault of the host" if "Triple fault" in f.read() else ""
+                text = f.read()
         except (TypeError, OSError):
             return ""
+        at = text.find("Triple fault")
+        if at < 0:
+            return ""
+        keep = os.path.join(BUILD, "test-logs", "triple-fault-%d.log" % time.time())
+        os.makedirs(os.path.dirname(keep), exist_ok=True)
+        with open(keep, "w") as f:
+            f.write(text)
+        state = [l for l in text[at:].splitlines()[:30]
+                 if re.match(r"(RAX|RSI|RIP|CR0|IDT|TR |EFER)=?", l)]
+        return ", a triple fault of the host; its CPU state (%s):\n%s" % (keep, "\n".join(state))
 
     def send(self, data, delay=0):
         """Types data on the serial line. QEMU's UART takes input only as fast as its guest

@@ -94,6 +94,13 @@ def qemu_guest_cr8_costs_no_exit():
     expect("[cr8cost] cr8cost: 400 CR8 writes" in log, "cr8cost did not measure")
 
 
+def qemu_lowering_cr8_delivers_held_back_interrupt():
+    """V_TPR is the vLAPIC's TPR: a self-IPI held back by CR8 = 15 (not injected past it),
+    then taken as CR8 drops, through a VINTR exit armed at the interrupt's priority."""
+    log = run_qemu([seal("cr8irq", "cr8irq")])
+    expect("[cr8irq] cr8irq: checked" in log, "cr8irq did not run")
+
+
 # Either vendor's words for an entry the CPU refused on the guest's state.
 FAILED_ENTRY = r"VMRUN refused the guest state|VM entry failed: invalid guest state"
 
@@ -195,6 +202,7 @@ TESTS = [qemu_fpu_state_isolated_between_domains,
          qemu_guest_cr8_does_not_mask_host, qemu_guest_cr8_costs_no_exit, qemu_ac_db_intercepted,
          qemu_wbinvd_invd_rdpmc_as_xen, qemu_debug_port_bounded_and_rate_limited,
          qemu_failed_vm_entry_crashes_only_that_guest,
+         qemu_lowering_cr8_delivers_held_back_interrupt,
          bochs_fpu_state_isolated_between_domains,
          bochs_guest_values_validated_and_exceptions_intercepted,
          bochs_guest_cr8_does_not_mask_host, bochs_guest_cr8_costs_no_exit,

@@ -90,6 +90,18 @@ int vlapic_highest_irr(const struct vcpu *v)
     return lapic_enabled(l) ? highest_bit(l->irr) : -1;
 }
 
+int vlapic_held_by_tpr(const struct vcpu *v)
+{
+    const struct vlapic *l = &v->arch.vlapic;
+    int irr = highest_bit(l->irr), isr = highest_bit(l->isr);
+    uint32_t irr_class = (uint32_t)irr & 0xF0;
+
+    if (!lapic_enabled(l) || irr < 0 || irr_class > (l->tpr & 0xF0) ||
+        (isr >= 0 && irr_class <= ((uint32_t)isr & 0xF0)))
+        return -1;
+    return irr;
+}
+
 void vlapic_accept(struct vcpu *v, uint8_t vector)
 {
     struct vlapic *l = vl(v);

@@ -67,6 +67,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_GDTR, SEG_LDTR, SEG_I
 /* Exit codes (APM Vol 2, appendix C). */
 #define EXIT_CR0_WRITE 0x10
 #define EXIT_CR4_WRITE 0x14
+#define EXIT_CR8_WRITE 0x18
 #define EXIT_EXCP_DB   0x41
 #define EXIT_EXCP_UD   0x46
 #define EXIT_EXCP_AC   0x51
@@ -115,6 +116,8 @@ void svm_vmrun(paddr_t vmcb_pa, struct guest_regs *regs, paddr_t host_vmcb_pa);
 
 #define V_IRQ        (1ULL << 8)
 #define V_IGN_TPR    (1ULL << 20)
+#define V_TPR_MASK   0xFULL
+#define CR_WRITE(n)  (1u << (16 + (n)))
 
 static void *msrpm, *iopm;
 static uint32_t max_asid;
@@ -193,7 +196,7 @@ static int svm_vcpu_init(struct vcpu *v)
     *vmcb32(v, VMCB_INTERCEPT_MISC2) = I4_SVM_INSNS | I4_ICEBP | I4_WBINVD | I4_MONITOR |
                                        I4_MWAIT | I4_XSETBV;
     /* CR0 and CR4 writes: checked by cr.c (CR8 is V_TPR under V_INTR_MASKING). */
-    *vmcb32(v, VMCB_INTERCEPT_CR) = 1u << (16 + 0) | 1u << (16 + 4);
+    *vmcb32(v, VMCB_INTERCEPT_CR) = CR_WRITE(0) | CR_WRITE(4);
     *vmcb64(v, VMCB_IOPM_PA) = __pa(iopm);
     *vmcb64(v, VMCB_MSRPM_PA) = __pa(msrpm);
     *vmcb64(v, VMCB_VINTR) = 1ULL << 24;                   /* V_INTR_MASKING */
@@ -281,6 +284,42 @@ static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t
  * fake virtual interrupt with the VINTR intercept, so the CPU exits as soon as the guest
  * could take it (APM 15.21.4); a blocked NMI is offered again at the next entry.
  */
+/*
+ * Under V_INTR_MASKING the guest's CR8 is V_TPR and its writes do not exit: the vLAPIC's
+ * TPR (what interrupt priority is judged by, and what an MMIO or MSR read returns) is
+ * V_TPR after every exit and goes back before every entry, as Xen keeps them.
+ */
+static void tpr_from_guest(struct vcpu *v)
+{
+    uint32_t *tpr = &v->arch.vlapic.tpr;
+
+    *tpr = (uint32_t)(*vmcb64(v, VMCB_VINTR) & V_TPR_MASK) << 4 | (*tpr & 0xF);
+}
+
+static void tpr_to_guest(struct vcpu *v)
+{
+    uint64_t *vintr = vmcb64(v, VMCB_VINTR);
+
+    *vintr = (*vintr & ~V_TPR_MASK) | ((v->arch.vlapic.tpr >> 4) & V_TPR_MASK);
+}
+
+/*
+ * CR8 writes exit only while something waits on them: an interrupt that only the TPR holds
+ * back must arrive as soon as the guest lowers CR8 below its class (VT-x's TPR threshold
+ * does that there), and a pending V_IRQ must not meet a CR8 write inside the CPU at all:
+ * QEMU before 8.0 then asserts and kills the emulator (its CR8 helper raises the virtual
+ * interrupt without its I/O lock). Otherwise they stay exit-free.
+ */
+static void watch_cr8_writes(struct vcpu *v)
+{
+    uint32_t *cr = vmcb32(v, VMCB_INTERCEPT_CR);
+
+    if ((*vmcb64(v, VMCB_VINTR) & V_IRQ) || vlapic_held_by_tpr(v) >= 0)
+        *cr |= CR_WRITE(8);
+    else
+        *cr &= ~CR_WRITE(8);
+}
+
 static void inject_pending(struct vcpu *v)
 {
     struct hvm_intr i;
@@ -319,7 +358,7 @@ static uint64_t *svm_gpr(struct vcpu *v, unsigned int n)
 static void svm_get_paging(struct vcpu *v, struct hvm_paging *p);
 
 /*
- * The CR0 or CR4 write at RIP, decoded (no decode assists in QEMU's SVM): MOV to CR from a
+ * The CR0, CR4 or CR8 write at RIP, decoded (no decode assists in QEMU's SVM): MOV to CR from a
  * register, CLTS, or LMSW from a register. The value it writes and its length, or false.
  */
 static bool decode_cr_write(struct vcpu *v, const struct hvm_paging *p, unsigned int cr,
@@ -385,6 +424,16 @@ static void cr_write(struct vcpu *v, unsigned int cr)
                      (unsigned long)v->arch.regs.rip);
         return;
     }
+    if (cr == 8) {
+        if (val > 15) {                     /* bits 63:4 are reserved */
+            inject(v, 13, true, 0);
+            return;
+        }
+        v->arch.vlapic.tpr = (uint32_t)val << 4;
+        tpr_to_guest(v);
+        v->arch.regs.rip += len;
+        return;
+    }
     if (cr == 0 ? !hvm_cr0_valid(&p, val) : !hvm_cr4_valid(&p, val, hvm_cr4_guest_bits())) {
         inject(v, 13, true, 0);
         return;
@@ -403,6 +452,7 @@ static void decode_sealed_exit(struct vcpu *v, struct hvm_exit *e, uint32_t code
     switch (code) {
     case EXIT_CR0_WRITE:
     case EXIT_CR4_WRITE:
+    case EXIT_CR8_WRITE:
         cr_write(v, code - EXIT_CR0_WRITE);
         return;
     case EXIT_EXCP_DB:
@@ -575,7 +625,9 @@ static void svm_run(struct vcpu *v, struct hvm_exit *e)
     /* An instruction skipped on the guest's behalf (HLT after STI) ends its shadow. */
     if (v->arch.regs.rip != v->arch.exit_rip)
         *vmcb64(v, VMCB_INT_SHADOW) &= ~1ULL;
+    tpr_to_guest(v);
     inject_pending(v);
+    watch_cr8_writes(v);
     *vmcb64(v, VMCB_RAX) = v->arch.regs.rax;
     *vmcb64(v, VMCB_RSP) = v->arch.regs.rsp;
     *vmcb64(v, VMCB_RIP) = v->arch.regs.rip;
@@ -589,6 +641,7 @@ static void svm_run(struct vcpu *v, struct hvm_exit *e)
     v->arch.regs.rip = *vmcb64(v, VMCB_RIP);
     v->arch.regs.rflags = *vmcb64(v, VMCB_RFLAGS);
     v->arch.exit_rip = v->arch.regs.rip;
+    tpr_from_guest(v);
     /*
      * An event whose delivery the exit interrupted (a guest #PF when a host interrupt came,
      * say) is in EXITINTINFO, in EVENTINJ's format: deliver it again (APM 15.7.2).
