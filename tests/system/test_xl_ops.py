@@ -5,8 +5,8 @@ without PV control prints Xen's message; on_reboot="restart" brings a rebooting 
 back under a new id; on_crash="preserve" keeps a crashed one listed; 50 create/destroy cycles
 leave `xl info`'s free memory, xenstored's and xenconsoled's open fds and the xenstore node
 count where they were; a guest flooding its console does not stall Dom0's shell, nor do one
-flooding xenstore with writes and one that never reads its answers stall Dom0's shell, xenstore
-clients or a ticking witness, or grow xenstored."""
+flooding xenstore with writes (each firing 32 watches) and one that never reads its answers
+stall Dom0's shell, xenstore clients or a ticking witness, or grow xenstored."""
 import os
 import re
 import shutil
@@ -22,10 +22,11 @@ from test_xl_create import dom0_rootfs
 BOOT_TIMEOUT = 1500
 CYCLES = 50
 SHELL_BOUND_S = 20          # a shell round trip while a guest floods (seen: under 2 s idle)
-WITNESS_MS = 250
+WITNESS_MS = 250            # the witness's tick interval beside the xenstore flood
 XS_WINDOW_S = 30            # the witness's ticks are counted over this much of the flood
 XS_RSS_GROWTH_KIB = 4096    # xenstored's peak VmRSS during the flood over its idle one
 XS_STALLED_S = 60           # a round trip not back by then is reported as a stall
+XS_STALL_HELD = 200         # requests taken from a guest reading no answer (seen: about 110)
 
 # Long command lines wrap on the serial terminal and break up between guests' lines: the
 # loops live in scripts.
@@ -180,7 +181,8 @@ def xenstored_state(m):
     """xenstored's (VmRSS, VmHWM) in KiB and its open fds."""
     out = xl_ok(m, "(cd /proc/$(cat /run/xenstored.pid) && grep -E '^Vm(RSS|HWM):' status && "
                    "ls fd | wc -l)")
-    kib = dict((l.split(":")[0], int(l.split()[1])) for l in out if re.match(r"^Vm\w+:\s+\d", l))
+    # A guest's line may cut into one of these: take them from the whole output.
+    kib = dict((k, int(v)) for k, v in re.findall(r"(Vm\w+):\s+(\d+) kB", " ".join(out)))
     expect(len(kib) == 2 and out and out[-1].strip().isdigit(), "xenstored's status: %s" % out)
     return kib["VmRSS"], kib["VmHWM"], int(out[-1])
 
@@ -237,15 +239,20 @@ def check_xenstore_flood(m):
     m.wait_for(r"\(kumo\) \[d%d\] xs stall: " % staller, 300, start)
     worst, took, seen, answered = xs_flood_window(m, cmds, w, writer)
     rss, hwm, fds = xenstored_state(m)
+    # What the staller got in before xenstored stopped reading it: its unread answers
+    # (20 queued, as many as its ring holds) and a ring of requests.
+    held = max(numbers(m, start, r"\(kumo\) \[d%d\] xs stall: (\d+) requests" % staller))
     print("    xenstore flood: Dom0 round trip (xl list, xenstore-read) %.1f s idle, at worst "
-          "%.1f s; witness %d ticks in %.0f s (%.0f expected); writer %d answers; xenstored "
-          "VmRSS %d -> %d KiB (peak %d), fds %d -> %d"
-          % (idle, worst, seen, took, took * 1000 / WITNESS_MS, answered, rss0, rss, hwm,
+          "%.1f s; witness %d ticks in %.0f s (%.0f expected); writer %d answers, staller held "
+          "at %d requests; xenstored VmRSS %d -> %d KiB (peak %d), fds %d -> %d"
+          % (idle, worst, seen, took, took * 1000 / WITNESS_MS, answered, held, rss0, rss, hwm,
              fds0, fds))
     expect(worst < SHELL_BOUND_S, "Dom0's xenstore round trip stalled %.1f s" % worst)
     expect(seen >= took * 1000 / WITNESS_MS / 2, "the witness ticked %d times in %.0f s"
            % (seen, took))
     expect(answered > 0, "the writer was not served")
+    expect(held < XS_STALL_HELD, "xenstored took %d requests from a domain reading no answer"
+           % held)
     expect(hwm - rss0 < XS_RSS_GROWTH_KIB, "xenstored grew from %d to %d KiB" % (rss0, hwm))
     xl_ok(m, "xl destroy xswriter")
     xl_ok(m, "xl destroy xsstaller")
