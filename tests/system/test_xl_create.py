@@ -121,6 +121,7 @@ def check_test_kernel(m):
     rows = list_rows(m)
     expect("tick1" in rows and "tick2" in rows, "xl list: %s" % rows)
     expect(rows["tick2"][3][2] == "p", "tick2 not paused: %s" % (rows["tick2"],))
+    m.wait_for(r"^\(kumo\) \[[^\]]*\] tick \d+$", 30, start)     # one tick a second
     ticks = set(re.findall(r"^\(kumo\) \[([^\]]*)\] tick \d+$", m.text()[start:], re.M))
     expect(len(ticks) == 1, "a paused domain printed, or tick1 stopped: %s" % ticks)
     rc, out = run(m, "xl create /root/tick.cfg 'name=\"bad\"' 'kernel=\"/root/bad.elf\"'")
