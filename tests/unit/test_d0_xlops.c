@@ -271,6 +271,35 @@ TEST(xl_list_long_prints_libxl_json_per_domain)
           strstr(out, "    },\n    {\n        \"domid\": 3,"));
 }
 
+TEST(xl_list_long_shows_the_kept_config_brought_up_to_date)
+{
+    char dir[64], path[160];
+    FILE *f;
+
+    setup();
+    snprintf(dir, sizeof(dir), "/tmp/kumo-xlops-listl-%d", (int)getpid());
+    mkdir(dir, 0700);
+    setenv("KUMO_USERDATA_DIR", dir, 1);
+    snprintf(path, sizeof(path), "%s/userdata-d.3.00000000-0000-0000-0000-000000000003.xl", dir);
+    f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fputs("name = \"db-as-created\"\ntype = \"pvh\"\nkernel = \"/boot/vmlinuz\"\n"
+          "cmdline = \"console=hvc0\"\nmemory = 8\non_crash = \"preserve\"\n", f);
+    fclose(f);
+    fake_hv.dom[3].weight = 512;
+    CHECK_EQ(xl("list -l db"), 0);
+    CHECK(strstr(out, "\"kernel\": \"/boot/vmlinuz\"") && strstr(out, "\"cmdline\": \"console=hvc0\""));
+    CHECK(strstr(out, "\"on_crash\": \"preserve\""));
+    /* What changed since: its name, its memory (64 MiB now, not 8) and its weight. */
+    CHECK(strstr(out, "\"name\": \"db\"") && !strstr(out, "db-as-created"));
+    CHECK(strstr(out, "\"max_memkb\": 65536,") && strstr(out, "\"weight\": 512,"));
+    unlink(path);
+    rmdir(dir);
+    setenv("KUMO_USERDATA_DIR", "/tmp/kumo-xlops-userdata-none", 1);
+}
+
 TEST(xl_top_batch_prints_xentops_columns)
 {
     setup();
@@ -380,6 +409,7 @@ int main(void)
     RUN(xl_mem_max_sets_the_bound_not_below_the_target);
     RUN(xl_vcpu_set_writes_availability);
     RUN(xl_list_long_prints_libxl_json_per_domain);
+    RUN(xl_list_long_shows_the_kept_config_brought_up_to_date);
     RUN(xl_top_batch_prints_xentops_columns);
     RUN(monitor_applies_the_on_actions);
     RUN(monitor_restarts_from_the_kept_config);
