@@ -63,11 +63,12 @@ int xl_error(const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(xl_errout, "xl: ");
+    char line[512];
+
     va_start(ap, fmt);
-    vfprintf(xl_errout, fmt, ap);
+    vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    fprintf(xl_errout, "\n");
+    fprintf(xl_errout, "xl: %s\n", line);     /* one piece, whatever the stream's buffering */
     return 1;
 }
 

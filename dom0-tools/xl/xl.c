@@ -16,6 +16,11 @@ int main(int argc, char **argv)
 
     xl_out = stdout;
     xl_errout = stderr;
+    /*
+     * A message goes out whole, in one write: on Dom0's console a hypervisor line that came
+     * between the pieces of an unbuffered stderr line would cut it in two.
+     */
+    setvbuf(stderr, NULL, _IOLBF, 0);
     argc--, argv++;
     while (argc > 0 && !strcmp(argv[0], "-v"))
         argc--, argv++;

@@ -80,6 +80,9 @@ class Machine:
                                  % (self.proc.returncode, self.host_triple_fault(), pattern))
             if time.time() > deadline:
                 raise WaitFailed("no /%s/ within %ss" % (pattern, timeout))
+            fault = self.cpu_log and int(time.time() * 20) % 20 == 0 and self.host_triple_fault()
+            if fault:
+                raise WaitFailed("the host triple-faulted before /%s/%s" % (pattern, fault))
             time.sleep(0.05)
 
     def host_triple_fault(self):
@@ -99,8 +102,8 @@ class Machine:
         os.makedirs(os.path.dirname(keep), exist_ok=True)
         with open(keep, "w") as f:
             f.write(text)
-        state = [l for l in text[at:].splitlines()[:30]
-                 if re.match(r"(RAX|RSI|RIP|CR0|IDT|TR |EFER)=?", l)]
+        state = [l for l in text[at:].splitlines()[:60]
+                 if re.match(r"(CPU Reset|RAX|RSI|R8 |RIP|CR0|IDT|GDT|TR |EFER)=?", l)]
         return ", a triple fault of the host; its CPU state (%s):\n%s" % (keep, "\n".join(state))
 
     def send(self, data, delay=0):
@@ -159,6 +162,10 @@ def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extr
             "-no-reboot", "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0",
             "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
     # QEMU's reset log says whether an exit was the host's triple fault (Machine.stop deletes it).
+    # With -no-reboot QEMU stops at the fault without a register dump; KUMO_QEMU_RESET_DUMP=1
+    # lets the machine reset instead, which logs the CPU state at the fault (and reboots).
+    if os.environ.get("KUMO_QEMU_RESET_DUMP") == "1":
+        argv.remove("-no-reboot")
     fd, cpu_log = tempfile.mkstemp(prefix="kumo-qemu-", suffix=".log")
     os.close(fd)
     argv += ["-d", "cpu_reset", "-D", cpu_log]

@@ -2,7 +2,7 @@
 real domains from xl.cfg files in Dom0's archive. A test kernel (ticker) starts and prints its
 first tick; `-p` leaves one paused (listed, silent), with two vCPUs pinned one per pCPU from
 command-line overrides; a kernel that is not one is refused with one line, a config with a
-syntax error with its line, and nothing created; Debian's own vmlinuz with a busybox initramfs boots as a PVH DomU to userspace (its
+syntax error with its line, and nothing created; Debian's own vmlinuz with a busybox initramfs boots as a PVH DomU with two vCPUs to userspace (its
 /init writes a line to /dev/kmsg, which earlyprintk=xen keeps on the hypervisor's console
 until `xl console` can be used); with all three running, `xl list` and `xl vcpu-list` show
 each one's memory, vCPUs, state and pinning as configured, and `xl destroy` gives their memory
@@ -82,7 +82,7 @@ def dom0_files(top):
     console = "hvc0" if console_is_hvc0() else "tty0"
     with open(os.path.join(root, "linux.cfg"), "w") as f:
         f.write('name = "linux1"\nkernel = "/root/vmlinuz"\nramdisk = "/root/domu.cpio.gz"\n'
-                'memory = 160\nvcpus = 1\ncpus = "1"\non_reboot = "restart"\n'
+                'memory = 160\nvcpus = 2\ncpus = ["1", "0-1"]\non_reboot = "restart"\n'
                 'extra = "console=%s earlyprintk=xen keep_bootcon rdinit=/init"\n' % console)
 
 
@@ -112,7 +112,8 @@ TICK2 = """xl create -q -p /root/tick.cfg 'name="tick2"' vcpus=2 memory=24 'cpus
 
 
 def check_test_kernel(m):
-    """Leaves tick1 running and tick2 paused, for check_three_guests."""
+    """tick1 running beside tick2 paused, a bad kernel and a broken config refused; all gone
+    afterwards (a ticker spins: left running it would take a pCPU from what is measured)."""
     first_tick = timed_create(m, "/root/tick.cfg", r"^\(kumo\) \[[^\]]*\] tick 1$", 300)
     print("    xl create -> test kernel's first line: %.1f s" % first_tick)
     start = len(m.text())
@@ -120,6 +121,7 @@ def check_test_kernel(m):
     rows = list_rows(m)
     expect("tick1" in rows and "tick2" in rows, "xl list: %s" % rows)
     expect(rows["tick2"][3][2] == "p", "tick2 not paused: %s" % (rows["tick2"],))
+    m.wait_for(r"^\(kumo\) \[[^\]]*\] tick \d+$", 30, start)     # one tick a second
     ticks = set(re.findall(r"^\(kumo\) \[([^\]]*)\] tick \d+$", m.text()[start:], re.M))
     expect(len(ticks) == 1, "a paused domain printed, or tick1 stopped: %s" % ticks)
     rc, out = run(m, "xl create /root/tick.cfg 'name=\"bad\"' 'kernel=\"/root/bad.elf\"'")
@@ -130,6 +132,8 @@ def check_test_kernel(m):
                            for l in out), "a syntax error: %d %s" % (rc, out))
     rows = list_rows(m)
     expect("bad" not in rows and "broken" not in rows, "a refused domain is listed: %s" % rows)
+    xl_ok(m, "xl destroy tick1")
+    xl_ok(m, "xl destroy tick2")
     return first_tick
 
 
@@ -144,24 +148,30 @@ def vcpu_rows(m):
 
 
 def check_three_guests(m):
-    """Three guests from three configs side by side: xl list and xl vcpu-list show each one's
-    memory, vCPUs, state and pinning as configured."""
+    """Three guests from three configs side by side (tick1 and tick2 again, beside linux1):
+    xl list and xl vcpu-list show each one's memory, vCPUs, state and pinning as
+    configured."""
+    xl_ok(m, "xl create -q /root/tick.cfg")
+    xl_ok(m, TICK2)
     rows = list_rows(m)
     # xl list counts online vCPUs: tick2 has not run, so its second vCPU is still down (a
     # PVH guest brings its others up itself), as under Xen. xl vcpu-list shows both.
-    want = {"tick1": ((16, 17), 1), "tick2": ((24, 25), 1), "linux1": ((160, 161), 1)}
+    want = {"tick1": ((16, 17), 1), "tick2": ((24, 25), 1), "linux1": ((160, 161), 2)}
     for name, (mib, vcpus) in want.items():
         expect(name in rows and rows[name][1] in mib and rows[name][2] == vcpus,
                "xl list %s: %s, configured %s MiB, %d vCPUs" % (name, rows.get(name), mib[0],
                                                               vcpus))
     expect(rows["tick2"][3][2] == "p" and rows["tick1"][3][2] != "p", "states: %s" % rows)
     vcpus = vcpu_rows(m)
-    pinning = {("tick1", 0): "all", ("tick2", 0): "1", ("tick2", 1): "0", ("linux1", 0): "1"}
+    pinning = {("tick1", 0): "all", ("tick2", 0): "1", ("tick2", 1): "0", ("linux1", 0): "1",
+               ("linux1", 1): "all"}
     for key, hard in pinning.items():
         expect(key in vcpus and vcpus[key][1] == hard,
                "xl vcpu-list %s vCPU %d: %s, configured %s" % (key + (vcpus.get(key), hard)))
     expect(vcpus[("tick2", 1)][0] == "--p", "tick2's second vCPU is not down: %s" % vcpus)
-    expect(("tick2", 2) not in vcpus and ("linux1", 1) not in vcpus, "extra vCPUs: %s" % vcpus)
+    expect(vcpus[("linux1", 1)][0] != "--p", "Linux did not bring its second vCPU up: %s"
+           % vcpus)
+    expect(("tick2", 2) not in vcpus and ("linux1", 2) not in vcpus, "extra vCPUs: %s" % vcpus)
     print("    three guests listed as configured: %s" % ", ".join(
         "%s %d MiB" % (n, rows[n][1]) for n in want))
     xl_ok(m, "xl destroy tick1")
@@ -198,6 +208,8 @@ def boot_and_measure(cycles):
             free0 = free_mib(m)
             got["first_tick"] = check_test_kernel(m)
             free1 = free_mib(m)
+            expect(abs(free1 - free0) <= 1, "free memory %d MiB before, %d after destroy"
+                   % (free0, free1))
             got["cycles_per_s"] = create_destroy_cycles(m, cycles)
             expect(abs(free_mib(m) - free1) <= 1, "free memory moved over the cycles")
             got["linux"] = check_linux(m)
@@ -258,7 +270,7 @@ def check_linux_console_and_power(m):
     expect("linux1" in rows and rows["linux1"][0] != id0,
            "linux1 not back under a new id after xl reboot (was %d): %s" % (id0, rows))
     expect(vcpu_rows(m).get(("linux1", 0), ("", ""))[1] == "1",
-           "the restarted linux1 lost its pinning (cpus=\"1\")")
+           "the restarted linux1 lost its pinning (cpus=[\"1\", \"0-1\"])")
     print("    xl reboot linux1: back in userspace as domain %d (was %d)"
           % (rows["linux1"][0], id0))
     rc, out = run(m, "xl shutdown -w linux1", timeout=LINUX_TIMEOUT)
@@ -269,8 +281,9 @@ def check_linux_console_and_power(m):
 
 
 def bare_linux(initrd):
-    """The same vmlinuz and initramfs booted by QEMU directly: seconds to userspace."""
-    m = qemu(ncpus=1, megs=256, kernel=debian_vmlinuz(),
+    """The same vmlinuz and initramfs booted by QEMU directly, on as many CPUs as linux1 has
+    vCPUs: seconds to userspace."""
+    m = qemu(ncpus=2, megs=256, kernel=debian_vmlinuz(),
              cmdline="console=ttyS0 rdinit=/init", extra=["-initrd", initrd])
     try:
         t0 = time.time()

@@ -271,6 +271,45 @@ TEST(xl_list_long_prints_libxl_json_per_domain)
           strstr(out, "    },\n    {\n        \"domid\": 3,"));
 }
 
+/* Domain 3's config as xl create would have kept it, in a fresh userdata directory. */
+static bool keep_config_for_db(char *dir, size_t dir_len, char *path, size_t path_len,
+                               const char *text)
+{
+    FILE *f;
+
+    snprintf(dir, dir_len, "/tmp/kumo-xlops-kept-%d", (int)getpid());
+    mkdir(dir, 0700);
+    setenv("KUMO_USERDATA_DIR", dir, 1);
+    snprintf(path, path_len, "%s/userdata-d.3.00000000-0000-0000-0000-000000000003.xl", dir);
+    f = fopen(path, "w");
+    if (!f)
+        return false;
+    fputs(text, f);
+    fclose(f);
+    return true;
+}
+
+TEST(xl_list_long_shows_the_kept_config_brought_up_to_date)
+{
+    char dir[64], path[160];
+
+    setup();
+    CHECK(keep_config_for_db(dir, sizeof(dir), path, sizeof(path),
+                             "name = \"db-as-created\"\ntype = \"pvh\"\n"
+                             "kernel = \"/boot/vmlinuz\"\ncmdline = \"console=hvc0\"\n"
+                             "memory = 8\non_crash = \"preserve\"\n"));
+    fake_hv.dom[3].weight = 512;
+    CHECK_EQ(xl("list -l db"), 0);
+    CHECK(strstr(out, "\"kernel\": \"/boot/vmlinuz\"") && strstr(out, "\"cmdline\": \"console=hvc0\""));
+    CHECK(strstr(out, "\"on_crash\": \"preserve\""));
+    /* What changed since: its name, its memory (64 MiB now, not 8) and its weight. */
+    CHECK(strstr(out, "\"name\": \"db\"") && !strstr(out, "db-as-created"));
+    CHECK(strstr(out, "\"max_memkb\": 65536,") && strstr(out, "\"weight\": 512,"));
+    unlink(path);
+    rmdir(dir);
+    setenv("KUMO_USERDATA_DIR", "/tmp/kumo-xlops-userdata-none", 1);
+}
+
 TEST(xl_top_batch_prints_xentops_columns)
 {
     setup();
@@ -334,19 +373,10 @@ TEST(monitor_restarts_from_the_kept_config)
     struct ts_domain_config cfg = { .name = (char *)"db", .on_reboot = TS_ACTION_RESTART };
     char dir[64], path[160];
     uint32_t domid;
-    FILE *f;
 
     setup();
-    snprintf(dir, sizeof(dir), "/tmp/kumo-xlops-kept-%d", (int)getpid());
-    mkdir(dir, 0700);
-    setenv("KUMO_USERDATA_DIR", dir, 1);
-    snprintf(path, sizeof(path), "%s/userdata-d.3.00000000-0000-0000-0000-000000000003.xl", dir);
-    f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (!f)
-        return;
-    fputs("name = \"db-kept\"\ntype = \"pvh\"\nkernel = \"/k\"\nmemory = 8\n", f);
-    fclose(f);
+    CHECK(keep_config_for_db(dir, sizeof(dir), path, sizeof(path),
+                             "name = \"db-kept\"\ntype = \"pvh\"\nkernel = \"/k\"\nmemory = 8\n"));
     CHECK_EQ(monitor_once(&cfg, SHUTDOWN_reboot, &domid), TS_MONITOR_WAIT);
     CHECK(creates == 1 && !strcmp(created_name, "db-kept"));
     CHECK(access(path, F_OK) != 0);             /* the destroy removed what was kept */
@@ -380,6 +410,7 @@ int main(void)
     RUN(xl_mem_max_sets_the_bound_not_below_the_target);
     RUN(xl_vcpu_set_writes_availability);
     RUN(xl_list_long_prints_libxl_json_per_domain);
+    RUN(xl_list_long_shows_the_kept_config_brought_up_to_date);
     RUN(xl_top_batch_prints_xentops_columns);
     RUN(monitor_applies_the_on_actions);
     RUN(monitor_restarts_from_the_kept_config);

@@ -1,8 +1,9 @@
 /*
  * A running domain's configuration (libxl_retrieve_domain_configuration's role) for
- * `xl list -l`: what the hypervisor and xenstore say of it now — name, uuid, vCPUs and
- * their pinning, memory target and bound, scheduler weight and cap. What only a config
- * file knows (kernel, disks, actions) is left at libxl's defaults.
+ * `xl list -l`: the configuration xl create kept for it (kernel, command line, disks,
+ * actions), brought up to date with what the hypervisor and xenstore say of it now — name,
+ * uuid, vCPUs and their pinning, memory target and bound, scheduler weight and cap. A
+ * domain nothing was kept for (Dom0, boot-time domains) gets libxl's defaults for the rest.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +32,38 @@ static uint64_t store_kb(uint32_t domid, const char *key, uint64_t fallback)
     return kb;
 }
 
+/* The kept configuration parsed again, as the monitor does for a restart; else empty. */
+static void kept_config(uint32_t domid, struct ts_domain_config *cfg)
+{
+    struct ts_config_opts o = { .source = "kept config", .nr_cpus = TS_MAX_VCPUS };
+    char *data = ts_userdata_load(domid, &o.len);
+    FILE *quiet = data ? fopen("/dev/null", "w") : NULL;
+
+    memset(cfg, 0, sizeof(*cfg));
+    if (quiet) {
+        o.data = data;
+        o.err = quiet;
+        if (ts_config_load(&o, cfg))
+            memset(cfg, 0, sizeof(*cfg));
+        fclose(quiet);
+    }
+    free(data);
+}
+
+static void default_actions(struct ts_domain_config *cfg)
+{
+    if (!cfg->on_poweroff)
+        cfg->on_poweroff = TS_ACTION_DESTROY;
+    if (!cfg->on_watchdog)
+        cfg->on_watchdog = TS_ACTION_DESTROY;
+    if (!cfg->on_crash)
+        cfg->on_crash = TS_ACTION_DESTROY;
+    if (!cfg->on_reboot)
+        cfg->on_reboot = TS_ACTION_RESTART;
+    if (!cfg->on_soft_reset)
+        cfg->on_soft_reset = TS_ACTION_SOFT_RESET;
+}
+
 int ts_domain_retrieve(uint32_t domid, struct ts_domain_config *cfg)
 {
     xen_domctl_getdomaininfo_t info;
@@ -42,11 +75,16 @@ int ts_domain_retrieve(uint32_t domid, struct ts_domain_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
     if ((rc = ctl_domain_info(domid, &info)) || (rc = ts_domain_name(domid, name, sizeof(name))))
         return rc;
-    if (!(cfg->name = strdup(name)))
+    kept_config(domid, cfg);
+    free(cfg->name);                    /* renamed since, perhaps */
+    if (!(cfg->name = strdup(name))) {
+        ts_config_free(cfg);
         return -ENOMEM;
+    }
     memcpy(cfg->uuid, info.handle, sizeof(cfg->uuid));
     cfg->max_vcpus = info.max_vcpu_id == XEN_INVALID_MAX_VCPU_ID ? 0 : info.max_vcpu_id + 1;
     cfg->vcpus = info.nr_online_vcpus;
+    cfg->n_hard_affinity = 0;
     for (unsigned int v = 0; v < cfg->max_vcpus && v < TS_MAX_VCPUS; v++) {
         uint64_t mask = 0;
 
@@ -61,8 +99,6 @@ int ts_domain_retrieve(uint32_t domid, struct ts_domain_config *cfg)
         cfg->weight = credit.weight;
         cfg->cap = credit.cap;
     }
-    cfg->on_poweroff = cfg->on_watchdog = cfg->on_crash = TS_ACTION_DESTROY;
-    cfg->on_reboot = TS_ACTION_RESTART;
-    cfg->on_soft_reset = TS_ACTION_SOFT_RESET;
+    default_actions(cfg);
     return 0;
 }

@@ -197,58 +197,43 @@ static void exception_exit(struct vcpu *v, struct hvm_exit *e)
     }
 }
 
-static void decode_exit(struct vcpu *v, struct hvm_exit *e)
+/* Exits that only need naming: the generic handler does the rest. */
+static const struct {
+    uint16_t reason;
+    uint8_t kind;
+} named_exits[] = {
+    { EXIT_CPUID, HVM_EXIT_CPUID }, { EXIT_HLT, HVM_EXIT_HLT },
+    { EXIT_VMCALL, HVM_EXIT_HYPERCALL }, { EXIT_RDMSR, HVM_EXIT_MSR_READ },
+    { EXIT_WRMSR, HVM_EXIT_MSR_WRITE }, { EXIT_INVD, HVM_EXIT_CACHE_FLUSH },
+    { EXIT_WBINVD, HVM_EXIT_CACHE_FLUSH }, { EXIT_RDPMC, HVM_EXIT_RDPMC },
+    { EXIT_XSETBV, HVM_EXIT_XSETBV },
+};
+
+/* An exit with a qualification to read or an action here; false: not one of those. */
+static bool decode_exit_detail(struct vcpu *v, struct hvm_exit *e, uint32_t basic)
 {
-    uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON);
     uint64_t q;
 
-    e->raw = reason;
-    e->kind = HVM_EXIT_NONE;
-    e->insn_len = (unsigned int)vmread(VM_EXIT_INSTRUCTION_LEN);
-    if ((reason & 0xFFFF) == EXIT_MCE_DURING_ENTRY) {
-        __asm__ volatile("int $18");            /* the host's machine check, as Xen */
-        return;
-    }
-    if (reason & (1u << 31)) {
-        /* The qualification says which check (SDM Vol 3C 26.8): 2 PDPTEs, 4 the link pointer. */
-        printk("d%u vCPU %u: VM entry failed (reason %u, qualification %lu)\n",
-               v->domain->domid, v->id, reason & 0xFFFF, (unsigned long)vmread(EXIT_QUALIFICATION));
-        e->kind = HVM_EXIT_FAILED;
-        e->why = (reason & 0xFFFF) == EXIT_MSR_LOAD ? "VM entry failed: MSR loading" :
-                 "VM entry failed: invalid guest state";
-        return;
-    }
-    switch (reason & 0xFFFF) {
+    switch (basic) {
     case EXIT_EXCEPTION_NMI:
         exception_exit(v, e);
-        return;
+        return true;
     case EXIT_INTR_WINDOW:
         vmwrite(CPU_BASED_VM_EXEC_CONTROL,
                 vmread(CPU_BASED_VM_EXEC_CONTROL) & ~(uint64_t)PROC_INTR_WINDOW);
-        return;
+        return true;
     case EXIT_TPR_BELOW_THRESHOLD:              /* the next entry injects what it unmasked */
     case EXIT_EXTERNAL_INTR:
     case EXIT_PREEMPT_TIMER:
     case EXIT_INIT:
     case EXIT_SIPI:
-        return;
+        return true;
     case EXIT_TRIPLE_FAULT:
         log_shutdown_state(v);
         e->kind = HVM_EXIT_TRIPLE_FAULT;
-        return;
-    case EXIT_CPUID:
-        e->kind = HVM_EXIT_CPUID;
-        return;
-    case EXIT_HLT:
-        e->kind = HVM_EXIT_HLT;
-        return;
-    case EXIT_VMCALL:
-        e->kind = HVM_EXIT_HYPERCALL;
-        return;
+        return true;
     case EXIT_CR_ACCESS:
-        if (cr_access(v, e))
-            return;
-        break;
+        return cr_access(v, e);
     case EXIT_IO:
         q = vmread(EXIT_QUALIFICATION);
         e->kind = HVM_EXIT_IO;
@@ -256,38 +241,53 @@ static void decode_exit(struct vcpu *v, struct hvm_exit *e)
         e->io.in = q & 8;
         e->io.string = q & 16;
         e->io.port = (uint16_t)(q >> 16);
-        return;
-    case EXIT_RDMSR:
-        e->kind = HVM_EXIT_MSR_READ;
-        return;
-    case EXIT_WRMSR:
-        e->kind = HVM_EXIT_MSR_WRITE;
-        return;
+        return true;
     case EXIT_EPT_VIOLATION:
+        q = vmread(EXIT_QUALIFICATION);
         e->kind = HVM_EXIT_NPF;
         e->npf.gpa = vmread(GUEST_PHYSICAL_ADDRESS);
-        e->npf.write = vmread(EXIT_QUALIFICATION) & 2;
-        e->npf.fetch = vmread(EXIT_QUALIFICATION) & 4;  /* SDM Vol 3C table 28-7 */
-        return;
-    case EXIT_INVD:
-    case EXIT_WBINVD:
-        e->kind = HVM_EXIT_CACHE_FLUSH;
-        return;
-    case EXIT_RDPMC:
-        e->kind = HVM_EXIT_RDPMC;
-        return;
-    case EXIT_XSETBV:
-        e->kind = HVM_EXIT_XSETBV;
-        return;
+        e->npf.write = q & 2;
+        e->npf.fetch = q & 4;                   /* SDM Vol 3C table 28-7 */
+        return true;
     case EXIT_MWAIT:
     case EXIT_MONITOR:
         inject(v, 6, false, 0);
-        return;
+        return true;
     }
-    if ((reason & 0xFFFF) >= EXIT_VMX_FIRST && (reason & 0xFFFF) <= EXIT_VMX_LAST) {
+    if (basic >= EXIT_VMX_FIRST && basic <= EXIT_VMX_LAST) {
         inject(v, 6, false, 0);                 /* no nested virtualization */
+        return true;
+    }
+    return false;
+}
+
+static void decode_exit(struct vcpu *v, struct hvm_exit *e)
+{
+    uint32_t reason = (uint32_t)vmread(VM_EXIT_REASON), basic = reason & 0xFFFF;
+
+    e->raw = reason;
+    e->kind = HVM_EXIT_NONE;
+    e->insn_len = (unsigned int)vmread(VM_EXIT_INSTRUCTION_LEN);
+    if (basic == EXIT_MCE_DURING_ENTRY) {
+        __asm__ volatile("int $18");            /* the host's machine check, as Xen */
         return;
     }
+    if (reason & (1u << 31)) {
+        /* The qualification says which check (SDM Vol 3C 26.8): 2 PDPTEs, 4 the link pointer. */
+        printk("d%u vCPU %u: VM entry failed (reason %u, qualification %lu)\n",
+               v->domain->domid, v->id, basic, (unsigned long)vmread(EXIT_QUALIFICATION));
+        e->kind = HVM_EXIT_FAILED;
+        e->why = basic == EXIT_MSR_LOAD ? "VM entry failed: MSR loading" :
+                 "VM entry failed: invalid guest state";
+        return;
+    }
+    for (unsigned int i = 0; i < ARRAY_SIZE(named_exits); i++)
+        if (named_exits[i].reason == basic) {
+            e->kind = named_exits[i].kind;
+            return;
+        }
+    if (decode_exit_detail(v, e, basic))
+        return;
     e->kind = HVM_EXIT_FAILED;
     e->why = "unexpected VMX exit";
 }
