@@ -187,6 +187,19 @@ def xenstored_state(m):
     return kib["VmRSS"], kib["VmHWM"], int(out[-1])
 
 
+def stalled(m, what):
+    """Fails with what, after kumo's dump of its domains and vCPUs (debug key q: blocked or
+    running, upcall pending) for the console tail the runner shows."""
+    try:
+        m.send("\x01\x01\x01", 0.2)
+        m.send("q")
+        time.sleep(3)
+        m.send("\x01\x01\x01", 0.2)
+    except OSError:
+        pass                    # the emulator is gone: its exit says more
+    expect(False, what)
+
+
 def round_trips(m, cmds, times):
     """The slowest of `times` rounds of cmds, in seconds."""
     worst = 0
@@ -196,7 +209,7 @@ def round_trips(m, cmds, times):
             try:
                 rc, out = run(m, cmd, XS_STALLED_S)
             except WaitFailed:
-                expect(False, "`%s` did not come back within %d s" % (cmd, XS_STALLED_S))
+                stalled(m, "`%s` did not come back within %d s" % (cmd, XS_STALLED_S))
             expect(rc == 0, "`%s` exited %d: %s" % (cmd, rc, out))
             worst = max(worst, time.time() - t0)
     return worst
@@ -235,8 +248,11 @@ def check_xenstore_flood(m):
     xl_ok(m, "xl create -q /root/xsstall.cfg")
     # kumo's log names a domain the toolstack built d<id>.
     writer, staller = domid(m, "xswriter"), domid(m, "xsstaller")
-    m.wait_for(r"\(kumo\) \[d%d\] xs \d+ requests answered" % writer, 300, start)
-    m.wait_for(r"\(kumo\) \[d%d\] xs stall: " % staller, 300, start)
+    try:
+        m.wait_for(r"\(kumo\) \[d%d\] xs \d+ requests answered" % writer, 300, start)
+        m.wait_for(r"\(kumo\) \[d%d\] xs stall: " % staller, 300, start)
+    except WaitFailed as e:
+        stalled(m, "the flooders did not get going: %s" % e)
     worst, took, seen, answered = xs_flood_window(m, cmds, w, writer)
     rss, hwm, fds = xenstored_state(m)
     # What the staller got in before xenstored stopped reading it: its unread answers
