@@ -80,13 +80,14 @@ def run_fuzzers(results, fuzzers):
         report(results, ok, out)
 
 
-def system_tests():
-    """Every TESTS list of tests/system/test_*.py, in file-name order."""
+def system_tests(named=False):
+    """Every TESTS list of tests/system/test_*.py, in file-name order; with named, also the
+    ON_DEMAND lists (tests that fail on open bugs, run only when asked for by name)."""
     import importlib
     tests = []
     for path in sorted(glob.glob(os.path.join(HERE, "system", "test_*.py"))):
         module = importlib.import_module(os.path.splitext(os.path.basename(path))[0])
-        tests += module.TESTS
+        tests += module.TESTS + (getattr(module, "ON_DEMAND", []) if named else [])
     return tests
 
 
@@ -134,7 +135,8 @@ def run_system_tests(results, only, unit=False):
     its tests (after the host unit tests) run beside the QEMU ones without changing what
     they measure; the time-boxed fuzzers go to whichever lane is free first.
     KUMO_TEST_LANES=1 runs all in one lane."""
-    tests = [t for t in system_tests() if not only or any(s in t.__name__ for s in only)]
+    tests = [t for t in system_tests(named=bool(only))
+             if not only or any(s in t.__name__ for s in only)]
     bochs_tests = [t for t in tests if t.__name__.startswith("bochs_")]
     qemu_tests = [t for t in tests if t not in bochs_tests]
     fuzzers = fuzzer_queue() if unit else queue.Queue()
