@@ -6,7 +6,9 @@ and the shell sends a cursor-position query after its prompt. run() takes those 
 looks for the echo, then checks that the echo is exactly what was typed (whitespace aside, as
 the terminal wraps long lines) and returns only what the command printed."""
 import re
+import time
 
+from emu import WaitFailed
 from test_boot import expect
 
 CMD_TIMEOUT = 120
@@ -60,3 +62,26 @@ def free_mib(m):
         if line.startswith("free_memory"):
             return int(line.split(":")[1])
     expect(False, "xl info has no free_memory")
+
+
+def stalled(m, what):
+    """Fails with what, after kumo's dump of its domains and vCPUs (debug key q: blocked or
+    running, upcall pending) for the console tail the runner shows."""
+    try:
+        m.send("\x01\x01\x01", 0.2)
+        m.send("q")
+        time.sleep(3)
+        m.send("\x01\x01\x01", 0.2)
+    except OSError:
+        pass                    # the emulator is gone: its exit says more
+    expect(False, what)
+
+
+def wait_or_dump(m, pattern, timeout, start=0):
+    """m.wait_for, and on a timeout kumo's dump before the failure."""
+    try:
+        return m.wait_for(pattern, timeout, start)
+    except WaitFailed as e:
+        if m.proc.poll() is not None:
+            raise
+        stalled(m, str(e))

@@ -21,13 +21,13 @@ import time
 from emu import BUILD, DEFAULT_CMDLINE, ROOT, guest, make_iso, qemu
 from test_boot import expect
 from test_dom0 import DOM0_ARGS, debian_vmlinuz
-from dom0_shell import free_mib, list_rows, run, xl_ok
+from dom0_shell import free_mib, list_rows, run, wait_or_dump, xl_ok
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import mkdom0  # noqa: E402  (the Cpio writer of Dom0's archive)
 
 BOOT_TIMEOUT = 1500
-LINUX_TIMEOUT = 900
+LINUX_TIMEOUT = 300         # seen: 12-40 s to userspace
 DEBS_ENV = os.path.join(BUILD, "dom0", "debs.env")
 USERSPACE_LINE = "domU userspace up"
 
@@ -99,7 +99,7 @@ def timed_create(m, cfg, line, timeout):
     start = len(m.text())
     m.send("xl create -q %s; echo @@END $?\n" % cfg)
     t0 = time.time()
-    m.wait_for(line, timeout, start)
+    wait_or_dump(m, line, timeout, start)
     took = time.time() - t0
     end = m.wait_for(r"^@@END (\d+)", 120, start)
     expect(end.group(1) == "0", "xl create %s exited %s" % (cfg, end.group(1)))
@@ -265,7 +265,7 @@ def check_linux_console_and_power(m):
     id0 = int(xl_ok(m, "xl domid linux1")[0])
     start = len(m.text())
     xl_ok(m, "xl reboot linux1")
-    m.wait_for(re.escape(USERSPACE_LINE) + "$", LINUX_TIMEOUT, start)
+    wait_or_dump(m, re.escape(USERSPACE_LINE) + "$", LINUX_TIMEOUT, start)
     rows = list_rows(m)
     expect("linux1" in rows and rows["linux1"][0] != id0,
            "linux1 not back under a new id after xl reboot (was %d): %s" % (id0, rows))

@@ -15,7 +15,7 @@ import time
 
 from emu import BUILD, DEFAULT_CMDLINE, WaitFailed, guest, make_iso, qemu
 from test_boot import expect
-from dom0_shell import free_mib, list_rows, run, xl_ok
+from dom0_shell import free_mib, list_rows, run, stalled, xl_ok
 from test_dom0 import DOM0_ARGS, debian_vmlinuz
 from test_xl_create import dom0_rootfs
 
@@ -185,19 +185,6 @@ def xenstored_state(m):
     kib = dict((k, int(v)) for k, v in re.findall(r"(Vm\w+):\s+(\d+) kB", " ".join(out)))
     expect(len(kib) == 2 and out and out[-1].strip().isdigit(), "xenstored's status: %s" % out)
     return kib["VmRSS"], kib["VmHWM"], int(out[-1])
-
-
-def stalled(m, what):
-    """Fails with what, after kumo's dump of its domains and vCPUs (debug key q: blocked or
-    running, upcall pending) for the console tail the runner shows."""
-    try:
-        m.send("\x01\x01\x01", 0.2)
-        m.send("q")
-        time.sleep(3)
-        m.send("\x01\x01\x01", 0.2)
-    except OSError:
-        pass                    # the emulator is gone: its exit says more
-    expect(False, what)
 
 
 def round_trips(m, cmds, times):
