@@ -1,9 +1,8 @@
 /*
  * Connections: the xs_wire framing (a 16-byte header, then at most XENSTORE_PAYLOAD_MAX
  * bytes) over any byte transport (a Unix socket, or a domain's shared ring), the queue of
- * answers and watch events, the outstanding-requests quota that makes a domain wait for
- * its answers to be read before it may send more, and turns: a connection has one request
- * handled, then the others theirs, so that no peer keeping its ring full holds the daemon.
+ * answers and watch events, and the outstanding-requests quota that makes a domain wait
+ * for its answers to be read before it may send more.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,10 +13,6 @@
 
 struct conn *xs_conns;
 bool xs_verbose, xs_silent;
-
-/* Requests handled for one connection before the others get their turn: one, as in Xen's
- * xenstored, which handles a message per connection and pass of its main loop. */
-#define CONN_TURN 1
 
 void xs_log(const char *fmt, ...)
 {
@@ -113,10 +108,10 @@ bool conn_can_read(const struct conn *conn)
     return !conn->dead && (conn_is_priv(conn) || conn->out_replies < xs_quota.req_outstanding);
 }
 
-/* Written output is signalled once per turn, not once per message: a request firing many
- * watch events would cost the daemon as many event channel notifications otherwise. */
 void conn_flush(struct conn *conn)
 {
+    bool wrote = false;
+
     while (!conn->dead && conn->out) {
         struct outmsg *m = conn->out;
         long n = conn->ops->write(conn, m->data + m->done, m->len - m->done);
@@ -127,7 +122,7 @@ void conn_flush(struct conn *conn)
         }
         if (n == 0)
             break;
-        conn->kick_due = true;
+        wrote = true;
         m->done += (size_t)n;
         if (m->done < m->len)
             continue;
@@ -136,16 +131,10 @@ void conn_flush(struct conn *conn)
             conn->out_tail = NULL;
         if (m->reply)
             conn->out_replies--;
-        conn->out_msgs--;
         free(m);
     }
-}
-
-void conn_kick(struct conn *conn)
-{
-    if (conn->kick_due && !conn->dead && conn->ops->kick)
+    if (wrote && conn->ops->kick)
         conn->ops->kick(conn);
-    conn->kick_due = false;
 }
 
 void conn_send(struct conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id,
@@ -174,7 +163,6 @@ void conn_send(struct conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id
     conn->out_tail = m;
     if (reply)
         conn->out_replies++;
-    conn->out_msgs++;
     conn_flush(conn);
 }
 
@@ -227,17 +215,11 @@ out:
     return false;
 }
 
-bool conn_input(struct conn *conn)
+void conn_input(struct conn *conn)
 {
     bool got_any = false;
-    int handled = 0;
 
-    conn->more = false;
     while (conn_can_read(conn)) {
-        if (handled == CONN_TURN) {
-            conn->more = true;
-            break;
-        }
         if (!conn_read_msg(conn, &got_any))
             break;
         conn->in[conn->hdr.len] = '\0';
@@ -245,11 +227,8 @@ bool conn_input(struct conn *conn)
         free(conn->in);
         conn->in = NULL;
         conn->hdr_got = 0;
-        handled++;
     }
     /* The peer may be waiting for room in its request ring. */
-    if (got_any)
-        conn->kick_due = true;
-    conn_kick(conn);
-    return conn->more;
+    if (got_any && !conn->dead && conn->ops->kick)
+        conn->ops->kick(conn);
 }

@@ -244,27 +244,21 @@ int dom0_ring_init(void)
     return 0;
 }
 
-bool domain_serve_rings(void)
-{
-    bool more = false;
-
-    for (struct domain *d = domains; d; d = d->next) {
-        if (!d->conn || d->conn->dead)
-            continue;
-        conn_flush(d->conn);
-        more |= conn_input(d->conn);
-        conn_flush(d->conn);
-        conn_kick(d->conn);
-    }
-    return more;
-}
-
-/* A ring's kick needs nothing of its own: every round of the daemon gives every ring its
- * turn (domain_serve_rings), however often its domain kicks. */
 void domain_event(uint32_t port)
 {
-    if (port == xen_virq_port())
+    struct domain *d;
+
+    if (port == xen_virq_port()) {
         domain_check_dead();
+        return;
+    }
+    for (d = domains; d; d = d->next) {
+        if (d->conn && d->port == port) {
+            conn_flush(d->conn);
+            conn_input(d->conn);
+            conn_flush(d->conn);
+        }
+    }
 }
 
 void domain_check_dead(void)

@@ -136,35 +136,21 @@ static void accept_clients(int lfd)
         conn_new(&sock_ops, fd, 0);
 }
 
-/* Kicks read from the event channel device in one round at most: each read unmasks the
- * port, so a domain kicking without pause would otherwise keep us reading. */
-#define EVENTS_PER_ROUND 256
-
-static void serve_events(void)
-{
-    uint32_t port;
-    int rc = 0;
-
-    for (int i = 0; i < EVENTS_PER_ROUND && (rc = xen_evtchn_pending(&port)) > 0; i++)
-        domain_event(port);
-    /* Events were lost: the rings are served every round anyway. */
-    if (rc == -EFBIG)
-        domain_check_dead();
-    else if (rc < 0)
-        XS_LOG("event channel device: %s", strerror(-rc));
-}
-
-/* One round, in which every connection has at most one turn (conn_input): the rings (Dom0's
- * kernel may have queued requests before we mapped its ring, and a domain held back by its
- * outstanding-requests quota needs no kick to go on), then, after waiting for anything
- * unless a turn left requests waiting, the sockets and the kicks. */
+/* One round: serve the rings (Dom0's kernel may have queued requests before we mapped its
+ * ring, and a domain held back by its outstanding-requests quota needs no kick to go on),
+ * then wait for anything and serve it. */
 static void serve_once(int lfd)
 {
     struct pollfd fds[1024];
     struct conn *who[1024];
     int n = 0, efd = xen_evtchn_fd();
-    bool more = domain_serve_rings();
 
+    for (struct conn *c = xs_conns; c; c = c->next) {
+        if (c->dom && !c->dead) {
+            conn_flush(c);
+            conn_input(c);
+        }
+    }
     conn_reap();
     fds[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
     if (efd >= 0)
@@ -177,7 +163,7 @@ static void serve_once(int lfd)
                                     .events = (short)((conn_can_read(c) ? POLLIN : 0) |
                                                       (conn_wants_write(c) ? POLLOUT : 0)) };
     }
-    if (poll(fds, (nfds_t)n, more ? 0 : -1) < 0)
+    if (poll(fds, (nfds_t)n, -1) < 0)
         return;
     if (fds[0].revents)
         accept_clients(lfd);
@@ -189,8 +175,18 @@ static void serve_once(int lfd)
             conn_input(who[i]);
         }
     }
-    if (efd >= 0 && fds[1].revents)
-        serve_events();
+    if (efd >= 0 && fds[1].revents) {
+        uint32_t port;
+        int rc;
+
+        while ((rc = xen_evtchn_pending(&port)) > 0)
+            domain_event(port);
+        /* Events were lost: the rings are served at the top of every round anyway. */
+        if (rc == -EFBIG)
+            domain_check_dead();
+        else if (rc < 0)
+            XS_LOG("event channel device: %s", strerror(-rc));
+    }
     conn_reap();
 }
 

@@ -72,6 +72,7 @@ void watch_event(struct conn *conn, const struct watch *w, const char *path)
     char buf[XENSTORE_PAYLOAD_MAX + 64];
     struct ctx c;
     size_t plen, tlen;
+    int queued = 0;
 
     conn_fill_ctx(conn, &c);
     path = path_relative(&c, path, w->relative);
@@ -79,11 +80,10 @@ void watch_event(struct conn *conn, const struct watch *w, const char *path)
     tlen = strlen(w->token) + 1;
     if (plen + tlen > XENSTORE_PAYLOAD_MAX)
         return;
-    if (!c.priv && conn->out_msgs >= EVENTS_QUEUED_MAX) {
-        /* Once: a line per event would flood Dom0's kernel log, where stderr goes. */
-        if (!conn->events_dropped++)
-            XS_LOG("domain %u leaves %d messages unread: its watch events are dropped",
-                   conn->domid, conn->out_msgs);
+    for (struct outmsg *m = conn->out; m; m = m->next)
+        queued++;
+    if (!c.priv && queued >= EVENTS_QUEUED_MAX) {
+        XS_LOG("dropping a watch event for domain %u: %d messages unread", conn->domid, queued);
         return;
     }
     memcpy(buf, path, plen);

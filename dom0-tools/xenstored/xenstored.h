@@ -189,10 +189,6 @@ struct conn {
     size_t in_got;
     struct outmsg *out, *out_tail;
     int out_replies;
-    int out_msgs;             /* queued answers and events */
-    unsigned long events_dropped;   /* watch events past EVENTS_QUEUED_MAX (watch.c) */
-    bool kick_due;            /* output written since the peer was last signalled */
-    bool more;                /* its turn ended with requests perhaps still waiting */
     struct watch *watches;
     int nwatches;
     struct txn *txns;
@@ -207,13 +203,9 @@ void conn_reap(void);                                  /* frees connections mark
 /* Cuts a ring connection from its domain; conn_reap() frees it later, so a request handler
  * may drop any connection while the caller is still walking the list. */
 void conn_orphan(struct conn *conn);
-/* One turn: reads and answers up to CONN_TURN complete requests, then signals the peer if
- * anything moved. True when the turn ended with more requests perhaps waiting (also left
- * in conn->more): the caller must come back without waiting for another kick. */
-bool conn_input(struct conn *conn);
-/* Writes what the transport takes of the queued output; conn_kick() signals it. */
+/* Read what is there and answer every complete request. */
+void conn_input(struct conn *conn);
 void conn_flush(struct conn *conn);
-void conn_kick(struct conn *conn);
 bool conn_wants_write(const struct conn *conn);
 bool conn_can_read(const struct conn *conn);
 /* Handle one request already framed (also the fuzzer's entry). */
@@ -256,8 +248,6 @@ int domain_release(uint32_t domid);
 int domain_resume(uint32_t domid);
 int domain_set_target(uint32_t domid, uint32_t target);
 int dom0_ring_init(void);
-/* One turn for every ring (conn_input): true when one may have more requests waiting. */
-bool domain_serve_rings(void);
 void domain_event(uint32_t port);     /* a kick on a ring's port, or VIRQ_DOM_EXC */
 void domain_check_dead(void);
 void domain_fini(void);

@@ -47,8 +47,9 @@ static void ring_feed(const uint8_t *p, size_t len)
     last_page->req_prod += (uint32_t)len;
     /* The guest also consumes whatever answers are there. */
     last_page->rsp_cons = last_page->rsp_prod;
-    while (domain_serve_rings())
-        ;
+    for (struct conn *c = xs_conns; c; c = c->next)
+        if (c->dom && c->dom->intf == last_page)
+            domain_event(c->dom->port);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

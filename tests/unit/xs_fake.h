@@ -87,14 +87,13 @@ static void xs_reset(void)
     tree_seed();
 }
 
-/* Feeds raw bytes as if they arrived from the peer, and gives it turns while it has more. */
+/* Feeds raw bytes as if they arrived from the peer. */
 static void fake_feed(struct fake *f, const void *data, size_t len)
 {
     f->in = data;
     f->in_len = len;
     f->in_off = 0;
-    while (conn_input(f->conn))
-        ;
+    conn_input(f->conn);
 }
 
 #endif
