@@ -10,6 +10,7 @@
 #include "../../dom0-tools/libs/store/store.c"
 #include "../../dom0-tools/xenconsoled/ring.c"
 #include "../../dom0-tools/xenconsoled/domain.c"
+#include "../../dom0-tools/libs/util/unix_listen.c"
 #include "../../dom0-tools/xenconsoled/client.c"
 
 #include <signal.h>
