@@ -62,7 +62,6 @@ static const struct cmd_spec *cmd_find(const char *name)
 int xl_error(const char *fmt, ...)
 {
     va_list ap;
-
     char line[512];
 
     va_start(ap, fmt);

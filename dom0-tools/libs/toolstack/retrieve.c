@@ -32,14 +32,14 @@ static uint64_t store_kb(uint32_t domid, const char *key, uint64_t fallback)
     return kb;
 }
 
-/* The kept configuration parsed again, as the monitor does for a restart; else empty. */
+/* The kept configuration parsed again, as the monitor does for a restart; cfg (zeroed by
+ * the caller) stays empty without one. */
 static void kept_config(uint32_t domid, struct ts_domain_config *cfg)
 {
     struct ts_config_opts o = { .source = "kept config", .nr_cpus = TS_MAX_VCPUS };
     char *data = ts_userdata_load(domid, &o.len);
     FILE *quiet = data ? fopen("/dev/null", "w") : NULL;
 
-    memset(cfg, 0, sizeof(*cfg));
     if (quiet) {
         o.data = data;
         o.err = quiet;

@@ -279,12 +279,6 @@ static void inject(struct vcpu *v, unsigned int vector, bool has_error, uint32_t
 
 
 /*
- * Injects what hvm_next_interrupt() offers when the guest can take it (no STI/MOV SS
- * shadow, nothing else queued; IF set for an interrupt). An interrupt that must wait gets a
- * fake virtual interrupt with the VINTR intercept, so the CPU exits as soon as the guest
- * could take it (APM 15.21.4); a blocked NMI is offered again at the next entry.
- */
-/*
  * Under V_INTR_MASKING the guest's CR8 is V_TPR and its writes do not exit: the vLAPIC's
  * TPR (what interrupt priority is judged by, and what an MMIO or MSR read returns) is
  * V_TPR after every exit and goes back before every entry, as Xen keeps them.
@@ -320,6 +314,12 @@ static void watch_cr8_writes(struct vcpu *v)
         *cr &= ~CR_WRITE(8);
 }
 
+/*
+ * Injects what hvm_next_interrupt() offers when the guest can take it (no STI/MOV SS
+ * shadow, nothing else queued; IF set for an interrupt). An interrupt that must wait gets a
+ * fake virtual interrupt with the VINTR intercept, so the CPU exits as soon as the guest
+ * could take it (APM 15.21.4); a blocked NMI is offered again at the next entry.
+ */
 static void inject_pending(struct vcpu *v)
 {
     struct hvm_intr i;
@@ -429,8 +429,7 @@ static void cr_write(struct vcpu *v, unsigned int cr)
             inject(v, 13, true, 0);
             return;
         }
-        v->arch.vlapic.tpr = (uint32_t)val << 4;
-        tpr_to_guest(v);
+        v->arch.vlapic.tpr = (uint32_t)val << 4;    /* V_TPR follows at the next entry */
         v->arch.regs.rip += len;
         return;
     }
