@@ -215,6 +215,26 @@ static unsigned int userdata_files(void)
     return n;
 }
 
+/*
+ * cpus = "1" (one string for every vCPU, as most configs write it) pins each vCPU there,
+ * also in a config that leaves vcpus to its default of one.
+ */
+TEST(cpus_string_pins_every_vcpu_with_or_without_vcpus)
+{
+    struct ts_create_error e = { 0 };
+    uint32_t domid = 0;
+
+    setup();
+    CHECK_EQ(create_cfg("cpus=\"1\"", true, &domid, &e), 0);
+    CHECK_EQ(fake_hv.dom[domid].vcpu[0].affinity, 0x2);
+    CHECK_EQ(fake_hv.dom[domid].vcpu[1].affinity, 0x2);
+    setup();
+    write_text("t.cfg", "name = \"t1\"\nmemory = 16\ntype = \"pvh\"\ncpus = \"1\"\n");
+    CHECK_EQ(create_cfg(NULL, true, &domid, &e), 0);
+    CHECK_EQ(fake_hv.dom[domid].nr_vcpus, 1);
+    CHECK_EQ(fake_hv.dom[domid].vcpu[0].affinity, 0x2);
+}
+
 TEST(built_domain_holds_kernel_start_info_acpi_and_rings)
 {
     struct ts_create_error e = { 0 };
@@ -436,6 +456,7 @@ int main(void)
     setenv("KUMO_USERDATA_DIR", dir, 1);
     fs_start();
     RUN(built_domain_holds_kernel_start_info_acpi_and_rings);
+    RUN(cpus_string_pins_every_vcpu_with_or_without_vcpus);
     RUN(built_domain_has_xens_xenstore_nodes_and_kept_config);
     RUN(failure_at_any_step_undoes_everything_and_names_the_step);
     RUN(bzimage_payloads_xz_gzip_zstd_and_raw_unpack_to_the_elf);

@@ -215,6 +215,8 @@ static int read_sizes(const struct reader *r, struct ts_domain_config *cfg)
 static int read_cpus(const struct reader *r, unsigned int nr_cpus, struct ts_domain_config *cfg)
 {
     const struct cfg_setting *s = cfg_find(r->c, "cpus");
+    /* Without vcpus the domain gets libxl's one: cpus still pins it. */
+    unsigned int nv = cfg->max_vcpus ? cfg->max_vcpus : 1;
     const struct cfg_value *v;
     unsigned int n;
 
@@ -232,10 +234,10 @@ static int read_cpus(const struct reader *r, unsigned int nr_cpus, struct ts_dom
         if (ts_parse_cpulist(item->str, nr_cpus, &mask))
             return bad(r, s, "\"%s\" is not a cpu list of this host's %u CPUs", item->str,
                        nr_cpus);
-        for (unsigned int j = i; j < cfg->max_vcpus && (j == i || !v->is_list); j++)
+        for (unsigned int j = i; j < nv && (j == i || !v->is_list); j++)
             cfg->hard_affinity[j] = mask;
     }
-    cfg->n_hard_affinity = v->is_list && n < cfg->max_vcpus ? n : cfg->max_vcpus;
+    cfg->n_hard_affinity = v->is_list && n < nv ? n : nv;
     cfg->numa_placement_off = v->is_list;
     return 0;
 }
