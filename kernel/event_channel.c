@@ -558,3 +558,38 @@ long do_event_channel_op(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3
     }
     return -XEN_ENOSYS;                 /* bind_pirq: no physical IRQs to bind */
 }
+
+void evtchn_dump(struct domain *d)
+{
+    static const char *const states[] = { "closed", "unbound", "interdomain", "pirq", "virq",
+                                          "ipi" };
+    bool narrow = d->compat_shinfo;
+    unsigned long flags;
+
+    lock_level_irqsave(&d->event_lock, flags, LOCK_LEVEL_EVENT);
+    printk("d%u event channels:\n", d->domid);
+    for (unsigned int i = 0; i < d->nr_vcpus; i++) {
+        struct vcpu_info *vi = vcpu_info_of(d->vcpus[i]);
+
+        if (vi)
+            printk("  vCPU %u: upcall_pending %u, pending_sel %#lx\n", i,
+                   vi->evtchn_upcall_pending, narrow ?
+                   (unsigned long)((struct compat_vcpu_info *)vi)->evtchn_pending_sel :
+                   (unsigned long)vi->evtchn_pending_sel);
+    }
+    for (unsigned int p = 1; p < evtchn_max_ports(d); p++) {
+        const struct evtchn *chn = &d->evtchn[p];
+
+        if (chn->state == EVTCHNSTAT_closed)
+            continue;
+        printk("  port %u: %s", p, chn->state < ARRAY_SIZE(states) ? states[chn->state] : "?");
+        if (chn->state == EVTCHNSTAT_interdomain)
+            printk(" d%u:%u", chn->remote_domid, chn->remote_port);
+        else if (chn->state == EVTCHNSTAT_virq)
+            printk(" virq %u", chn->virq);
+        printk(" vcpu %u%s%s\n", chn->notify_vcpu,
+               guest_bit(pending_map(d), p, narrow, BIT_TEST) ? " pending" : "",
+               guest_bit(mask_map(d), p, narrow, BIT_TEST) ? " masked" : "");
+    }
+    unlock_level_irqrestore(&d->event_lock, flags, LOCK_LEVEL_EVENT);
+}

@@ -13,6 +13,7 @@
 #include <kumo/exit_trace.h>
 #include <kumo/keyhandler.h>
 #include <kumo/mm.h>
+#include <kumo/sched.h>
 #include <kumo/panic.h>
 #include <kumo/timer.h>
 #include <kumo/uart.h>
@@ -58,8 +59,9 @@ static void key_domains(void)
 
     printk("'q' pressed -> dumping domain info\n");
     for (; (d = domain_next(&id)) != NULL; id++) {
-        printk("d%u (%s): %lu pages, %u vCPUs%s\n", id, d->name, d->tot_pages, d->nr_vcpus,
-               d->is_shutdown ? ", shut down" : "");
+        printk("d%u (%s): %lu pages, %u vCPUs%s; %lu p2m changes (last gfn %#lx)\n", id,
+               d->name, d->tot_pages, d->nr_vcpus, d->is_shutdown ? ", shut down" : "",
+               d->p2m_changes, d->p2m_last_gfn);
         for (unsigned int i = 0; i < d->nr_vcpus; i++) {
             struct vcpu *v = d->vcpus[i];
 
@@ -69,6 +71,19 @@ static void key_domains(void)
                    vlapic_deliverable(v), v->arch.vlapic.nmi_pending ? ", NMI pending" : "",
                    (d->poll_mask >> i) & 1 ? ", polling" : "");
         }
+        domain_put(d);
+    }
+    sched_dump();
+}
+
+static void key_events(void)
+{
+    unsigned int id = 0;
+    struct domain *d;
+
+    printk("'e' pressed -> dumping event-channel info\n");
+    for (; (d = domain_next(&id)) != NULL; id++) {
+        evtchn_dump(d);
         domain_put(d);
     }
 }
@@ -109,6 +124,7 @@ static const struct keyhandler keyhandlers[] = {
     { 't', "time and per-CPU interrupt counts", key_time },
     { 'n', "send an NMI to all other CPUs", key_nmi },
     { 'q', "dump domain (and guest vCPU) info", key_domains },
+    { 'e', "dump event-channel info", key_events },
     { 'x', "dump every vCPU's last VM exits", key_exits },
     { 'C', "crash the hypervisor (tests the fatal-trap path)", key_crash },
     { 'R', "reboot the machine", key_reboot },

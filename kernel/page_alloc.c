@@ -67,6 +67,8 @@ struct page_info *alloc_domheap_pages(unsigned int order)
     spin_lock_irqsave(&heap_lock, flags);
     pg = buddy_alloc(&heap, order);
     spin_unlock_irqrestore(&heap_lock, flags);
+    if (pg)
+        page_poison_alloc(pg, order);
     return pg;
 }
 
@@ -74,6 +76,7 @@ void free_domheap_pages(struct page_info *pg, unsigned int order)
 {
     unsigned long flags;
 
+    page_poison_free(pg, order, __builtin_return_address(0));
     spin_lock_irqsave(&heap_lock, flags);
     buddy_free(&heap, pg, order);
     spin_unlock_irqrestore(&heap_lock, flags);

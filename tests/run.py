@@ -104,6 +104,15 @@ def report(results, ok, lines):
         results.extend(ok if isinstance(ok, list) else [ok])
 
 
+def keep_console(name, text):
+    """A failed test's whole console log, kept under build/test-logs; its path."""
+    path = os.path.join(emu.BUILD, "test-logs", "%s-%d.console.log" % (name, time.time()))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
 def run_system_test(test, results, times):
     name = test.__name__
     t0 = time.time()
@@ -118,6 +127,7 @@ def run_system_test(test, results, times):
         if m is not None:
             lines += ["---- last 50 console lines ----", m.tail()]
             m.stop()
+            lines += ["---- whole console: %s ----" % keep_console(name, m.text())]
     times.append((time.time() - t0, name))
     report(results, ok, lines)
 

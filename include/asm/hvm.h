@@ -176,5 +176,10 @@ bool hvm_interrupt_pending(struct vcpu *v);
 
 /* Runs v on this pCPU for at most slice ns, until it blocks, dies, or a softirq wants the CPU. */
 void hvm_run_vcpu(struct vcpu *v, int64_t slice);
+/*
+ * The vendor-neutral part of a triple fault's report: the p2m's recent changes, each level
+ * of the guest's own walk of rip and cr2 (table gpa, its mfn, entry), page_poison's count.
+ */
+void hvm_log_shutdown_context(struct vcpu *v, uint64_t rip, uint64_t cr2);
 
 #endif

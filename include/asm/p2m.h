@@ -52,6 +52,8 @@ int p2m_clear_entry(struct domain *d, unsigned long gfn);
  * before it may then be freed.
  */
 void p2m_flush_sync(struct domain *d);
+/* Debugging (page_poison): prints every live domain's p2m entry that maps mfn; how many. Unlocked. */
+unsigned int p2m_report_mappers(unsigned long mfn, bool print);
 
 /* Vendor entry path: called with interrupts off just before entering; true = flush now. */
 bool p2m_enter_guest(struct vcpu *v);

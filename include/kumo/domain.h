@@ -119,6 +119,9 @@ struct domain {
     unsigned long max_mapped_gfn;   /* the p2m's high-water mark (XENMEM_maximum_gpfn) */
     unsigned long tot_pages, max_pages;
     unsigned long p2m_pages;        /* page-table pages of the p2m, charged to d */
+    /* For crash reports: how many p2m entries were written or cleared, and the last one. */
+    unsigned long p2m_changes, p2m_last_gfn;
+    int64_t p2m_last_change;
     unsigned long p2m_limit;        /* their bound once the domain runs; 0 while built */
     struct list_head p2m_page_list;
     paddr_t p2m_root;               /* PML4 of the NPT/EPT tables */

@@ -21,6 +21,8 @@ int evtchn_init(struct domain *d);
  * of interdomain channels go back to unbound). The table stays until d is freed.
  */
 void evtchn_destroy(struct domain *d);
+/* Debug key 'e': d's open ports, each with its pending and mask bits, and its selectors. */
+void evtchn_dump(struct domain *d);
 
 /* Raises a VIRQ bound on v (no-op when unbound). Any context. */
 void send_guest_virq(struct vcpu *v, unsigned int virq);

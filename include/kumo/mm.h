@@ -35,4 +35,11 @@ extern uint64_t directmap_end;
 /* The hypervisor's own top-level page table (physical), loaded by every CPU. */
 extern paddr_t idle_pg_table_pa;
 
+/* kernel/page_poison.c (boot option page_poison; each does nothing without it). */
+struct domain;
+void page_poison_free(struct page_info *pg, unsigned int order, const void *caller);
+void page_poison_alloc(struct page_info *pg, unsigned int order);
+/* For a crash report: how many of d's pages hold the free pattern. */
+void page_poison_report(struct domain *d);
+
 #endif

@@ -71,6 +71,8 @@ extern const struct sched_policy *sched_policy;
  * calls domain_vcpus_off(d) (at once, or from the pCPU the last one leaves). Any CPU.
  */
 void sched_stop_domain(struct domain *d);
+/* Debug key 'q': the policy's view of each pCPU (running item, queue). */
+void sched_dump(void);
 /* Boot CPU: the scheduler softirq and per-CPU run queues. */
 void sched_init(void);
 void sched_init_cpu(unsigned int cpu);

@@ -83,6 +83,8 @@ struct sched_policy {
                            s_time_t now);
     /* Checks and applies new domain parameters (already copied into d by the caller). */
     int (*adjust)(struct sched_dom *d);
+    /* Optional, for debug keys: prints each pCPU's running item and queue through out. */
+    void (*dump)(void (*out)(const char *fmt, ...));
 };
 
 extern const struct sched_policy sched_credit;

@@ -512,6 +512,18 @@ static void account(void *unused)
     timer_set(&account_timer, account_due);
 }
 
+void sched_dump(void)
+{
+    unsigned long flags;
+
+    if (!sched_policy->dump)
+        return;
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    printk("Scheduler %s:\n", sched_policy->opt_name);
+    sched_policy->dump(printk);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
+}
+
 int sched_dom_init(struct domain *d)
 {
     unsigned long flags;

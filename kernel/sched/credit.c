@@ -626,6 +626,33 @@ static void csched_item_destroy(struct sched_item *it)
     xfree(ci);
 }
 
+/* Debug key 'q': each pCPU's running item and queue, with priority and credit. */
+static void csched_dump(void (*out)(const char *fmt, ...))
+{
+    static const char *const pris[] = { "boost", "under", "over" };
+
+    for (unsigned int cpu = 0; cpu < csched_nr_cpus; cpu++) {
+        const struct csched_item *c = csched_curr[cpu];
+
+        if (!(csched_seen_cpus & (1ULL << cpu)))
+            continue;
+        out("  pCPU %u: ", cpu);
+        if (c)
+            out("running d%u v%u (%s, credit %ld);", c->cdom->sd->domid, c->it->id, pris[c->pri],
+                (long)c->credit);
+        else
+            out("idle;");
+        for (unsigned int pri = 0; pri < CSCHED_NR_PRI; pri++) {
+            const struct csched_item *ci;
+
+            list_for_each_entry(ci, &csched_runq[cpu][pri], run_link)
+                out(" d%u v%u (%s, credit %ld%s)", ci->cdom->sd->domid, ci->it->id, pris[pri],
+                    (long)ci->credit, ci->cdom->parked ? ", parked" : "");
+        }
+        out("\n");
+    }
+}
+
 const struct sched_policy sched_credit = {
     .name = "SMP Credit Scheduler", .opt_name = "credit",
     .sched_id = 5,                      /* XEN_SCHEDULER_CREDIT */
@@ -634,5 +661,5 @@ const struct sched_policy sched_credit = {
     .item_init = csched_item_init, .item_destroy = csched_item_destroy,
     .wake = csched_wake, .sleep = csched_sleep, .pick = csched_pick,
     .account = csched_account, .steal = csched_steal,
-    .should_preempt = csched_should_preempt, .adjust = csched_adjust,
+    .should_preempt = csched_should_preempt, .adjust = csched_adjust, .dump = csched_dump,
 };

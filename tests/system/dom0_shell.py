@@ -26,7 +26,7 @@ def run(m, cmd, timeout=CMD_TIMEOUT):
     start = len(m.text())
     typed = cmd + "; echo @@END $?"
     m.send(typed + "\n")
-    end = m.wait_for(r"^@@END (\d+)", timeout, start)
+    end = wait_or_dump(m, r"^@@END (\d+)", timeout, start)
     lines = [FOREIGN_PIECE.sub("", l) for l in m.text()[start:end.start()].splitlines()
              if not FOREIGN_LINE.match(l)]
     # Typed while the shell was busy, the line is echoed twice: by the terminal, then by the
@@ -70,6 +70,7 @@ def stalled(m, what):
     try:
         m.send("\x01\x01\x01", 0.2)
         m.send("q")
+        m.send("e")
         time.sleep(3)
         m.send("\x01\x01\x01", 0.2)
     except OSError:

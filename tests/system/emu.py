@@ -10,7 +10,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, "build")
-DEFAULT_CMDLINE = "console=com1 com1=115200,8n1"
+# KUMO_CMDLINE_EXTRA adds kumo boot options to every test's machine (debugging: page_poison).
+DEFAULT_CMDLINE = ("console=com1 com1=115200,8n1 " + os.environ.get("KUMO_CMDLINE_EXTRA", "")).strip()
 
 
 class WaitFailed(Exception):
@@ -91,20 +92,26 @@ class Machine:
         triple fault is an exit to kumo and logs nothing here). The whole log is kept as
         build/test-logs/triple-fault-<time>.log."""
         try:
-            with open(self.cpu_log) as f:
-                text = f.read()
+            with open(self.cpu_log, "rb") as f:
+                # With KUMO_QEMU_DEBUG the log is large: the fault is near its end.
+                f.seek(max(0, os.path.getsize(self.cpu_log) - (64 << 20)))
+                text = f.read().decode("utf-8", "replace")
         except (TypeError, OSError):
             return ""
-        at = text.find("Triple fault")
-        if at < 0:
+        # A reset from long mode (a 64-bit register dump) is one kumo did not ask for, or
+        # kumo restarting the machine (its log says why).
+        fault = re.search(r"Triple fault|CPU Reset \(CPU \d+\)\nRAX=", text)
+        if not fault:
             return ""
+        text = text[max(0, fault.start() - (8 << 20)):fault.start() + (1 << 20)]
+        at = re.search(r"Triple fault|CPU Reset \(CPU \d+\)\nRAX=", text).start()
         keep = os.path.join(BUILD, "test-logs", "triple-fault-%d.log" % time.time())
         os.makedirs(os.path.dirname(keep), exist_ok=True)
         with open(keep, "w") as f:
             f.write(text)
         state = [l for l in text[at:].splitlines()[:60]
                  if re.match(r"(CPU Reset|RAX|RSI|R8 |RIP|CR0|IDT|GDT|TR |EFER)=?", l)]
-        return ", a triple fault of the host; its CPU state (%s):\n%s" % (keep, "\n".join(state))
+        return ", a reset or triple fault of the host; its CPU state (%s):\n%s" % (keep, "\n".join(state))
 
     def send(self, data, delay=0):
         """Types data on the serial line. QEMU's UART takes input only as fast as its guest
@@ -157,7 +164,8 @@ def make_iso(cmdline=DEFAULT_CMDLINE, modules=()):
 def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extra=(),
          modules=()):
     """modules: [(path, string)] handed over as multiboot modules (QEMU's -initrd list)."""
-    argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "qemu64,+svm,+npt",
+    argv = ["qemu-system-x86_64", "-accel", os.environ.get("KUMO_QEMU_ACCEL", "tcg"),
+            "-cpu", "qemu64,+svm,+npt",
             "-smp", str(ncpus), "-m", str(megs), "-nic", "none", "-display", "none",
             "-no-reboot", "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0",
             "-monitor", "none", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
@@ -168,7 +176,9 @@ def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extr
         argv.remove("-no-reboot")
     fd, cpu_log = tempfile.mkstemp(prefix="kumo-qemu-", suffix=".log")
     os.close(fd)
-    argv += ["-d", "cpu_reset", "-D", cpu_log]
+    # KUMO_QEMU_DEBUG adds QEMU log items (e.g. "int": every interrupt and exception).
+    extra_items = os.environ.get("KUMO_QEMU_DEBUG")
+    argv += ["-d", "cpu_reset" + ("," + extra_items if extra_items else ""), "-D", cpu_log]
     if iso:
         argv += ["-cdrom", iso, "-boot", "d"]
     else:

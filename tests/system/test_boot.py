@@ -95,6 +95,11 @@ def qemu_debug_keys_nmi():
         m.wait_for(r"NMI received on CPU 1", 10)
         m.send("t")
         m.wait_for(r"CPU 1: APIC id \d+, \d+ interrupts", 10)
+        m.send("q")
+        m.wait_for(r"^\(kumo\) Scheduler credit:\n\(kumo\)   pCPU 0: (running d\d+ v\d+ "
+                   r"\((boost|under|over), credit -?\d+\)|idle);", 10)
+        m.send("e")
+        m.wait_for(r"^\(kumo\) 'e' pressed -> dumping event-channel info", 10)
         m.send("\x01\x01\x01")
         m.wait_for(r"\*\*\* Serial input to DOM0", 10)
         expect(not FATAL.search(m.text()), "fatal message after NMI")

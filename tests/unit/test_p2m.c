@@ -64,6 +64,8 @@ bool get_page(struct page_info *pg, const struct domain *d)
 }
 
 struct vcpu *current_vcpu(void) { return NULL; }
+s_time_t NOW(void) { return 0; }
+struct domain *domain_table[MAX_DOMAINS];
 void cpu_raise_softirq(unsigned int cpu, unsigned int nr) { (void)cpu, (void)nr; }
 
 /* Every leaf the p2m code asks for, to see what it ever mapped. */

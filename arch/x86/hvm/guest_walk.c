@@ -7,8 +7,11 @@
 #include <asm/hvm.h>
 #include <asm/processor.h>
 #include <kumo/compat.h>
+#include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
+#include <kumo/mm.h>
+#include <kumo/time.h>
 #include <kumo/xen_abi.h>
 
 #define PTE_P  (1ULL << 0)
@@ -102,4 +105,41 @@ int copy_from_guest_virt(struct vcpu *v, void *dst, uint64_t gva, size_t len)
 int copy_to_guest_virt(struct vcpu *v, uint64_t gva, const void *src, size_t len)
 {
     return copy_guest_virt(v, gva, (void *)src, len, true);
+}
+
+static void log_walk(struct vcpu *v, const char *what, uint64_t va)
+{
+    struct hvm_paging p;
+    uint64_t table;
+
+    hvm_ops->get_paging(v, &p);
+    if (!(p.cr0 & X86_CR0_PG) || !(p.efer & EFER_LMA))
+        return;
+    table = p.cr3 & ADDR_52;
+    printk("d%u vCPU %u walk of %s %#lx:", v->domain->domid, v->id, what, (unsigned long)va);
+    for (unsigned int level = 4; level >= 1; level--) {
+        uint64_t e = 0, gpa = table + ((va >> (12 + 9 * (level - 1))) & 511) * 8;
+        unsigned long mfn = 0;
+        bool mapped = gfn_to_mfn(v->domain, (unsigned long)(gpa >> PAGE_SHIFT), &mfn);
+
+        copy_from_guest_phys(v->domain, &e, gpa, 8);
+        printk(" L%u %#lx(mfn %#lx%s)=%#lx", level, (unsigned long)gpa, mfn, mapped ? "" : "?",
+               (unsigned long)e);
+        if (!(e & PTE_P) || (level > 1 && (e & PTE_PS)))
+            break;
+        table = e & ADDR_52;
+    }
+    printk("\n");
+}
+
+void hvm_log_shutdown_context(struct vcpu *v, uint64_t rip, uint64_t cr2)
+{
+    struct domain *d = v->domain;
+
+    /* A walk that fails in the CPU but not here points at what changed the tables. */
+    printk("d%u p2m: %lu changes, the last (gfn %#lx) %ld us ago\n", d->domid, d->p2m_changes,
+           d->p2m_last_gfn, (long)((NOW() - d->p2m_last_change) / 1000));
+    log_walk(v, "rip", rip);
+    log_walk(v, "cr2", cr2);
+    page_poison_report(d);
 }

@@ -8,10 +8,12 @@
 #include <asm/hvm.h>
 #include <asm/irq.h>
 #include <asm/p2m.h>
+#include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/mm.h>
 #include <kumo/page_ref.h>
 #include <kumo/softirq.h>
+#include <kumo/time.h>
 #include <kumo/xmalloc.h>
 
 #define ENOMEM 12
@@ -113,6 +115,13 @@ static uint64_t *next_level(struct domain *d, uint64_t *entry, unsigned int leve
     return t;
 }
 
+static void note_change(struct domain *d, unsigned long gfn)
+{
+    d->p2m_changes++;
+    d->p2m_last_gfn = gfn;
+    d->p2m_last_change = NOW();
+}
+
 /* Maps one 4 KiB (order 0) or 2 MiB (order 9) page. */
 static int p2m_set_entry(struct domain *d, uint64_t gpa, paddr_t ma, unsigned int order,
                          enum p2m_type type)
@@ -126,6 +135,7 @@ static int p2m_set_entry(struct domain *d, uint64_t gpa, paddr_t ma, unsigned in
             return -ENOMEM;
     }
     t[PT_INDEX(gpa, 12 + 9 * (level - 1))] = leaf_entry(ma, level, type);
+    note_change(d, gpa >> PAGE_SHIFT);
     d->max_mapped_gfn = MAX(d->max_mapped_gfn,
                             (unsigned long)(gpa >> PAGE_SHIFT) + (1UL << order) - 1);
     return 0;
@@ -174,6 +184,7 @@ int p2m_clear_entry(struct domain *d, unsigned long gfn)
         t = __va(e & PADDR_MASK);
     }
     t[PT_INDEX(gpa, 12)] = 0;
+    note_change(d, gfn);
     return 0;
 }
 
@@ -212,6 +223,46 @@ int p2m_map_range(struct domain *d, unsigned long gfn, unsigned long mfn, unsign
         nr -= 1UL << order;
     }
     return 0;
+}
+
+/* Walks the tables under t (level): each leaf that maps mfn is printed with its gfn. */
+static unsigned int find_mfn(struct domain *d, uint64_t *t, unsigned int level,
+                             unsigned long gfn_base, unsigned long mfn, bool print)
+{
+    unsigned int found = 0;
+
+    for (unsigned int i = 0; i < 512; i++) {
+        uint64_t e = t[i];
+        unsigned long gfn = gfn_base + ((unsigned long)i << (9 * (level - 1))), first;
+
+        if (!(e & 7))
+            continue;
+        if (level > 1 && !(e & P2M_LARGE)) {
+            found += find_mfn(d, __va(e & PADDR_MASK), level - 1, gfn, mfn, print);
+            continue;
+        }
+        first = (unsigned long)((e & PADDR_MASK) >> PAGE_SHIFT);
+        if (mfn >= first && mfn - first < (1UL << (9 * (level - 1)))) {
+            if (print)
+                printk("  d%u maps mfn %#lx at gfn %#lx (type %u)\n", d->domid, mfn,
+                       gfn + (mfn - first), entry_type(e));
+            found++;
+        }
+    }
+    return found;
+}
+
+unsigned int p2m_report_mappers(unsigned long mfn, bool print)
+{
+    unsigned int found = 0;
+
+    for (unsigned int id = 0; id < MAX_DOMAINS; id++) {
+        struct domain *d = domain_table[id];
+
+        if (d && d->p2m_root && !d->is_dying)
+            found += find_mfn(d, __va(d->p2m_root), 4, 0, mfn, print);
+    }
+    return found;
 }
 
 bool p2m_enter_guest(struct vcpu *v)

@@ -12,6 +12,7 @@
 #include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/mm.h>
+#include <kumo/param.h>
 #include <kumo/xen_abi.h>
 
 #define MSR_VM_CR       0xC0010114
@@ -244,11 +245,15 @@ static void svm_set_state(struct vcpu *v, const struct hvm_vcpu_state *s)
     v->arch.exit_rip = s->regs.rip;
 }
 
+/* Debugging: every entry flushes the TLB (TLB_CONTROL 1), whatever the ASID still holds. */
+static bool opt_svm_flush_always;
+boolean_param("svm_flush_always", opt_svm_flush_always);
+
 static void assign_asid(struct vcpu *v)
 {
     struct cpu_info *c = this_cpu();
 
-    *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_TLB_CTL) = 0;
+    *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_TLB_CTL) = opt_svm_flush_always;
     if (v->arch.last_pcpu == (int)c->id && v->arch.asid_generation == c->asid_generation)
         return;
     if (c->next_asid >= max_asid) {
@@ -509,6 +514,14 @@ static void log_shutdown_state(struct vcpu *v)
            *(uint16_t *)((char *)v->arch.vmcs_or_vmcb + VMCB_SEG(SEG_TR)),
            (unsigned long)*vmcb64(v, VMCB_SEG(SEG_TR) + 8),
            (unsigned long)*vmcb64(v, VMCB_EXITINTINFO));
+    printk("d%u vCPU %u VMCB: np %#lx ncr3 %#lx (p2m root %#lx) asid %u tlb_ctl %u "
+           "intercepts %#x/%#x/%#x/%#x\n", v->domain->domid, v->id,
+           (unsigned long)*vmcb64(v, VMCB_NP_ENABLE), (unsigned long)*vmcb64(v, VMCB_NCR3),
+           (unsigned long)v->domain->p2m_root, *vmcb32(v, VMCB_ASID),
+           *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_TLB_CTL), *vmcb32(v, VMCB_INTERCEPT_CR),
+           *vmcb32(v, VMCB_INTERCEPT_EXC), *vmcb32(v, VMCB_INTERCEPT_MISC1),
+           *vmcb32(v, VMCB_INTERCEPT_MISC2));
+    hvm_log_shutdown_context(v, *vmcb64(v, VMCB_RIP), *vmcb64(v, VMCB_CR2));
 }
 
 static void decode_exit(struct vcpu *v, struct hvm_exit *e)

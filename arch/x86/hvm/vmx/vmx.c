@@ -174,6 +174,8 @@ static void log_shutdown_state(struct vcpu *v)
            (unsigned long)vmread(GUEST_RSP), (unsigned long)vmread(GUEST_IDTR_BASE),
            (unsigned long)vmread(GUEST_IDTR_LIMIT), (unsigned long)vmread(GUEST_TR_SELECTOR),
            (unsigned long)vmread(GUEST_TR_BASE), (unsigned long)vmread(IDT_VECTORING_INFO));
+    /* VT-x leaves the guest's CR2 in the register until the vCPU's state is saved. */
+    hvm_log_shutdown_context(v, vmread(GUEST_RIP), read_cr2());
 }
 
 /* An exception or NMI exit: the host's NMI, a reflected exception, or VMMCALL's #UD. */
