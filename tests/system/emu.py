@@ -162,8 +162,10 @@ def make_iso(cmdline=DEFAULT_CMDLINE, modules=()):
 
 
 def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extra=(),
-         modules=()):
-    """modules: [(path, string)] handed over as multiboot modules (QEMU's -initrd list)."""
+         modules=(), reset_dump=False):
+    """modules: [(path, string)] handed over as multiboot modules (QEMU's -initrd list).
+    reset_dump: a reset does not end QEMU but is caught with the CPU state it logs (for
+    machines whose tests never expect a reset; KUMO_QEMU_RESET_DUMP=1 sets it for all)."""
     argv = ["qemu-system-x86_64", "-accel", os.environ.get("KUMO_QEMU_ACCEL", "tcg"),
             "-cpu", "qemu64,+svm,+npt",
             "-smp", str(ncpus), "-m", str(megs), "-nic", "none", "-display", "none",
@@ -172,7 +174,7 @@ def qemu(ncpus=1, megs=256, iso=None, kernel=None, cmdline=DEFAULT_CMDLINE, extr
     # QEMU's reset log says whether an exit was the host's triple fault (Machine.stop deletes it).
     # With -no-reboot QEMU stops at the fault without a register dump; KUMO_QEMU_RESET_DUMP=1
     # lets the machine reset instead, which logs the CPU state at the fault (and reboots).
-    if os.environ.get("KUMO_QEMU_RESET_DUMP") == "1":
+    if reset_dump or os.environ.get("KUMO_QEMU_RESET_DUMP") == "1":
         argv.remove("-no-reboot")
     fd, cpu_log = tempfile.mkstemp(prefix="kumo-qemu-", suffix=".log")
     os.close(fd)

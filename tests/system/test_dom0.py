@@ -79,7 +79,7 @@ def check_cpu_count(m, vcpus):
 def check_prompt_boot(vcpus):
     iso = dom0_iso(vcpus)
     t0 = time.time()
-    m = qemu(ncpus=2, megs=1024, iso=iso)
+    m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
     try:
         boot_to_prompt(m, t0, BOOT_TIMEOUT, "QEMU, %d Dom0 vCPU(s)" % vcpus)
         check_cpu_count(m, vcpus)

@@ -200,7 +200,7 @@ def boot_and_measure(cycles):
         dom0_rootfs(files, rootfs)
         iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
                        [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
-        m = qemu(ncpus=2, megs=1024, iso=iso)
+        m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
         try:
             t0 = time.time()
             m.wait_for(r"^dom0# ", BOOT_TIMEOUT)

@@ -130,7 +130,7 @@ def outcome(check):
         m = None
         try:
             t0 = time.time()
-            m = qemu(ncpus=2, megs=1024, iso=iso)
+            m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
             boot_to_prompt(m, t0, BOOT_TIMEOUT, "QEMU, 1 Dom0 vCPU, 2 DomUs")
             for name, fn in _checks:
                 try:

@@ -91,6 +91,15 @@ static enum p2m_type entry_type(uint64_t e)
 }
 
 /*
+ * A live entry changes in one 8-byte store, ordered after the stores that filled what it
+ * points to: a CPU walking the table meanwhile sees the old entry or the new, never half.
+ */
+static void set_entry(uint64_t *entry, uint64_t e)
+{
+    __atomic_store_n(entry, e, __ATOMIC_RELEASE);
+}
+
+/*
  * Both formats keep the next level's address in bits 12..51. A 2 MiB leaf that must hold
  * a 4 KiB mapping is split into 512 leaves of the same type first.
  */
@@ -111,7 +120,8 @@ static uint64_t *next_level(struct domain *d, uint64_t *entry, unsigned int leve
             t[i] = leaf_entry(base + ((paddr_t)i << (12 + 9 * (level - 1))), level,
                               entry_type(*entry));
     }
-    *entry = hvm_ops->p2m_entry(pa, level + 1, false, P2M_RWX);
+    /* Published whole and after its 512 entries: another CPU's walker may read it now. */
+    set_entry(entry, hvm_ops->p2m_entry(pa, level + 1, false, P2M_RWX));
     return t;
 }
 
@@ -134,7 +144,7 @@ static int p2m_set_entry(struct domain *d, uint64_t gpa, paddr_t ma, unsigned in
         if (!t)
             return -ENOMEM;
     }
-    t[PT_INDEX(gpa, 12 + 9 * (level - 1))] = leaf_entry(ma, level, type);
+    set_entry(&t[PT_INDEX(gpa, 12 + 9 * (level - 1))], leaf_entry(ma, level, type));
     note_change(d, gpa >> PAGE_SHIFT);
     d->max_mapped_gfn = MAX(d->max_mapped_gfn,
                             (unsigned long)(gpa >> PAGE_SHIFT) + (1UL << order) - 1);
@@ -183,7 +193,7 @@ int p2m_clear_entry(struct domain *d, unsigned long gfn)
         }
         t = __va(e & PADDR_MASK);
     }
-    t[PT_INDEX(gpa, 12)] = 0;
+    set_entry(&t[PT_INDEX(gpa, 12)], 0);
     note_change(d, gfn);
     return 0;
 }
