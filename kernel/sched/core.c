@@ -107,6 +107,8 @@ static unsigned int nth_allowed(uint64_t mask, unsigned int n)
     return 0;
 }
 
+static void place_allowed(struct vcpu *v);
+
 void vcpu_place(struct vcpu *v)
 {
     uint64_t allowed = v->domain->cpumask & online_mask();
@@ -146,6 +148,8 @@ static bool wake_locked(struct vcpu *v, bool from_offline, s_time_t now)
         return false;
     }
     set_state(v, VCPU_RUNNABLE);
+    if (!(v->sched.affinity & (1ULL << v->sched.processor)))
+        place_allowed(v);                           /* never queued where it may not run */
     sched_policy->wake(&v->sched, now);
     tickle(&v->sched, now);
     return true;
@@ -295,20 +299,17 @@ int vcpu_set_affinity(struct vcpu *v, uint64_t mask)
     lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     v->sched.affinity = mask;
     if (!(mask & (1ULL << v->sched.processor))) {
-        if (v->state == VCPU_RUNNABLE) {
+        if (v->sched.is_running) {
+            /* Moved by settle_prev when it leaves the pCPU, blocked by then or not. */
+            cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);
+        } else if (v->state == VCPU_RUNNABLE) {
             /* Queued on a pCPU it may no longer use: move it now. */
             sched_policy->sleep(&v->sched);
-            v->sched.processor = nth_allowed(mask, v->id);
-            v->pcpu = v->sched.processor;
-            timer_migrate(&v->singleshot_timer, v->pcpu);
+            place_allowed(v);
             sched_policy->wake(&v->sched, NOW());
             tickle(&v->sched, NOW());
-        } else if (v->state == VCPU_RUNNING) {
-            cpu_raise_softirq(v->pcpu, SCHEDULE_SOFTIRQ);   /* moved when it stops running */
         } else {
-            v->sched.processor = nth_allowed(mask, v->id);
-            v->pcpu = v->sched.processor;
-            timer_migrate(&v->singleshot_timer, v->pcpu);
+            place_allowed(v);
         }
     }
     unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
@@ -374,13 +375,31 @@ int domain_ctl_unpause(struct domain *d)
     return rc;
 }
 
+/* v's pCPU (and its timer's) is one its affinity allows. sched_lock held. */
+static void place_allowed(struct vcpu *v)
+{
+    v->sched.processor = nth_allowed(v->sched.affinity, v->id);
+    v->pcpu = v->sched.processor;
+    timer_migrate(&v->singleshot_timer, v->pcpu);
+}
+
 /* prev just stopped running on cpu: settle its state before the policy picks. */
 static bool settle_prev(struct vcpu *prev, unsigned int cpu, s_time_t now, bool *moved)
 {
+    bool away;
+
     *moved = false;
     if (!prev)
         return false;
     prev->sched.is_running = false;
+    /*
+     * Pinned away while it ran: it leaves cpu whatever its state. One that blocked before
+     * this pick would otherwise be woken onto cpu's queue, where cpu may not take it and
+     * no other pCPU looks while cpu stays busy.
+     */
+    away = !(prev->sched.affinity & (1ULL << cpu));
+    if (away)
+        place_allowed(prev);
     if (prev->domain->is_shutdown || !prev->is_up) {
         if (prev->state != VCPU_OFFLINE)
             set_state(prev, VCPU_OFFLINE);
@@ -404,11 +423,9 @@ static bool settle_prev(struct vcpu *prev, unsigned int cpu, s_time_t now, bool 
         return false;                               /* blocked while running */
     if (prev->state == VCPU_RUNNING)
         set_state(prev, VCPU_RUNNABLE);
-    if (prev->sched.affinity & (1ULL << cpu))
-        return true;
-    *moved = true;                                  /* pinned away while it ran */
+    *moved = away;
     (void)now;
-    return false;
+    return !away;
 }
 
 /* Chooses what cpu runs next; returns the vCPU (NULL = idle) and its slice. */
@@ -425,10 +442,7 @@ static struct vcpu *schedule(unsigned int cpu, struct vcpu *prev, s_time_t *slic
     dec = sched_policy->pick(cpu, prev ? &prev->sched : NULL, prev_runnable, now);
     if (prev)
         prev->sched.yielded = false;
-    if (moved) {
-        prev->sched.processor = nth_allowed(prev->sched.affinity, prev->id);
-        prev->pcpu = prev->sched.processor;
-        timer_migrate(&prev->singleshot_timer, prev->pcpu);
+    if (moved) {                                    /* runnable, placed by settle_prev */
         sched_policy->wake(&prev->sched, now);
         tickle(&prev->sched, now);
     }

@@ -535,6 +535,12 @@ static void csched_wake(struct sched_item *it, s_time_t now)
     if (ci->queued_on >= 0 || ci->running_on >= 0)
         return;
     ci->pri = ci->credit >= 0 && !ci->cdom->parked ? CSCHED_PRI_BOOST : CSCHED_CREDIT_PRI(ci);
+    /*
+     * Only a queue whose pCPU may run it: a busy pCPU never looks at another's queue, so
+     * an item queued where it may not run waits for as long as its own pCPUs stay busy.
+     */
+    if (!(it->affinity & (1ULL << it->processor)) && it->affinity)
+        it->processor = (unsigned int)__builtin_ctzll(it->affinity);
     csched_enqueue(ci, it->processor);
 }
 

@@ -186,9 +186,33 @@ TEST(credit_host_stalls_keep_weights)
     sim_fini();
 }
 
+/*
+ * A vCPU pinned away from the pCPU it last ran on, and woken before that pCPU moved it, is
+ * queued where it may run: on its old pCPU's queue it would wait as long as its own pCPU
+ * stays busy (Dom0 waited there a minute beside a busy guest).
+ */
+TEST(credit_wake_queues_only_where_the_item_may_run)
+{
+    struct sim_item *here, *there, *moved;
+
+    sim_init(2);
+    here = sim_item(sim_dom(256, 0), 0, 1);
+    there = sim_item(sim_dom(256, 0), 1, 2);
+    moved = sim_item(sim_dom(256, 0), 1, 1);      /* last on pCPU 1, now pinned to 0 */
+    sim_wake(here);
+    sim_wake(there);
+    sim_run(MILLISECS(100));
+    sim_wake(moved);
+    sim_run(SECONDS(2));
+    CHECK(pct(moved->ran, sim.now) >= 40.0);
+    CHECK_EQ(sim.bad_affinity, 0);
+    sim_fini();
+}
+
 int main(void)
 {
     RUN(credit_weights_hold_when_pinned_to_one_of_two);
+    RUN(credit_wake_queues_only_where_the_item_may_run);
     RUN(credit_weights_hold_unpinned_over_host);
     RUN(credit_idle_pcpu_goes_to_unpinned_third);
     RUN(credit_cap_exact_when_pinned);
