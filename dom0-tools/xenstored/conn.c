@@ -215,11 +215,20 @@ out:
     return false;
 }
 
-void conn_input(struct conn *conn)
+bool conn_input(struct conn *conn)
 {
-    bool got_any = false;
+    bool got_any = false, more = false;
+    unsigned int served = 0;
 
     while (conn_can_read(conn)) {
+        /*
+         * A peer on a pCPU of its own refills its ring as fast as we empty it: after a
+         * turn's worth, the others (xl on its socket, other rings) come first.
+         */
+        if (served == XS_REQUESTS_PER_TURN) {
+            more = true;
+            break;
+        }
         if (!conn_read_msg(conn, &got_any))
             break;
         conn->in[conn->hdr.len] = '\0';
@@ -227,8 +236,10 @@ void conn_input(struct conn *conn)
         free(conn->in);
         conn->in = NULL;
         conn->hdr_got = 0;
+        served++;
     }
     /* The peer may be waiting for room in its request ring. */
     if (got_any && !conn->dead && conn->ops->kick)
         conn->ops->kick(conn);
+    return more;
 }

@@ -244,21 +244,23 @@ int dom0_ring_init(void)
     return 0;
 }
 
-void domain_event(uint32_t port)
+bool domain_event(uint32_t port)
 {
     struct domain *d;
+    bool more = false;
 
     if (port == xen_virq_port()) {
         domain_check_dead();
-        return;
+        return false;
     }
     for (d = domains; d; d = d->next) {
         if (d->conn && d->port == port) {
             conn_flush(d->conn);
-            conn_input(d->conn);
+            more |= conn_input(d->conn);
             conn_flush(d->conn);
         }
     }
+    return more;
 }
 
 void domain_check_dead(void)

@@ -139,18 +139,26 @@ static void accept_clients(int lfd)
 /* One round: serve the rings (Dom0's kernel may have queued requests before we mapped its
  * ring, and a domain held back by its outstanding-requests quota needs no kick to go on),
  * then wait for anything and serve it. */
+/* Event channel notifications taken per round; the rest wait in the device (in order). */
+#define XS_EVENTS_PER_ROUND 64
+
 static void serve_once(int lfd)
 {
+    /* A ring left with requests, or a notification taken but not acted on: no sleeping. */
+    static bool serve_again;
     struct pollfd fds[1024];
     struct conn *who[1024];
     int n = 0, efd = xen_evtchn_fd();
+    bool more = false;
 
     for (struct conn *c = xs_conns; c; c = c->next) {
         if (c->dom && !c->dead) {
             conn_flush(c);
-            conn_input(c);
+            more |= conn_input(c);
         }
     }
+    more |= serve_again;
+    serve_again = false;
     conn_reap();
     fds[n++] = (struct pollfd){ .fd = lfd, .events = POLLIN };
     if (efd >= 0)
@@ -163,7 +171,8 @@ static void serve_once(int lfd)
                                     .events = (short)((conn_can_read(c) ? POLLIN : 0) |
                                                       (conn_wants_write(c) ? POLLOUT : 0)) };
     }
-    if (poll(fds, (nfds_t)n, -1) < 0)
+    /* A ring left with requests has had its event: look at everyone, then serve it on. */
+    if (poll(fds, (nfds_t)n, more ? 0 : -1) < 0)
         return;
     if (fds[0].revents)
         accept_clients(lfd);
@@ -177,10 +186,29 @@ static void serve_once(int lfd)
     }
     if (efd >= 0 && fds[1].revents) {
         uint32_t port;
-        int rc;
+        int rc = 0;
 
-        while ((rc = xen_evtchn_pending(&port)) > 0)
-            domain_event(port);
+        /*
+         * A port once a round: a guest on a pCPU of its own answers each kick at once, so
+         * reading until the device is empty might never end while xl waits on its socket.
+         * What is left stays in the device, whose fd polls ready at once next round.
+         */
+        uint32_t seen[XS_EVENTS_PER_ROUND];
+        unsigned int nr_seen = 0;
+
+        while (nr_seen < XS_EVENTS_PER_ROUND && (rc = xen_evtchn_pending(&port)) > 0) {
+            bool again = false;
+
+            /* One turn per port and round, however often it was notified meanwhile. */
+            for (unsigned int i = 0; i < nr_seen && !again; i++)
+                again = seen[i] == port;
+            if (again) {
+                serve_again = true;         /* the next round's first pass serves it */
+                break;
+            }
+            seen[nr_seen++] = port;
+            serve_again |= domain_event(port);
+        }
         /* Events were lost: the rings are served at the top of every round anyway. */
         if (rc == -EFBIG)
             domain_check_dead();

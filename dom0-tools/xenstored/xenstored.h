@@ -203,8 +203,13 @@ void conn_reap(void);                                  /* frees connections mark
 /* Cuts a ring connection from its domain; conn_reap() frees it later, so a request handler
  * may drop any connection while the caller is still walking the list. */
 void conn_orphan(struct conn *conn);
-/* Read what is there and answer every complete request. */
-void conn_input(struct conn *conn);
+/*
+ * Reads and answers conn's requests, at most XS_REQUESTS_PER_TURN of them, then kicks a
+ * ring peer if anything was read; true when it stopped with more waiting (serve again
+ * without sleeping).
+ */
+#define XS_REQUESTS_PER_TURN 16
+bool conn_input(struct conn *conn);
 void conn_flush(struct conn *conn);
 bool conn_wants_write(const struct conn *conn);
 bool conn_can_read(const struct conn *conn);
@@ -248,7 +253,8 @@ int domain_release(uint32_t domid);
 int domain_resume(uint32_t domid);
 int domain_set_target(uint32_t domid, uint32_t target);
 int dom0_ring_init(void);
-void domain_event(uint32_t port);     /* a kick on a ring's port, or VIRQ_DOM_EXC */
+/* A kick on a ring's port (one turn of it; true when more waits), or VIRQ_DOM_EXC. */
+bool domain_event(uint32_t port);
 void domain_check_dead(void);
 void domain_fini(void);
 

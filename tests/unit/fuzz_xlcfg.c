@@ -68,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = ts_config_load(&o, &cfg);
     if (rc == 0) {
         if (!cfg.name || cfg.max_vcpus < cfg.vcpus || cfg.vcpus > TS_MAX_VCPUS ||
-            cfg.n_hard_affinity > cfg.max_vcpus || cfg.max_memkb < cfg.target_memkb)
+            cfg.n_hard_affinity > (cfg.max_vcpus ? cfg.max_vcpus : 1) ||
+            cfg.max_memkb < cfg.target_memkb)
             abort();
         for (unsigned int i = 0; i < cfg.n_hard_affinity; i++)
             if (cfg.hard_affinity[i] >> 4)

@@ -233,10 +233,41 @@ TEST(quota_outstanding_requests_hold_a_domain_back)
     CHECK_EQ(d5->conn->out_replies, 20);     /* the daemon stops reading at the quota */
     d5->blocked = false;
     conn_flush(d5->conn);
-    conn_input(d5->conn);
+    while (conn_input(d5->conn))
+        ;
     CHECK_EQ(d5->conn->out_replies, 0);
     CHECK_EQ(d5->in_off, len);
     CHECK_EQ(d5->out_len, 40 * (sizeof(struct xsd_sockmsg) + sizeof("/local/domain/5")));
+}
+
+/*
+ * A domain that refills its ring as fast as it is emptied (on a pCPU of its own) must not
+ * keep the daemon: a turn serves XS_REQUESTS_PER_TURN and says more is waiting, so the
+ * round goes on to the others (xl timed out on its socket beside such a flooder).
+ */
+TEST(a_full_ring_yields_after_a_turn)
+{
+    char stream[40 * (sizeof(struct xsd_sockmsg) + 8)];
+    size_t len = 0;
+
+    xs_reset();
+    struct fake *d5 = fake_new(5);
+
+    for (int i = 0; i < 40; i++) {
+        struct xsd_sockmsg h = { .type = XS_GET_DOMAIN_PATH, .req_id = (uint32_t)i, .len = 2 };
+
+        memcpy(stream + len, &h, sizeof(h));
+        memcpy(stream + len + sizeof(h), "5", 2);
+        len += sizeof(h) + 2;
+    }
+    d5->in = stream;
+    d5->in_len = len;
+    d5->in_off = 0;
+    CHECK_EQ(conn_input(d5->conn), true);
+    CHECK_EQ(d5->in_off, XS_REQUESTS_PER_TURN * (sizeof(struct xsd_sockmsg) + 2));
+    CHECK_EQ(conn_input(d5->conn), true);
+    CHECK_EQ(conn_input(d5->conn), false);
+    CHECK_EQ(d5->in_off, len);
 }
 
 static void collect(struct fake *f);
@@ -559,6 +590,7 @@ int main(void)
     RUN(quota_entries_and_node_size);
     RUN(quota_path_watches_transactions);
     RUN(quota_outstanding_requests_hold_a_domain_back);
+    RUN(a_full_ring_yields_after_a_turn);
     RUN(watches_relative_perms_and_special);
     RUN(transactions_conflicts_and_isolation);
     RUN(transaction_node_quota_for_domains);

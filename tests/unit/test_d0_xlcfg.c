@@ -248,6 +248,9 @@ TEST(xlcfg_reads_every_pvh_key)
     CHECK_EQ(load("name='a'\nvcpus=2\ncpus=['0', '2-3,^3', '1']\n"), 0);
     CHECK_EQ(cfg.n_hard_affinity, 2);
     CHECK(cfg.hard_affinity[0] == 1 && cfg.hard_affinity[1] == 4 && cfg.numa_placement_off);
+    /* Without vcpus the domain has libxl's one vCPU, and cpus pins it. */
+    CHECK_EQ(load("name='a'\ncpus='1'\n"), 0);
+    CHECK(cfg.n_hard_affinity == 1 && cfg.hard_affinity[0] == 2);
 }
 
 TEST(xlcfg_defaults_follow_xen)

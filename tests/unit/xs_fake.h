@@ -93,7 +93,8 @@ static void fake_feed(struct fake *f, const void *data, size_t len)
     f->in = data;
     f->in_len = len;
     f->in_off = 0;
-    conn_input(f->conn);
+    while (conn_input(f->conn))     /* the daemon's rounds, one turn each */
+        ;
 }
 
 #endif

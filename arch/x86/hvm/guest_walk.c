@@ -9,7 +9,6 @@
 #include <kumo/compat.h>
 #include <kumo/console.h>
 #include <kumo/domain.h>
-#include <kumo/exit_trace.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/mm.h>
 #include <kumo/time.h>
@@ -133,9 +132,6 @@ static void log_walk(struct vcpu *v, const char *what, uint64_t va)
     printk("\n");
 }
 
-/* The exits before it: what the hypervisor did just before the entry that failed. */
-#define SHUTDOWN_TRACE_EXITS 8
-
 void hvm_log_shutdown_context(struct vcpu *v, uint64_t rip, uint64_t cr2)
 {
     struct domain *d = v->domain;
@@ -146,5 +142,4 @@ void hvm_log_shutdown_context(struct vcpu *v, uint64_t rip, uint64_t cr2)
     log_walk(v, "rip", rip);
     log_walk(v, "cr2", cr2);
     page_poison_report(d);
-    exit_trace_dump_domain(d, SHUTDOWN_TRACE_EXITS);
 }

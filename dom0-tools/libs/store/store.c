@@ -51,10 +51,12 @@ static int connect_socket(void)
 struct store *store_open(void)
 {
     struct store *s;
-    int fd = connect_socket();
+    int fd = connect_socket(), timeout_ms = STORE_SOCKET_TIMEOUT_MS;
 
-    if (fd < 0)
+    if (fd < 0) {
         fd = open("/dev/xen/xenbus", O_RDWR | O_CLOEXEC);
+        timeout_ms = STORE_TIMEOUT_MS;
+    }
     if (fd < 0)
         return NULL;
     s = calloc(1, sizeof(*s));
@@ -63,7 +65,7 @@ struct store *store_open(void)
         return NULL;
     }
     s->fd = fd;
-    s->timeout_ms = STORE_TIMEOUT_MS;
+    s->timeout_ms = timeout_ms;
     return s;
 }
 

@@ -14,11 +14,14 @@
 struct store;
 
 /*
- * NULL with errno set when neither the socket nor the device opens. Answers are awaited
- * at most STORE_TIMEOUT_MS (the kernel's xenbus device queues requests even when no
- * xenstored runs, and would never answer); after a timeout every call fails with -EIO.
+ * NULL with errno set when neither the socket nor the device opens. Answers are awaited at
+ * most STORE_TIMEOUT_MS through the kernel's xenbus device (it queues requests even when
+ * no xenstored runs, and would never answer), and STORE_SOCKET_TIMEOUT_MS on xenstored's
+ * socket, which is there only while the daemon listens (a busy one, serving a guest that
+ * floods it, may take seconds); after a timeout every call fails with -EIO.
  */
 #define STORE_TIMEOUT_MS 3000
+#define STORE_SOCKET_TIMEOUT_MS 30000
 struct store *store_open(void);
 /* Another bound on waiting for answers (host tests). */
 void store_set_timeout(struct store *s, int ms);
