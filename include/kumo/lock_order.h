@@ -35,9 +35,16 @@ static inline void lock_order_drop(enum lock_level l)
     ASSERT(this_cpu()->locks_held[l]);
     this_cpu()->locks_held[l]--;
 }
+
+/* This CPU holds a lock of level l (for ASSERTs of "called under ..."). */
+static inline bool lock_level_held(enum lock_level l)
+{
+    return this_cpu()->locks_held[l] != 0;
+}
 #else
 static inline void lock_order_take(enum lock_level l) { (void)l; }
 static inline void lock_order_drop(enum lock_level l) { (void)l; }
+static inline bool lock_level_held(enum lock_level l) { (void)l; return true; }
 #endif
 
 /* spin_lock_irqsave/irqrestore for a levelled lock: checked before it can deadlock. */

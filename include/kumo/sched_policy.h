@@ -87,6 +87,18 @@ struct sched_policy {
     void (*dump)(void (*out)(const char *fmt, ...));
 };
 
+/*
+ * The core calls every hook under sched_lock (docs/locking.md); debug builds check it where
+ * a policy unlinks what others walk (teardown), so a caller without it panics at once
+ * instead of corrupting a run queue now and then.
+ */
+#ifdef KUMO_HOST_TEST
+#define SCHED_ASSERT_LOCKED() ((void)0)
+#else
+#include <kumo/lock_order.h>
+#define SCHED_ASSERT_LOCKED() ASSERT(lock_level_held(LOCK_LEVEL_SCHED))
+#endif
+
 extern const struct sched_policy sched_credit;
 extern const struct sched_policy sched_sedf;
 

@@ -601,6 +601,7 @@ static void csched_dom_destroy(struct sched_dom *d)
 {
     struct csched_dom *cd = d->priv;
 
+    SCHED_ASSERT_LOCKED();
     list_del(&cd->link);
     xfree(cd);
 }
@@ -625,6 +626,7 @@ static void csched_item_destroy(struct sched_item *it)
 {
     struct csched_item *ci = CSCHED_ITEM(it);
 
+    SCHED_ASSERT_LOCKED();
     csched_dequeue(ci);
     csched_stop_running(ci, ci->start);         /* off csched_curr[], nothing to charge */
     list_del(&ci->dom_link);

@@ -274,6 +274,7 @@ static int sedf_dom_init(struct sched_dom *d)
 
 static void sedf_dom_destroy(struct sched_dom *d)
 {
+    SCHED_ASSERT_LOCKED();
     (void)d;
 }
 
@@ -292,6 +293,7 @@ static int sedf_item_init(struct sched_item *it)
 
 static void sedf_item_destroy(struct sched_item *it)
 {
+    SCHED_ASSERT_LOCKED();
     sedf_dequeue(SEDF_ITEM(it));
     it->dom->nr_items--;
     xfree(it->priv);

@@ -107,8 +107,11 @@ int copy_to_guest_virt(struct vcpu *v, uint64_t gva, const void *src, size_t len
     return copy_guest_virt(v, gva, (void *)src, len, true);
 }
 
+/* One line, printed whole: another CPU's report may be logging at the same time. */
 static void log_walk(struct vcpu *v, const char *what, uint64_t va)
 {
+    char line[320];
+    int used;
     struct hvm_paging p;
     uint64_t table;
 
@@ -116,20 +119,21 @@ static void log_walk(struct vcpu *v, const char *what, uint64_t va)
     if (!(p.cr0 & X86_CR0_PG) || !(p.efer & EFER_LMA))
         return;
     table = p.cr3 & ADDR_52;
-    printk("d%u vCPU %u walk of %s %#lx:", v->domain->domid, v->id, what, (unsigned long)va);
-    for (unsigned int level = 4; level >= 1; level--) {
+    used = snprintf(line, sizeof(line), "d%u vCPU %u walk of %s %#lx:", v->domain->domid, v->id,
+                    what, (unsigned long)va);
+    for (unsigned int level = 4; level >= 1 && used > 0 && (size_t)used < sizeof(line); level--) {
         uint64_t e = 0, gpa = table + ((va >> (12 + 9 * (level - 1))) & 511) * 8;
         unsigned long mfn = 0;
         bool mapped = gfn_to_mfn(v->domain, (unsigned long)(gpa >> PAGE_SHIFT), &mfn);
 
         copy_from_guest_phys(v->domain, &e, gpa, 8);
-        printk(" L%u %#lx(mfn %#lx%s)=%#lx", level, (unsigned long)gpa, mfn, mapped ? "" : "?",
-               (unsigned long)e);
+        used += snprintf(line + used, sizeof(line) - (size_t)used, " L%u %#lx(mfn %#lx%s)=%#lx",
+                         level, (unsigned long)gpa, mfn, mapped ? "" : "?", (unsigned long)e);
         if (!(e & PTE_P) || (level > 1 && (e & PTE_PS)))
             break;
         table = e & ADDR_52;
     }
-    printk("\n");
+    printk("%s\n", line);
 }
 
 void hvm_log_shutdown_context(struct vcpu *v, uint64_t rip, uint64_t cr2)
