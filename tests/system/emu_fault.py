@@ -4,9 +4,11 @@ not for the instruction it resumes at, not for the IDT entry of the fault that f
 and triple-faults, while the tables it walks are intact. Two signatures, each checked
 against kumo's own evidence so that a real kumo fault does not pass for one:
 
-- a guest's triple fault whose report shows kumo's own walk of the guest's RIP and of the
-  CR2 the CPU failed on both ending at a present entry (kumo reads the same tables through
-  the same p2m and finds both mapped);
+- a guest's triple fault while a page fault or an external interrupt was being delivered,
+  whose report shows kumo's own walk of the guest's RIP and of the CR2 the CPU failed on
+  both ending at a present entry (kumo reads the same tables through the same p2m and finds
+  both mapped); a guest's deliberate triple fault (an empty IDT, an unmapped page) does not
+  fit;
 - a triple fault of the host at the instruction after VMRUN, before the host's VMLOAD (the
   guest's TR still loaded), on reading the #DF entry of kumo's own IDT (CR2 = IDT + 0x80):
   kumo's page tables are static and that entry was read on every interrupt before.
@@ -19,6 +21,16 @@ from emu import BUILD
 
 GUEST_WALK = re.compile(r"^\(kumo\) (d\d+ vCPU \d+) walk of (rip|cr2) (0x[0-9a-f]+):(.*)$", re.M)
 GUEST_TRIPLE = re.compile(r"^\(kumo\) (d\d+ vCPU \d+): triple fault at rip", re.M)
+# The event the CPU was delivering (SVM's EXITINTINFO, VT-x's IDT-vectoring information).
+GUEST_EVENT = re.compile(r"^\(kumo\) (d\d+ vCPU \d+) shutdown state: .*"
+                         r"(?:exitintinfo|idt-vectoring) (0x[0-9a-f]+)$", re.M)
+
+
+def _lost_translation_event(info):
+    """A page fault (vector 14) or an external interrupt being delivered: what the CPU
+    does when it finds no translation, not a guest's own broken IDT or deliberate fault."""
+    valid, kind, vector = info >> 31 & 1, info >> 8 & 7, info & 0xff
+    return valid and ((kind == 3 and vector == 14) or kind == 0)
 
 
 def _walk_present(levels):
@@ -31,7 +43,10 @@ def guest_fault(console):
     for m in GUEST_TRIPLE.finditer(console):
         walks = {w.group(2): w.group(4) for w in GUEST_WALK.finditer(console, 0, m.start())
                  if w.group(1) == m.group(1)}
-        if set(walks) == {"rip", "cr2"} and all(map(_walk_present, walks.values())):
+        events = [int(e.group(2), 16) for e in GUEST_EVENT.finditer(console, 0, m.start())
+                  if e.group(1) == m.group(1)]
+        if set(walks) == {"rip", "cr2"} and all(map(_walk_present, walks.values())) and \
+                events and _lost_translation_event(events[-1]):
             return "%s triple-faulted on a translation kumo's own walk finds" % m.group(1)
     return None
 
