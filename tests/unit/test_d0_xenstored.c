@@ -213,21 +213,29 @@ TEST(quota_path_watches_transactions)
         CHECK_EQ(req(d0, XS_TRANSACTION_START, 0, "", 1).type, XS_TRANSACTION_START);
 }
 
-TEST(quota_outstanding_requests_hold_a_domain_back)
+/* n GET_DOMAIN_PATH requests for domain 5 in a row, as a ring holds them; their length. */
+static size_t domain_path_requests(char *stream, int n)
 {
-    char stream[40 * (sizeof(struct xsd_sockmsg) + 8)];
     size_t len = 0;
 
-    xs_reset();
-    struct fake *d5 = fake_new(5);
-
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < n; i++) {
         struct xsd_sockmsg h = { .type = XS_GET_DOMAIN_PATH, .req_id = (uint32_t)i, .len = 2 };
 
         memcpy(stream + len, &h, sizeof(h));
         memcpy(stream + len + sizeof(h), "5", 2);
         len += sizeof(h) + 2;
     }
+    return len;
+}
+
+TEST(quota_outstanding_requests_hold_a_domain_back)
+{
+    char stream[40 * (sizeof(struct xsd_sockmsg) + 2)];
+    size_t len = domain_path_requests(stream, 40);
+
+    xs_reset();
+    struct fake *d5 = fake_new(5);
+
     d5->blocked = true;
     fake_feed(d5, stream, len);
     CHECK_EQ(d5->conn->out_replies, 20);     /* the daemon stops reading at the quota */
@@ -247,19 +255,12 @@ TEST(quota_outstanding_requests_hold_a_domain_back)
  */
 TEST(a_full_ring_yields_after_a_turn)
 {
-    char stream[40 * (sizeof(struct xsd_sockmsg) + 8)];
-    size_t len = 0;
+    char stream[40 * (sizeof(struct xsd_sockmsg) + 2)];
+    size_t len = domain_path_requests(stream, 40);
 
     xs_reset();
     struct fake *d5 = fake_new(5);
 
-    for (int i = 0; i < 40; i++) {
-        struct xsd_sockmsg h = { .type = XS_GET_DOMAIN_PATH, .req_id = (uint32_t)i, .len = 2 };
-
-        memcpy(stream + len, &h, sizeof(h));
-        memcpy(stream + len + sizeof(h), "5", 2);
-        len += sizeof(h) + 2;
-    }
     d5->in = stream;
     d5->in_len = len;
     d5->in_off = 0;
