@@ -12,7 +12,6 @@
 #include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/mm.h>
-#include <kumo/param.h>
 #include <kumo/xen_abi.h>
 
 #define MSR_VM_CR       0xC0010114
@@ -245,15 +244,11 @@ static void svm_set_state(struct vcpu *v, const struct hvm_vcpu_state *s)
     v->arch.exit_rip = s->regs.rip;
 }
 
-/* Debugging: every entry flushes the TLB (TLB_CONTROL 1), whatever the ASID still holds. */
-static bool opt_svm_flush_always;
-boolean_param("svm_flush_always", opt_svm_flush_always);
-
 static void assign_asid(struct vcpu *v)
 {
     struct cpu_info *c = this_cpu();
 
-    *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_TLB_CTL) = opt_svm_flush_always;
+    *((uint8_t *)v->arch.vmcs_or_vmcb + VMCB_TLB_CTL) = 0;
     if (v->arch.last_pcpu == (int)c->id && v->arch.asid_generation == c->asid_generation)
         return;
     if (c->next_asid >= max_asid) {
