@@ -12,7 +12,7 @@ import time
 from emu import BUILD, DEFAULT_CMDLINE, guest, make_iso, qemu
 from test_boot import expect
 from dom0_shell import list_rows, run, xl_ok
-from test_dom0 import DOM0_ARGS, boot_to_prompt, debian_vmlinuz
+from test_dom0 import DOM0_ARGS, boot_to_prompt, check_clean_log, debian_vmlinuz
 
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
 BOOT_TIMEOUT = 1200         # seen: 10 min to the prompt with other emulators running
@@ -103,6 +103,7 @@ def check_destroy(m):
 
 
 def check_one_cpu(m):
+    check_clean_log(m.text())
     out = xl_ok(m, "grep -c ^processor /proc/cpuinfo")
     expect(out == ["1"], "Dom0 with dom0_max_vcpus=1 sees CPUs: %s" % out)
 
@@ -155,7 +156,8 @@ def outcome(check):
 
 
 def qemu_dom0_prompt_1vcpu():
-    """Debian's kernel as a 1-vCPU Dom0 reaches the dom0# prompt and sees one CPU."""
+    """Debian's kernel as a 1-vCPU Dom0 reaches the dom0# prompt with a clean boot log (the
+    same check as the 2-vCPU boot's) and sees one CPU."""
     outcome("prompt_1vcpu")
 
 
