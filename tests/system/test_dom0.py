@@ -2,10 +2,13 @@
 Debian packages (build/dom0, `make iso`) boot in QEMU to the `dom0#` shell on hvc0; the boot log
 is clean; typed input echoes; one boot on Bochs (VT-x), its log clean too. Prints the seconds
 from emulator start to Linux's first line and to the prompt."""
+import contextlib
 import gzip
 import os
 import re
+import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -35,11 +38,52 @@ def expect(cond, what):
         raise AssertionError(what)
 
 
-def debian_vmlinuz():
-    """Debian's vmlinuz, unmodified, as `make iso` fetched it (scripts/fetch-debs.sh)."""
+def debs_env():
+    """What scripts/fetch-debs.sh fetched for `make iso`: VMLINUZ, KVER, MODDIR, BUSYBOX."""
     expect(os.path.exists(DEBS_ENV), "%s missing: run `make iso`" % DEBS_ENV)
-    env = dict(l.strip().split("=", 1) for l in open(DEBS_ENV) if "=" in l)
-    return env["VMLINUZ"]
+    return dict(l.strip().split("=", 1) for l in open(DEBS_ENV) if "=" in l)
+
+
+def debian_vmlinuz():
+    """Debian's vmlinuz, unmodified."""
+    return debs_env()["VMLINUZ"]
+
+
+def dom0_rootfs(files, out):
+    """Dom0's archive as `make iso DOM0_FILES=files` builds it, written to out."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    import mkdom0
+    env = debs_env()
+    mkdom0.build(type("Args", (), dict(
+        out=out, kver=env["KVER"], moddir=env["MODDIR"], busybox=env["BUSYBOX"],
+        tools=os.path.join(BUILD, "dom0-tools", "bin"),
+        etc=os.path.join(ROOT, "dom0-tools", "init", "etc"), files=files))())
+
+
+@contextlib.contextmanager
+def dom0_booted_with(fill, timeout):
+    """QEMU booted to a 1-vCPU, 512 MiB Dom0's prompt whose archive also holds what fill(top)
+    wrote under top: yields (machine, top). The machine is stopped and top removed after."""
+    tmp = tempfile.mkdtemp(prefix="kumo-dom0-")
+    iso = m = None
+    try:
+        files = os.path.join(tmp, "files")
+        fill(files)
+        rootfs = os.path.join(tmp, "rootfs.cpio.gz")
+        dom0_rootfs(files, rootfs)
+        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=%s dom0_max_vcpus=1" % DOM0_MEM,
+                       [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
+        m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
+        t0 = time.time()
+        m.wait_for(r"^%s" % PROMPT, timeout)
+        print("    dom0# prompt after %.0f s" % (time.time() - t0))
+        yield m, files
+    finally:
+        if m is not None:
+            m.stop()
+        if iso:
+            os.unlink(iso)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def dom0_iso(vcpus, dom0_args=DOM0_ARGS):
@@ -110,8 +154,7 @@ def dom0_archive_merges_files_and_orders_modules():
     """The archive as `make iso DOM0_FILES=<dir>` builds it (host only, no emulator): the
     directory's files at their paths (replacing the default rc), init at /init, busybox
     applets, and the module list with every module after the ones it depends on."""
-    env = dict(l.strip().split("=", 1) for l in open(os.path.join(BUILD, "dom0", "debs.env"))
-               if "=" in l)
+    env = debs_env()
     with tempfile.TemporaryDirectory() as tmp:
         os.makedirs(os.path.join(tmp, "files", "etc", "kumo"))
         os.makedirs(os.path.join(tmp, "files", "root"))
