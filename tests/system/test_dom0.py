@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from emu import BUILD, DEFAULT_CMDLINE, ROOT, bochs, guest, make_iso, qemu
+from emu import BUILD, DEFAULT_CMDLINE, ROOT, SharedBoot, bochs, guest, make_iso, qemu
 from test_hvm import results
 
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
@@ -121,6 +121,7 @@ def check_cpu_count(m, vcpus):
 
 
 def check_prompt_boot(vcpus):
+    """A QEMU machine at the prompt of a Dom0 with that many vCPUs, each of them seen."""
     iso = dom0_iso(vcpus)
     t0 = time.time()
     m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
@@ -227,53 +228,27 @@ def check_ctrl_a(m):
     m.wait_for(r"^back-2$", 60, start)
 
 
-# One 2-vCPU Dom0 boot serves the checks below, each reported by its own test (a Dom0 boot
-# is the suite's costliest step; test_bzimage.py's GRUB check is one): {check: error or None}.
 def check_bzimage(m):
     from test_bzimage import check_debian_bzimage_unpacked
     check_debian_bzimage_unpacked(m, debian_vmlinuz(), 2)
 
 
-_two_vcpu_checks = [("bzimage", check_bzimage), ("clean_log", check_clean_log_and_input),
-                    ("ctrl_a", check_ctrl_a)]
-_two_vcpu_outcome = {}
-
-
-def two_vcpu_outcome(check):
-    if check not in _two_vcpu_outcome:
-        m = None
-        try:
-            m = check_prompt_boot(2)
-            for name, fn in _two_vcpu_checks:
-                if name not in _two_vcpu_outcome:
-                    try:
-                        fn(m)
-                        _two_vcpu_outcome[name] = None
-                    except Exception as e:      # noqa: BLE001 - reported by its own test
-                        _two_vcpu_outcome[name] = e
-                        _two_vcpu_outcome.setdefault("tail", m.tail())
-        except Exception as e:                  # noqa: BLE001 - the boot failed: every check
-            for name, _ in _two_vcpu_checks:
-                _two_vcpu_outcome.setdefault(name, e)
-        finally:
-            if m is not None:
-                m.stop()
-    err = _two_vcpu_outcome[check]
-    if err is not None:
-        tail = _two_vcpu_outcome.get("tail")
-        raise AssertionError("%s%s" % (err, "\n---- console at the first failed check ----\n"
-                                         + tail if tail else ""))
+# One 2-vCPU Dom0 boot serves the checks below, each reported by its own test
+# (test_bzimage.py's GRUB check is one).
+two_vcpu_boot = SharedBoot(lambda: check_prompt_boot(2), [
+    ("bzimage", check_bzimage), ("clean_log", check_clean_log_and_input),
+    ("ctrl_a", check_ctrl_a)])
 
 
 def qemu_dom0_prompt_2vcpus_clean_log_and_input():
     """Also: the boot log is clean, init did its steps, typed input reaches the shell with
     nothing in Dom0 writing to hvc0 (VIRQ_CONSOLE), and init reports a daemon that dies."""
-    two_vcpu_outcome("clean_log")
+    two_vcpu_boot.result("clean_log")
 
 
 def qemu_dom0_ctrl_a_switches_to_debug_keys():
     """Three Ctrl-A switch serial input to kumo's debug keys and back (same boot as above)."""
-    two_vcpu_outcome("ctrl_a")
+    two_vcpu_boot.result("ctrl_a")
 
 
 def bochs_dom0_prompt_2vcpus_clean_log():
