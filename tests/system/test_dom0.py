@@ -65,7 +65,7 @@ def dom0_booted_with(fill, timeout):
     """QEMU booted to a 1-vCPU, 512 MiB Dom0's prompt whose archive also holds what fill(top)
     wrote under top: yields (machine, top). The machine is stopped and top removed after."""
     tmp = tempfile.mkdtemp(prefix="kumo-dom0-")
-    iso = m = None
+    m = None
     try:
         files = os.path.join(tmp, "files")
         fill(files)
@@ -73,16 +73,11 @@ def dom0_booted_with(fill, timeout):
         dom0_rootfs(files, rootfs)
         iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=%s dom0_max_vcpus=1" % DOM0_MEM,
                        [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
-        m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
-        t0 = time.time()
-        m.wait_for(r"^%s" % PROMPT, timeout)
-        print("    dom0# prompt after %.0f s" % (time.time() - t0))
+        m = qemu_at_prompt(iso, timeout, "QEMU, 1 Dom0 vCPU")
         yield m, files
     finally:
         if m is not None:
             m.stop()
-        if iso:
-            os.unlink(iso)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -120,20 +115,29 @@ def check_cpu_count(m, vcpus):
     expect(int(n.group(1)) == vcpus, "Dom0 sees %s CPUs, wanted %d" % (n.group(1), vcpus))
 
 
-def check_prompt_boot(vcpus):
-    """A QEMU machine at the prompt of a Dom0 with that many vCPUs, each of them seen."""
-    iso = dom0_iso(vcpus)
+def qemu_at_prompt(iso, timeout, label):
+    """QEMU (2 CPUs, 1 GiB) booted from iso, which is then removed, to Dom0's prompt."""
     t0 = time.time()
     m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
     try:
-        boot_to_prompt(m, t0, BOOT_TIMEOUT, "QEMU, %d Dom0 vCPU(s)" % vcpus)
-        check_cpu_count(m, vcpus)
+        boot_to_prompt(m, t0, timeout, label)
         return m
     except Exception:
         m.stop()
         raise
     finally:
         os.unlink(iso)
+
+
+def check_prompt_boot(vcpus):
+    """A QEMU machine at the prompt of a Dom0 with that many vCPUs, each of them seen."""
+    m = qemu_at_prompt(dom0_iso(vcpus), BOOT_TIMEOUT, "QEMU, %d Dom0 vCPU(s)" % vcpus)
+    try:
+        check_cpu_count(m, vcpus)
+        return m
+    except Exception:
+        m.stop()
+        raise
 
 
 def read_cpio(path):
