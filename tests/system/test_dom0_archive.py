@@ -101,7 +101,8 @@ FAKE_APT = r"""#!/bin/sh
 state=$FAKE_APT
 case "$(basename "$0") $1" in
 "apt-cache depends")
-  if [ -e "$state/updated" ]; then k=$(cat "$state/archive-kernel"); else k=$(cat "$state/lists"); fi
+  k=$(cat "$state/lists")
+  [ -e "$state/updated" ] && k=$(cat "$state/archive-kernel")
   [ -n "$k" ] && printf 'linux-image-amd64\n  Depends: %s\n' "$k"
   exit 0 ;;
 "apt-get update")
