@@ -481,6 +481,21 @@ TEST(bzimage_headers_kumo_cannot_take_are_refused)
     free(bz.data);
 }
 
+/* Boot protocol 2.08 is the first with payload_offset/length; setup_sects 0 means 4. */
+TEST(bzimage_protocol_2_08_and_setup_sects_zero_are_read_as_linux_says)
+{
+    uint8_t elf[64] = "\177ELF";
+    struct blob payload = { elf, sizeof(elf) }, bz = make_bzimage(0x0208, &payload, 0);
+    struct bzimage_info info;
+    const char *why = NULL;
+
+    bz.data[0x1F1] = 0;
+    CHECK_EQ(bzimage_parse(bz.data, bz.len, &info, &why), 1);
+    CHECK_EQ(info.payload - bz.data, 5 * 512 + 0x40);
+    CHECK(!memcmp(info.payload, "\177ELF", 4));
+    free(bz.data);
+}
+
 /*
  * Linux can compress its payload seven ways, Xen unpacks all of them, kumo two: each other
  * format is named in the reason the boot log prints with the module's name. Streams come
@@ -603,6 +618,7 @@ int main(void)
     RUN(unchecked_xz_damage_ends_without_fault);
     RUN(bzimage_header_locates_and_unpacks_the_payload);
     RUN(bzimage_headers_kumo_cannot_take_are_refused);
+    RUN(bzimage_protocol_2_08_and_setup_sects_zero_are_read_as_linux_says);
     RUN(bzimage_payload_formats_kumo_lacks_are_named);
     RUN(bzimage_of_two_streams_is_refused_as_short);
     RUN(debian_vmlinuz_unpacks_to_the_vmlinux_elf);
