@@ -294,9 +294,13 @@ static void outb(uint16_t port, uint8_t v)
     __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port));
 }
 
+/* Latched first: the two bytes read apart would come from different moments. */
 static uint16_t pit2_count(void)
 {
-    uint8_t lo = inb(0x42);
+    uint8_t lo;
+
+    outb(0x43, 0x80);
+    lo = inb(0x42);
 
     return (uint16_t)(lo | inb(0x42) << 8);
 }
