@@ -213,9 +213,10 @@ int domain_resume(uint32_t domid)
 
 int domain_set_target(uint32_t domid, uint32_t target)
 {
-    struct domain *d = domain_find(domid);
+    struct domain *d = domain_find(domid), *t = domain_find(target);
 
-    if (!d)
+    /* Both must be introduced, as Xen's find_connected_domain() wants. */
+    if (!d || !t)
         return ENOENT;
     d->target = target;
     return 0;

@@ -17,6 +17,7 @@ struct quota xs_quota = {
     .nb_entry_per_domain = 1000, .nb_watch_per_domain = 128, .max_entry_size = 2048,
     .max_transaction = 10, .nb_perms_per_node = 5, .trans_nodes = 1024,
     .max_path_len = XENSTORE_REL_PATH_MAX, .req_outstanding = 20,
+    .memory_hard = 2 * 1024 * 1024 + 512 * 1024, .memory_soft = 2 * 1024 * 1024,
 };
 
 static struct db store;
@@ -283,7 +284,13 @@ static bool node_too_big(struct ctx *c, const struct node *n)
 {
     size_t size = NODE_HDR_SIZE + n->nperms * 8 + n->vlen + n->clen;
 
-    return !c->priv && size > (size_t)xs_quota.max_entry_size;
+    /* Xen refuses a record of exactly the quota too (write_node_raw: dsize >= quota), and
+     * a transaction that met it cannot commit (fail_transaction). */
+    bool big = !c->priv && size >= (size_t)xs_quota.max_entry_size;
+
+    if (big && c->t)
+        c->t->failed = true;
+    return big;
 }
 
 /* ENOENT for a missing node, or EACCES when its nearest existing ancestor denies `need`:
@@ -516,6 +523,7 @@ int tree_rm(struct ctx *c, const char *path)
 
 int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t np)
 {
+    struct ctx live = *c;
     struct perm *old;
     uint32_t nold;
     struct node *n;
@@ -523,6 +531,13 @@ int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t np)
 
     if (!c->priv && np > (uint32_t)xs_quota.nb_perms_per_node)
         return ENOSPC;
+    /* Of the special names Xen knows only its two; they live outside transactions. */
+    if (path[0] == '@') {
+        if (!db_find(&store, path))
+            return EINVAL;
+        live.t = NULL;
+        c = &live;
+    }
     rc = tree_get(c, path, PERM_WRITE | PERM_OWNER, &n);
     if (rc)
         return rc;

@@ -25,6 +25,8 @@ struct quota {
     int trans_nodes;          /* 1024 */
     int max_path_len;         /* XENSTORE_REL_PATH_MAX */
     int req_outstanding;      /* 20 */
+    int memory_hard, memory_soft;  /* 2.5 MiB, 2 MiB: settable, not enforced (no memory
+                                    * accounting yet) */
 };
 extern struct quota xs_quota;
 
@@ -120,7 +122,8 @@ void tree_apply(struct node *n);    /* a committed change, taken over */
 struct txn {
     uint32_t id;
     bool priv;                /* quotas do not apply */
-    bool overflow;            /* too many reads recorded: the commit fails */
+    bool failed;              /* a quota cut it short: the commit fails (ENOMEM, as Xen) */
+    bool quota_hit;           /* the current request met the accessed-nodes quota */
     struct db changes;        /* new versions and tombstones */
     struct db reads;          /* path -> generation seen (0: absent) */
     struct event_rec *events, **events_tail;  /* watch firings held until commit */
@@ -235,6 +238,7 @@ void reply_str(struct req *r, const char *s);     /* with its NUL */
 void reply_error(struct req *r, int err);
 void control_dispatch(struct req *r, char **argv, int argc);
 int quota_set_option(const char *arg);     /* "name=value" (-Q); 0 or -EINVAL */
+int quota_soft_option(const char *arg);    /* "memory=value" (-q); 0 or -EINVAL */
 
 /* domain.c --------------------------------------------------------------------------- */
 struct domain {

@@ -1,0 +1,337 @@
+/*
+ * xenstored against Xen 4.17's C xenstored, behaviour by behaviour a client can see:
+ * argument counts, quota edges and their errnos, special names, domid parsing, watch
+ * events held in a transaction or queued unread, CONTROL's answers. Each test names the
+ * property; docs/xenstored.md lists what was checked.
+ */
+#define HARNESS_NO_PRINTK
+#include "harness.h"
+#include "xs_fake.h"
+
+struct answer {
+    uint32_t type;
+    uint32_t len;
+    char body[XENSTORE_PAYLOAD_MAX + 1];
+};
+
+static uint32_t next_id = 1;
+static int nevents;             /* watch events seen since the last reset */
+static char last_event[XENSTORE_PAYLOAD_MAX + 1];
+
+/* Takes the first message out of f's output; events are counted and skipped. */
+static bool pop_answer(struct fake *f, struct answer *a)
+{
+    struct xsd_sockmsg h;
+
+    while (f->out_len >= sizeof(h)) {
+        memcpy(&h, f->out, sizeof(h));
+        a->type = h.type;
+        a->len = h.len;
+        memcpy(a->body, f->out + sizeof(h), h.len);
+        a->body[h.len] = '\0';
+        memmove(f->out, f->out + sizeof(h) + h.len, f->out_len - sizeof(h) - h.len);
+        f->out_len -= sizeof(h) + h.len;
+        if (a->type != XS_WATCH_EVENT)
+            return true;
+        nevents++;
+        memcpy(last_event, a->body, h.len + 1);
+    }
+    return false;
+}
+
+static struct answer req(struct fake *f, uint32_t type, uint32_t tx, const char *p, size_t len)
+{
+    char buf[sizeof(struct xsd_sockmsg) + XENSTORE_PAYLOAD_MAX];
+    struct xsd_sockmsg h = { .type = type, .req_id = next_id++, .tx_id = tx,
+                             .len = (uint32_t)len };
+    struct answer a = { .type = 0xFFFF };
+
+    memcpy(buf, &h, sizeof(h));
+    memcpy(buf + sizeof(h), p, len);
+    fake_feed(f, buf, sizeof(h) + len);
+    pop_answer(f, &a);
+    return a;
+}
+
+#define REQ(f, type, tx, lit) req(f, type, tx, lit, sizeof(lit))
+
+static bool ERR_IS(struct answer a, const char *name)
+{
+    return a.type == XS_ERROR && !strcmp(a.body, name);
+}
+
+static struct answer wr(struct fake *f, uint32_t tx, const char *path, const char *val)
+{
+    char buf[XENSTORE_PAYLOAD_MAX];
+    size_t pl = strlen(path) + 1, vl = strlen(val);
+
+    memcpy(buf, path, pl);
+    memcpy(buf + pl, val, vl);
+    return req(f, XS_WRITE, tx, buf, pl + vl);
+}
+
+static struct answer rd(struct fake *f, uint32_t tx, const char *path)
+{
+    return req(f, XS_READ, tx, path, strlen(path) + 1);
+}
+
+/* Counts the events f has been sent since the last call. */
+static int events_of(struct fake *f)
+{
+    struct answer a;
+
+    nevents = 0;
+    while (pop_answer(f, &a))
+        ;
+    return nevents;
+}
+
+static uint32_t txn(struct fake *f)
+{
+    return (uint32_t)atoi(REQ(f, XS_TRANSACTION_START, 0, "").body);
+}
+
+/* Dom0 gives domain 5 its home, as a toolstack does. */
+static void home5(struct fake *d0)
+{
+    REQ(d0, XS_MKDIR, 0, "/local/domain/5");
+    REQ(d0, XS_SET_PERMS, 0, "/local/domain/5\0n5");
+}
+
+TEST(node_size_quota_refuses_a_record_of_exactly_the_quota)
+{
+    char val[2100];
+
+    xs_reset();
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5);
+
+    home5(d0);
+    /* 24 bytes of record header + one 8-byte permission + the value: 2048 is too many. */
+    memset(val, 'v', sizeof(val));
+    val[2048 - 24 - 8] = '\0';
+    CHECK(ERR_IS(wr(d5, 0, "leaf", val), "ENOSPC"));
+    val[2048 - 24 - 8 - 1] = '\0';
+    CHECK_EQ(wr(d5, 0, "leaf", val).type, XS_WRITE);
+}
+
+TEST(path_length_limit_holds_for_dom0_too)
+{
+    char path[XENSTORE_REL_PATH_MAX + 8];
+
+    xs_reset();
+    struct fake *d0 = fake_new(0);
+
+    memset(path, 'p', sizeof(path));
+    path[0] = '/';
+    path[XENSTORE_REL_PATH_MAX + 1] = '\0';
+    CHECK(ERR_IS(wr(d0, 0, path, "x"), "EINVAL"));
+    path[XENSTORE_REL_PATH_MAX] = '\0';
+    CHECK_EQ(wr(d0, 0, path, "x").type, XS_WRITE);
+}
+
+TEST(argument_counts_and_offsets_parse_as_xen)
+{
+    struct answer a;
+
+    xs_reset();
+    struct fake *d0 = fake_new(0);
+
+    wr(d0, 0, "/d/a", "");
+    wr(d0, 0, "/d/b", "");
+    /* WATCH, UNWATCH and DIRECTORY_PART take exactly two strings. */
+    CHECK(ERR_IS(REQ(d0, XS_WATCH, 0, "/d\0tok\0extra"), "EINVAL"));
+    CHECK(ERR_IS(REQ(d0, XS_UNWATCH, 0, "/d\0tok\0extra"), "EINVAL"));
+    CHECK(ERR_IS(REQ(d0, XS_DIRECTORY_PART, 0, "/d\0" "0\0" "x"), "EINVAL"));
+    /* No watch has a bad name: unwatching one is ENOENT. */
+    CHECK(ERR_IS(REQ(d0, XS_UNWATCH, 0, "/bad//name\0tok"), "ENOENT"));
+    /* DIRECTORY_PART's offset is atoi'd: no number starts at 0. */
+    a = REQ(d0, XS_DIRECTORY_PART, 0, "/d\0zero");
+    CHECK_EQ(a.type, XS_DIRECTORY_PART);
+    CHECK_EQ(a.len, strlen(a.body) + 1 + sizeof("a\0b\0"));
+    /* SET_PERMS with its path only has no permission to set. */
+    CHECK(ERR_IS(REQ(d0, XS_SET_PERMS, 0, "/d"), "EINVAL"));
+    /* CONTROL with more words than any command takes is no crash. */
+    CHECK(ERR_IS(REQ(d0, XS_CONTROL, 0, "print\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9"),
+                 "EINVAL"));
+}
+
+TEST(special_names_have_no_readable_perms_and_only_two_exist)
+{
+    xs_reset();
+    struct fake *d0 = fake_new(0);
+
+    CHECK(ERR_IS(REQ(d0, XS_GET_PERMS, 0, "@releaseDomain"), "EINVAL"));
+    CHECK(ERR_IS(REQ(d0, XS_SET_PERMS, 0, "@otherDomain\0n0"), "EINVAL"));
+    CHECK_EQ(REQ(d0, XS_SET_PERMS, 0, "@releaseDomain\0n0\0r5").type, XS_SET_PERMS);
+    /* Any '@' name may be watched; only its length is checked. */
+    CHECK_EQ(REQ(d0, XS_WATCH, 0, "@any name.at all\0t").type, XS_WATCH);
+    /* A special node's permissions change at once, not at a transaction's commit. */
+    uint32_t t = txn(d0);
+
+    CHECK_EQ(REQ(d0, XS_SET_PERMS, t, "@introduceDomain\0n0\0r6").type, XS_SET_PERMS);
+    CHECK_EQ(REQ(d0, XS_TRANSACTION_END, t, "F").type, XS_TRANSACTION_END);
+    struct node *n = db_find(tree_db(), "@introduceDomain");
+
+    CHECK(n && n->nperms == 2 && n->perms[1].id == 6);
+}
+
+TEST(domid_arguments_parse_as_xen)
+{
+    struct answer a;
+
+    xs_reset();
+    struct fake *d0 = fake_new(0);
+
+    a = REQ(d0, XS_IS_DOMAIN_INTRODUCED, 0, "32752");          /* DOMID_SELF */
+    CHECK(a.type == XS_IS_DOMAIN_INTRODUCED && !strcmp(a.body, "T"));
+    a = REQ(d0, XS_IS_DOMAIN_INTRODUCED, 0, "8");
+    CHECK(a.type == XS_IS_DOMAIN_INTRODUCED && !strcmp(a.body, "F"));
+    a = REQ(d0, XS_GET_DOMAIN_PATH, 0, "40000");
+    CHECK(a.type == XS_GET_DOMAIN_PATH && !strcmp(a.body, "/local/domain/40000"));
+    CHECK(ERR_IS(REQ(d0, XS_RESUME, 0, "0"), "EINVAL"));
+    CHECK(ERR_IS(REQ(d0, XS_RELEASE, 0, "0"), "EINVAL"));
+    CHECK(ERR_IS(REQ(d0, XS_RESUME, 0, "8"), "ENOENT"));
+}
+
+TEST(an_unread_identical_watch_event_is_not_queued_twice)
+{
+    xs_reset();
+    struct fake *d0 = fake_new(0), *w = fake_new(0);
+
+    REQ(w, XS_WATCH, 0, "/x\0tok");
+    CHECK_EQ(events_of(w), 1);
+    w->blocked = true;
+    wr(d0, 0, "/x", "1");
+    wr(d0, 0, "/x", "2");
+    wr(d0, 0, "/x/y", "3");
+    w->blocked = false;
+    conn_flush(w->conn);
+    CHECK_EQ(events_of(w), 2);          /* "/x" once, "/x/y" once */
+    /* Once read, the same event is news again. */
+    wr(d0, 0, "/x", "4");
+    CHECK_EQ(events_of(w), 1);
+}
+
+TEST(a_transaction_fires_each_changed_node_once_at_commit)
+{
+    xs_reset();
+    struct fake *d0 = fake_new(0), *w = fake_new(0);
+
+    wr(d0, 0, "/t/a", "0");
+    REQ(w, XS_WATCH, 0, "/t\0tok");
+    events_of(w);
+    uint32_t t = txn(d0);
+
+    wr(d0, t, "/t/a", "1");
+    wr(d0, t, "/t/a", "2");
+    wr(d0, t, "/t/a", "3");
+    CHECK_EQ(events_of(w), 0);
+    CHECK_EQ(REQ(d0, XS_TRANSACTION_END, t, "T").type, XS_TRANSACTION_END);
+    CHECK_EQ(events_of(w), 1);
+    CHECK(!strcmp(last_event, "/t/a"));
+}
+
+TEST(transaction_nodes_quota_counts_reads_and_fails_the_commit)
+{
+    char path[32];
+    int i;
+
+    xs_reset();
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5);
+    int saved = xs_quota.trans_nodes;
+
+    home5(d0);
+    for (i = 0; i < 9; i++) {
+        snprintf(path, sizeof(path), "r%d", i);
+        wr(d5, 0, path, "v");
+    }
+    xs_quota.trans_nodes = 8;
+    uint32_t t = txn(d5);
+
+    for (i = 0; i < 8; i++) {
+        snprintf(path, sizeof(path), "r%d", i);
+        CHECK_EQ(rd(d5, t, path).type, XS_READ);
+    }
+    CHECK(ERR_IS(rd(d5, t, "r8"), "ENOSPC"));
+    CHECK(ERR_IS(REQ(d5, XS_TRANSACTION_END, t, "T"), "ENOMEM"));
+    xs_quota.trans_nodes = saved;
+    /* A node too big inside a transaction dooms it too (Xen's fail_transaction). */
+    char big[2100];
+
+    memset(big, 'b', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    t = txn(d5);
+    CHECK_EQ(wr(d5, t, "small", "s").type, XS_WRITE);
+    CHECK(ERR_IS(wr(d5, t, "big", big), "ENOSPC"));
+    CHECK(ERR_IS(REQ(d5, XS_TRANSACTION_END, t, "T"), "ENOMEM"));
+    CHECK(ERR_IS(rd(d5, 0, "small"), "ENOENT"));
+}
+
+TEST(reset_watches_sent_inside_a_transaction_ends_it)
+{
+    xs_reset();
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5);
+
+    home5(d0);
+    uint32_t t = txn(d5);
+
+    CHECK_EQ(REQ(d5, XS_RESET_WATCHES, t, "").type, XS_RESET_WATCHES);
+    CHECK(ERR_IS(REQ(d5, XS_TRANSACTION_END, t, "T"), "ENOENT"));
+}
+
+TEST(control_quota_answers_as_xenstore_control_expects)
+{
+    struct answer a;
+
+    xs_reset();
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5);
+
+    home5(d0);
+    REQ(d5, XS_WATCH, 0, "x\0t");
+    a = REQ(d0, XS_CONTROL, 0, "quota");
+    CHECK(a.type == XS_CONTROL && !strncmp(a.body, "Quota settings:\n", 16));
+    CHECK(strstr(a.body, "\nnodes            :     1000 Nodes per domain\n") != NULL);
+    CHECK(strstr(a.body, "\nmemory           :  2621440 ") != NULL);
+    CHECK_EQ(REQ(d0, XS_CONTROL, 0, "quota\0set\0nodes\0" "1200").type, XS_CONTROL);
+    CHECK_EQ(xs_quota.nb_entry_per_domain, 1200);
+    CHECK(ERR_IS(REQ(d0, XS_CONTROL, 0, "quota\0nodes\0" "1300"), "EINVAL"));
+    CHECK(ERR_IS(REQ(d0, XS_CONTROL, 0, "quota\0set\0bogus\0" "1"), "EINVAL"));
+    CHECK(ERR_IS(REQ(d0, XS_CONTROL, 0, "quota\0set\0nodes\0" "0"), "EINVAL"));
+    xs_quota.nb_entry_per_domain = 1000;
+    a = REQ(d0, XS_CONTROL, 0, "quota\0" "5");
+    CHECK(a.type == XS_CONTROL && !strcmp(a.body, "Domain 5:\n"
+                                                  "nodes           :        1\n"
+                                                  "watches         :        1\n"
+                                                  "transactions    :        0\n"
+                                                  "outstanding     :        0\n"
+                                                  "memory          :        0\n"));
+    CHECK(ERR_IS(REQ(d0, XS_CONTROL, 0, "quota\0" "77"), "ENOENT"));
+    a = REQ(d0, XS_CONTROL, 0, "quota-soft");
+    CHECK(a.type == XS_CONTROL && strstr(a.body, "memory           :  2097152 ") != NULL);
+    CHECK(ERR_IS(REQ(d0, XS_CONTROL, 0, "log\0maybe"), "EINVAL"));
+    CHECK_EQ(REQ(d0, XS_CONTROL, 0, "log\0off").type, XS_CONTROL);
+    CHECK_EQ(REQ(d0, XS_CONTROL, 0, "check").type, XS_CONTROL);
+    CHECK(ERR_IS(REQ(d0, XS_CONTROL, 0, "print"), "EINVAL"));
+    a = REQ(d0, XS_CONTROL, 0, "help");
+    CHECK(a.type == XS_CONTROL && strstr(a.body, "\nquota\t[set <name> <val>|<domid>]\n"));
+}
+
+int main(void)
+{
+    RUN(node_size_quota_refuses_a_record_of_exactly_the_quota);
+    RUN(path_length_limit_holds_for_dom0_too);
+    RUN(argument_counts_and_offsets_parse_as_xen);
+    RUN(special_names_have_no_readable_perms_and_only_two_exist);
+    RUN(domid_arguments_parse_as_xen);
+    RUN(an_unread_identical_watch_event_is_not_queued_twice);
+    RUN(a_transaction_fires_each_changed_node_once_at_commit);
+    RUN(transaction_nodes_quota_counts_reads_and_fails_the_commit);
+    RUN(reset_watches_sent_inside_a_transaction_ends_it);
+    RUN(control_quota_answers_as_xenstore_control_expects);
+    xs_reset();
+    domain_fini();
+    while (xs_conns)
+        conn_free(xs_conns);
+    tree_fini();
+    HARNESS_EXIT();
+}
