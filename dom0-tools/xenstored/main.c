@@ -39,8 +39,9 @@ static void usage(FILE *f)
           "                         transactions, outstanding, transaction-nodes, ...)\n"
           "  -q, --quota-soft memory=N, -w, --timeout watch-event=N,\n"
           "  -T, --trace-file FILE, -I, --internal-db [on|off], -R, --no-recovery,\n"
-          "  -K, --keep-orphans, -e, --event N, -m, --master-domid N, -p, --priv-domid N\n"
+          "  -e, --event N, -m, --master-domid N, -p, --priv-domid N\n"
           "                         accepted for Xen's scripts and ignored\n"
+          "  -K, --keep-orphans     a domain's nodes pass to Dom0 when it goes, not away\n"
           "The socket's directory is $XENSTORED_RUNDIR, else /run/xenstored.\n", f);
 }
 
@@ -112,7 +113,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 return -1;
             }
             break;
-        case 'T': case 'I': case 'R': case 'K': case 'e': case 'm': case 'p': break;
+        case 'K': xs_keep_orphans = true; break;
+        case 'T': case 'I': case 'R': case 'e': case 'm': case 'p': break;
         case 'h': case 'H': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }

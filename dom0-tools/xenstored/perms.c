@@ -82,10 +82,13 @@ unsigned int perm_for(const struct ctx *c, const struct perm *p, uint32_t n)
 
     if (c->priv || p[0].id == c->domid || (target && p[0].id == c->target))
         return PERM_ALL;
-    for (uint32_t i = 1; i < n; i++)
+    for (uint32_t i = 1; i < n; i++) {
+        if (p[i].perms & PERM_IGNORE)
+            continue;
         if (p[i].id == c->domid || (target && p[i].id == c->target))
-            return p[i].perms;
-    return p[0].perms;
+            return p[i].perms & (PERM_READ | PERM_WRITE);
+    }
+    return p[0].perms & (PERM_READ | PERM_WRITE);
 }
 
 int perms_parse(const char *buf, size_t len, struct perm **out, uint32_t *n)

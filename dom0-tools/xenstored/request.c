@@ -247,7 +247,12 @@ static int do_set_perms(struct req *r)
     rc = perms_parse(r->body + off, r->hdr->len - off, &p, &np);
     if (rc)
         return rc;
-    rc = canon_arg(r, arg, path, true);
+    /* Xen's domain_alloc_permrefs(): entries for domains Xen does not have are ignored,
+     * and a node cannot be given to one. */
+    for (uint32_t i = 0; i < np; i++)
+        if (!domain_exists(p[i].id))
+            p[i].perms |= PERM_IGNORE;
+    rc = p[0].perms & PERM_IGNORE ? ENOENT : canon_arg(r, arg, path, true);
     if (!rc)
         rc = tree_set_perms(&r->ctx, path, p, np);
     free(p);

@@ -585,3 +585,84 @@ void tree_seed(void)
         acct_add(&store.acct, 0, 1);
     }
 }
+
+int tree_owners(uint32_t *ids, int max)
+{
+    int n = 0;
+
+    for (struct acct *a = store.acct; a && n < max; a = a->next)
+        if (a->domid != 0 && a->entries > 0)
+            ids[n++] = a->domid;
+    return n;
+}
+
+/* ACL entries naming domid stop counting; the special names drop them (Xen's
+ * remove_domid_from_perm) and pass their ownership to Dom0. */
+static void forget_in_perms(struct node *n, uint32_t domid)
+{
+    uint32_t keep = 1;
+
+    for (uint32_t i = 1; i < n->nperms; i++) {
+        if (n->perms[i].id != domid)
+            n->perms[keep++] = n->perms[i];
+        else if (n->path[0] == '/')
+            n->perms[keep++] = (struct perm){ domid, n->perms[i].perms | PERM_IGNORE };
+    }
+    n->nperms = keep;
+    if (n->path[0] == '@' && n->perms[0].id == domid) {
+        n->perms[0].id = 0;
+        acct_add(&store.acct, domid, -1);
+        acct_add(&store.acct, 0, 1);
+    }
+}
+
+static void forget_in_db(struct db *db, uint32_t domid, char **owned, size_t *nowned)
+{
+    for (size_t i = 0; i < db->nbuckets; i++) {
+        for (struct node *n = db->buckets[i]; n; n = n->hnext) {
+            if (n->deleted || !n->nperms)
+                continue;
+            forget_in_perms(n, domid);
+            if (owned && n->perms[0].id == domid && strcmp(n->path, "/"))
+                owned[(*nowned)++] = n->path;
+        }
+    }
+}
+
+static int shorter_first(const void *a, const void *b)
+{
+    size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+    return la < lb ? -1 : la > lb;
+}
+
+void tree_domain_gone(uint32_t domid, bool keep_orphans)
+{
+    struct ctx daemon = { .priv = true, .target = DOMID_INVALID };
+    char **owned = calloc(store.count + 1, sizeof(*owned));
+    size_t nowned = 0;
+
+    if (!owned)
+        abort();
+    forget_in_db(&store, domid, owned, &nowned);
+    for (struct conn *conn = xs_conns; conn; conn = conn->next)
+        for (struct txn *t = conn->txns; t; t = t->next)
+            forget_in_db(&t->changes, domid, NULL, NULL);
+    /* Parents first: a subtree goes with its top, as Xen's walk from "/" removes it. */
+    qsort(owned, nowned, sizeof(*owned), shorter_first);
+    for (size_t i = 0; i < nowned; i++)
+        owned[i] = strdup(owned[i]);
+    for (size_t i = 0; i < nowned; i++) {
+        struct node *n = owned[i] ? db_find(&store, owned[i]) : NULL;
+
+        if (n && keep_orphans) {
+            n->perms[0].id = 0;
+            acct_add(&store.acct, domid, -1);
+            acct_add(&store.acct, 0, 1);
+        } else if (n && tree_rm(&daemon, owned[i])) {
+            XS_LOG("cannot remove %s of domain %u", owned[i], domid);
+        }
+        free(owned[i]);
+    }
+    free(owned);
+}

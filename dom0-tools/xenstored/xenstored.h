@@ -34,10 +34,13 @@ extern struct quota xs_quota;
 #define PERM_WRITE 2u
 #define PERM_OWNER 4u
 #define PERM_ALL   (PERM_READ | PERM_WRITE | PERM_OWNER)
+/* An ACL entry for a domain that is gone (Xen's XS_PERM_IGNORE): still listed, never
+ * matched, so a new domain given the same id inherits nothing. */
+#define PERM_IGNORE 8u
 
 struct perm {
     uint32_t id;
-    uint32_t perms;           /* PERM_READ | PERM_WRITE */
+    uint32_t perms;           /* PERM_READ | PERM_WRITE, maybe PERM_IGNORE */
 };
 
 /* One node, keyed by its absolute path; children are NUL-terminated names back to back. */
@@ -115,6 +118,12 @@ int tree_mkdir(struct ctx *c, const char *path);
 int tree_rm(struct ctx *c, const char *path);
 int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t n);
 void tree_seed(void);
+/* Domain domid is gone (Xen's domain_tree_remove): the nodes it owns are removed with their
+ * subtrees, firing watches (or pass to Dom0 when keep_orphans), ACL entries naming it are
+ * ignored from now on, and the special names forget it. */
+void tree_domain_gone(uint32_t domid, bool keep_orphans);
+/* Up to max domains other than Dom0 owning nodes; returns how many. */
+int tree_owners(uint32_t *ids, int max);
 struct db *tree_db(void);
 void tree_apply(struct node *n);    /* a committed change, taken over */
 
@@ -252,6 +261,9 @@ struct domain {
     struct domain *next;
 };
 struct domain *domain_find(uint32_t domid);
+/* Whether Xen has the domain (introduced ones and Dom0 do; without Xen, all do). */
+bool domain_exists(uint32_t domid);
+extern bool xs_keep_orphans;      /* --keep-orphans */
 int domain_introduce(uint32_t domid, uint64_t mfn, uint32_t port);
 int domain_release(uint32_t domid);
 int domain_resume(uint32_t domid);

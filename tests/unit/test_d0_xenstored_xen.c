@@ -151,8 +151,8 @@ TEST(argument_counts_and_offsets_parse_as_xen)
     /* SET_PERMS with its path only has no permission to set. */
     CHECK(ERR_IS(REQ(d0, XS_SET_PERMS, 0, "/d"), "EINVAL"));
     /* CONTROL with more words than any command takes is no crash. */
-    CHECK(ERR_IS(REQ(d0, XS_CONTROL, 0, "print\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9"),
-                 "EINVAL"));
+    CHECK(ERR_IS(REQ(d0, XS_CONTROL, 0, "print\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0"
+                                        "8\0" "9"), "EINVAL"));
 }
 
 TEST(special_names_have_no_readable_perms_and_only_two_exist)
@@ -279,6 +279,102 @@ TEST(reset_watches_sent_inside_a_transaction_ends_it)
     CHECK(ERR_IS(REQ(d5, XS_TRANSACTION_END, t, "T"), "ENOENT"));
 }
 
+/* A fake Xen in which domain 8 does not exist and gone[] lists more that went. */
+static uint32_t gone[4];
+static int fx_bind(uint32_t domid, uint32_t port) { return (int)(domid * 100 + port); }
+static int fx_virq(uint32_t virq) { return (int)virq; }
+static void fx_unbind(uint32_t port) { (void)port; }
+static void fx_notify(uint32_t port) { (void)port; }
+static void *fx_map(uint32_t domid, uint64_t gfn)
+{
+    (void)domid;
+    (void)gfn;
+    return calloc(1, 4096);
+}
+static void fx_unmap(void *p) { free(p); }
+static int fx_states(const uint32_t *d, int n, uint8_t *st)
+{
+    for (int i = 0; i < n; i++) {
+        st[i] = d[i] == 8 ? DOM_GONE : DOM_RUNNING;
+        for (int j = 0; j < 4; j++)
+            if (gone[j] && gone[j] == d[i])
+                st[i] = DOM_GONE;
+    }
+    return 0;
+}
+static const struct xen_ops fake_xen = {
+    fx_bind, fx_virq, fx_unbind, fx_notify, fx_map, fx_unmap, fx_states,
+};
+
+TEST(a_released_domains_nodes_go_and_its_acl_entries_stop_counting)
+{
+    xs_reset();
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5), *w = fake_new(0);
+
+    REQ(d0, XS_MKDIR, 0, "/local/domain/5");
+    REQ(d0, XS_SET_PERMS, 0, "/local/domain/5\0n0\0b5");
+    wr(d5, 0, "data/deep", "v");                     /* data and deep: owned by 5 */
+    wr(d0, 0, "/shared", "s");
+    REQ(d0, XS_SET_PERMS, 0, "/shared\0n0\0r5");
+    REQ(d0, XS_SET_PERMS, 0, "@releaseDomain\0n5\0r5\0r6");
+    REQ(w, XS_WATCH, 0, "/local/domain/5/data/deep\0tok");
+    events_of(w);
+    REQ(d0, XS_INTRODUCE, 0, "5\0" "1\0" "2");
+    CHECK_EQ(REQ(d0, XS_RELEASE, 0, "5").type, XS_RELEASE);
+    CHECK_EQ(tree_entries(5), 0);
+    CHECK(ERR_IS(rd(d0, 0, "/local/domain/5/data"), "ENOENT"));
+    CHECK_EQ(rd(d0, 0, "/local/domain/5").type, XS_READ);
+    CHECK_EQ(events_of(w), 1);
+    CHECK(!strcmp(last_event, "/local/domain/5/data/deep"));
+    /* A new domain 5 inherits nothing, though the entry is still listed. */
+    CHECK(ERR_IS(rd(d5, 0, "/shared"), "EACCES"));
+    CHECK(ERR_IS(wr(d5, 0, "/local/domain/5/data", "x"), "EACCES"));
+    struct answer a = REQ(d0, XS_GET_PERMS, 0, "/shared");
+
+    CHECK(a.type == XS_GET_PERMS && a.len == 6 && !memcmp(a.body, "n0\0r5", 6));
+    struct node *n = db_find(tree_db(), "@releaseDomain");
+
+    CHECK(n && n->nperms == 2 && n->perms[0].id == 0 && n->perms[1].id == 6);
+}
+
+TEST(keep_orphans_gives_a_gone_domains_nodes_to_dom0)
+{
+    xs_reset();
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5);
+
+    home5(d0);
+    wr(d5, 0, "data", "v");
+    xs_keep_orphans = true;
+    REQ(d0, XS_INTRODUCE, 0, "5\0" "1\0" "2");
+    REQ(d0, XS_RELEASE, 0, "5");
+    xs_keep_orphans = false;
+    struct answer a = REQ(d0, XS_GET_PERMS, 0, "/local/domain/5/data");
+
+    CHECK(a.type == XS_GET_PERMS && !strcmp(a.body, "n0"));
+    CHECK_EQ(tree_entries(5), 0);
+}
+
+TEST(perms_name_only_domains_xen_has_and_owners_that_go_lose_their_nodes)
+{
+    xs_reset();
+    xs_xen = &fake_xen;
+    struct fake *d0 = fake_new(0), *d8 = fake_new(8);
+
+    wr(d0, 0, "/x", "v");
+    CHECK(ERR_IS(REQ(d0, XS_SET_PERMS, 0, "/x\0n8"), "ENOENT"));
+    CHECK_EQ(REQ(d0, XS_SET_PERMS, 0, "/x\0n0\0r8").type, XS_SET_PERMS);
+    CHECK(ERR_IS(rd(d8, 0, "/x"), "EACCES"));
+    /* Domain 7 owned a node without ever being introduced; when it goes, so does that. */
+    wr(d0, 0, "/vm/7/name", "seven");
+    REQ(d0, XS_SET_PERMS, 0, "/vm/7\0n7");
+    gone[0] = 7;
+    domain_check_dead();
+    CHECK(ERR_IS(rd(d0, 0, "/vm/7"), "ENOENT"));
+    CHECK_EQ(rd(d0, 0, "/vm").type, XS_READ);
+    gone[0] = 0;
+    xs_xen = NULL;
+}
+
 TEST(control_quota_answers_as_xenstore_control_expects)
 {
     struct answer a;
@@ -327,6 +423,9 @@ int main(void)
     RUN(a_transaction_fires_each_changed_node_once_at_commit);
     RUN(transaction_nodes_quota_counts_reads_and_fails_the_commit);
     RUN(reset_watches_sent_inside_a_transaction_ends_it);
+    RUN(a_released_domains_nodes_go_and_its_acl_entries_stop_counting);
+    RUN(keep_orphans_gives_a_gone_domains_nodes_to_dom0);
+    RUN(perms_name_only_domains_xen_has_and_owners_that_go_lose_their_nodes);
     RUN(control_quota_answers_as_xenstore_control_expects);
     xs_reset();
     domain_fini();
