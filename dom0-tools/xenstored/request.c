@@ -16,7 +16,7 @@ const char *errno_name(int err)
     for (size_t i = 0; i < sizeof(xsd_errors) / sizeof(xsd_errors[0]); i++)
         if (xsd_errors[i].errnum == err)
             return xsd_errors[i].errstring;
-    return "EIO";
+    return "EINVAL";            /* Xen's send_error() for an errno it cannot name */
 }
 
 /* A request that met its transaction's accessed-nodes quota fails with ENOSPC whatever it

@@ -166,6 +166,18 @@ static bool txn_conflicts(struct txn *t)
     return false;
 }
 
+/* Xen's transaction_fix_domains(): with its nodes a domain must stay below its quota (a
+ * transaction cannot fill the last entry, as Xen counts it). */
+static bool txn_over_quota(struct txn *t)
+{
+    if (t->priv || !t->created)
+        return false;
+    for (struct acct *a = t->changes.acct; a; a = a->next)
+        if (a->domid != 0 && tree_entries(a->domid) + a->entries >= xs_quota.nb_entry_per_domain)
+            return true;
+    return false;
+}
+
 static void txn_apply(struct txn *t)
 {
     for (size_t i = 0; i < t->changes.nbuckets; i++)
@@ -190,6 +202,8 @@ int txn_end(struct conn *conn, uint32_t id, bool commit)
     if (commit) {
         if (t->failed)
             rc = ENOMEM;
+        else if (txn_over_quota(t))
+            rc = ENOSPC;
         else if (txn_conflicts(t))
             rc = EAGAIN;
         else

@@ -243,11 +243,6 @@ static struct node *view_get(struct ctx *c, const char *path)
     return c->t ? txn_lookup(c->t, path) : db_find(&store, path);
 }
 
-static int view_entries(struct ctx *c, uint32_t domid)
-{
-    return tree_entries(domid) + (c->t ? acct_get(c->t->changes.acct, domid) : 0);
-}
-
 /* Stores n (taken over, also on failure) as the new version of its path. */
 static int view_put(struct ctx *c, struct node *n)
 {
@@ -365,8 +360,12 @@ static int create_one(struct ctx *c, const char *path, const char *val, uint32_t
     if (!parent)
         abort();
     p = view_get(c, parent);
-    if (!c->priv && view_entries(c, c->domid) >= xs_quota.nb_entry_per_domain)
+    /* As Xen's create_node(): the live count, even in a transaction, whose commit checks
+     * its own additions (txn_end). */
+    if (!c->priv && tree_entries(c->domid) >= xs_quota.nb_entry_per_domain)
         goto out;
+    if (c->t)
+        c->t->created = true;
     n = node_make(path, p->perms, p->nperms);
     if (!c->priv)
         n->perms[0].id = c->domid;

@@ -133,6 +133,7 @@ struct txn {
     bool priv;                /* quotas do not apply */
     bool failed;              /* a quota cut it short: the commit fails (ENOMEM, as Xen) */
     bool quota_hit;           /* the current request met the accessed-nodes quota */
+    bool created;             /* it created a node: the commit checks the entry quota */
     struct db changes;        /* new versions and tombstones */
     struct db reads;          /* path -> generation seen (0: absent) */
     struct event_rec *events, **events_tail;  /* watch firings held until commit */

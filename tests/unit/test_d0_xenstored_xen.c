@@ -267,6 +267,35 @@ TEST(transaction_nodes_quota_counts_reads_and_fails_the_commit)
     CHECK(ERR_IS(rd(d5, 0, "small"), "ENOENT"));
 }
 
+TEST(entry_quota_in_a_transaction_is_checked_at_commit)
+{
+    char path[16];
+    int saved = xs_quota.nb_entry_per_domain, i;
+
+    xs_reset();
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5);
+
+    home5(d0);                                   /* its first entry */
+    xs_quota.nb_entry_per_domain = 10;
+    uint32_t t = txn(d5);
+
+    for (i = 0; i < 9; i++) {
+        snprintf(path, sizeof(path), "n%d", i);
+        CHECK_EQ(wr(d5, t, path, "x").type, XS_WRITE);
+    }
+    /* 1 + 9 reaches the quota: Xen's commit refuses what a plain write would allow. */
+    CHECK(ERR_IS(REQ(d5, XS_TRANSACTION_END, t, "T"), "ENOSPC"));
+    CHECK_EQ(tree_entries(5), 1);
+    t = txn(d5);
+    for (i = 0; i < 8; i++) {
+        snprintf(path, sizeof(path), "n%d", i);
+        wr(d5, t, path, "x");
+    }
+    CHECK_EQ(REQ(d5, XS_TRANSACTION_END, t, "T").type, XS_TRANSACTION_END);
+    CHECK_EQ(tree_entries(5), 9);
+    xs_quota.nb_entry_per_domain = saved;
+}
+
 TEST(reset_watches_sent_inside_a_transaction_ends_it)
 {
     xs_reset();
@@ -422,6 +451,7 @@ int main(void)
     RUN(an_unread_identical_watch_event_is_not_queued_twice);
     RUN(a_transaction_fires_each_changed_node_once_at_commit);
     RUN(transaction_nodes_quota_counts_reads_and_fails_the_commit);
+    RUN(entry_quota_in_a_transaction_is_checked_at_commit);
     RUN(reset_watches_sent_inside_a_transaction_ends_it);
     RUN(a_released_domains_nodes_go_and_its_acl_entries_stop_counting);
     RUN(keep_orphans_gives_a_gone_domains_nodes_to_dom0);
