@@ -42,7 +42,8 @@ static void usage(FILE *f)
           "  -e, --event N, -m, --master-domid N, -p, --priv-domid N\n"
           "                         accepted for Xen's scripts and ignored\n"
           "  -K, --keep-orphans     a domain's nodes pass to Dom0 when it goes, not away\n"
-          "The socket's directory is $XENSTORED_RUNDIR, else /run/xenstored.\n", f);
+          "The socket is $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket (default\n"
+          "/run/xenstored/socket).\n", f);
 }
 
 struct opts {
@@ -126,14 +127,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     return 0;
 }
 
+/* Xen's xs_daemon_socket(): $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket. */
 static int open_socket(void)
 {
-    const char *dir = getenv("XENSTORED_RUNDIR");
+    const char *dir = getenv("XENSTORED_RUNDIR"), *path = getenv("XENSTORED_PATH");
 
     if (!dir || !*dir)
         dir = "/run/xenstored";
     mkdir(dir, 0755);
-    if ((size_t)snprintf(sock_path, sizeof(sock_path), "%s/socket", dir) >= sizeof(sock_path))
+    if ((size_t)(path ? snprintf(sock_path, sizeof(sock_path), "%s", path) :
+                        snprintf(sock_path, sizeof(sock_path), "%s/socket", dir)) >=
+        sizeof(sock_path))
         return -ENAMETOOLONG;
     return unix_listen(sock_path, 64);
 }

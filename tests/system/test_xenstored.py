@@ -385,6 +385,28 @@ def xenstored_accepts_every_option_of_xens_init_scripts():
         assert h.returncode == 0 and "--no-domain-init" in h.stdout, h
 
 
+def xenstored_listens_on_xenstored_path_like_xens():
+    """Xen's daemon binds $XENSTORED_PATH when it is set, as its clients connect there."""
+    with tempfile.TemporaryDirectory(prefix="xenstored-") as tmp:
+        alt = os.path.join(tmp, "alt.sock")
+        env = dict(os.environ, XENSTORED_RUNDIR=tmp, XENSTORED_PATH=alt)
+        p = subprocess.Popen([os.path.join(BIN, "xenstored"), "--no-domain-init", "--no-fork"],
+                             env=env, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.time() + 10
+            while not os.path.exists(alt):
+                assert p.poll() is None and time.time() < deadline, "no socket at $XENSTORED_PATH"
+                time.sleep(0.02)
+            assert not os.path.exists(os.path.join(tmp, "socket"))
+            Client(alt).write("/via", "path")
+            r = subprocess.run([os.path.join(BIN, "xenstore-read"), "/via"], env=env,
+                               capture_output=True, text=True, timeout=20)
+            assert r.stdout == "path\n", r
+        finally:
+            p.terminate()
+            p.wait(timeout=10)
+
+
 def xenstored_answers_linux_dom0_xenbus_first_requests():
     """The 14 requests Linux 6.1's xenbus sends first as Dom0 (linux-dom0-abi.md section 2),
     relative paths under /local/domain/0, with Linux's pointer-like tokens."""
@@ -417,6 +439,7 @@ def xenstored_answers_linux_dom0_xenbus_first_requests():
 
 TESTS = [xenstored_answers_linux_dom0_xenbus_first_requests,
          xenstored_accepts_every_option_of_xens_init_scripts,
+         xenstored_listens_on_xenstored_path_like_xens,
          xenstored_daemonizes_with_pid_file_and_quota_option,
          xenstored_socket_read_write_and_errno_names,
          xenstored_permissions_owner_acl_and_parents,
