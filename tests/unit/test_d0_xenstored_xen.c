@@ -175,6 +175,18 @@ TEST(special_names_have_no_readable_perms_and_only_two_exist)
     CHECK(n && n->nperms == 2 && n->perms[1].id == 6);
 }
 
+TEST(set_perms_of_a_missing_node_under_a_writable_parent_is_enoent)
+{
+    xs_reset();
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5);
+
+    wr(d0, 0, "/open", "");
+    REQ(d0, XS_SET_PERMS, 0, "/open\0n0\0w5");
+    /* Writable, not owned: Xen's errno_from_parents() wants any of the rights asked. */
+    CHECK(ERR_IS(REQ(d5, XS_SET_PERMS, 0, "/open/none\0n5"), "ENOENT"));
+    CHECK(ERR_IS(REQ(d5, XS_SET_PERMS, 0, "/tool/none\0n5"), "EACCES"));
+}
+
 TEST(domid_arguments_parse_as_xen)
 {
     struct answer a;
@@ -447,6 +459,7 @@ int main(void)
     RUN(path_length_limit_holds_for_dom0_too);
     RUN(argument_counts_and_offsets_parse_as_xen);
     RUN(special_names_have_no_readable_perms_and_only_two_exist);
+    RUN(set_perms_of_a_missing_node_under_a_writable_parent_is_enoent);
     RUN(domid_arguments_parse_as_xen);
     RUN(an_unread_identical_watch_event_is_not_queued_twice);
     RUN(a_transaction_fires_each_changed_node_once_at_commit);
