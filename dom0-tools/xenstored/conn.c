@@ -8,11 +8,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "xenstored.h"
 
 struct conn *xs_conns;
 bool xs_verbose, xs_silent;
+unsigned int xs_watch_event_timeout_ms = 20000;
+
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+uint64_t (*xs_now)(void) = monotonic_ms;
 
 void xs_log(const char *fmt, ...)
 {
@@ -108,9 +119,34 @@ bool conn_can_read(const struct conn *conn)
     return !conn->dead && (conn_is_priv(conn) || conn->out_replies < xs_quota.req_outstanding);
 }
 
+/* Xen's check_event_timeout(): watch events a domain has not begun to take in time are
+ * dropped. Done when the connection is next served; the peer cannot tell the difference. */
+static void conn_expire_events(struct conn *conn)
+{
+    uint64_t now = xs_now(), next = 0;
+    struct outmsg **p = &conn->out, *m;
+
+    conn->out_tail = NULL;
+    while ((m = *p)) {
+        if (m->expires && !m->done && m->expires <= now) {
+            *p = m->next;
+            free(m);
+            continue;
+        }
+        if (m->expires && !m->done && (!next || m->expires < next))
+            next = m->expires;
+        conn->out_tail = m;
+        p = &m->next;
+    }
+    conn->out_expires = next;
+}
+
 void conn_flush(struct conn *conn)
 {
     bool wrote = false;
+
+    if (conn->out_expires && conn->out_expires <= xs_now())
+        conn_expire_events(conn);
 
     while (!conn->dead && conn->out) {
         struct outmsg *m = conn->out;
@@ -153,6 +189,12 @@ void conn_send(struct conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id
     m->len = sizeof(hdr) + len;
     m->done = 0;
     m->reply = reply;
+    m->expires = 0;
+    if (type == XS_WATCH_EVENT && xs_watch_event_timeout_ms && !conn_is_priv(conn)) {
+        m->expires = xs_now() + xs_watch_event_timeout_ms;
+        if (!conn->out_expires)
+            conn->out_expires = m->expires;
+    }
     memcpy(m->data, &hdr, sizeof(hdr));
     if (len)
         memcpy(m->data + sizeof(hdr), body, len);

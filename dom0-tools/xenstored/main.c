@@ -37,7 +37,8 @@ static void usage(FILE *f)
           "  -M, --path-max N       path length below a domain's home (2048)\n"
           "  -Q, --quota NAME=N     a quota by its CONTROL name (nodes, watches,\n"
           "                         transactions, outstanding, transaction-nodes, ...)\n"
-          "  -q, --quota-soft memory=N, -w, --timeout watch-event=N,\n"
+          "  -w, --timeout watch-event=N  seconds a watch event waits for a domain (20)\n"
+          "  -q, --quota-soft memory=N,\n"
           "  -T, --trace-file FILE, -I, --internal-db [on|off], -R, --no-recovery,\n"
           "  -e, --event N, -m, --master-domid N, -p, --priv-domid N\n"
           "                         accepted for Xen's scripts and ignored\n"
@@ -108,12 +109,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
                 return -1;
             }
             break;
-        case 'w':
-            if (strncmp(optarg, "watch-event=", 12)) {
-                XS_LOG("unknown timeout %s", optarg);
+        case 'w': {
+            char *end = optarg;
+            long secs = strncmp(optarg, "watch-event=", 12) ? -1 : strtol(optarg + 12, &end, 10);
+
+            if (end == optarg + 12 || *end || secs < 0 || secs > 1000000) {
+                XS_LOG("bad timeout %s", optarg);
                 return -1;
             }
+            xs_watch_event_timeout_ms = (unsigned int)secs * 1000;
             break;
+        }
         case 'K': xs_keep_orphans = true; break;
         case 'T': case 'I': case 'R': case 'e': case 'm': case 'p': break;
         case 'h': case 'H': usage(stdout); exit(0);

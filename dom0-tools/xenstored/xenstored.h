@@ -178,8 +178,13 @@ struct outmsg {
     struct outmsg *next;
     size_t len, done;
     bool reply;               /* counts against the outstanding-requests quota */
+    uint64_t expires;         /* a domain's watch event: dropped unsent after (ms) */
     char data[];
 };
+/* Xen's -w watch-event=<seconds> (20 s; 0: never): how long a watch event waits for an
+ * unprivileged peer to take it. xs_now() is the clock it is measured by (ms). */
+extern unsigned int xs_watch_event_timeout_ms;
+extern uint64_t (*xs_now)(void);
 
 /* How bytes reach a peer: a socket fd or a shared ring. */
 struct conn_ops {
@@ -201,6 +206,7 @@ struct conn {
     char *in;
     size_t in_got;
     struct outmsg *out, *out_tail;
+    uint64_t out_expires;     /* the earliest outmsg.expires queued, or 0 */
     int out_replies;
     struct watch *watches;
     int nwatches;

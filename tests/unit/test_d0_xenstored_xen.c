@@ -224,6 +224,34 @@ TEST(an_unread_identical_watch_event_is_not_queued_twice)
     CHECK_EQ(events_of(w), 1);
 }
 
+static uint64_t fake_ms;
+static uint64_t fake_now(void) { return fake_ms; }
+
+TEST(a_domains_watch_event_untaken_for_20_seconds_is_dropped)
+{
+    xs_reset();
+    xs_now = fake_now;
+    fake_ms = 1000;
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5), *w0 = fake_new(0);
+
+    home5(d0);
+    REQ(d5, XS_WATCH, 0, "/local/domain/5\0tok");
+    REQ(w0, XS_WATCH, 0, "/local/domain/5\0tok");
+    events_of(d5);
+    events_of(w0);
+    d5->blocked = w0->blocked = true;
+    wr(d0, 0, "/local/domain/5/old", "1");
+    fake_ms += 20000;
+    wr(d0, 0, "/local/domain/5/new", "2");
+    d5->blocked = w0->blocked = false;
+    conn_flush(d5->conn);
+    conn_flush(w0->conn);
+    CHECK_EQ(events_of(d5), 1);                 /* "old" waited 20 s: gone */
+    CHECK(!strcmp(last_event, "/local/domain/5/new"));
+    CHECK_EQ(events_of(w0), 2);                 /* Dom0's wait as long as it takes */
+    xs_now = monotonic_ms;
+}
+
 TEST(a_transaction_fires_each_changed_node_once_at_commit)
 {
     xs_reset();
@@ -462,6 +490,7 @@ int main(void)
     RUN(set_perms_of_a_missing_node_under_a_writable_parent_is_enoent);
     RUN(domid_arguments_parse_as_xen);
     RUN(an_unread_identical_watch_event_is_not_queued_twice);
+    RUN(a_domains_watch_event_untaken_for_20_seconds_is_dropped);
     RUN(a_transaction_fires_each_changed_node_once_at_commit);
     RUN(transaction_nodes_quota_counts_reads_and_fails_the_commit);
     RUN(entry_quota_in_a_transaction_is_checked_at_commit);
