@@ -25,6 +25,75 @@ static uint64_t monotonic_ms(void)
 }
 uint64_t (*xs_now)(void) = monotonic_ms;
 
+/*
+ * Xen counts an unprivileged domain's request as outstanding until its answer and the
+ * watch events it caused before answering have gone out, to whomever: a domain cannot
+ * outrun the watchers it wakes. A request whose events are still queued when it is done
+ * holds one count of its origin's out_replies until the last of them is out or dropped.
+ */
+struct pend {
+    struct pend *next;
+    struct conn *origin;      /* NULL once it is freed */
+    int events;               /* linked events not yet out */
+    bool holds;               /* holds one of origin's out_replies */
+};
+static struct pend *pends;
+static struct conn *cur_origin;   /* the unprivileged request being handled, until answered */
+static struct pend *cur_pend;
+
+static void pend_free(struct pend *pd)
+{
+    for (struct pend **p = &pends; *p; p = &(*p)->next) {
+        if (*p == pd) {
+            *p = pd->next;
+            break;
+        }
+    }
+    free(pd);
+}
+
+static void pend_event_done(struct pend *pd)
+{
+    if (!pd || --pd->events > 0 || !pd->holds)
+        return;
+    if (pd->origin)
+        pd->origin->out_replies--;
+    pend_free(pd);
+}
+
+static void pend_link(struct outmsg *m)
+{
+    if (!cur_pend) {
+        cur_pend = calloc(1, sizeof(*cur_pend));
+        if (!cur_pend)
+            abort();
+        cur_pend->origin = cur_origin;
+        cur_pend->next = pends;
+        pends = cur_pend;
+    }
+    cur_pend->events++;
+    m->pend = cur_pend;
+}
+
+/* The request is answered: its pend, if events are left, holds a count from now on. */
+static void pend_request_done(void)
+{
+    struct pend *pd = cur_pend;
+
+    cur_origin = NULL;
+    cur_pend = NULL;
+    if (!pd)
+        return;
+    if (pd->events > 0 && pd->origin) {
+        pd->holds = true;
+        pd->origin->out_replies++;
+    } else if (pd->events > 0) {
+        pd->holds = true;
+    } else {
+        pend_free(pd);
+    }
+}
+
 void xs_log(const char *fmt, ...)
 {
     va_list ap;
@@ -65,8 +134,14 @@ void conn_free(struct conn *conn)
         struct outmsg *m = conn->out;
 
         conn->out = m->next;
+        pend_event_done(m->pend);
         free(m);
     }
+    for (struct pend *pd = pends; pd; pd = pd->next)
+        if (pd->origin == conn)
+            pd->origin = NULL;
+    if (cur_origin == conn)
+        cur_origin = NULL;
     watch_del_all(conn);
     txn_abort_all(conn);
     free(conn->in);
@@ -130,6 +205,7 @@ static void conn_expire_events(struct conn *conn)
     while ((m = *p)) {
         if (m->expires && !m->done && m->expires <= now) {
             *p = m->next;
+            pend_event_done(m->pend);
             free(m);
             continue;
         }
@@ -167,6 +243,7 @@ void conn_flush(struct conn *conn)
             conn->out_tail = NULL;
         if (m->reply)
             conn->out_replies--;
+        pend_event_done(m->pend);
         free(m);
     }
     if (wrote && conn->ops->kick)
@@ -190,6 +267,11 @@ void conn_send(struct conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id
     m->done = 0;
     m->reply = reply;
     m->expires = 0;
+    m->pend = NULL;
+    if (type == XS_WATCH_EVENT && cur_origin)
+        pend_link(m);
+    else if (reply && conn == cur_origin)
+        cur_origin = NULL;      /* what it fires after answering is not held (Xen's conn->in) */
     if (type == XS_WATCH_EVENT && xs_watch_event_timeout_ms && !conn_is_priv(conn)) {
         m->expires = xs_now() + xs_watch_event_timeout_ms;
         if (!conn->out_expires)
@@ -213,7 +295,9 @@ void conn_process(struct conn *conn, const struct xsd_sockmsg *hdr, const char *
     if (xs_verbose)
         XS_LOG("dom%u: request %u (%u bytes) tx %u", conn->domid, hdr->type, hdr->len,
                hdr->tx_id);
+    cur_origin = conn_is_priv(conn) ? NULL : conn;
     request_dispatch(conn, hdr, body);
+    pend_request_done();
 }
 
 /* Reads more of the current message; true once it is complete. */

@@ -74,6 +74,7 @@ struct db {
 
 struct txn;
 struct conn;
+struct pend;
 
 /* Who is asking and through which transaction (NULL: the live store). */
 struct ctx {
@@ -179,6 +180,7 @@ struct outmsg {
     size_t len, done;
     bool reply;               /* counts against the outstanding-requests quota */
     uint64_t expires;         /* a domain's watch event: dropped unsent after (ms) */
+    struct pend *pend;        /* the unprivileged request that caused this event */
     char data[];
 };
 /* Xen's -w watch-event=<seconds> (20 s; 0: never): how long a watch event waits for an

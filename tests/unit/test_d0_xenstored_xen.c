@@ -252,6 +252,36 @@ TEST(a_domains_watch_event_untaken_for_20_seconds_is_dropped)
     xs_now = monotonic_ms;
 }
 
+TEST(a_domains_request_stays_outstanding_until_its_watch_events_are_out)
+{
+    char path[32];
+
+    xs_reset();
+    struct fake *d0 = fake_new(0), *d5 = fake_new(5), *w = fake_new(0);
+
+    home5(d0);
+    REQ(w, XS_WATCH, 0, "/local/domain/5\0tok");
+    events_of(w);
+    w->blocked = true;
+    for (int i = 0; i < 20; i++) {
+        snprintf(path, sizeof(path), "n%d", i);
+        CHECK_EQ(wr(d5, 0, path, "x").type, XS_WRITE);   /* answered and read */
+    }
+    /* Its 20 answers are out, but Dom0 has not taken the events they caused. */
+    CHECK_EQ(conn_can_read(d5->conn), false);
+    w->blocked = false;
+    conn_flush(w->conn);
+    CHECK_EQ(events_of(w), 20);
+    CHECK_EQ(conn_can_read(d5->conn), true);
+    CHECK_EQ(d5->conn->out_replies, 0);
+    /* WATCH's first event comes after the answer: it holds nothing. */
+    d5->blocked = true;
+    REQ(d5, XS_WATCH, 0, "n0\0mine");
+    d5->blocked = false;
+    conn_flush(d5->conn);
+    CHECK_EQ(d5->conn->out_replies, 0);
+}
+
 TEST(a_transaction_fires_each_changed_node_once_at_commit)
 {
     xs_reset();
@@ -491,6 +521,7 @@ int main(void)
     RUN(domid_arguments_parse_as_xen);
     RUN(an_unread_identical_watch_event_is_not_queued_twice);
     RUN(a_domains_watch_event_untaken_for_20_seconds_is_dropped);
+    RUN(a_domains_request_stays_outstanding_until_its_watch_events_are_out);
     RUN(a_transaction_fires_each_changed_node_once_at_commit);
     RUN(transaction_nodes_quota_counts_reads_and_fails_the_commit);
     RUN(entry_quota_in_a_transaction_is_checked_at_commit);
