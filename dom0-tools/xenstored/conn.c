@@ -8,11 +8,91 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "xenstored.h"
 
 struct conn *xs_conns;
 bool xs_verbose, xs_silent;
+unsigned int xs_watch_event_timeout_ms = 20000;
+
+static uint64_t monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+uint64_t (*xs_now)(void) = monotonic_ms;
+
+/*
+ * Xen counts an unprivileged domain's request as outstanding until its answer and the
+ * watch events it caused before answering have gone out, to whomever: a domain cannot
+ * outrun the watchers it wakes. A request whose events are still queued when it is done
+ * holds one count of its origin's out_replies until the last of them is out or dropped.
+ */
+struct pend {
+    struct pend *next;
+    struct conn *origin;      /* NULL once it is freed */
+    int events;               /* linked events not yet out */
+    bool holds;               /* holds one of origin's out_replies */
+};
+static struct pend *pends;
+static struct conn *cur_origin;   /* the unprivileged request being handled, until answered */
+static struct pend *cur_pend;
+
+static void pend_free(struct pend *pd)
+{
+    for (struct pend **p = &pends; *p; p = &(*p)->next) {
+        if (*p == pd) {
+            *p = pd->next;
+            break;
+        }
+    }
+    free(pd);
+}
+
+static void pend_event_done(struct pend *pd)
+{
+    if (!pd || --pd->events > 0 || !pd->holds)
+        return;
+    if (pd->origin)
+        pd->origin->out_replies--;
+    pend_free(pd);
+}
+
+static void pend_link(struct outmsg *m)
+{
+    if (!cur_pend) {
+        cur_pend = calloc(1, sizeof(*cur_pend));
+        if (!cur_pend)
+            abort();
+        cur_pend->origin = cur_origin;
+        cur_pend->next = pends;
+        pends = cur_pend;
+    }
+    cur_pend->events++;
+    m->pend = cur_pend;
+}
+
+/* The request is answered: its pend, if events are left, holds a count from now on. */
+static void pend_request_done(void)
+{
+    struct pend *pd = cur_pend;
+
+    cur_origin = NULL;
+    cur_pend = NULL;
+    if (!pd)
+        return;
+    if (pd->events > 0 && pd->origin) {
+        pd->holds = true;
+        pd->origin->out_replies++;
+    } else if (pd->events > 0) {
+        pd->holds = true;
+    } else {
+        pend_free(pd);
+    }
+}
 
 void xs_log(const char *fmt, ...)
 {
@@ -54,8 +134,14 @@ void conn_free(struct conn *conn)
         struct outmsg *m = conn->out;
 
         conn->out = m->next;
+        pend_event_done(m->pend);
         free(m);
     }
+    for (struct pend *pd = pends; pd; pd = pd->next)
+        if (pd->origin == conn)
+            pd->origin = NULL;
+    if (cur_origin == conn)
+        cur_origin = NULL;
     watch_del_all(conn);
     txn_abort_all(conn);
     free(conn->in);
@@ -108,9 +194,35 @@ bool conn_can_read(const struct conn *conn)
     return !conn->dead && (conn_is_priv(conn) || conn->out_replies < xs_quota.req_outstanding);
 }
 
+/* Xen's check_event_timeout(): watch events a domain has not begun to take in time are
+ * dropped. Done when the connection is next served; the peer cannot tell the difference. */
+static void conn_expire_events(struct conn *conn)
+{
+    uint64_t now = xs_now(), next = 0;
+    struct outmsg **p = &conn->out, *m;
+
+    conn->out_tail = NULL;
+    while ((m = *p)) {
+        if (m->expires && !m->done && m->expires <= now) {
+            *p = m->next;
+            pend_event_done(m->pend);
+            free(m);
+            continue;
+        }
+        if (m->expires && !m->done && (!next || m->expires < next))
+            next = m->expires;
+        conn->out_tail = m;
+        p = &m->next;
+    }
+    conn->out_expires = next;
+}
+
 void conn_flush(struct conn *conn)
 {
     bool wrote = false;
+
+    if (conn->out_expires && conn->out_expires <= xs_now())
+        conn_expire_events(conn);
 
     while (!conn->dead && conn->out) {
         struct outmsg *m = conn->out;
@@ -131,6 +243,7 @@ void conn_flush(struct conn *conn)
             conn->out_tail = NULL;
         if (m->reply)
             conn->out_replies--;
+        pend_event_done(m->pend);
         free(m);
     }
     if (wrote && conn->ops->kick)
@@ -153,6 +266,17 @@ void conn_send(struct conn *conn, uint32_t type, uint32_t req_id, uint32_t tx_id
     m->len = sizeof(hdr) + len;
     m->done = 0;
     m->reply = reply;
+    m->expires = 0;
+    m->pend = NULL;
+    if (type == XS_WATCH_EVENT && cur_origin)
+        pend_link(m);
+    else if (reply && conn == cur_origin)
+        cur_origin = NULL;      /* what it fires after answering is not held (Xen's conn->in) */
+    if (type == XS_WATCH_EVENT && xs_watch_event_timeout_ms && !conn_is_priv(conn)) {
+        m->expires = xs_now() + xs_watch_event_timeout_ms;
+        if (!conn->out_expires)
+            conn->out_expires = m->expires;
+    }
     memcpy(m->data, &hdr, sizeof(hdr));
     if (len)
         memcpy(m->data + sizeof(hdr), body, len);
@@ -171,7 +295,9 @@ void conn_process(struct conn *conn, const struct xsd_sockmsg *hdr, const char *
     if (xs_verbose)
         XS_LOG("dom%u: request %u (%u bytes) tx %u", conn->domid, hdr->type, hdr->len,
                hdr->tx_id);
+    cur_origin = conn_is_priv(conn) ? NULL : conn;
     request_dispatch(conn, hdr, body);
+    pend_request_done();
 }
 
 /* Reads more of the current message; true once it is complete. */

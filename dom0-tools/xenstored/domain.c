@@ -12,6 +12,7 @@
 
 static struct domain *domains;
 const struct xen_ops *xs_xen;
+bool xs_keep_orphans;
 
 struct domain *domain_find(uint32_t domid)
 {
@@ -21,6 +22,15 @@ struct domain *domain_find(uint32_t domid)
         if (d->domid == domid)
             return d;
     return NULL;
+}
+
+bool domain_exists(uint32_t domid)
+{
+    uint8_t state;
+
+    if (domid == 0 || domain_find(domid) || !xs_xen)
+        return true;
+    return xs_xen->domain_states(&domid, 1, &state) < 0 || state != DOM_GONE;
 }
 
 /* Ring indexes are free-running; more than a ring's worth in flight means the peer broke
@@ -197,6 +207,7 @@ int domain_release(uint32_t domid)
     if (!d)
         return ENOENT;
     domain_destroy(d);
+    tree_domain_gone(domid, xs_keep_orphans);
     watch_fire(&(struct fire){ .path = "@releaseDomain" });
     return 0;
 }
@@ -213,9 +224,10 @@ int domain_resume(uint32_t domid)
 
 int domain_set_target(uint32_t domid, uint32_t target)
 {
-    struct domain *d = domain_find(domid);
+    struct domain *d = domain_find(domid), *t = domain_find(target);
 
-    if (!d)
+    /* Both must be introduced, as Xen's find_connected_domain() wants. */
+    if (!d || !t)
         return ENOENT;
     d->target = target;
     return 0;
@@ -263,29 +275,42 @@ bool domain_event(uint32_t port)
     return more;
 }
 
+/*
+ * Introduced domains that shut down or went, and (as Xen keeps a struct domain for every
+ * owner of a node) owners never introduced that went: their nodes go with them.
+ */
 void domain_check_dead(void)
 {
-    uint32_t ids[256];
-    uint8_t state[256];
+    uint32_t ids[512];
+    uint8_t state[512];
     bool notify = false;
-    int n = 0;
+    int n = 0, nintro;
 
     if (!xs_xen)
         return;
     for (struct domain *d = domains; d && n < 256; d = d->next)
         if (d->domid != 0)
             ids[n++] = d->domid;
+    nintro = n;
+    n += tree_owners(ids + n, 256);
+    for (int i = nintro; i < n; i++)
+        if (domain_find(ids[i]))
+            ids[i--] = ids[--n];
     if (!n || xs_xen->domain_states(ids, n, state) < 0)
         return;
     for (int i = 0; i < n; i++) {
         struct domain *d = domain_find(ids[i]);
 
-        if (state[i] == DOM_SHUTDOWN && !d->shutdown) {
+        if (!d) {
+            if (state[i] == DOM_GONE)
+                tree_domain_gone(ids[i], xs_keep_orphans);
+        } else if (state[i] == DOM_SHUTDOWN && !d->shutdown) {
             d->shutdown = true;
             notify = true;
         } else if (state[i] == DOM_GONE) {
             XS_LOG("domain %u is gone: released", d->domid);
             domain_destroy(d);
+            tree_domain_gone(ids[i], xs_keep_orphans);
             notify = true;
         }
     }

@@ -37,8 +37,14 @@ static void usage(FILE *f)
           "  -M, --path-max N       path length below a domain's home (2048)\n"
           "  -Q, --quota NAME=N     a quota by its CONTROL name (nodes, watches,\n"
           "                         transactions, outstanding, transaction-nodes, ...)\n"
-          "  -T, --trace-file FILE  accepted and ignored\n"
-          "The socket's directory is $XENSTORED_RUNDIR, else /run/xenstored.\n", f);
+          "  -w, --timeout watch-event=N  seconds a watch event waits for a domain (20)\n"
+          "  -q, --quota-soft memory=N,\n"
+          "  -T, --trace-file FILE, -I, --internal-db [on|off], -R, --no-recovery,\n"
+          "  -e, --event N, -m, --master-domid N, -p, --priv-domid N\n"
+          "                         accepted for Xen's scripts and ignored\n"
+          "  -K, --keep-orphans     a domain's nodes pass to Dom0 when it goes, not away\n"
+          "The socket is $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket (default\n"
+          "/run/xenstored/socket).\n", f);
 }
 
 struct opts {
@@ -58,12 +64,23 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         { "perm-nb", required_argument, NULL, 'A' },
         { "path-max", required_argument, NULL, 'M' },
         { "quota", required_argument, NULL, 'Q' },
-        { "trace-file", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'h' },
+        { "trace-file", required_argument, NULL, 'T' }, { "help", no_argument, NULL, 'H' },
+        { "quota-soft", required_argument, NULL, 'q' },
+        { "timeout", required_argument, NULL, 'w' },
+        { "internal-db", optional_argument, NULL, 'I' },
+        { "no-recovery", no_argument, NULL, 'R' },
+        { "keep-orphans", no_argument, NULL, 'K' },
+        { "event", required_argument, NULL, 'e' },
+        { "master-domid", required_argument, NULL, 'm' },
+        { "priv-domid", required_argument, NULL, 'p' },
         { NULL, 0, NULL, 0 },
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "DNF:PVE:W:t:S:A:M:Q:T:h", longs, NULL)) != -1) {
+    /* Every option Xen 4.17's xenstored takes parses, so its init scripts' XENSTORED_ARGS
+     * start us; those for what kumo does not have are ignored. */
+    while ((c = getopt_long(argc, argv, "DNF:PVE:W:t:S:A:M:Q:T:hHq:w:I::RKe:m:p:", longs,
+                            NULL)) != -1) {
         switch (c) {
         case 'D': o->no_domain_init = true; break;
         case 'N': o->no_fork = true; break;
@@ -75,15 +92,37 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 't': xs_quota.max_transaction = atoi(optarg); break;
         case 'S': xs_quota.max_entry_size = atoi(optarg); break;
         case 'A': xs_quota.nb_perms_per_node = atoi(optarg); break;
-        case 'M': xs_quota.max_path_len = atoi(optarg); break;
+        case 'M':
+            xs_quota.max_path_len = atoi(optarg);
+            if (xs_quota.max_path_len > XENSTORE_REL_PATH_MAX)
+                xs_quota.max_path_len = XENSTORE_REL_PATH_MAX;
+            break;
         case 'Q':
             if (quota_set_option(optarg) < 0) {
                 XS_LOG("bad quota %s", optarg);
                 return -1;
             }
             break;
-        case 'T': break;
-        case 'h': usage(stdout); exit(0);
+        case 'q':
+            if (quota_soft_option(optarg) < 0) {
+                XS_LOG("bad soft quota %s", optarg);
+                return -1;
+            }
+            break;
+        case 'w': {
+            char *end = optarg;
+            long secs = strncmp(optarg, "watch-event=", 12) ? -1 : strtol(optarg + 12, &end, 10);
+
+            if (end == optarg + 12 || *end || secs < 0 || secs > 1000000) {
+                XS_LOG("bad timeout %s", optarg);
+                return -1;
+            }
+            xs_watch_event_timeout_ms = (unsigned int)secs * 1000;
+            break;
+        }
+        case 'K': xs_keep_orphans = true; break;
+        case 'T': case 'I': case 'R': case 'e': case 'm': case 'p': break;
+        case 'h': case 'H': usage(stdout); exit(0);
         default: usage(stderr); return -1;
         }
     }
@@ -94,14 +133,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     return 0;
 }
 
+/* Xen's xs_daemon_socket(): $XENSTORED_PATH, else $XENSTORED_RUNDIR/socket. */
 static int open_socket(void)
 {
-    const char *dir = getenv("XENSTORED_RUNDIR");
+    const char *dir = getenv("XENSTORED_RUNDIR"), *path = getenv("XENSTORED_PATH");
 
     if (!dir || !*dir)
         dir = "/run/xenstored";
     mkdir(dir, 0755);
-    if ((size_t)snprintf(sock_path, sizeof(sock_path), "%s/socket", dir) >= sizeof(sock_path))
+    if ((size_t)(path ? snprintf(sock_path, sizeof(sock_path), "%s", path) :
+                        snprintf(sock_path, sizeof(sock_path), "%s/socket", dir)) >=
+        sizeof(sock_path))
         return -ENAMETOOLONG;
     return unix_listen(sock_path, 64);
 }

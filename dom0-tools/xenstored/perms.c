@@ -1,7 +1,7 @@
 /*
  * Paths and permissions, as Xen's xenstored checks them: relative names live under the
- * connection's /local/domain/<id>; a path is '/'-separated [A-Za-z0-9_@-] names, and an
- * unprivileged domain's path is at most xs_quota.max_path_len below its home. A node's first
+ * connection's /local/domain/<id>; a path is '/'-separated [A-Za-z0-9_@-] names, at most
+ * xs_quota.max_path_len long below /local/domain/<id>/ (Dom0's paths too). A node's first
  * permission names its owner and everyone's default; the rest are per-domain exceptions.
  */
 #include <ctype.h>
@@ -25,7 +25,8 @@ int path_canon(const struct ctx *c, const char *name, char *buf, size_t size, bo
     size_t len;
 
     if (name[0] == '@') {
-        if (!special_ok || strlen(name) >= size || !valid_chars(name))
+        /* Xen checks a special name's length only: "@foo bar" may be watched. */
+        if (!special_ok || strlen(name) > XENSTORE_REL_PATH_MAX || strlen(name) >= size)
             return EINVAL;
         strcpy(buf, name);
         return 0;
@@ -40,7 +41,8 @@ int path_canon(const struct ctx *c, const char *name, char *buf, size_t size, bo
         return EINVAL;
     if (sscanf(buf, "/local/domain/%5u/%n", &domid, &off) != 1)
         off = 0;
-    if (!c->priv && (int)(len - (size_t)off) > xs_quota.max_path_len)
+    /* Xen's is_valid_nodename() holds Dom0 to the limit too. */
+    if ((int)(len - (size_t)off) > xs_quota.max_path_len)
         return EINVAL;
     return 0;
 }
@@ -80,10 +82,13 @@ unsigned int perm_for(const struct ctx *c, const struct perm *p, uint32_t n)
 
     if (c->priv || p[0].id == c->domid || (target && p[0].id == c->target))
         return PERM_ALL;
-    for (uint32_t i = 1; i < n; i++)
+    for (uint32_t i = 1; i < n; i++) {
+        if (p[i].perms & PERM_IGNORE)
+            continue;
         if (p[i].id == c->domid || (target && p[i].id == c->target))
-            return p[i].perms;
-    return p[0].perms;
+            return p[i].perms & (PERM_READ | PERM_WRITE);
+    }
+    return p[0].perms & (PERM_READ | PERM_WRITE);
 }
 
 int perms_parse(const char *buf, size_t len, struct perm **out, uint32_t *n)

@@ -16,11 +16,25 @@ const char *errno_name(int err)
     for (size_t i = 0; i < sizeof(xsd_errors) / sizeof(xsd_errors[0]); i++)
         if (xsd_errors[i].errnum == err)
             return xsd_errors[i].errstring;
-    return "EIO";
+    return "EINVAL";            /* Xen's send_error() for an errno it cannot name */
+}
+
+/* A request that met its transaction's accessed-nodes quota fails with ENOSPC whatever it
+ * would have said (Xen's read_node() propagates that errno). */
+static bool quota_hit(struct req *r)
+{
+    if (!r->ctx.t || !r->ctx.t->quota_hit)
+        return false;
+    r->ctx.t->quota_hit = false;
+    return true;
 }
 
 void reply(struct req *r, const void *body, size_t len)
 {
+    if (quota_hit(r)) {
+        reply_error(r, ENOSPC);
+        return;
+    }
     conn_send(r->conn, r->hdr->type, r->hdr->req_id, r->hdr->tx_id, body, len, true);
 }
 
@@ -31,25 +45,28 @@ void reply_str(struct req *r, const char *s)
 
 void reply_error(struct req *r, int err)
 {
-    const char *name = errno_name(err);
+    const char *name = errno_name(quota_hit(r) ? ENOSPC : err);
 
     conn_send(r->conn, XS_ERROR, r->hdr->req_id, r->hdr->tx_id, name, strlen(name) + 1, true);
 }
 
-/* Splits the body into at most max NUL-terminated strings; returns how many there were.
- * A trailing fragment without its NUL does not count (Xen's get_strings). */
+/* Fills argv with the first max NUL-terminated strings of the body and returns how many
+ * there are in all, as Xen's get_strings does: WATCH wants exactly two, WRITE at least one
+ * (its value may hold NULs). A trailing fragment without its NUL does not count. */
 static int get_strings(struct req *r, const char **argv, int max)
 {
     uint32_t off = 0;
     int n = 0;
 
-    while (n < max && off < r->hdr->len) {
+    while (off < r->hdr->len) {
         const char *s = r->body + off;
         size_t len = strnlen(s, r->hdr->len - off);
 
         if (off + len >= r->hdr->len)
             break;
-        argv[n++] = s;
+        if (n < max)
+            argv[n] = s;
+        n++;
         off += (uint32_t)len + 1;
     }
     return n;
@@ -105,7 +122,7 @@ static int do_write(struct req *r)
     const char *arg;
     int rc;
 
-    if (get_strings(r, &arg, 1) != 1)
+    if (get_strings(r, &arg, 1) < 1)
         return EINVAL;
     rc = canon_arg(r, arg, path, false);
     if (rc)
@@ -166,14 +183,12 @@ static int do_directory_part(struct req *r)
     const char *argv[2];
     struct node *n;
     unsigned long off;
-    char *end;
     int rc;
 
     if (get_strings(r, argv, 2) != 2)
         return EINVAL;
-    off = strtoul(argv[1], &end, 10);
-    if (!*argv[1] || *end)
-        return EINVAL;
+    /* Xen reads the offset with atoi: no number is 0, a negative one is past the end. */
+    off = (unsigned int)atoi(argv[1]);
     rc = canon_arg(r, argv[0], path, false);
     if (!rc)
         rc = tree_get(&r->ctx, path, PERM_READ, &n);
@@ -201,7 +216,8 @@ static int do_get_perms(struct req *r)
     char path[PATH_BUF], buf[XENSTORE_PAYLOAD_MAX];
     struct node *n;
     size_t len;
-    int rc = canon_arg(r, onearg(r), path, true);
+    /* Xen keeps the special nodes' permissions out of the tree: GET_PERMS cannot see them. */
+    int rc = canon_arg(r, onearg(r), path, false);
 
     if (!rc)
         rc = tree_get(&r->ctx, path, PERM_READ, &n);
@@ -222,14 +238,21 @@ static int do_set_perms(struct req *r)
     uint32_t np;
     int rc;
 
-    if (get_strings(r, &arg, 1) != 1)
+    if (get_strings(r, &arg, 1) < 2)
         return EINVAL;
     size_t off = strlen(arg) + 1;
 
+    if (!r->ctx.priv && get_strings(r, &arg, 1) - 1 > xs_quota.nb_perms_per_node)
+        return ENOSPC;
     rc = perms_parse(r->body + off, r->hdr->len - off, &p, &np);
     if (rc)
         return rc;
-    rc = canon_arg(r, arg, path, true);
+    /* Xen's domain_alloc_permrefs(): entries for domains Xen does not have are ignored,
+     * and a node cannot be given to one. */
+    for (uint32_t i = 0; i < np; i++)
+        if (!domain_exists(p[i].id))
+            p[i].perms |= PERM_IGNORE;
+    rc = p[0].perms & PERM_IGNORE ? ENOENT : canon_arg(r, arg, path, true);
     if (!rc)
         rc = tree_set_perms(&r->ctx, path, p, np);
     free(p);
@@ -266,9 +289,8 @@ static int do_unwatch(struct req *r)
 
     if (get_strings(r, argv, 2) != 2)
         return EINVAL;
-    rc = canon_arg(r, argv[0], path, true);
-    if (!rc)
-        rc = watch_del(r->conn, path, argv[1]);
+    /* No watch has a name that does not canonicalize: Xen answers ENOENT, not EINVAL. */
+    rc = canon_arg(r, argv[0], path, true) ? ENOENT : watch_del(r->conn, path, argv[1]);
     if (!rc)
         reply_str(r, "OK");
     return rc;
@@ -314,7 +336,7 @@ static int do_introduce(struct req *r)
     uint32_t domid;
     char *end;
 
-    if (get_strings(r, argv, 3) != 3 || parse_domid(argv[0], &domid))
+    if (get_strings(r, argv, 3) < 3 || parse_domid(argv[0], &domid))
         return EINVAL;
     mfn = strtoull(argv[1], &end, 10);
     if (!*argv[1] || *end)
@@ -329,33 +351,34 @@ static int do_introduce(struct req *r)
     return rc;
 }
 
+/* Xen reads these domids with atoi: what is no number is domain 0. */
 static int do_domid_op(struct req *r)
 {
+    const char *arg = onearg(r);
     uint32_t domid;
+    char buf[32];
     int rc;
 
-    if (parse_domid(onearg(r), &domid))
+    if (!arg)
         return EINVAL;
+    domid = (uint32_t)atoi(arg);
     switch (r->hdr->type) {
     case XS_RELEASE:
-        rc = domain_release(domid);
+        rc = domid ? domain_release(domid) : EINVAL;
         break;
     case XS_RESUME:
-        rc = domain_resume(domid);
+        rc = domid ? domain_resume(domid) : EINVAL;
         break;
     case XS_IS_DOMAIN_INTRODUCED: {
         struct domain *d = domain_find(domid);
 
-        reply_str(r, domid == 0 || (d && d->introduced) ? "T" : "F");
+        reply_str(r, domid == 0 || domid == DOMID_SELF || (d && d->introduced) ? "T" : "F");
         return 0;
     }
-    default: {
-        char buf[32];
-
+    default:
         snprintf(buf, sizeof(buf), "/local/domain/%u", domid);
         reply_str(r, buf);
         return 0;
-    }
     }
     if (!rc)
         reply_str(r, "OK");
@@ -368,7 +391,7 @@ static int do_set_target(struct req *r)
     uint32_t domid, target;
     int rc;
 
-    if (get_strings(r, argv, 2) != 2 || parse_domid(argv[0], &domid) ||
+    if (get_strings(r, argv, 2) < 2 || parse_domid(argv[0], &domid) ||
         parse_domid(argv[1], &target))
         return EINVAL;
     rc = domain_set_target(domid, target);
@@ -381,6 +404,7 @@ static int do_reset_watches(struct req *r)
 {
     watch_del_all(r->conn);
     txn_abort_all(r->conn);
+    r->ctx.t = NULL;            /* the request's own transaction, if any, is gone too */
     reply_str(r, "OK");
     return 0;
 }
@@ -390,6 +414,8 @@ static int do_control(struct req *r)
     const char *argv[8];
     int argc = get_strings(r, argv, 8);
 
+    if (argc > 8)
+        argc = 8;
     if (!argc)
         return EINVAL;
     control_dispatch(r, (char **)argv, argc);

@@ -27,8 +27,12 @@ struct node *txn_lookup(struct txn *t, const char *path)
         return n->deleted ? NULL : n;
     live = db_find(tree_db(), path);
     if (!db_find(&t->reads, path)) {
-        if (t->reads.count >= TXN_MAX_READS) {
-            t->overflow = true;
+        /* Xen counts every node a transaction touches (a write reads first) against
+         * transaction-nodes: the request that goes beyond gets ENOSPC, and the
+         * transaction fails. */
+        if (t->reads.count >= (t->priv ? TXN_MAX_READS : (size_t)xs_quota.trans_nodes)) {
+            t->failed = true;
+            t->quota_hit = true;
             return live;
         }
         struct node *r = calloc(1, sizeof(*r));
@@ -62,10 +66,33 @@ static struct perm *perms_copy(const struct perm *p, uint32_t n)
     return memcpy(c, p, n * sizeof(*p));
 }
 
+/* A node fires once per commit, as Xen queues one event per accessed node: a change of
+ * the node and its ancestors' watchers wins over a change of the node alone. */
+static bool txn_merge_fire(struct txn *t, const struct fire *f)
+{
+    for (struct event_rec *e = t->events; e; e = e->next) {
+        if (strcmp(e->f.path, f->path))
+            continue;
+        e->f.exact = e->f.exact && f->exact;
+        free((struct perm *)e->f.p);
+        e->f.p = perms_copy(f->p, f->n);
+        e->f.n = f->n;
+        if (!e->f.old) {
+            e->f.old = perms_copy(f->old, f->nold);
+            e->f.nold = f->nold;
+        }
+        return true;
+    }
+    return false;
+}
+
 void txn_queue_fire(struct txn *t, const struct fire *f)
 {
-    struct event_rec *e = calloc(1, sizeof(*e));
+    struct event_rec *e;
 
+    if (txn_merge_fire(t, f))
+        return;
+    e = calloc(1, sizeof(*e));
     if (!e)
         abort();
     e->f = *f;
@@ -108,7 +135,8 @@ int txn_start(struct conn *conn, uint32_t *id)
     bool priv = conn_is_priv(conn);
     struct txn *t;
 
-    if (!priv && conn->ntxns >= xs_quota.max_transaction)
+    /* Xen compares before counting the new one: quota + 1 may be open at once. */
+    if (!priv && conn->ntxns > xs_quota.max_transaction)
         return ENOSPC;
     t = calloc(1, sizeof(*t));
     if (!t)
@@ -138,6 +166,18 @@ static bool txn_conflicts(struct txn *t)
     return false;
 }
 
+/* Xen's transaction_fix_domains(): with its nodes a domain must stay below its quota (a
+ * transaction cannot fill the last entry, as Xen counts it). */
+static bool txn_over_quota(struct txn *t)
+{
+    if (t->priv || !t->created)
+        return false;
+    for (struct acct *a = t->changes.acct; a; a = a->next)
+        if (a->domid != 0 && tree_entries(a->domid) + a->entries >= xs_quota.nb_entry_per_domain)
+            return true;
+    return false;
+}
+
 static void txn_apply(struct txn *t)
 {
     for (size_t i = 0; i < t->changes.nbuckets; i++)
@@ -160,7 +200,9 @@ int txn_end(struct conn *conn, uint32_t id, bool commit)
     *p = t->next;
     conn->ntxns--;
     if (commit) {
-        if (t->overflow)
+        if (t->failed)
+            rc = ENOMEM;
+        else if (txn_over_quota(t))
             rc = ENOSPC;
         else if (txn_conflicts(t))
             rc = EAGAIN;

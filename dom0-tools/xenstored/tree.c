@@ -17,6 +17,7 @@ struct quota xs_quota = {
     .nb_entry_per_domain = 1000, .nb_watch_per_domain = 128, .max_entry_size = 2048,
     .max_transaction = 10, .nb_perms_per_node = 5, .trans_nodes = 1024,
     .max_path_len = XENSTORE_REL_PATH_MAX, .req_outstanding = 20,
+    .memory_hard = 2 * 1024 * 1024 + 512 * 1024, .memory_soft = 2 * 1024 * 1024,
 };
 
 static struct db store;
@@ -242,11 +243,6 @@ static struct node *view_get(struct ctx *c, const char *path)
     return c->t ? txn_lookup(c->t, path) : db_find(&store, path);
 }
 
-static int view_entries(struct ctx *c, uint32_t domid)
-{
-    return tree_entries(domid) + (c->t ? acct_get(c->t->changes.acct, domid) : 0);
-}
-
 /* Stores n (taken over, also on failure) as the new version of its path. */
 static int view_put(struct ctx *c, struct node *n)
 {
@@ -283,7 +279,13 @@ static bool node_too_big(struct ctx *c, const struct node *n)
 {
     size_t size = NODE_HDR_SIZE + n->nperms * 8 + n->vlen + n->clen;
 
-    return !c->priv && size > (size_t)xs_quota.max_entry_size;
+    /* Xen refuses a record of exactly the quota too (write_node_raw: dsize >= quota), and
+     * a transaction that met it cannot commit (fail_transaction). */
+    bool big = !c->priv && size >= (size_t)xs_quota.max_entry_size;
+
+    if (big && c->t)
+        c->t->failed = true;
+    return big;
 }
 
 /* ENOENT for a missing node, or EACCES when its nearest existing ancestor denies `need`:
@@ -302,7 +304,8 @@ static int missing_errno(struct ctx *c, const char *path, unsigned int need)
     }
     if (!n)
         return ENOENT;
-    return (perm_for(c, n->perms, n->nperms) & need) == need ? ENOENT : EACCES;
+    /* Any of the rights asked for will do, as Xen's errno_from_parents() tests. */
+    return perm_for(c, n->perms, n->nperms) & need ? ENOENT : EACCES;
 }
 
 static void changed(struct ctx *c, const char *path, bool exact, const struct node *n,
@@ -358,8 +361,12 @@ static int create_one(struct ctx *c, const char *path, const char *val, uint32_t
     if (!parent)
         abort();
     p = view_get(c, parent);
-    if (!c->priv && view_entries(c, c->domid) >= xs_quota.nb_entry_per_domain)
+    /* As Xen's create_node(): the live count, even in a transaction, whose commit checks
+     * its own additions (txn_end). */
+    if (!c->priv && tree_entries(c->domid) >= xs_quota.nb_entry_per_domain)
         goto out;
+    if (c->t)
+        c->t->created = true;
     n = node_make(path, p->perms, p->nperms);
     if (!c->priv)
         n->perms[0].id = c->domid;
@@ -516,6 +523,7 @@ int tree_rm(struct ctx *c, const char *path)
 
 int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t np)
 {
+    struct ctx live = *c;
     struct perm *old;
     uint32_t nold;
     struct node *n;
@@ -523,6 +531,13 @@ int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t np)
 
     if (!c->priv && np > (uint32_t)xs_quota.nb_perms_per_node)
         return ENOSPC;
+    /* Of the special names Xen knows only its two; they live outside transactions. */
+    if (path[0] == '@') {
+        if (!db_find(&store, path))
+            return EINVAL;
+        live.t = NULL;
+        c = &live;
+    }
     rc = tree_get(c, path, PERM_WRITE | PERM_OWNER, &n);
     if (rc)
         return rc;
@@ -569,4 +584,85 @@ void tree_seed(void)
         db_insert(&store, n);
         acct_add(&store.acct, 0, 1);
     }
+}
+
+int tree_owners(uint32_t *ids, int max)
+{
+    int n = 0;
+
+    for (struct acct *a = store.acct; a && n < max; a = a->next)
+        if (a->domid != 0 && a->entries > 0)
+            ids[n++] = a->domid;
+    return n;
+}
+
+/* ACL entries naming domid stop counting; the special names drop them (Xen's
+ * remove_domid_from_perm) and pass their ownership to Dom0. */
+static void forget_in_perms(struct node *n, uint32_t domid)
+{
+    uint32_t keep = 1;
+
+    for (uint32_t i = 1; i < n->nperms; i++) {
+        if (n->perms[i].id != domid)
+            n->perms[keep++] = n->perms[i];
+        else if (n->path[0] == '/')
+            n->perms[keep++] = (struct perm){ domid, n->perms[i].perms | PERM_IGNORE };
+    }
+    n->nperms = keep;
+    if (n->path[0] == '@' && n->perms[0].id == domid) {
+        n->perms[0].id = 0;
+        acct_add(&store.acct, domid, -1);
+        acct_add(&store.acct, 0, 1);
+    }
+}
+
+static void forget_in_db(struct db *db, uint32_t domid, char **owned, size_t *nowned)
+{
+    for (size_t i = 0; i < db->nbuckets; i++) {
+        for (struct node *n = db->buckets[i]; n; n = n->hnext) {
+            if (n->deleted || !n->nperms)
+                continue;
+            forget_in_perms(n, domid);
+            if (owned && n->perms[0].id == domid && strcmp(n->path, "/"))
+                owned[(*nowned)++] = n->path;
+        }
+    }
+}
+
+static int shorter_first(const void *a, const void *b)
+{
+    size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+
+    return la < lb ? -1 : la > lb;
+}
+
+void tree_domain_gone(uint32_t domid, bool keep_orphans)
+{
+    struct ctx daemon = { .priv = true, .target = DOMID_INVALID };
+    char **owned = calloc(store.count + 1, sizeof(*owned));
+    size_t nowned = 0;
+
+    if (!owned)
+        abort();
+    forget_in_db(&store, domid, owned, &nowned);
+    for (struct conn *conn = xs_conns; conn; conn = conn->next)
+        for (struct txn *t = conn->txns; t; t = t->next)
+            forget_in_db(&t->changes, domid, NULL, NULL);
+    /* Parents first: a subtree goes with its top, as Xen's walk from "/" removes it. */
+    qsort(owned, nowned, sizeof(*owned), shorter_first);
+    for (size_t i = 0; i < nowned; i++)
+        owned[i] = strdup(owned[i]);
+    for (size_t i = 0; i < nowned; i++) {
+        struct node *n = owned[i] ? db_find(&store, owned[i]) : NULL;
+
+        if (n && keep_orphans) {
+            n->perms[0].id = 0;
+            acct_add(&store.acct, domid, -1);
+            acct_add(&store.acct, 0, 1);
+        } else if (n && tree_rm(&daemon, owned[i])) {
+            XS_LOG("cannot remove %s of domain %u", owned[i], domid);
+        }
+        free(owned[i]);
+    }
+    free(owned);
 }

@@ -21,7 +21,8 @@ int watch_add(struct conn *conn, const char *path, const char *token, bool relat
     for (w = conn->watches; w; w = w->next)
         if (!strcmp(w->node, path) && !strcmp(w->token, token))
             return EEXIST;
-    if (!conn_is_priv(conn) && conn->nwatches >= xs_quota.nb_watch_per_domain)
+    /* Xen compares before counting the new one: a domain may hold quota + 1 watches. */
+    if (!conn_is_priv(conn) && conn->nwatches > xs_quota.nb_watch_per_domain)
         return E2BIG;
     w = calloc(1, sizeof(*w));
     if (!w || !(w->node = strdup(path)) || !(w->token = strdup(token)))
@@ -88,6 +89,11 @@ void watch_event(struct conn *conn, const struct watch *w, const char *path)
     }
     memcpy(buf, path, plen);
     memcpy(buf + plen, w->token, tlen);
+    /* An event the peer has not read yet says it all again (Xen's send_event). */
+    for (struct outmsg *m = conn->out; m && path[0] != '@'; m = m->next)
+        if (!m->reply && m->len == sizeof(struct xsd_sockmsg) + plen + tlen &&
+            !memcmp(m->data + sizeof(struct xsd_sockmsg), buf, plen + tlen))
+            return;
     conn_send(conn, XS_WATCH_EVENT, 0, 0, buf, plen + tlen, false);
 }
 

@@ -25,6 +25,8 @@ struct quota {
     int trans_nodes;          /* 1024 */
     int max_path_len;         /* XENSTORE_REL_PATH_MAX */
     int req_outstanding;      /* 20 */
+    int memory_hard, memory_soft;  /* 2.5 MiB, 2 MiB: settable, not enforced (no memory
+                                    * accounting yet) */
 };
 extern struct quota xs_quota;
 
@@ -32,10 +34,13 @@ extern struct quota xs_quota;
 #define PERM_WRITE 2u
 #define PERM_OWNER 4u
 #define PERM_ALL   (PERM_READ | PERM_WRITE | PERM_OWNER)
+/* An ACL entry for a domain that is gone (Xen's XS_PERM_IGNORE): still listed, never
+ * matched, so a new domain given the same id inherits nothing. */
+#define PERM_IGNORE 8u
 
 struct perm {
     uint32_t id;
-    uint32_t perms;           /* PERM_READ | PERM_WRITE */
+    uint32_t perms;           /* PERM_READ | PERM_WRITE, maybe PERM_IGNORE */
 };
 
 /* One node, keyed by its absolute path; children are NUL-terminated names back to back. */
@@ -69,6 +74,7 @@ struct db {
 
 struct txn;
 struct conn;
+struct pend;
 
 /* Who is asking and through which transaction (NULL: the live store). */
 struct ctx {
@@ -113,6 +119,12 @@ int tree_mkdir(struct ctx *c, const char *path);
 int tree_rm(struct ctx *c, const char *path);
 int tree_set_perms(struct ctx *c, const char *path, struct perm *p, uint32_t n);
 void tree_seed(void);
+/* Domain domid is gone (Xen's domain_tree_remove): the nodes it owns are removed with their
+ * subtrees, firing watches (or pass to Dom0 when keep_orphans), ACL entries naming it are
+ * ignored from now on, and the special names forget it. */
+void tree_domain_gone(uint32_t domid, bool keep_orphans);
+/* Up to max domains other than Dom0 owning nodes; returns how many. */
+int tree_owners(uint32_t *ids, int max);
 struct db *tree_db(void);
 void tree_apply(struct node *n);    /* a committed change, taken over */
 
@@ -120,7 +132,9 @@ void tree_apply(struct node *n);    /* a committed change, taken over */
 struct txn {
     uint32_t id;
     bool priv;                /* quotas do not apply */
-    bool overflow;            /* too many reads recorded: the commit fails */
+    bool failed;              /* a quota cut it short: the commit fails (ENOMEM, as Xen) */
+    bool quota_hit;           /* the current request met the accessed-nodes quota */
+    bool created;             /* it created a node: the commit checks the entry quota */
     struct db changes;        /* new versions and tombstones */
     struct db reads;          /* path -> generation seen (0: absent) */
     struct event_rec *events, **events_tail;  /* watch firings held until commit */
@@ -165,8 +179,14 @@ struct outmsg {
     struct outmsg *next;
     size_t len, done;
     bool reply;               /* counts against the outstanding-requests quota */
+    uint64_t expires;         /* a domain's watch event: dropped unsent after (ms) */
+    struct pend *pend;        /* the unprivileged request that caused this event */
     char data[];
 };
+/* Xen's -w watch-event=<seconds> (20 s; 0: never): how long a watch event waits for an
+ * unprivileged peer to take it. xs_now() is the clock it is measured by (ms). */
+extern unsigned int xs_watch_event_timeout_ms;
+extern uint64_t (*xs_now)(void);
 
 /* How bytes reach a peer: a socket fd or a shared ring. */
 struct conn_ops {
@@ -188,6 +208,7 @@ struct conn {
     char *in;
     size_t in_got;
     struct outmsg *out, *out_tail;
+    uint64_t out_expires;     /* the earliest outmsg.expires queued, or 0 */
     int out_replies;
     struct watch *watches;
     int nwatches;
@@ -235,6 +256,7 @@ void reply_str(struct req *r, const char *s);     /* with its NUL */
 void reply_error(struct req *r, int err);
 void control_dispatch(struct req *r, char **argv, int argc);
 int quota_set_option(const char *arg);     /* "name=value" (-Q); 0 or -EINVAL */
+int quota_soft_option(const char *arg);    /* "memory=value" (-q); 0 or -EINVAL */
 
 /* domain.c --------------------------------------------------------------------------- */
 struct domain {
@@ -248,6 +270,9 @@ struct domain {
     struct domain *next;
 };
 struct domain *domain_find(uint32_t domid);
+/* Whether Xen has the domain (introduced ones and Dom0 do; without Xen, all do). */
+bool domain_exists(uint32_t domid);
+extern bool xs_keep_orphans;      /* --keep-orphans */
 int domain_introduce(uint32_t domid, uint64_t mfn, uint32_t port);
 int domain_release(uint32_t domid);
 int domain_resume(uint32_t domid);
