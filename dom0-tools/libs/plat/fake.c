@@ -40,6 +40,7 @@ void fake_reset(void)
     memset(&fake_hv, 0, sizeof(fake_hv));
     fake_hv.nr_cpus = 2;
     fake_hv.sched_id = XEN_SCHEDULER_CREDIT;
+    fake_hv.capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
     fake_hv.total_pages = fake_hv.free_pages = 262144;
     fake_add_domain(0, "Domain-0", 512, 1);
 }
@@ -571,7 +572,7 @@ static long fake_sysctl(struct xen_sysctl *op)
         op->u.physinfo.cores_per_socket = fake_hv.nr_cpus;
         op->u.physinfo.threads_per_core = op->u.physinfo.nr_nodes = 1;
         op->u.physinfo.cpu_khz = 2097172;
-        op->u.physinfo.capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
+        op->u.physinfo.capabilities = fake_hv.capabilities;
         op->u.physinfo.total_pages = fake_hv.total_pages;
         op->u.physinfo.free_pages = fake_hv.free_pages;
         return 0;
