@@ -80,8 +80,8 @@ void fmt_vcpu_row(const char *name, uint32_t domid, uint32_t vcpu,
 }
 
 /*
- * One "key : value" line of xl info, the key padded to 23 columns (a value that starts
- * with a space, virt_caps', follows the colon directly, as in Xen). With a filter (xl info
+ * One "key : value" line of xl info, the key padded to 23 columns (virt_caps' words each
+ * start with a space and follow the colon directly, as in Xen: no words, no space). With a filter (xl info
  * <name>), Xen's maybe_printf(): the line must begin with the filter, padding included,
  * and only what follows ": " is printed, so an empty virt_caps prints nothing.
  */
@@ -96,7 +96,8 @@ void fmt_info(const char *filter, const char *key, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    n = asprintf(&line, "%-23s:%s%s\n", key, value[0] == ' ' ? "" : " ", value);
+    n = asprintf(&line, "%-23s:%s%s\n", key,
+                 !strcmp(key, "virt_caps") ? "" : " ", value);
     free(value);
     if (n < 0)
         return;

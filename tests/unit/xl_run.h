@@ -32,6 +32,7 @@ static int xl(const char *cmdline)
         argv[argc++] = w;
     argv[argc] = NULL;
     optind = 0;     /* each command parses its options afresh, as in a new process */
+    xl_dryrun = false;
     xl_out = open_memstream(&out, &out_len);
     xl_errout = open_memstream(&err, &err_len);
     /* "xl ..." runs the whole front door (global options); else the command alone. */
