@@ -24,6 +24,7 @@ static const struct cmd_spec cmd_table[] = {
     { "create", main_create, true, true, "Create a domain from config file <filename>",
       "<ConfigFile> [options] [vars]",
       "-c                      Connect to the console after the domain is created.\n"
+      "-d                      Enable debug messages.\n"
       "-e                      Do not wait in the background for the death of the domain.\n"
       "-F                      Run in foreground until death of the domain.\n"
       "-f FILE, --defconfig=FILE\n                     Use the given configuration file.\n"
@@ -31,7 +32,8 @@ static const struct cmd_spec cmd_table[] = {
       "-n, --dryrun            Dry run - prints the resulting configuration\n"
       "                         (deprecated in favour of global -N option).\n"
       "-p                      Leave the domain paused after it is created.\n"
-      "-q, --quiet             Quiet." },
+      "-q, --quiet             Quiet.\n"
+      "--ignore-global-affinity-masks Ignore global masks in xl.conf." },
     { "list", main_list, false, false, "List information about all/some domains",
       "[options] [Domain]\n",
       "-l, --long              Output all VM details\n"
@@ -72,7 +74,8 @@ static const struct cmd_spec cmd_table[] = {
       "[Domain, ...]", NULL },
     { "vcpu-pin", main_vcpupin, true, true, "Set which CPUs a VCPU can use",
       "[option] <Domain> <VCPU|all> <Hard affinity|-|all> <Soft affinity|-|all>",
-      "-f, --force        undo an override pinning done by the kernel" },
+      "-f, --force        undo an override pinning done by the kernel\n"
+      "--ignore-global-affinity-masks Ignore global masks in xl.conf" },
     { "vcpu-set", main_vcpuset, false, true,
       "Set the number of active VCPUs allowed for the domain", "[option] <Domain> <vCPUs>",
       "-i, --ignore-host  Don't limit the vCPU based on the host CPU count" },

@@ -94,7 +94,8 @@ int main_create(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "dryrun", no_argument, NULL, 'n' }, { "quiet", no_argument, NULL, 'q' },
-        { "defconfig", required_argument, NULL, 'f' }, XL_LONG_HELP,
+        { "defconfig", required_argument, NULL, 'f' },
+        { "ignore-global-affinity-masks", no_argument, NULL, 'i' }, XL_LONG_HELP,
     };
     struct ts_config_opts o = { .err = xl_errout };
     struct ts_domain_config cfg;
@@ -108,7 +109,8 @@ int main_create(int argc, char **argv)
 
     if (argc > 1 && argv[1][0] != '-' && !strchr(argv[1], '='))
         file = argv[1], argc--, argv++;
-    while ((opt = xl_getopt(argc, argv, "cpqnf:eF", opts, "create", 0, &rc)) != -1) {
+    /* -d (debug messages) and -i (no xl.conf masks: kumo has none) change nothing here. */
+    while ((opt = xl_getopt(argc, argv, "cdeFf:inpq", opts, "create", 0, &rc)) != -1) {
         switch (opt) {
         case XL_OPT_EXIT: return rc;
         case 'n': dryrun = true; break;

@@ -22,7 +22,7 @@ extern FILE *xl_errout;
 /* Prints "xl: <message>" and returns the failing exit status, 1. */
 int xl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
- * xl's main after the program name: Xen's global options (-v -f -N -t -T), the platform
+ * xl's main (argv as main() has it): Xen's global options (-v -f -N -t -T), the platform
  * opened (xl_platform_open, but not for `xl help`), then the command; the exit status.
  */
 int xl_main(int argc, char **argv);
