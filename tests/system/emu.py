@@ -197,3 +197,48 @@ def bochs(iso, ncpus=2, megs=256, ips=2000000):
     os.close(fd)
     return Machine([os.path.join(ROOT, "scripts", "bochs.sh"), iso, str(ncpus), serial, str(megs),
                     str(ips)], serial_file=serial)
+
+
+class SharedBoot:
+    """One boot whose checks are reported by tests of their own (a Linux Dom0 boot is the
+    suite's costliest step). boot() returns the running machine; each check fn(m) then runs
+    once, in order, and a test asks result(name) for its check's outcome. A test asking for
+    the same check again (run.py's rerun after an emulator fault) gets a fresh boot. The
+    tests may run in both of run.py's lanes: the second asker waits for the first's boot."""
+
+    def __init__(self, boot, checks):
+        self.boot, self.checks = boot, checks
+        self.outcome, self.asked, self.tail = {}, set(), None
+        self.lock = threading.Lock()
+
+    def _run(self):
+        m = None
+        try:
+            m = self.boot()
+            for name, fn in self.checks:
+                try:
+                    fn(m)
+                    self.outcome[name] = None
+                except Exception as e:      # noqa: BLE001 - reported by its own test
+                    self.outcome[name] = e
+                    self.tail = self.tail or m.tail()
+        except Exception as e:              # noqa: BLE001 - the boot failed: every check
+            for name, _ in self.checks:
+                self.outcome.setdefault(name, e)
+            if m is not None:
+                self.tail = self.tail or m.tail()
+        finally:
+            if m is not None:
+                m.stop()
+
+    def result(self, name):
+        with self.lock:
+            if name in self.asked:
+                self.outcome, self.asked, self.tail = {}, set(), None
+            self.asked.add(name)
+            if name not in self.outcome:
+                self._run()
+            err, tail = self.outcome[name], self.tail
+        if err is not None:
+            raise AssertionError("%s%s" % (err, "\n---- console at the first failed check "
+                                           "----\n" + tail if tail else ""))

@@ -57,7 +57,7 @@ def qemu_debian_bzimage_from_grub_unpacked_and_started_as_dom0():
     """Checked on the 2-vCPU Dom0 boot of test_dom0.py, which boots that way (one boot
     fewer: unpacking the xz payload alone takes seconds under TCG)."""
     import test_dom0
-    test_dom0.two_vcpu_outcome("bzimage")
+    test_dom0.two_vcpu_boot.result("bzimage")
 
 
 def damaged_copies(path, workdir):

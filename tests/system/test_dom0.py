@@ -2,14 +2,17 @@
 Debian packages (build/dom0, `make iso`) boot in QEMU to the `dom0#` shell on hvc0; the boot log
 is clean; typed input echoes; one boot on Bochs (VT-x), its log clean too. Prints the seconds
 from emulator start to Linux's first line and to the prompt."""
+import contextlib
 import gzip
 import os
 import re
+import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
-from emu import BUILD, DEFAULT_CMDLINE, ROOT, bochs, guest, make_iso, qemu
+from emu import BUILD, DEFAULT_CMDLINE, ROOT, SharedBoot, bochs, guest, make_iso, qemu
 from test_hvm import results
 
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
@@ -35,11 +38,52 @@ def expect(cond, what):
         raise AssertionError(what)
 
 
-def debian_vmlinuz():
-    """Debian's vmlinuz, unmodified, as `make iso` fetched it (scripts/fetch-debs.sh)."""
+def debs_env():
+    """What scripts/fetch-debs.sh fetched for `make iso`: VMLINUZ, KVER, MODDIR, BUSYBOX."""
     expect(os.path.exists(DEBS_ENV), "%s missing: run `make iso`" % DEBS_ENV)
-    env = dict(l.strip().split("=", 1) for l in open(DEBS_ENV) if "=" in l)
-    return env["VMLINUZ"]
+    return dict(l.strip().split("=", 1) for l in open(DEBS_ENV) if "=" in l)
+
+
+def debian_vmlinuz():
+    """Debian's vmlinuz, unmodified."""
+    return debs_env()["VMLINUZ"]
+
+
+def dom0_rootfs(files, out):
+    """Dom0's archive as `make iso DOM0_FILES=files` builds it, written to out."""
+    sys.path.insert(0, os.path.join(ROOT, "scripts"))
+    import mkdom0
+    env = debs_env()
+    mkdom0.build(type("Args", (), dict(
+        out=out, kver=env["KVER"], moddir=env["MODDIR"], busybox=env["BUSYBOX"],
+        tools=os.path.join(BUILD, "dom0-tools", "bin"),
+        etc=os.path.join(ROOT, "dom0-tools", "init", "etc"), files=files))())
+
+
+@contextlib.contextmanager
+def dom0_booted_with(fill, timeout):
+    """QEMU booted to a 1-vCPU, 512 MiB Dom0's prompt whose archive also holds what fill(top)
+    wrote under top: yields (machine, top). The machine is stopped and top removed after."""
+    tmp = tempfile.mkdtemp(prefix="kumo-dom0-")
+    iso = m = None
+    try:
+        files = os.path.join(tmp, "files")
+        fill(files)
+        rootfs = os.path.join(tmp, "rootfs.cpio.gz")
+        dom0_rootfs(files, rootfs)
+        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=%s dom0_max_vcpus=1" % DOM0_MEM,
+                       [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
+        m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
+        t0 = time.time()
+        m.wait_for(r"^%s" % PROMPT, timeout)
+        print("    dom0# prompt after %.0f s" % (time.time() - t0))
+        yield m, files
+    finally:
+        if m is not None:
+            m.stop()
+        if iso:
+            os.unlink(iso)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def dom0_iso(vcpus, dom0_args=DOM0_ARGS):
@@ -77,6 +121,7 @@ def check_cpu_count(m, vcpus):
 
 
 def check_prompt_boot(vcpus):
+    """A QEMU machine at the prompt of a Dom0 with that many vCPUs, each of them seen."""
     iso = dom0_iso(vcpus)
     t0 = time.time()
     m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
@@ -110,8 +155,7 @@ def dom0_archive_merges_files_and_orders_modules():
     """The archive as `make iso DOM0_FILES=<dir>` builds it (host only, no emulator): the
     directory's files at their paths (replacing the default rc), init at /init, busybox
     applets, and the module list with every module after the ones it depends on."""
-    env = dict(l.strip().split("=", 1) for l in open(os.path.join(BUILD, "dom0", "debs.env"))
-               if "=" in l)
+    env = debs_env()
     with tempfile.TemporaryDirectory() as tmp:
         os.makedirs(os.path.join(tmp, "files", "etc", "kumo"))
         os.makedirs(os.path.join(tmp, "files", "root"))
@@ -184,53 +228,27 @@ def check_ctrl_a(m):
     m.wait_for(r"^back-2$", 60, start)
 
 
-# One 2-vCPU Dom0 boot serves the checks below, each reported by its own test (a Dom0 boot
-# is the suite's costliest step; test_bzimage.py's GRUB check is one): {check: error or None}.
 def check_bzimage(m):
     from test_bzimage import check_debian_bzimage_unpacked
     check_debian_bzimage_unpacked(m, debian_vmlinuz(), 2)
 
 
-_two_vcpu_checks = [("bzimage", check_bzimage), ("clean_log", check_clean_log_and_input),
-                    ("ctrl_a", check_ctrl_a)]
-_two_vcpu_outcome = {}
-
-
-def two_vcpu_outcome(check):
-    if check not in _two_vcpu_outcome:
-        m = None
-        try:
-            m = check_prompt_boot(2)
-            for name, fn in _two_vcpu_checks:
-                if name not in _two_vcpu_outcome:
-                    try:
-                        fn(m)
-                        _two_vcpu_outcome[name] = None
-                    except Exception as e:      # noqa: BLE001 - reported by its own test
-                        _two_vcpu_outcome[name] = e
-                        _two_vcpu_outcome.setdefault("tail", m.tail())
-        except Exception as e:                  # noqa: BLE001 - the boot failed: every check
-            for name, _ in _two_vcpu_checks:
-                _two_vcpu_outcome.setdefault(name, e)
-        finally:
-            if m is not None:
-                m.stop()
-    err = _two_vcpu_outcome[check]
-    if err is not None:
-        tail = _two_vcpu_outcome.get("tail")
-        raise AssertionError("%s%s" % (err, "\n---- console at the first failed check ----\n"
-                                         + tail if tail else ""))
+# One 2-vCPU Dom0 boot serves the checks below, each reported by its own test
+# (test_bzimage.py's GRUB check is one).
+two_vcpu_boot = SharedBoot(lambda: check_prompt_boot(2), [
+    ("bzimage", check_bzimage), ("clean_log", check_clean_log_and_input),
+    ("ctrl_a", check_ctrl_a)])
 
 
 def qemu_dom0_prompt_2vcpus_clean_log_and_input():
     """Also: the boot log is clean, init did its steps, typed input reaches the shell with
     nothing in Dom0 writing to hvc0 (VIRQ_CONSOLE), and init reports a daemon that dies."""
-    two_vcpu_outcome("clean_log")
+    two_vcpu_boot.result("clean_log")
 
 
 def qemu_dom0_ctrl_a_switches_to_debug_keys():
     """Three Ctrl-A switch serial input to kumo's debug keys and back (same boot as above)."""
-    two_vcpu_outcome("ctrl_a")
+    two_vcpu_boot.result("ctrl_a")
 
 
 def bochs_dom0_prompt_2vcpus_clean_log():

@@ -15,12 +15,11 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
 
-from emu import BUILD, DEFAULT_CMDLINE, ROOT, guest, make_iso, qemu
+from emu import BUILD, ROOT, guest, qemu
 from test_boot import expect
-from test_dom0 import DOM0_ARGS, debian_vmlinuz
+from test_dom0 import debian_vmlinuz, debs_env, dom0_booted_with
 from dom0_shell import free_mib, list_rows, run, wait_or_dump, xl_ok
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -28,7 +27,6 @@ import mkdom0  # noqa: E402  (the Cpio writer of Dom0's archive)
 
 BOOT_TIMEOUT = 1500
 LINUX_TIMEOUT = 300         # seen: 12-40 s to userspace
-DEBS_ENV = os.path.join(BUILD, "dom0", "debs.env")
 USERSPACE_LINE = "domU userspace up"
 
 DOMU_INIT = """#!/bin/busybox sh
@@ -38,10 +36,6 @@ echo "%s" > /dev/kmsg
 echo "%s on hvc0"
 exec /bin/busybox sh
 """ % (USERSPACE_LINE, USERSPACE_LINE)
-
-
-def debs_env():
-    return dict(l.strip().split("=", 1) for l in open(DEBS_ENV) if "=" in l)
 
 
 def domu_initramfs(path):
@@ -84,14 +78,6 @@ def dom0_files(top):
         f.write('name = "linux1"\nkernel = "/root/vmlinuz"\nramdisk = "/root/domu.cpio.gz"\n'
                 'memory = 160\nvcpus = 2\ncpus = ["1", "0-1"]\non_reboot = "restart"\n'
                 'extra = "console=%s earlyprintk=xen keep_bootcon rdinit=/init"\n' % console)
-
-
-def dom0_rootfs(files, out):
-    env = debs_env()
-    mkdom0.build(type("Args", (), dict(
-        out=out, kver=env["KVER"], moddir=env["MODDIR"], busybox=env["BUSYBOX"],
-        tools=os.path.join(BUILD, "dom0-tools", "bin"),
-        etc=os.path.join(ROOT, "dom0-tools", "init", "etc"), files=files))())
 
 
 def timed_create(m, cfg, line, timeout):
@@ -191,39 +177,22 @@ def create_destroy_cycles(m, n):
 def boot_and_measure(cycles):
     """One Dom0 boot: the checks above, and the figures {first_tick, cycles_per_s, linux,
     bare_linux} in seconds (cycles per second)."""
-    tmp = tempfile.mkdtemp(prefix="kumo-xlcreate-")
-    iso, got = None, {}
-    try:
-        files = os.path.join(tmp, "files")
-        dom0_files(files)
-        rootfs = os.path.join(tmp, "rootfs.cpio.gz")
-        dom0_rootfs(files, rootfs)
-        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
-                       [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
-        m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
-        try:
-            t0 = time.time()
-            m.wait_for(r"^dom0# ", BOOT_TIMEOUT)
-            print("    dom0# prompt after %.0f s" % (time.time() - t0))
-            free0 = free_mib(m)
-            got["first_tick"] = check_test_kernel(m)
-            free1 = free_mib(m)
-            expect(abs(free1 - free0) <= 1, "free memory %d MiB before, %d after destroy"
-                   % (free0, free1))
-            got["cycles_per_s"] = create_destroy_cycles(m, cycles)
-            expect(abs(free_mib(m) - free1) <= 1, "free memory moved over the cycles")
-            got["linux"] = check_linux(m)
-            free2 = free_mib(m)
-            expect(abs(free2 - free0) <= 1, "free memory %d MiB before the guests, %d after "
-                   "all were gone" % (free0, free2))
-        finally:
-            m.stop()
+    got = {}
+    with dom0_booted_with(dom0_files, BOOT_TIMEOUT) as (m, files):
+        free0 = free_mib(m)
+        got["first_tick"] = check_test_kernel(m)
+        free1 = free_mib(m)
+        expect(abs(free1 - free0) <= 1, "free memory %d MiB before, %d after destroy"
+               % (free0, free1))
+        got["cycles_per_s"] = create_destroy_cycles(m, cycles)
+        expect(abs(free_mib(m) - free1) <= 1, "free memory moved over the cycles")
+        got["linux"] = check_linux(m)
+        free2 = free_mib(m)
+        expect(abs(free2 - free0) <= 1, "free memory %d MiB before the guests, %d after "
+               "all were gone" % (free0, free2))
+        m.stop()            # the bare boot below is measured on an otherwise idle host
         got["bare_linux"] = bare_linux(os.path.join(files, "root", "domu.cpio.gz"))
-        return got
-    finally:
-        if iso:
-            os.unlink(iso)
-        shutil.rmtree(tmp, ignore_errors=True)
+    return got
 
 
 def check_linux(m):

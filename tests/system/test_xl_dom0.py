@@ -9,10 +9,10 @@ import os
 import re
 import time
 
-from emu import BUILD, DEFAULT_CMDLINE, guest, make_iso, qemu
+from emu import BUILD, DEFAULT_CMDLINE, SharedBoot, guest, make_iso, qemu
 from test_boot import expect
 from dom0_shell import list_rows, run, xl_ok
-from test_dom0 import DOM0_ARGS, boot_to_prompt, debian_vmlinuz
+from test_dom0 import DOM0_ARGS, boot_to_prompt, check_clean_log, debian_vmlinuz
 
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
 BOOT_TIMEOUT = 1200         # seen: 10 min to the prompt with other emulators running
@@ -103,6 +103,7 @@ def check_destroy(m):
 
 
 def check_one_cpu(m):
+    check_clean_log(m.text())
     out = xl_ok(m, "grep -c ^processor /proc/cpuinfo")
     expect(out == ["1"], "Dom0 with dom0_max_vcpus=1 sees CPUs: %s" % out)
 
@@ -119,48 +120,32 @@ def check_xl_commands(m):
            "xl dmesg: %s" % out)
 
 
-# The one boot's checks, each reported by its own test: {check: error or None}.
-_checks = [("prompt_1vcpu", check_one_cpu), ("xl", check_xl_commands)]
-_outcome = {}
+def boot():
+    iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1", modules())
+    t0 = time.time()
+    m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
+    try:
+        boot_to_prompt(m, t0, BOOT_TIMEOUT, "QEMU, 1 Dom0 vCPU, 2 DomUs")
+        return m
+    except Exception:
+        m.stop()
+        raise
+    finally:
+        os.unlink(iso)
 
 
-def outcome(check):
-    if check not in _outcome:
-        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1", modules())
-        m = None
-        try:
-            t0 = time.time()
-            m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
-            boot_to_prompt(m, t0, BOOT_TIMEOUT, "QEMU, 1 Dom0 vCPU, 2 DomUs")
-            for name, fn in _checks:
-                try:
-                    fn(m)
-                    _outcome[name] = None
-                except Exception as e:      # noqa: BLE001 - reported by its own test
-                    _outcome[name] = e
-                    _outcome.setdefault("tail", m.tail())
-        except Exception as e:              # noqa: BLE001 - the boot failed: every check
-            for name, _ in _checks:
-                _outcome.setdefault(name, e)
-            if m is not None:
-                _outcome.setdefault("tail", m.tail())
-        finally:
-            if m is not None:
-                m.stop()
-            os.unlink(iso)
-    if _outcome[check] is not None:
-        tail = _outcome.get("tail")
-        raise AssertionError("%s%s" % (_outcome[check], "\n---- console at the first failed "
-                                       "check ----\n" + tail if tail else ""))
+# The one boot's checks, each reported by its own test.
+one_vcpu_boot = SharedBoot(boot, [("prompt_1vcpu", check_one_cpu), ("xl", check_xl_commands)])
 
 
 def qemu_dom0_prompt_1vcpu():
-    """Debian's kernel as a 1-vCPU Dom0 reaches the dom0# prompt and sees one CPU."""
-    outcome("prompt_1vcpu")
+    """Debian's kernel as a 1-vCPU Dom0 reaches the dom0# prompt with a clean boot log (the
+    same check as the 2-vCPU boot's) and sees one CPU."""
+    one_vcpu_boot.result("prompt_1vcpu")
 
 
 def qemu_xl_commands_in_linux_dom0():
-    outcome("xl")
+    one_vcpu_boot.result("xl")
 
 
 TESTS = [qemu_dom0_prompt_1vcpu, qemu_xl_commands_in_linux_dom0]

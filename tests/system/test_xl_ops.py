@@ -10,14 +10,12 @@ stall Dom0's shell, xenstore clients or a ticking witness, or grow xenstored."""
 import os
 import re
 import shutil
-import tempfile
 import time
 
-from emu import BUILD, DEFAULT_CMDLINE, WaitFailed, guest, make_iso, qemu
+from emu import WaitFailed, guest
 from test_boot import expect
 from dom0_shell import free_mib, list_rows, run, stalled, xl_ok
-from test_dom0 import DOM0_ARGS, debian_vmlinuz
-from test_xl_create import dom0_rootfs
+from test_dom0 import dom0_booted_with
 
 BOOT_TIMEOUT = 1500
 CYCLES = 50
@@ -273,29 +271,10 @@ def check_xenstore_flood(m):
 
 def boot_dom0_and(checks):
     """One Dom0 boot with this file's configs and kernels under /root, then each check."""
-    tmp = tempfile.mkdtemp(prefix="kumo-xlops-")
-    iso = None
-    try:
-        files = os.path.join(tmp, "files")
-        dom0_files(files)
-        rootfs = os.path.join(tmp, "rootfs.cpio.gz")
-        dom0_rootfs(files, rootfs)
-        iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
-                       [(debian_vmlinuz(), DOM0_ARGS), (rootfs, "initrd")])
-        m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
-        try:
-            t0 = time.time()
-            m.wait_for(r"^dom0# ", BOOT_TIMEOUT)
-            print("    dom0# prompt after %.0f s" % (time.time() - t0))
-            xl_ok(m, "test -S /run/xenconsoled/socket")
-            for check in checks:
-                check(m)
-        finally:
-            m.stop()
-    finally:
-        if iso:
-            os.unlink(iso)
-        shutil.rmtree(tmp, ignore_errors=True)
+    with dom0_booted_with(dom0_files, BOOT_TIMEOUT) as (m, _):
+        xl_ok(m, "test -S /run/xenconsoled/socket")
+        for check in checks:
+            check(m)
 
 
 def qemu_xl_operates_running_domains_and_floods_stall_nobody():

@@ -32,6 +32,12 @@ static void serve(int fd)
         p[m.len] = '\0';
         if (m.type == XS_READ && !strcmp(p, "/local/domain/1/name") && m.len == 21)
             reply(fd, &m, XS_READ, "web", 3);
+        else if (m.type == XS_READ && !strcmp(p, "/local/domain/1/memory/target"))
+            reply(fd, &m, XS_READ, "131072", 6);
+        else if (m.type == XS_READ && !strcmp(p, "/n/negative"))
+            reply(fd, &m, XS_READ, "-1", 2);
+        else if (m.type == XS_READ && !strcmp(p, "/n/huge"))
+            reply(fd, &m, XS_READ, "99999999999999999999", 20);
         else if (m.type == XS_WRITE && m.len == 8 && !memcmp(p, "/a/b\0xyz", 8))
             reply(fd, &m, XS_WRITE, "OK", 3);
         else if (m.type == XS_DIRECTORY && !strcmp(p, "/local/domain"))
@@ -87,6 +93,11 @@ TEST(store_speaks_xens_wire_protocol)
     CHECK(v && !strcmp(v, "web") && len == 3);
     free(v);
     CHECK(store_read(s, "/nope", NULL) == NULL && errno == ENOENT);
+    CHECK_EQ(store_read_u64(s, "/local/domain/1/memory/target", 7), 131072);
+    CHECK_EQ(store_read_u64(s, "/local/domain/1/name", 7), 7);     /* not a number */
+    CHECK_EQ(store_read_u64(s, "/n/negative", 7), 7);
+    CHECK_EQ(store_read_u64(s, "/n/huge", 7), 7);                  /* out of range */
+    CHECK_EQ(store_read_u64(s, "/nope", 7), 7);
     CHECK_EQ(store_write(s, "/a/b", "xyz"), 0);
     CHECK_EQ(store_write(s, "/a/b", "other"), -EINVAL);
     CHECK_EQ(store_set_perms(s, "/a", perms, 2), 0);

@@ -14,19 +14,26 @@ int ctl_open(void)
     return plat_open();
 }
 
-/* One hypercall on a copy of op (len bytes) in a hypercall buffer; op gets the answer. */
-static long bounce_call(unsigned int hc, void *op, size_t len)
+/* One hypercall on a copy of op (len bytes) in a hypercall buffer, op's address its first
+ * argument or, after a sub-op number (memory_op, hvm_op), its second; op gets the answer. */
+static long bounce(unsigned int hc, const unsigned int *subop, void *op, size_t len)
 {
     void *b = plat_buf_alloc(len);
+    uint64_t addr = (uint64_t)(uintptr_t)b;
     long rc;
 
     if (!b)
         return -ENOMEM;
     memcpy(b, op, len);
-    rc = plat_hypercall(hc, (uint64_t)(uintptr_t)b, 0, 0, 0, 0);
+    rc = subop ? plat_hypercall(hc, *subop, addr, 0, 0, 0) : plat_hypercall(hc, addr, 0, 0, 0, 0);
     memcpy(op, b, len);
     plat_buf_free(b, len);
     return rc;
+}
+
+static long bounce_call(unsigned int hc, void *op, size_t len)
+{
+    return bounce(hc, NULL, op, len);
 }
 
 static long domctl(uint32_t cmd, uint32_t domid, struct xen_domctl *op)
@@ -289,7 +296,7 @@ long ctl_domctl(uint32_t cmd, uint32_t domid, struct xen_domctl *op)
     return domctl(cmd, domid, op);
 }
 
-long ctl_bounce(unsigned int hc, void *op, size_t len)
+long ctl_bounce_subop(unsigned int hc, unsigned int subop, void *op, size_t len)
 {
-    return bounce_call(hc, op, len);
+    return bounce(hc, &subop, op, len);
 }

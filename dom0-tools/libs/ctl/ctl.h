@@ -107,8 +107,9 @@ int ctl_hvmcontext_set(uint32_t domid, const void *buf, uint32_t size);
 /* EVTCHNOP_alloc_unbound in domid for remote: the new port, or -errno. */
 int ctl_evtchn_alloc_unbound(uint32_t domid, uint32_t remote);
 
-/* For the library's own files: one domctl, or one hypercall on a bounced structure. */
+/* For the library's own files: one domctl, or one sub-op of a hypercall (memory_op, hvm_op)
+ * on a bounced structure. */
 long ctl_domctl(uint32_t cmd, uint32_t domid, struct xen_domctl *op);
-long ctl_bounce(unsigned int hc, void *op, size_t len);
+long ctl_bounce_subop(unsigned int hc, unsigned int subop, void *op, size_t len);
 
 #endif

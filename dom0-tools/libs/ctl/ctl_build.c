@@ -44,21 +44,6 @@ int ctl_max_mem(uint32_t domid, uint64_t max_kb)
     return (int)ctl_domctl(XEN_DOMCTL_max_mem, domid, &op);
 }
 
-/* memory_op cmd on a bounced structure (ctl_bounce passes only one argument). */
-static long memory_op(unsigned int cmd, void *arg, size_t len)
-{
-    void *b = plat_buf_alloc(len);
-    long rc;
-
-    if (!b)
-        return -ENOMEM;
-    memcpy(b, arg, len);
-    rc = plat_hypercall(__HYPERVISOR_memory_op, cmd, (uint64_t)(uintptr_t)b, 0, 0, 0);
-    memcpy(arg, b, len);
-    plat_buf_free(b, len);
-    return rc;
-}
-
 long ctl_populate_physmap(uint32_t domid, const uint64_t *gfns, unsigned int n,
                           unsigned int order)
 {
@@ -75,23 +60,16 @@ long ctl_populate_physmap(uint32_t domid, const uint64_t *gfns, unsigned int n,
     r.nr_extents = n;
     r.extent_order = order;
     r.domid = (domid_t)domid;
-    rc = memory_op(XENMEM_populate_physmap, &r, sizeof(r));
+    rc = ctl_bounce_subop(__HYPERVISOR_memory_op, XENMEM_populate_physmap, &r, sizeof(r));
     plat_buf_free(b, len);
     return rc;
 }
 
 long ctl_maximum_gpfn(uint32_t domid)
 {
-    domid_t *b = plat_buf_alloc(sizeof(*b));
-    long rc;
+    domid_t id = (domid_t)domid;
 
-    if (!b)
-        return -ENOMEM;
-    *b = (domid_t)domid;
-    rc = plat_hypercall(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, (uint64_t)(uintptr_t)b, 0,
-                        0, 0);
-    plat_buf_free(b, sizeof(*b));
-    return rc;
+    return ctl_bounce_subop(__HYPERVISOR_memory_op, XENMEM_maximum_gpfn, &id, sizeof(id));
 }
 
 int ctl_set_memory_map(uint32_t domid, const struct ctl_e820 *map, unsigned int n)
@@ -107,36 +85,23 @@ int ctl_set_memory_map(uint32_t domid, const struct ctl_e820 *map, unsigned int 
     fmap.domid = (domid_t)domid;
     fmap.map.nr_entries = n;
     set_xen_guest_handle(fmap.map.buffer, b);
-    rc = memory_op(XENMEM_set_memory_map, &fmap, sizeof(fmap));
+    rc = ctl_bounce_subop(__HYPERVISOR_memory_op, XENMEM_set_memory_map, &fmap,
+                          sizeof(fmap));
     plat_buf_free(b, len);
     return (int)rc;
-}
-
-static long hvm_op(unsigned int cmd, void *arg, size_t len)
-{
-    void *b = plat_buf_alloc(len);
-    long rc;
-
-    if (!b)
-        return -ENOMEM;
-    memcpy(b, arg, len);
-    rc = plat_hypercall(__HYPERVISOR_hvm_op, cmd, (uint64_t)(uintptr_t)b, 0, 0, 0);
-    memcpy(arg, b, len);
-    plat_buf_free(b, len);
-    return rc;
 }
 
 int ctl_hvm_param_set(uint32_t domid, uint32_t index, uint64_t value)
 {
     struct xen_hvm_param p = { .domid = (domid_t)domid, .index = index, .value = value };
 
-    return (int)hvm_op(HVMOP_set_param, &p, sizeof(p));
+    return (int)ctl_bounce_subop(__HYPERVISOR_hvm_op, HVMOP_set_param, &p, sizeof(p));
 }
 
 int ctl_hvm_param_get(uint32_t domid, uint32_t index, uint64_t *value)
 {
     struct xen_hvm_param p = { .domid = (domid_t)domid, .index = index };
-    long rc = hvm_op(HVMOP_get_param, &p, sizeof(p));
+    long rc = ctl_bounce_subop(__HYPERVISOR_hvm_op, HVMOP_get_param, &p, sizeof(p));
 
     if (!rc)
         *value = p.value;
@@ -204,15 +169,8 @@ int ctl_hvmcontext_set(uint32_t domid, const void *buf, uint32_t size)
 int ctl_evtchn_alloc_unbound(uint32_t domid, uint32_t remote)
 {
     struct evtchn_alloc_unbound a = { .dom = (domid_t)domid, .remote_dom = (domid_t)remote };
-    void *b = plat_buf_alloc(sizeof(a));
-    long rc;
+    long rc = ctl_bounce_subop(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound, &a,
+                               sizeof(a));
 
-    if (!b)
-        return -ENOMEM;
-    memcpy(b, &a, sizeof(a));
-    rc = plat_hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_alloc_unbound,
-                        (uint64_t)(uintptr_t)b, 0, 0, 0);
-    memcpy(&a, b, sizeof(a));
-    plat_buf_free(b, sizeof(a));
     return rc ? (int)rc : (int)a.port;
 }

@@ -226,6 +226,21 @@ char *store_read(struct store *s, const char *path, unsigned int *len)
     return v;
 }
 
+uint64_t store_read_u64(struct store *s, const char *path, uint64_t fallback)
+{
+    char *v = store_read(s, path, NULL), *end;
+    uint64_t n = fallback;
+
+    if (v) {
+        errno = 0;
+        n = strtoull(v, &end, 10);
+        if (end == v || *end || errno || *v == '-')
+            n = fallback;
+    }
+    free(v);
+    return n;
+}
+
 static int simple(struct store *s, uint32_t type, const char *const *strs, unsigned int nr,
                   int with_nul)
 {

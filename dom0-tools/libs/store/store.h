@@ -29,6 +29,9 @@ void store_close(struct store *s);
 
 /* The node's value, NUL-terminated, malloc'd (*len without the NUL); NULL with errno. */
 char *store_read(struct store *s, const char *path, unsigned int *len);
+/* A node holding a decimal number (memory/target ...): its value, or fallback when the node
+ * is absent or holds anything else. */
+uint64_t store_read_u64(struct store *s, const char *path, uint64_t fallback);
 int store_write(struct store *s, const char *path, const char *value);
 /* store_write with the path made by printf (at most 255 characters). */
 int store_write_at(struct store *s, const char *value, const char *path_fmt, ...)

@@ -83,18 +83,10 @@ int ts_domain_rename(uint32_t domid, const char *name)
 /* memory/<key> in KiB, or the fallback when the node is absent. */
 static uint64_t memory_node(struct store *s, uint32_t domid, const char *key, uint64_t fallback)
 {
-    char path[80], *v, *end;
-    uint64_t kb = fallback;
+    char path[80];
 
     snprintf(path, sizeof(path), "/local/domain/%u/memory/%s", domid, key);
-    v = store_read(s, path, NULL);
-    if (v) {
-        kb = strtoull(v, &end, 10);
-        if (end == v || *end)
-            kb = fallback;
-    }
-    free(v);
-    return kb;
+    return store_read_u64(s, path, fallback);
 }
 
 static int memory_write(struct store *s, uint32_t domid, const char *key, uint64_t kb)

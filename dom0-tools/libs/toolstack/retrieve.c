@@ -18,18 +18,10 @@
 static uint64_t store_kb(uint32_t domid, const char *key, uint64_t fallback)
 {
     struct store *s = ts_store();
-    char path[80], *v, *end;
-    uint64_t kb = fallback;
+    char path[80];
 
     snprintf(path, sizeof(path), "/local/domain/%u/%s", domid, key);
-    v = s ? store_read(s, path, NULL) : NULL;
-    if (v) {
-        kb = strtoull(v, &end, 10);
-        if (end == v || *end)
-            kb = fallback;
-    }
-    free(v);
-    return kb;
+    return s ? store_read_u64(s, path, fallback) : fallback;
 }
 
 /* The kept configuration parsed again, as the monitor does for a restart; cfg (zeroed by
