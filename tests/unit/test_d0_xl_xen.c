@@ -208,6 +208,18 @@ TEST(xl_info_name_prints_each_key_it_begins_as_xen)
     CHECK(strstr(out, "\nvirt_caps              :\n"));
 }
 
+TEST(xl_info_shows_the_hypervisors_caps_and_platform_as_xen)
+{
+    setup();
+    CHECK_EQ(xl("info"), 0);
+    CHECK(strstr(out, "\nxen_caps               : hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 \n"));
+    CHECK(strstr(out, "\nplatform_params        : virt_start=0xffff800000000000\n"));
+    CHECK(strstr(out, "\nxen_scheduler          : credit\n"));
+    fake_hv.sched_id = 1;                        /* an id libxl has no name for */
+    CHECK_EQ(xl("info xen_sch"), 0);
+    CHECK(!strcmp(out, "(null)\n"));
+}
+
 TEST(xl_info_virt_caps_has_xens_words)
 {
     setup();
@@ -392,6 +404,7 @@ int main(void)
     RUN(xl_list_of_an_unknown_domain_fails_in_xens_words);
     RUN(xl_list_prints_the_context_cpupool_and_numa_columns);
     RUN(xl_info_name_prints_each_key_it_begins_as_xen);
+    RUN(xl_info_shows_the_hypervisors_caps_and_platform_as_xen);
     RUN(xl_info_virt_caps_has_xens_words);
     RUN(xl_info_numa_prints_xens_topology_tables);
     RUN(xl_uptime_short_mode_prints_xens_line);

@@ -610,7 +610,10 @@ static long fake_version(unsigned int cmd, void *arg)
         strcpy(arg, ".0-kumo");
         return 0;
     case XENVER_capabilities:
-        strcpy(arg, "hvm-3.0-x86_64");
+        strcpy(arg, "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 ");
+        return 0;
+    case XENVER_platform_parameters:
+        ((xen_platform_parameters_t *)arg)->virt_start = 0xFFFF800000000000ULL;
         return 0;
     case XENVER_commandline:
         strcpy(arg, "console=com1 dom0_mem=512M");
