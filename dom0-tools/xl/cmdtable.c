@@ -195,7 +195,11 @@ int xl_getopt(int argc, char **argv, const char *opts, const struct option *long
     }
     if (opt == '?') {
         *status = 2;
-        xl_error("option `%c' not supported.", optopt);
+        /* A long option has no letter: Xen's line would hold a NUL there; kumo names it. */
+        if (optopt)
+            xl_error("option `%c' not supported.", optopt);
+        else
+            xl_error("option `%s' not supported.", argv[optind - 1]);
         return XL_OPT_EXIT;
     }
     if (opt != -1)

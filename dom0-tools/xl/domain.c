@@ -104,12 +104,16 @@ int main_list(int argc, char **argv)
     return 0;
 }
 
-/* The commands that take one domain and do one thing to it: 0 or the exit status. */
-static int one_domain(int argc, char **argv, const char *opts, bool *flag, uint32_t *domid)
+/*
+ * The commands that take one domain and do one thing to it: 0, the exit status, or -1
+ * when the help was asked for.
+ */
+static int one_domain(int argc, char **argv, const char *cmd, const char *opts, bool *flag,
+                      uint32_t *domid)
 {
     int opt, rc;
 
-    while ((opt = xl_getopt(argc, argv, opts, NULL, argv[0], 1, &rc)) != -1) {
+    while ((opt = xl_getopt(argc, argv, opts, NULL, cmd, 1, &rc)) != -1) {
         if (opt == XL_OPT_EXIT)
             return rc ? rc : -1;
         *flag = true;
@@ -126,7 +130,7 @@ static int done(int rc)
 int main_pause(int argc, char **argv)
 {
     uint32_t domid;
-    int rc = one_domain(argc, argv, "", NULL, &domid);
+    int rc = one_domain(argc, argv, "pause", "", NULL, &domid);
 
     if (!rc && (rc = ctl_pause(domid)))
         return xl_error("cannot pause domain %u: %s", domid, strerror(-rc));
@@ -136,7 +140,7 @@ int main_pause(int argc, char **argv)
 int main_unpause(int argc, char **argv)
 {
     uint32_t domid;
-    int rc = one_domain(argc, argv, "", NULL, &domid);
+    int rc = one_domain(argc, argv, "unpause", "", NULL, &domid);
 
     if (!rc && (rc = ctl_unpause(domid)))
         return xl_error("cannot unpause domain %u: %s", domid, strerror(-rc));
@@ -147,7 +151,7 @@ int main_destroy(int argc, char **argv)
 {
     bool force = false;
     uint32_t domid;
-    int rc = one_domain(argc, argv, "f", &force, &domid);
+    int rc = one_domain(argc, argv, "destroy", "f", &force, &domid);
 
     if (rc)
         return done(rc);

@@ -49,7 +49,7 @@ static int mem_command(int argc, char **argv, bool max)
     int64_t kb;
     int rc;
 
-    if (xl_getopt(argc, argv, "", NULL, argv[0], 2, &rc) != -1)
+    if (xl_getopt(argc, argv, "", NULL, max ? "mem-max" : "mem-set", 2, &rc) != -1)
         return rc;                      /* help, or an argument missing */
     argv += optind - 1;
     if ((rc = xl_find_domain(argv[1], &domid)))

@@ -131,6 +131,8 @@ TEST(xl_unknown_option_fails_with_status_2)
     CHECK(error_is("xl: option `q' not supported.\n") && !out[0]);
     CHECK_EQ(xl("sched-credit -d"), 2);          /* its argument missing */
     CHECK(error_is("xl: option `d' not supported.\n"));
+    CHECK_EQ(xl("list --bogus"), 2);
+    CHECK(error_is("xl: option `--bogus' not supported.\n"));
 }
 
 TEST(xl_missing_arguments_fail_with_status_2_and_the_help)
@@ -141,7 +143,8 @@ TEST(xl_missing_arguments_fail_with_status_2_and_the_help)
     CHECK(!strcmp(out, "Usage: xl [-vtTf] pause <Domain>\n\nPause execution of a domain.\n\n"));
     CHECK_EQ(xl("vcpu-pin web 0"), 2);
     CHECK(error_is("xl: 'xl vcpu-pin' requires at least 3 arguments.\n"));
-    CHECK_EQ(xl("mem-set web"), 2);
+    CHECK_EQ(xl("mem-s web"), 2);
+    CHECK(error_is("xl: 'xl mem-set' requires at least 2 arguments.\n"));
     CHECK_EQ(xl("domid"), 2);
 }
 
