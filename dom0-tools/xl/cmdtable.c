@@ -121,13 +121,35 @@ static const struct cmd_spec cmd_table[] = {
 
 #define CMD_COUNT (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
-/* Xen's cmdtable_lookup(): an exact name, or a prefix of exactly one. */
+/* Xen 4.17's other commands: a prefix that would name one of them too is ambiguous. */
+static const char *const xen_only[] = {
+    "config-update", "pci-attach", "pci-detach", "pci-list", "pci-assignable-add",
+    "pci-assignable-remove", "pci-assignable-list", "vncviewer", "save", "migrate", "restore",
+    "migrate-receive", "dump-core", "cd-insert", "cd-eject", "button-press", "vm-list",
+    "sharing", "sched-credit2", "sched-rtds", "trigger", "sysrq", "set-parameters",
+    "network-attach", "network-list", "network-detach", "channel-list", "block-attach",
+    "block-list", "block-detach", "vtpm-attach", "vtpm-list", "vtpm-detach", "vkb-attach",
+    "vkb-list", "vkb-detach", "vdispl-attach", "vdispl-list", "vdispl-detach", "vsnd-attach",
+    "vsnd-list", "vsnd-detach", "claims", "cpupool-create", "cpupool-list", "cpupool-destroy",
+    "cpupool-rename", "cpupool-cpu-add", "cpupool-cpu-remove", "cpupool-migrate",
+    "cpupool-numa-split", "getenforce", "setenforce", "loadpolicy", "remus", "devd",
+    "psr-hwinfo", "psr-cmt-attach", "psr-cmt-detach", "psr-cmt-show", "psr-cat-set",
+    "psr-cat-show", "psr-mba-set", "psr-mba-show", "usbctrl-attach", "usbctrl-detach",
+    "usbdev-attach", "usbdev-detach", "usb-list", "qemu-monitor-command",
+};
+
+/*
+ * Xen's cmdtable_lookup(): an exact name, or a prefix of exactly one command of Xen's
+ * table (so `xl sched-c` is as ambiguous here as there, credit or credit2).
+ */
 static const struct cmd_spec *cmd_find(const char *name)
 {
     const struct cmd_spec *found = NULL;
     size_t len = strlen(name);
     int count = 0;
 
+    for (size_t i = 0; i < sizeof(xen_only) / sizeof(xen_only[0]); i++)
+        count += !strncmp(name, xen_only[i], len) && len < strlen(xen_only[i]);
     for (size_t i = 0; i < CMD_COUNT; i++) {
         if (strncmp(name, cmd_table[i].name, len))
             continue;

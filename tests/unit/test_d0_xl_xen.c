@@ -118,9 +118,16 @@ TEST(xl_runs_a_command_named_by_an_unambiguous_prefix)
     setup();
     CHECK_EQ(xl("li"), 0);
     CHECK(!strncmp(out, "Name                                        ID", 46));
-    CHECK_EQ(xl("sched-c -d web"), 0);
+    CHECK_EQ(xl("sched-cr -d web"), 1);          /* Xen's sched-credit2 too */
+    CHECK(error_is("xl: command not implemented\n"));
+    CHECK_EQ(xl("sched-credit -d web"), 0);      /* an exact name wins */
     CHECK(strstr(out, "web                                  1    256    0\n"));
+    CHECK_EQ(xl("vcpu-l"), 0);
+    CHECK(!strncmp(out, "Name                                ID  VCPU", 44));
     CHECK_EQ(xl("vcpu-"), 1);                    /* list, pin, set: which? */
+    CHECK(error_is("xl: command not implemented\n"));
+    CHECK_EQ(xl("con web"), 1);                  /* console or Xen's config-update */
+    CHECK_EQ(xl("save web"), 1);                 /* Xen's, not kumo's */
     CHECK(error_is("xl: command not implemented\n"));
 }
 
