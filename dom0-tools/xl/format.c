@@ -10,6 +10,17 @@
 
 #include "xl.h"
 
+const char *fmt_sched_name(uint32_t id)
+{
+    static const char *const names[] = {
+        [0] = "unknown", [KUMO_SCHEDULER_SEDF] = "sedf", [XEN_SCHEDULER_CREDIT] = "credit",
+        [XEN_SCHEDULER_CREDIT2] = "credit2", [XEN_SCHEDULER_ARINC653] = "arinc653",
+        [XEN_SCHEDULER_RTDS] = "rtds", [XEN_SCHEDULER_NULL] = "null",
+    };
+
+    return id < sizeof(names) / sizeof(names[0]) && names[id] ? names[id] : "(null)";
+}
+
 void fmt_list_header(const struct list_columns *c)
 {
     fprintf(xl_out, "Name                                        ID   Mem VCPUs\tState\tTime(s)");
@@ -81,9 +92,10 @@ void fmt_vcpu_row(const char *name, uint32_t domid, uint32_t vcpu,
 
 /*
  * One "key : value" line of xl info, the key padded to 23 columns (virt_caps' words each
- * start with a space and follow the colon directly, as in Xen: no words, no space). With a filter (xl info
- * <name>), Xen's maybe_printf(): the line must begin with the filter, padding included,
- * and only what follows ": " is printed, so an empty virt_caps prints nothing.
+ * start with a space and follow the colon directly, as in Xen: no words, no space). With
+ * a filter (xl info <name>), Xen's maybe_printf(): the line must begin with the filter,
+ * padding included, and only what follows ": " is printed, so an empty virt_caps prints
+ * nothing.
  */
 void fmt_info(const char *filter, const char *key, const char *fmt, ...)
 {

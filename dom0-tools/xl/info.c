@@ -8,19 +8,11 @@
 
 #include "xl.h"
 
-/* libxl_scheduler_to_string(): libxl still names SEDF's id; an unknown one prints "(null)". */
 static const char *sched_string(void)
 {
-    static const char *const names[] = {
-        [KUMO_SCHEDULER_SEDF] = "sedf", [XEN_SCHEDULER_CREDIT] = "credit",
-        [XEN_SCHEDULER_CREDIT2] = "credit2", [XEN_SCHEDULER_ARINC653] = "arinc653",
-        [XEN_SCHEDULER_RTDS] = "rtds", [XEN_SCHEDULER_NULL] = "null",
-    };
     uint32_t id;
 
-    if (ctl_sched_id(&id) || id >= sizeof(names) / sizeof(names[0]) || !names[id])
-        return "(null)";
-    return names[id];
+    return ctl_sched_id(&id) ? "(null)" : fmt_sched_name(id);
 }
 
 static void info_host(const char *f)

@@ -12,12 +12,6 @@
 #include "toolstack/toolstack.h"
 #include "xl.h"
 
-static const char *sched_name(uint32_t id)
-{
-    return id == XEN_SCHEDULER_CREDIT ? "credit" : id == KUMO_SCHEDULER_SEDF ? "sedf" :
-           id == XEN_SCHEDULER_CREDIT2 ? "credit2" : "(null)";
-}
-
 /* Whether the running scheduler is `want` (Pool-0's is the only one); -errno if unknown. */
 static int sched_is(uint32_t want)
 {
@@ -36,8 +30,8 @@ static int domain_params(uint32_t want, uint32_t domid, void *p)
     if (ctl_domain_info(domid, &d) || ctl_sched_id(&id))
         return xl_error("libxl_domain_sched_params_get failed.");
     if (id != want)
-        return xl_error("libxl_domain_sched_params_get returned %s not %s.", sched_name(id),
-                        sched_name(want));
+        return xl_error("libxl_domain_sched_params_get returned %s not %s.",
+                        fmt_sched_name(id), fmt_sched_name(want));
     if (want == XEN_SCHEDULER_CREDIT ? ctl_sched_credit(domid, p, false) :
                                        ctl_sched_sedf(domid, p, false))
         return xl_error("libxl_domain_sched_params_get failed.");
@@ -217,7 +211,8 @@ int main_sched_sedf(int argc, char **argv)
         { "extra", required_argument, NULL, 'e' }, { "cpupool", required_argument, NULL, 'c' },
         XL_LONG_HELP,
     };
-    const char *dom = NULL, *pool = NULL, *val[4] = { NULL };     /* period, slice, latency, extra */
+    const char *dom = NULL, *pool = NULL;
+    const char *val[4] = { NULL };      /* period, slice, latency, extra */
     struct kumo_domctl_sched_sedf p;
     unsigned long ms[4];
     uint32_t domid;

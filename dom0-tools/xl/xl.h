@@ -50,6 +50,8 @@ int xl_getopt(int argc, char **argv, const char *opts, const struct option *long
 int xl_find_domain(const char *arg, uint32_t *domid);
 
 /* format.c: Xen's columns, one function per table. */
+/* libxl_scheduler_to_string(): libxl still names SEDF's id; an unknown id is "(null)". */
+const char *fmt_sched_name(uint32_t id);
 /* xl list's optional columns: -v, -Z, -c, -n. */
 struct list_columns {
     bool verbose, context, cpupool, numa;

@@ -222,7 +222,8 @@ TEST(xl_info_shows_the_hypervisors_caps_and_platform_as_xen)
 {
     setup();
     CHECK_EQ(xl("info"), 0);
-    CHECK(strstr(out, "\nxen_caps               : hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 \n"));
+    CHECK(strstr(out, "\nxen_caps               : hvm-3.0-x86_32 hvm-3.0-x86_32p "
+                      "hvm-3.0-x86_64 \n"));
     CHECK(strstr(out, "\nplatform_params        : virt_start=0xffff800000000000\n"));
     CHECK(strstr(out, "\nxen_scheduler          : credit\n"));
     fake_hv.sched_id = 1;                        /* an id libxl has no name for */
@@ -330,7 +331,8 @@ TEST(xl_sched_lists_only_the_pools_its_scheduler_runs)
     CHECK_EQ(xl("sched-sedf"), 0);
     CHECK(!out[0] && !err[0]);
     CHECK_EQ(xl("sched-sedf -d web"), 1);
-    CHECK(!strcmp(out, "Name                                ID Period Slice  Latency Extra Weight\n"));
+    CHECK(!strcmp(out, "Name                                ID Period Slice  Latency Extra "
+                       "Weight\n"));
     CHECK(error_is("xl: libxl_domain_sched_params_get returned credit not sedf.\n"));
     fake_hv.sched_id = KUMO_SCHEDULER_SEDF;
     CHECK_EQ(xl("sched-credit"), 0);
