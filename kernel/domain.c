@@ -53,6 +53,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
         return NULL;
     spin_lock_init(&d->page_lock);
     spin_lock_init(&d->console_lock);
+    spin_lock_init(&d->pit_lock);
     list_init(&d->page_list);
     list_init(&d->p2m_page_list);       /* the unwinding below walks it */
     d->shared_info_gfn = ~0UL;

@@ -344,10 +344,11 @@ static int gzip_header(struct unpack_buf *b)
         if (pos++ >= n)
             return -XEN_EINVAL;
     }
-    if (flags & 0x02)                   /* FHCRC */
+    if (flags & 0x02) {                 /* FHCRC: CRC32's low half over the header so far */
+        if (n - pos < 2 || (crc32(0, h, pos) & 0xFFFF) != (uint32_t)(h[pos] | h[pos + 1] << 8))
+            return -XEN_EINVAL;
         pos += 2;
-    if (pos > n)
-        return -XEN_EINVAL;
+    }
     b->in_pos += pos;
     return 0;
 }

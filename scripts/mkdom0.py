@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Dom0's root archive from Debian packages (D8): a gzip'd newc cpio with busybox and its applet
 links, the kernel modules Dom0 needs with their dependencies (read from each module's own
-.modinfo section: the .deb carries no modules.dep), the dom0-tools programs, /etc/kumo/, and
-optionally a directory merged at the same paths.
+.modinfo section, depends= and softdep=: the .deb carries no modules.dep), the dom0-tools
+programs, /etc/kumo/, and optionally a directory merged at the same paths.
 
 Usage: mkdom0.py OUT.cpio.gz --kver K --moddir D --busybox B --tools DIR --etc DIR [--files DIR]"""
 import argparse
@@ -60,45 +60,86 @@ def modinfo(path):
     return []
 
 
-def module_index(moddir):
-    """Module name (canonical) -> path, over every module file in the package."""
-    index = {}
-    for dirpath, _, files in os.walk(os.path.join(moddir, "kernel")):
-        for f in files:
-            for ext in (".ko", ".ko.xz"):
-                if f.endswith(ext):
-                    index[canon(f[:-len(ext)])] = os.path.join(dirpath, f)
-    return index
+class ModuleTree:
+    """The package's modules: files by canonical name, the built-in ones, and aliases (read
+    from every module's .modinfo only when a soft dependency names one)."""
+
+    def __init__(self, moddir):
+        self.index = {}
+        for dirpath, _, files in os.walk(os.path.join(moddir, "kernel")):
+            for f in files:
+                for ext in (".ko", ".ko.xz"):
+                    if f.endswith(ext):
+                        self.index[canon(f[:-len(ext)])] = os.path.join(dirpath, f)
+        self.builtin, self.builtin_aliases = set(), set()
+        with open(os.path.join(moddir, "modules.builtin")) as f:
+            for line in f:
+                base = os.path.basename(line.strip())
+                if base.endswith(".ko"):
+                    self.builtin.add(canon(base[:-3]))
+        path = os.path.join(moddir, "modules.builtin.modinfo")
+        if os.path.exists(path):
+            for s in open(path, "rb").read().split(b"\0"):
+                if b".alias=" in s:
+                    self.builtin_aliases.add(s.split(b"=", 1)[1].decode())
+        self._aliases = None
+
+    def provider(self, name):
+        """The module (canonical name) a soft dependency means, "" when it is built in, None
+        when nothing provides it. Of several modules with the alias, one outside kernel/arch/
+        (modprobe would try each; a generic one loads on any CPU, and one is enough)."""
+        if canon(name) in self.index or canon(name) in self.builtin:
+            return canon(name)
+        if name in self.builtin_aliases:
+            return ""
+        if self._aliases is None:
+            self._aliases = {}
+            for mod, path in sorted(self.index.items(), key=lambda i: ("/arch/" in i[1], i[0])):
+                for k, v in modinfo(path):
+                    if k == "alias":
+                        self._aliases.setdefault(v, mod)
+        return self._aliases.get(name)
 
 
-def builtin_modules(moddir):
-    names = set()
-    with open(os.path.join(moddir, "modules.builtin")) as f:
-        for line in f:
-            base = os.path.basename(line.strip())
-            if base.endswith(".ko"):
-                names.add(canon(base[:-3]))
-    return names
+def softdeps(pairs):
+    """The pre: and post: module names of a module's softdep= entries."""
+    pre, post, target = [], [], None
+    for k, v in pairs:
+        if k != "softdep":
+            continue
+        for word in v.split():
+            if word in ("pre:", "post:"):
+                target = pre if word == "pre:" else post
+            elif target is not None:
+                target.append(word)
+    return pre, post
 
 
-def module_closure(wanted, index, builtin):
-    """Paths to load, each after its dependencies; built-in modules are skipped."""
+def module_closure(wanted, tree):
+    """Paths to load, each after its dependencies (depends=, then softdep= pre: ones, which the
+    kernel would ask modprobe for later: ext4's crc32c) and before its softdep= post: ones;
+    built-in modules are skipped, as are soft dependencies nothing provides."""
     order, seen = [], set()
 
     def visit(name, chain):
         name = canon(name)
-        if name in seen or name in builtin:
+        if name in seen or name in tree.builtin:
             return
         if name in chain:
             raise SystemExit("mkdom0: module dependency loop through %s" % name)
-        if name not in index:
+        if name not in tree.index:
             raise SystemExit("mkdom0: module %s is neither built in nor in the package" % name)
-        deps = [v for k, v in modinfo(index[name]) if k == "depends"]
-        for dep in ",".join(deps).split(","):
+        info = modinfo(tree.index[name])
+        pre, post = softdeps(info)
+        deps = ",".join(v for k, v in info if k == "depends").split(",")
+        for dep in [d for d in deps if d] + [tree.provider(d) for d in pre]:
             if dep:
                 visit(dep, chain | {name})
         seen.add(name)
-        order.append(index[name])
+        order.append(tree.index[name])
+        for dep in [tree.provider(d) for d in post]:
+            if dep:
+                visit(dep, chain | {name})
 
     for w in wanted:
         visit(w, frozenset())
@@ -206,9 +247,8 @@ def build(args):
         if applet != "bin/busybox":
             a.symlink(applet, os.path.relpath("bin/busybox", os.path.dirname(applet)))
 
-    index, builtin = module_index(args.moddir), builtin_modules(args.moddir)
     load = []
-    for path in module_closure(DOM0_MODULES, index, builtin):
+    for path in module_closure(DOM0_MODULES, ModuleTree(args.moddir)):
         rel = os.path.relpath(path, args.moddir)
         with open(path, "rb") as f:
             data = f.read()

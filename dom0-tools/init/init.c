@@ -27,6 +27,8 @@
 #define XENSTORED_PID       "/run/xenstored.pid"
 #define INTRODUCE           "/usr/libexec/kumo/introduce-boot-domains"
 #define XENCONSOLED         "/usr/sbin/xenconsoled"
+#define XENCONSOLED_PID     "/run/xenconsoled.pid"
+#define PID_FILE_WAIT_MS    5000
 #define RC                  "/etc/kumo/rc"
 #define MODULE_LIST         "/etc/kumo/modules"
 #define SOCKET_WAIT_MS      30000
@@ -160,11 +162,44 @@ static bool wait_for_file(const char *path, int ms)
     return false;
 }
 
+/* The pid a daemon wrote, once the file holds one; 0 if none within ms. */
+static pid_t read_pid_file(const char *path, int ms)
+{
+    struct timespec tick = { 0, 50 * 1000 * 1000 };
+
+    for (int waited = 0;; waited += 50) {
+        FILE *f = fopen(path, "re");
+        int pid = 0;
+        char nl = 0;
+
+        /* The daemon may still be writing it: a line without its newline is read again. */
+        if (f) {
+            if (fscanf(f, "%d%c", &pid, &nl) != 2 || nl != '\n')
+                pid = 0;
+            fclose(f);
+        }
+        if (pid > 1)
+            return pid;
+        if (waited >= ms)
+            return 0;
+        nanosleep(&tick, NULL);
+    }
+}
+
+void watch_daemon(const char *name, const char *pid_file, int ms)
+{
+    pid_t pid = read_pid_file(pid_file, ms);
+
+    if (pid)
+        watch_child(pid, name, true);
+    else
+        say("%s: no pid in %s; its exit will be reported by pid", name, pid_file);
+}
+
 static void start_xenstored(void)
 {
     char *argv[] = { XENSTORED, NULL };
-    FILE *f;
-    int status, pid;
+    int status;
 
     if (access(XENSTORED, X_OK)) {
         say("%s not present: no xenstore, Dom0's xenbus stays idle", XENSTORED);
@@ -179,17 +214,11 @@ static void start_xenstored(void)
         say("xenstored: no %s after %d s", XENSTORED_SOCKET, SOCKET_WAIT_MS / 1000);
         return;
     }
-    f = fopen(XENSTORED_PID, "re");
-    if (f && fscanf(f, "%d", &pid) == 1 && pid > 1)
-        watch_child(pid, "xenstored", true);
-    else
-        say("xenstored: no pid in %s; its exit will be reported by pid", XENSTORED_PID);
-    if (f)
-        fclose(f);
+    watch_daemon("xenstored", XENSTORED_PID, PID_FILE_WAIT_MS);
     say("xenstored running");
 }
 
-static void run_optional(const char *name, const char *path, bool script)
+int run_optional(const char *name, const char *path, bool script)
 {
     char *prog_argv[] = { (char *)path, NULL };
     char *sh_argv[] = { "/bin/sh", (char *)path, NULL };
@@ -197,11 +226,12 @@ static void run_optional(const char *name, const char *path, bool script)
 
     if (access(path, script ? R_OK : X_OK)) {
         say("%s not present, skipped", path);
-        return;
+        return -1;
     }
     status = run_and_wait(name, script ? sh_argv : prog_argv);
     if (status)
         say("%s failed; the boot goes on", path);
+    return status ? -1 : 0;
 }
 
 static void early_mounts(void)
@@ -260,7 +290,7 @@ static void power_off_if_asked(void)
     reboot(sig == SIGTERM ? RB_AUTOBOOT : RB_POWER_OFF);
 }
 
-static void supervise(void)
+static __attribute__((noreturn)) void supervise(void)
 {
     pid_t shell = start_shell();
 
@@ -298,7 +328,9 @@ int main(void)
     mount_one("xenfs", "/proc/xen", "xenfs", 0);
     start_xenstored();
     run_optional("introduce-boot-domains", INTRODUCE, false);
-    run_optional("xenconsoled", XENCONSOLED, false);     /* it daemonizes once serving */
+    /* It daemonizes once serving: its parent's exit says it started, its pid file who it is. */
+    if (!run_optional("xenconsoled", XENCONSOLED, false))
+        watch_daemon("xenconsoled", XENCONSOLED_PID, PID_FILE_WAIT_MS);
     create_bridge("xenbr0");
     run_optional("rc", RC, true);
     say("Dom0 ready. Try: xl list, xl info (Ctrl-A three times: kumo's debug keys)");

@@ -21,6 +21,14 @@ int create_bridge(const char *name);
 /* Records a child init reports by name when it exits (a boot step only if it failed). */
 void watch_child(pid_t pid, const char *name, bool daemon);
 
+/* Watches a daemon that forked away from its starter by the pid it writes to pid_file
+ * (waiting up to ms for it), so its end is reported by name, a clean exit included. */
+void watch_daemon(const char *name, const char *pid_file, int ms);
+
+/* Runs path (a program, or a script through /bin/sh) if present and waits for it; 0 when it
+ * ran and succeeded, -1 when absent or failed (both said on the console). */
+int run_optional(const char *name, const char *path, bool script);
+
 /* Runs argv[0] and waits for it (reaping and reporting other children meanwhile); returns its
  * wait status, or -1 if it could not be started. */
 int run_and_wait(const char *name, char *const argv[]);

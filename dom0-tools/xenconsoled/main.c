@@ -53,6 +53,8 @@ static void on_stop(int sig)
     stopping = 1;
 }
 
+/* setup() ran before: the parent leaves with the daemon serving and its pid file written,
+ * so whoever started it (Dom0's init) can read the pid at once. */
 static int daemonize(void)
 {
     pid_t pid = fork();
@@ -61,17 +63,18 @@ static int daemonize(void)
 
     if (pid < 0)
         return -errno;
-    if (pid > 0)
-        _exit(0);                       /* the parent returns once the daemon is set up */
+    if (pid > 0) {
+        if ((f = fopen(XCD_PIDFILE, "we"))) {
+            fprintf(f, "%d\n", (int)pid);
+            fclose(f);
+        }
+        _exit(0);
+    }
     setsid();
     if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
         dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
         if (fd > 2)
             close(fd);
-    }
-    if ((f = fopen(XCD_PIDFILE, "we"))) {
-        fprintf(f, "%d\n", (int)getpid());
-        fclose(f);
     }
     return 0;
 }

@@ -11,6 +11,7 @@
 #include <asm/vlapic.h>
 #include <asm/vmce.h>
 #include <kumo/list.h>
+#include <kumo/pit_channel2.h>
 #include <kumo/spinlock.h>
 #include <kumo/sched_policy.h>
 #include <kumo/timer.h>
@@ -143,6 +144,9 @@ struct domain {
     uint64_t hvm_params[39];        /* HVM_NR_PARAMS */
     uint8_t callback_vector;        /* from HVM_PARAM_CALLBACK_IRQ type 2; 0 = none */
     uint64_t poll_mask;             /* vCPUs in SCHEDOP_poll, by id: raises skip it when 0 */
+
+    spinlock_t pit_lock;
+    struct pit_channel2 pit;        /* ports 0x42, 0x43, 0x61 (arch/x86/hvm/pit_channel2.c) */
 
     /* Console: 0xE9 and console_io output is line-buffered here, under console_lock. */
     spinlock_t console_lock;

@@ -61,22 +61,29 @@ def qemu_debian_bzimage_from_grub_unpacked_and_started_as_dom0():
 
 
 def damaged_copies(path, workdir):
-    """A copy with one payload byte flipped mid-stream and one cut short of its payload."""
+    """A copy with one payload byte flipped mid-stream, one cut short of its payload, and one
+    whose payload is zstd (Linux's CONFIG_KERNEL_ZSTD; Xen unpacks it, kumo does not)."""
     image = bytearray(open(path, "rb").read())
     off, length = payload_span(image)
     flipped, cut = os.path.join(workdir, "flipped"), os.path.join(workdir, "cut")
+    zstd = os.path.join(workdir, "zstd")
+    setup_end = off - struct.unpack_from("<I", image, 0x248)[0]
+    open(zstd, "wb").write(image[:0x248] + struct.pack("<II", 0, 4 + 8 + 4)
+                           + image[0x250:setup_end] + b"\x28\xb5\x2f\xfd" + bytes(8)
+                           + struct.pack("<I", 1 << 20))
     image[off + length // 2] ^= 0x10
     open(flipped, "wb").write(image)
     open(cut, "wb").write(image[:off + length // 3])
-    return flipped, cut
+    return flipped, cut, zstd
 
 
 def qemu_damaged_bzimage_is_one_line_and_others_run():
     with tempfile.TemporaryDirectory(prefix="kumo-bz-") as tmp:
-        flipped, cut = damaged_copies(debian_vmlinuz(), tmp)
+        flipped, cut, zstd = damaged_copies(debian_vmlinuz(), tmp)
         m = qemu(ncpus=1, megs=512, cmdline=DEFAULT_CMDLINE,
                  modules=[(cut, "console=hvc0"),
                           (flipped, "domU name=bad memory=128M -- console=hvc0"),
+                          (zstd, "domU name=zst memory=128M -- console=hvc0"),
                           (guest("smoke"), "domU name=g1 memory=16M -- one")])
         try:
             log = check_domus_ran_and_freed(m, ["g1"], TIMEOUT)
@@ -89,6 +96,9 @@ def qemu_damaged_bzimage_is_one_line_and_others_run():
     expect(len(bad) == 1 and re.match(r"^\(kumo\) domU module 1 \(bad\): bzImage xz payload: "
                                       r"[^;]+; domain skipped$", bad[0]),
            "lines about 'bad': %s" % bad)
+    zst = re.findall(r"^.*\bzst\b.*$", log, re.M)
+    expect(zst == ["(kumo) domU module 2 (zst): bzImage payload is zstd (kumo unpacks xz and "
+                   "gzip); domain skipped"], "lines about 'zst': %s" % zst)
 
 
 def repacked(path, workdir):

@@ -14,7 +14,8 @@ TIMEOUT = 60
 BOCHS_TIMEOUT = 300
 PROPERTIES = ["one_vcpu_guest_has_madt", "mce_msrs_answer_like_xen",
               "model_msrs_answer_like_xen", "unbacked_mmio_reads_all_ones",
-              "illegal_vector_sets_both_esr_bits", "advertised_features_work"]
+              "illegal_vector_sets_both_esr_bits", "advertised_features_work",
+              "pit_channel2_counts"]
 MODULES = [(guest("probe"), "domU name=p%d memory=16M -- only=%s" % (i, p))
            for i, p in enumerate(PROPERTIES)] + \
           [(guest("probe"), "domU name=triple memory=16M -- only=triple_fault_reason_is_reboot triple"),
@@ -114,9 +115,15 @@ def bochs_stock_kernel_probes_answer_like_xen():
     check_dashes("bochs")
 
 
+def qemu_pit_channel2_counts():
+    """Each domain's own PIT channel 2 counts and raises OUT2 (docs/decisions.md)."""
+    check_property("qemu", "pit_channel2_counts")
+
+
 TESTS = [qemu_one_vcpu_guest_has_madt, qemu_mce_msrs_answer_like_xen,
          qemu_model_msrs_answer_like_xen, qemu_unbacked_mmio_reads_all_ones,
          qemu_illegal_vector_sets_both_esr_bits, qemu_advertised_features_work,
+         qemu_pit_channel2_counts,
          qemu_triple_fault_reboots,
          qemu_domu_line_may_end_with_dashes,
          bochs_stock_kernel_probes_answer_like_xen]

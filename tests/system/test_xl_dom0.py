@@ -9,10 +9,10 @@ import os
 import re
 import time
 
-from emu import BUILD, DEFAULT_CMDLINE, SharedBoot, guest, make_iso, qemu
+from emu import BUILD, DEFAULT_CMDLINE, SharedBoot, guest, make_iso
 from test_boot import expect
 from dom0_shell import list_rows, run, xl_ok
-from test_dom0 import DOM0_ARGS, boot_to_prompt, check_clean_log, debian_vmlinuz
+from test_dom0 import DOM0_ARGS, check_clean_log, debian_vmlinuz, qemu_at_prompt
 
 ROOTFS = os.path.join(BUILD, "dom0", "rootfs.cpio.gz")
 BOOT_TIMEOUT = 1200         # seen: 10 min to the prompt with other emulators running
@@ -121,17 +121,8 @@ def check_xl_commands(m):
 
 
 def boot():
-    iso = make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1", modules())
-    t0 = time.time()
-    m = qemu(ncpus=2, megs=1024, iso=iso, reset_dump=True)
-    try:
-        boot_to_prompt(m, t0, BOOT_TIMEOUT, "QEMU, 1 Dom0 vCPU, 2 DomUs")
-        return m
-    except Exception:
-        m.stop()
-        raise
-    finally:
-        os.unlink(iso)
+    return qemu_at_prompt(make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
+                                   modules()), BOOT_TIMEOUT, "QEMU, 1 Dom0 vCPU, 2 DomUs")
 
 
 # The one boot's checks, each reported by its own test.

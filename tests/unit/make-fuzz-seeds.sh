@@ -43,6 +43,34 @@ PY
   rm -rf "$ktmp"
   touch "$root/.seeded-kimage"
 fi
+# Streams of the options the unit tests cover (a marker of their own, as above): several
+# blocks, SHA-256, concatenated and padded xz; gzip stored blocks, every optional header
+# field, two members.
+if [ ! -e "$root/.seeded-streams" ]; then
+  mkdir -p "$root/fuzz_unxz" "$root/fuzz_gunzip"
+  stmp=$(mktemp -d)
+  head -c 4000 /bin/sh > "$stmp/code"
+  head -c 2000 /dev/urandom > "$stmp/random"
+  xz -c --x86 --lzma2 --block-size=1000 < "$stmp/code" > "$root/fuzz_unxz/blocks.xz"
+  xz -c --check=sha256 < "$stmp/code" > "$root/fuzz_unxz/sha256.xz"
+  xz -c -e < "$stmp/random" > "$stmp/r.xz"
+  cat "$root/fuzz_unxz/blocks.xz" "$stmp/r.xz" > "$root/fuzz_unxz/concat.xz"
+  { cat "$stmp/r.xz"; printf '\0\0\0\0'; cat "$stmp/r.xz"; } > "$root/fuzz_unxz/padded.xz"
+  gzip -c -n -9 < "$stmp/random" > "$root/fuzz_gunzip/stored.gz"
+  gzip -c -n -1 < "$stmp/code" > "$stmp/c.gz"
+  cat "$stmp/c.gz" "$root/fuzz_gunzip/stored.gz" > "$root/fuzz_gunzip/members.gz"
+  python3 - "$stmp/c.gz" "$root/fuzz_gunzip/fields.gz" <<'PY'
+import sys, zlib
+z = open(sys.argv[1], "rb").read()
+hdr = bytearray(z[:10])
+hdr[3] = 0x1E   # FHCRC, FEXTRA, FNAME, FCOMMENT (RFC 1952 2.3.1)
+hdr += b"\x08\x00KU\x04\x00kumo" + b"vmlinux\0" + b"kumo test\0"
+hdr += (zlib.crc32(hdr) & 0xFFFF).to_bytes(2, "little")
+open(sys.argv[2], "wb").write(bytes(hdr) + z[10:])
+PY
+  rm -rf "$stmp"
+  touch "$root/.seeded-streams"
+fi
 [ -e "$root/.seeded" ] && exit 0
 mkdir -p "$root/fuzz_unxz" "$root/fuzz_gunzip" "$root/fuzz_bzimage"
 tmp=$(mktemp -d)

@@ -1,14 +1,17 @@
 /*
  * Port I/O and HLT for PVH guests (DESIGN.md D4): there is no emulated PC, so reads return
- * all-ones and writes are dropped, except port 0xE9, each domain's debug console, and the
- * ACPI sleep registers of kernel/guest_acpi.c's FADT. HLT sleeps until an interrupt is due;
+ * all-ones and writes are dropped, except port 0xE9, each domain's debug console, the
+ * ACPI sleep registers of kernel/guest_acpi.c's FADT, and the domain's own PIT channel 2
+ * (pit_channel2.c). HLT sleeps until an interrupt is due;
  * with interrupts off it takes the vCPU down.
  */
 #include <kumo/console.h>
 #include <kumo/domain.h>
 #include <kumo/guest_acpi.h>
 #include <kumo/hvm_exits.h>
+#include <kumo/pit_channel2.h>
 #include <kumo/sched.h>
+#include <kumo/time.h>
 #include <kumo/xen_abi.h>
 
 #define DEBUG_CONSOLE_PORT 0xE9
@@ -45,6 +48,17 @@ void hvm_io(struct vcpu *v, uint16_t port, unsigned int bytes, bool in)
     struct guest_regs *g = &v->arch.regs;
     uint64_t mask = bytes == 1 ? 0xFF : bytes == 2 ? 0xFFFF : 0xFFFFFFFF;
 
+    if (bytes == 1 && pit_channel2_port(port)) {
+        struct domain *d = v->domain;
+
+        spin_lock(&d->pit_lock);
+        if (in)
+            g->rax = (g->rax & ~mask) | pit_channel2_read(&d->pit, port, NOW());
+        else
+            pit_channel2_write(&d->pit, port, (uint8_t)g->rax, NOW());
+        spin_unlock(&d->pit_lock);
+        return;
+    }
     if (in) {
         /* The ACPI sleep status reads clear (no wake event); the rest all-ones. */
         uint64_t val = port == GUEST_ACPI_SLEEP_STS ? 0 : mask;

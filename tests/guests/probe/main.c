@@ -3,7 +3,8 @@
  * MSRs and the model-specific ones Linux reads on AMD and Intel, guest-physical frames with
  * no page (the HPET's, a hole above RAM) reading all-ones, a 1-vCPU guest's MADT, the
  * LAPIC's illegal-vector errors, HVM_PARAM_TRIPLE_FAULT_REASON, and what CPUID advertises
- * (RDTSCP, RDPID, TSC_ADJUST, thermal and PERF_CAPABILITIES MSRs) working. With "triple" on the
+ * (RDTSCP, RDPID, TSC_ADJUST, thermal and PERF_CAPABILITIES MSRs) working, and the guest's
+ * own PIT channel 2 counting (the rest of the PC's ports all-ones). With "triple" on the
  * command line it ends in a triple fault instead of a result line.
  */
 #include "guest.h"
@@ -280,6 +281,59 @@ static void advertised_features_work(bool amd)
         xtf_failure("TSC_ADJUST advertised (7.0 EBX 1) but rdmsr 0x3b raises #GP");
 }
 
+static uint8_t inb(uint16_t port)
+{
+    uint8_t v;
+
+    __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port));
+}
+
+static uint16_t pit2_count(void)
+{
+    uint8_t lo = inb(0x42);
+
+    return (uint16_t)(lo | inb(0x42) << 8);
+}
+
+/*
+ * Linux's calibration sequence on channel 2 (gate on, mode 0, count 0xffff) sees the count
+ * fall; a count of 100 (84 us) raises OUT2 in port 0x61; channel 0 stays all-ones.
+ */
+static void pit_channel2_counts(bool amd)
+{
+    uint16_t first, now = 0;
+    unsigned int reads;
+
+    (void)amd;
+    outb(0x61, (inb(0x61) & ~0x02) | 0x01);
+    outb(0x43, 0xb0);
+    outb(0x42, 0xff);
+    outb(0x42, 0xff);
+    first = pit2_count();
+    for (reads = 0; reads < 100000 && (now = pit2_count()) == first; reads++)
+        ;
+    if (now >= first)
+        xtf_failure("channel 2 count %#x, then %#x after %u reads", first, now, reads);
+    outb(0x43, 0xb0);
+    if (inb(0x61) & 0x20)
+        xtf_failure("OUT2 high after a mode 0 control word");
+    outb(0x42, 100);
+    outb(0x42, 0);
+    for (reads = 0; reads < 100000 && !(inb(0x61) & 0x20); reads++)
+        ;
+    if (!(inb(0x61) & 0x20))
+        xtf_failure("OUT2 still low after %u reads of port 0x61", reads);
+    if (inb(0x40) != 0xFF || inb(0x43) != 0xFF)
+        xtf_failure("channel 0 or the control register readable: %#x %#x", inb(0x40),
+                    inb(0x43));
+}
+
 static void triple_fault(void)
 {
     struct __attribute__((packed)) { uint16_t limit; uint64_t base; } idtr = { 0, 0 };
@@ -300,6 +354,7 @@ static const struct {
     { "illegal_vector_sets_both_esr_bits", illegal_vector_sets_both_esr_bits },
     { "triple_fault_reason_is_reboot", triple_fault_reason_is_reboot },
     { "advertised_features_work", advertised_features_work },
+    { "pit_channel2_counts", pit_channel2_counts },
 };
 
 /* "stay": after the result line, block for good instead of shutting down (a quiet Dom0). */
