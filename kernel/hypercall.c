@@ -132,12 +132,14 @@ long do_xen_version(struct vcpu *v, uint64_t cmd, uint64_t arg, uint64_t a3, uin
         return copy_to_guest_virt(v, arg, &ci, sizeof(ci));
     }
     case XENVER_capabilities:
-        return copy_string_out(v, arg, "hvm-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p",
+        /* Xen's arch_get_xen_caps() without CONFIG_PV: its order, its trailing space. */
+        return copy_string_out(v, arg, "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 ",
                                sizeof(xen_capabilities_info_t));
     case XENVER_changeset:
         return copy_string_out(v, arg, "kumo", sizeof(xen_changeset_info_t));
     case XENVER_platform_parameters: {
-        xen_platform_parameters_t pp = { 0 };
+        /* Xen 4.17 answers its PV layout's constant to every 64-bit caller. */
+        xen_platform_parameters_t pp = { .virt_start = HYPERVISOR_VIRT_START };
 
         return copy_to_guest_virt(v, arg, &pp, sizeof(pp));
     }

@@ -5,7 +5,6 @@
  * guest, so several `xl console` may follow one guest at once.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,16 +133,14 @@ int main_console(int argc, char **argv)
     uint32_t domid;
     int opt, rc;
 
-    while ((opt = getopt(argc, argv, "t:n:")) != -1) {
+    while ((opt = xl_getopt(argc, argv, "n:t:", NULL, "console", 1, &rc)) != -1) {
+        if (opt == XL_OPT_EXIT)
+            return rc;
         if (opt == 't' && strcmp(optarg, "pv") && strcmp(optarg, "serial"))
             return xl_error("console type supported are: pv, serial, vuart");
-        if (opt == 'n' && strcmp(optarg, "0"))
+        if (opt == 'n' && atoi(optarg) != 0)
             return xl_error("console number %s: kumo has one console per domain", optarg);
-        if (opt != 't' && opt != 'n')
-            return xl_usage("console");
     }
-    if (optind != argc - 1)
-        return xl_usage("console");
     if ((rc = xl_find_domain(argv[optind], &domid)))
         return rc;
     return xl_console_attach(domid);

@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -95,12 +94,13 @@ int main_create(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "dryrun", no_argument, NULL, 'n' }, { "quiet", no_argument, NULL, 'q' },
-        { "defconfig", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 },
+        { "defconfig", required_argument, NULL, 'f' },
+        { "ignore-global-affinity-masks", no_argument, NULL, 'i' }, XL_LONG_HELP,
     };
     struct ts_config_opts o = { .err = xl_errout };
     struct ts_domain_config cfg;
     struct ts_create_error err;
-    bool dryrun = false, quiet = false, paused = false, console = false, monitor = true;
+    bool dryrun = xl_dryrun, quiet = false, paused = false, console = false, monitor = true;
     bool foreground = false;
     const char *file = NULL;
     char *overrides[XL_MAX_OVERRIDES], *data;
@@ -109,8 +109,10 @@ int main_create(int argc, char **argv)
 
     if (argc > 1 && argv[1][0] != '-' && !strchr(argv[1], '='))
         file = argv[1], argc--, argv++;
-    while ((opt = getopt_long(argc, argv, "cpqnf:eF", opts, NULL)) != -1) {
+    /* -d (debug messages) and -i (no xl.conf masks: kumo has none) change nothing here. */
+    while ((opt = xl_getopt(argc, argv, "cdeFf:inpq", opts, "create", 0, &rc)) != -1) {
         switch (opt) {
+        case XL_OPT_EXIT: return rc;
         case 'n': dryrun = true; break;
         case 'q': quiet = true; break;
         case 'p': paused = true; break;
@@ -118,7 +120,6 @@ int main_create(int argc, char **argv)
         case 'e': monitor = false; break;
         case 'F': foreground = true; break;
         case 'f': file = optarg; break;
-        default: return xl_usage("create");
         }
     }
     for (; optind < argc; optind++) {
@@ -127,7 +128,7 @@ int main_create(int argc, char **argv)
         else if (!file && !strchr(argv[optind], '='))
             file = argv[optind];
         else
-            return xl_usage("create");
+            return xl_usage("create") + 1;      /* Xen's status for a second file: 2 */
     }
     if (!file)
         return xl_error("create: no config file given");

@@ -6,18 +6,37 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xl.h"
 
-void fmt_list_header(bool verbose)
+const char *fmt_sched_name(uint32_t id)
+{
+    static const char *const names[] = {
+        [0] = "unknown", [KUMO_SCHEDULER_SEDF] = "sedf", [XEN_SCHEDULER_CREDIT] = "credit",
+        [XEN_SCHEDULER_CREDIT2] = "credit2", [XEN_SCHEDULER_ARINC653] = "arinc653",
+        [XEN_SCHEDULER_RTDS] = "rtds", [XEN_SCHEDULER_NULL] = "null",
+    };
+
+    return id < sizeof(names) / sizeof(names[0]) && names[id] ? names[id] : "(null)";
+}
+
+void fmt_list_header(const struct list_columns *c)
 {
     fprintf(xl_out, "Name                                        ID   Mem VCPUs\tState\tTime(s)");
-    if (verbose)
+    if (c->verbose)
         fprintf(xl_out, "   UUID                            Reason-Code\tSecurity Label");
+    if (c->context && !c->verbose)
+        fprintf(xl_out, "   Security Label");
+    if (c->cpupool)
+        fprintf(xl_out, "         Cpupool");
+    if (c->numa)
+        fprintf(xl_out, " NODE Affinity");
     fprintf(xl_out, "\n");
 }
 
-void fmt_list_row(const char *name, const xen_domctl_getdomaininfo_t *info, bool verbose)
+void fmt_list_row(const char *name, const xen_domctl_getdomaininfo_t *info,
+                  const struct list_columns *c)
 {
     static const char reason_letters[] = "-rscwS";
     bool shutdown = info->flags & XEN_DOMINF_shutdown;
@@ -33,7 +52,7 @@ void fmt_list_row(const char *name, const xen_domctl_getdomaininfo_t *info, bool
             info->flags & XEN_DOMINF_paused ? 'p' : '-', shutdown ? 's' : '-',
             reason < sizeof(reason_letters) - 1 ? reason_letters[reason] : '?',
             info->flags & XEN_DOMINF_dying ? 'd' : '-', (float)info->cpu_time / 1e9);
-    if (verbose) {
+    if (c->verbose) {
         fprintf(xl_out, " %02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
                 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11],
                 u[12], u[13], u[14], u[15]);
@@ -41,8 +60,15 @@ void fmt_list_row(const char *name, const xen_domctl_getdomaininfo_t *info, bool
             fprintf(xl_out, " %8x", reason);
         else
             fprintf(xl_out, " %8s", "-");
-        fprintf(xl_out, " %16s", "-");
     }
+    /* No XSM: libxl has no label to show. */
+    if (c->verbose || c->context)
+        fprintf(xl_out, " %16s", "-");
+    if (c->cpupool)
+        fprintf(xl_out, "%16s", "Pool-0");
+    /* kumo has one NUMA node: a domain's node affinity is all of them. */
+    if (c->numa)
+        fprintf(xl_out, " all");
     fprintf(xl_out, "\n");
 }
 
@@ -65,13 +91,15 @@ void fmt_vcpu_row(const char *name, uint32_t domid, uint32_t vcpu,
 }
 
 /*
- * One "key : value" line of xl info, the key padded to 23 columns (a value that starts
- * with a space, virt_caps', follows the colon directly, as in Xen); with a filter (xl info
- * <key>) only that key's value is printed, as Xen's maybe_printf() does.
+ * One "key : value" line of xl info, the key padded to 23 columns (virt_caps' words each
+ * start with a space and follow the colon directly, as in Xen: no words, no space). With
+ * a filter (xl info <name>), Xen's maybe_printf(): the line must begin with the filter,
+ * padding included, and only what follows ": " is printed, so an empty virt_caps prints
+ * nothing.
  */
 void fmt_info(const char *filter, const char *key, const char *fmt, ...)
 {
-    char *value = NULL;
+    char *value = NULL, *line = NULL, *colon;
     va_list ap;
     int n;
 
@@ -80,11 +108,17 @@ void fmt_info(const char *filter, const char *key, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    if (!filter)
-        fprintf(xl_out, "%-23s:%s%s\n", key, value[0] == ' ' ? "" : " ", value);
-    else if (!strncmp(key, filter, strlen(filter)))
-        fprintf(xl_out, "%s\n", value[0] == ' ' ? value + 1 : value);
+    n = asprintf(&line, "%-23s:%s%s\n", key,
+                 !strcmp(key, "virt_caps") ? "" : " ", value);
     free(value);
+    if (n < 0)
+        return;
+    if (!filter)
+        fputs(line, xl_out);
+    else if (!strncmp(line, filter, strlen(filter)) && (colon = strchr(line, ':')) &&
+             colon[1] == ' ')
+        fputs(colon + 2, xl_out);
+    free(line);
 }
 
 void fmt_uptime_header(void)
@@ -92,17 +126,37 @@ void fmt_uptime_header(void)
     fprintf(xl_out, "%-33s %4s %s\n", "Name", "ID", "Uptime");
 }
 
-void fmt_uptime_row(const char *name, uint32_t domid, unsigned long seconds)
+/* Xen's uptime_to_string(): days when there are some, then H:MM[:SS]. */
+static void uptime_string(unsigned long seconds, bool with_seconds)
 {
-    unsigned long day = seconds / 86400, hour = seconds % 86400 / 3600;
-    unsigned long min = seconds % 3600 / 60, sec = seconds % 60;
+    int day = (int)(seconds / 86400), hour = (int)(seconds % 86400 / 3600);
+    int min = (int)(seconds % 3600 / 60), sec = (int)(seconds % 60);
 
-    fprintf(xl_out, "%-33s %4d ", name, (int)domid);
     if (day > 1)
-        fprintf(xl_out, "%lu days, ", day);
+        fprintf(xl_out, "%d days, ", day);
     else if (day == 1)
         fprintf(xl_out, "1 day, ");
-    fprintf(xl_out, "%2lu:%02lu:%02lu\n", hour, min, sec);
+    fprintf(xl_out, "%2d:%02d", hour, min);
+    if (with_seconds)
+        fprintf(xl_out, ":%02d", sec);
+}
+
+void fmt_uptime_row(const char *name, uint32_t domid, unsigned long seconds)
+{
+    fprintf(xl_out, "%-33s %4d ", name, (int)domid);
+    uptime_string(seconds, true);
+    fprintf(xl_out, "\n");
+}
+
+void fmt_uptime_short(const char *name, uint32_t domid, unsigned long seconds, time_t now)
+{
+    char clock[16];
+    struct tm tm;
+
+    strftime(clock, sizeof(clock), "%H:%M:%S", localtime_r(&now, &tm));
+    fprintf(xl_out, " %s up ", clock);
+    uptime_string(seconds, false);
+    fprintf(xl_out, ", %s (%d)\n", name, (int)domid);
 }
 
 /* kumo has no sysctl for the pool's credit parameters: Xen's words for that case. */

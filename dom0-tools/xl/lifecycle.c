@@ -52,10 +52,13 @@ static void wait_nap_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Until every domain has shut down or been destroyed, each reported once. */
-static void wait_deaths(const uint32_t *domids, int n)
+/*
+ * Until every domain has shut down (or, with for_death, been destroyed), each reported
+ * once, as Xen's wait_for_domain_deaths() reports them.
+ */
+static void wait_deaths(const uint32_t *domids, int n, bool for_death)
 {
-    bool done[MAX_TARGETS] = { false };
+    bool done[MAX_TARGETS] = { false }, told[MAX_TARGETS] = { false };
     int left = n;
 
     fprintf(xl_errout, "Waiting for %d domains\n", n);
@@ -67,10 +70,15 @@ static void wait_deaths(const uint32_t *domids, int n)
                 continue;
             if (ctl_domain_info(domids[i], &info) || (info.flags & XEN_DOMINF_dying)) {
                 fprintf(xl_errout, "Domain %u has been destroyed\n", domids[i]);
-            } else if (info.flags & XEN_DOMINF_shutdown) {
+            } else if ((info.flags & XEN_DOMINF_shutdown) && !told[i]) {
                 fprintf(xl_errout, "Domain %u has been shut down, reason code %u\n",
                         domids[i], info.flags >> XEN_DOMINF_shutdownshift &
                                    XEN_DOMINF_shutdownmask);
+                told[i] = true;
+                if (for_death) {
+                    fprintf(xl_errout, "Domain %u continue waiting for death\n", domids[i]);
+                    continue;
+                }
             } else {
                 continue;
             }
@@ -99,29 +107,29 @@ static int all_guests(uint32_t *domids, int *n)
 
 static int shutdown_or_reboot(const struct verb *vb, int argc, char **argv)
 {
+    static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+                                          { "wait", no_argument, NULL, 'w' }, XL_LONG_HELP };
     static uint32_t domids[MAX_TARGETS];
-    bool all = false, wait = false, fallback = false;
-    int opt, n = 0, rc;
+    bool all = false, fallback = false;
+    int opt, n = 0, wait = 0, rc;
 
-    while ((opt = getopt(argc, argv, "awF")) != -1) {
-        if (opt == 'a')
-            all = true;
-        else if (opt == 'w')
-            wait = true;
-        else if (opt == 'F')
-            fallback = true;
-        else
-            return xl_usage(vb->cmd);
+    while ((opt = xl_getopt(argc, argv, "awF", opts, vb->cmd, 0, &rc)) != -1) {
+        switch (opt) {
+        case XL_OPT_EXIT: return rc;
+        case 'a': all = true; break;
+        case 'w': wait++; break;        /* twice: until the domains are gone */
+        case 'F': fallback = true; break;
+        }
     }
-    if (all ? optind != argc : optind != argc - 1)
-        return xl_usage(vb->cmd);
+    if (!all && optind == argc)
+        return xl_error("You must specify -a or a domain id.");
     if (all ? (rc = all_guests(domids, &n)) : (rc = xl_find_domain(argv[optind], &domids[n++])))
         return rc;
     for (int i = 0; i < n; i++)
         if ((rc = ask(vb, domids[i], fallback)))
             return xl_error("%s failed (rc=%d)", vb->cmd, rc);
     if (wait && n)
-        wait_deaths(domids, n);
+        wait_deaths(domids, n, wait > 1);
     return 0;
 }
 

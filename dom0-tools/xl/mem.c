@@ -49,8 +49,9 @@ static int mem_command(int argc, char **argv, bool max)
     int64_t kb;
     int rc;
 
-    if (argc != 3)
-        return xl_usage(argv[0]);
+    if (xl_getopt(argc, argv, "", NULL, max ? "mem-max" : "mem-set", 2, &rc) != -1)
+        return rc;                      /* help, or an argument missing */
+    argv += optind - 1;
     if ((rc = xl_find_domain(argv[1], &domid)))
         return rc;
     if ((kb = xl_parse_mem_kb(argv[2])) < 0)

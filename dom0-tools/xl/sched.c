@@ -1,7 +1,8 @@
 /*
- * xl's scheduler family: sched-credit (Xen's) and sched-sedf (kumo's SEDF, with the
- * options and columns SEDF had in Xen's xl until 4.5; times in ms on the command line).
- * kumo has one CPU pool, Pool-0, holding every domain.
+ * xl's scheduler family (Xen's xl_sched.c): sched-credit, and sched-sedf for kumo's SEDF
+ * with the options and columns SEDF had in Xen's xl until 4.5 (times in ms). kumo has one
+ * CPU pool, Pool-0, holding every domain; a listing shows a pool only when the command's
+ * scheduler runs it, as Xen's does.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,22 +12,37 @@
 #include "toolstack/toolstack.h"
 #include "xl.h"
 
-static const char *sched_name(uint32_t id)
-{
-    return id == XEN_SCHEDULER_CREDIT ? "credit" : id == KUMO_SCHEDULER_SEDF ? "sedf" :
-           id == XEN_SCHEDULER_CREDIT2 ? "credit2" : "unknown";
-}
-
-/* The running scheduler must be `want`; else the error is printed. */
-static int need_sched(uint32_t want)
+/* Whether the running scheduler is `want` (Pool-0's is the only one); -errno if unknown. */
+static int sched_is(uint32_t want)
 {
     uint32_t id;
     int rc = ctl_sched_id(&id);
 
-    if (rc)
-        return xl_error("cannot read the scheduler: %s", strerror(-rc));
+    return rc ? rc : id == want;
+}
+
+/* Xen's sched_domain_get(): a domain's parameters under `want`, or the error printed. */
+static int domain_params(uint32_t want, uint32_t domid, void *p)
+{
+    xen_domctl_getdomaininfo_t d;
+    uint32_t id;
+
+    if (ctl_domain_info(domid, &d) || ctl_sched_id(&id))
+        return xl_error("libxl_domain_sched_params_get failed.");
     if (id != want)
-        return xl_error("the scheduler is %s, not %s", sched_name(id), sched_name(want));
+        return xl_error("libxl_domain_sched_params_get returned %s not %s.",
+                        fmt_sched_name(id), fmt_sched_name(want));
+    if (want == XEN_SCHEDULER_CREDIT ? ctl_sched_credit(domid, p, false) :
+                                       ctl_sched_sedf(domid, p, false))
+        return xl_error("libxl_domain_sched_params_get failed.");
+    return 0;
+}
+
+/* A cpupool argument: kumo has Pool-0 only (by name or id). */
+static int pool_ok(const char *pool)
+{
+    if (pool && strcmp(pool, "Pool-0") && strcmp(pool, "0"))
+        return xl_error("unknown cpupool '%s'", pool);
     return 0;
 }
 
@@ -38,134 +54,201 @@ static int number(const char *s, unsigned long max, unsigned long *out)
     return end == s || *end || *out > max ? -EINVAL : 0;
 }
 
-static void credit_row(uint32_t domid)
+static int credit_row(uint32_t domid)
 {
     struct xen_domctl_sched_credit p = { 0 };
     char name[TS_NAME_MAX];
+    int rc = domain_params(XEN_SCHEDULER_CREDIT, domid, &p);
 
-    if (ctl_sched_credit(domid, &p, false))
-        return;
+    if (rc)
+        return rc;
     if (ts_domain_name(domid, name, sizeof(name)))
         snprintf(name, sizeof(name), "(null)");
     fmt_credit_row(name, domid, p.weight, p.cap);
+    return 0;
 }
 
-static void sedf_row(uint32_t domid)
+static int sedf_row(uint32_t domid)
 {
     struct kumo_domctl_sched_sedf p = { 0 };
     char name[TS_NAME_MAX];
+    int rc = domain_params(KUMO_SCHEDULER_SEDF, domid, &p);
 
-    if (ctl_sched_sedf(domid, &p, false))
-        return;
+    if (rc)
+        return rc;
     if (ts_domain_name(domid, name, sizeof(name)))
         snprintf(name, sizeof(name), "(null)");
     fmt_sedf_row(name, domid, &p);
+    return 0;
 }
 
-/* Xen's sched_domain_output(): the pool line, the header, a row per domain. */
-static int list_pool(void (*pool)(const char *), void (*header)(void), void (*row)(uint32_t))
+/*
+ * Xen's sched_domain_output(): for each pool run by `sched` (kumo's one pool, when it is),
+ * the pool line, the header, a row per domain; nothing at all for a pool run by another.
+ */
+static int list_pool(uint32_t sched, void (*pool)(const char *), void (*header)(void),
+                     int (*row)(uint32_t))
 {
     static xen_domctl_getdomaininfo_t info[256];
-    int n = ctl_domain_list(0, info, 256);
+    int n, is = sched_is(sched);
 
-    if (n < 0)
-        return xl_error("cannot list domains: %s", strerror(-n));
+    if (is <= 0)
+        return is ? xl_error("error getting cpupool info") : 0;
+    if ((n = ctl_domain_list(0, info, 256)) < 0)
+        return xl_error("libxl_list_domain failed.");
     pool("Pool-0");
     header();
-    for (int i = 0; i < n; i++)
-        row(info[i].domain);
+    for (int i = 0; i < n && !row(info[i].domain); i++)
+        ;
     return 0;
 }
 
-int main_sched_credit(int argc, char **argv)
+struct credit_args {
+    const char *dom, *pool;
+    long weight, cap;
+    bool w, c, s, t, r, m;
+};
+
+/* The options, as Xen's main_sched_credit() takes them; -1, or the exit status. */
+static int credit_options(int argc, char **argv, struct credit_args *a)
 {
-    static const struct option opts[] = { { "domain", 1, NULL, 'd' },
-                                          { "weight", 1, NULL, 'w' },
-                                          { "cap", 1, NULL, 'c' }, { NULL, 0, NULL, 0 } };
-    const char *dom = NULL, *w = NULL, *c = NULL;
-    struct xen_domctl_sched_credit p;
-    unsigned long weight = 0, cap = 0;
-    uint32_t domid;
+    static const struct option opts[] = {
+        { "domain", required_argument, NULL, 'd' }, { "weight", required_argument, NULL, 'w' },
+        { "cap", required_argument, NULL, 'c' }, { "schedparam", no_argument, NULL, 's' },
+        { "tslice_ms", required_argument, NULL, 't' },
+        { "ratelimit_us", required_argument, NULL, 'r' },
+        { "migration_delay_us", required_argument, NULL, 'm' },
+        { "cpupool", required_argument, NULL, 'p' }, XL_LONG_HELP,
+    };
     int opt, rc;
 
-    while ((opt = getopt_long(argc, argv, "d:w:c:", opts, NULL)) != -1) {
-        if (opt == 'd')
-            dom = optarg;
-        else if (opt == 'w')
-            w = optarg;
-        else if (opt == 'c')
-            c = optarg;
-        else
-            return xl_usage("sched-credit");
+    while ((opt = xl_getopt(argc, argv, "d:w:c:p:t:r:m:s", opts, "sched-credit", 0, &rc)) !=
+           -1) {
+        switch (opt) {
+        case XL_OPT_EXIT: return rc;
+        case 'd': a->dom = optarg; break;
+        case 'w': a->weight = strtol(optarg, NULL, 10), a->w = true; break;
+        case 'c': a->cap = strtol(optarg, NULL, 10), a->c = true; break;
+        case 'p': a->pool = optarg; break;
+        case 's': a->s = true; break;
+        case 't': a->t = true; break;
+        case 'r': a->r = true; break;
+        case 'm': a->m = true; break;
+        }
     }
-    if (optind != argc)
-        return xl_usage("sched-credit");
-    if ((w && (number(w, 65535, &weight) || !weight)) || (c && number(c, 65535, &cap)))
-        return xl_error("invalid weight or cap");
-    if ((rc = need_sched(XEN_SCHEDULER_CREDIT)))
-        return rc;
-    if (!dom) {
-        if (w || c)
-            return xl_error("must specify a domain");
-        return list_pool(fmt_credit_pool, fmt_credit_header, credit_row);
-    }
-    if ((rc = xl_find_domain(dom, &domid)))
-        return rc;
-    if (!w && !c) {
-        fmt_credit_header();
-        credit_row(domid);
-        return 0;
-    }
-    if ((rc = ctl_sched_credit(domid, &p, false)))
-        return xl_error("cannot read domain %u's parameters: %s", domid, strerror(-rc));
-    if (w)
-        p.weight = (uint16_t)weight;
-    if (c)
-        p.cap = (uint16_t)cap;
+    if ((a->pool || a->s) && (a->dom || a->w || a->c))
+        return xl_error("Specifying a cpupool or schedparam is not allowed with domain "
+                        "options.");
+    if (!a->dom && (a->w || a->c))
+        return xl_error("Must specify a domain.");
+    if (!a->s && (a->t || a->r || a->m))
+        return xl_error("Must specify schedparam to set schedule parameter values.");
+    return -1;
+}
+
+/* Weight and cap set as libxl sets them, with its ranges. */
+static int credit_set(uint32_t domid, const struct credit_args *a)
+{
+    struct xen_domctl_sched_credit p;
+    xen_domctl_getdomaininfo_t d;
+    int rc;
+
+    if (ctl_domain_info(domid, &d) || (rc = sched_is(XEN_SCHEDULER_CREDIT)) <= 0 ||
+        ctl_sched_credit(domid, &p, false))
+        return xl_error("libxl_domain_sched_params_set failed.");
+    if (a->w && (a->weight < 1 || a->weight > 65535))
+        return xl_error("Cpu weight out of range, valid values are within range from 1 to "
+                        "65535");
+    if (a->c && (a->cap < 0 || a->cap > (long)(d.max_vcpu_id + 1) * 100))
+        return xl_error("Cpu cap out of range, valid range is from 0 to %u for specified "
+                        "number of vcpus", (d.max_vcpu_id + 1) * 100);
+    if (a->w)
+        p.weight = (uint16_t)a->weight;
+    if (a->c)
+        p.cap = (uint16_t)a->cap;
     if ((rc = ctl_sched_credit(domid, &p, true)))
-        return xl_error("cannot set domain %u's parameters: %s", domid, strerror(-rc));
+        return xl_error("libxl_domain_sched_params_set failed.");
     return 0;
 }
 
+/*
+ * xl sched-credit [-d <Domain> [-w W] [-c C]] [-s [-t ms] [-r us] [-m us]] [-p pool].
+ * kumo's hypervisor does not answer the pool-wide parameters (tslice, ratelimit,
+ * migration delay): -s prints Xen's line for that case and setting them fails as it would.
+ */
+int main_sched_credit(int argc, char **argv)
+{
+    struct credit_args a = { 0 };
+    uint32_t domid;
+    int rc = credit_options(argc, argv, &a);
+
+    if (rc != -1)
+        return rc;
+    if ((rc = pool_ok(a.pool)))
+        return rc;
+    if (a.s && (a.t || a.r || a.m))
+        return xl_error("libxl_sched_credit_params_get failed.");
+    if (a.s) {
+        fmt_credit_pool("Pool-0");
+        return 0;
+    }
+    if (!a.dom)
+        return list_pool(XEN_SCHEDULER_CREDIT, fmt_credit_pool, fmt_credit_header, credit_row);
+    if ((rc = xl_find_domain(a.dom, &domid)))
+        return rc;
+    if (a.w || a.c)
+        return credit_set(domid, &a);
+    fmt_credit_header();
+    return credit_row(domid);
+}
+
+/* xl sched-sedf, as Xen 4.5's xl had it (times in ms), for kumo's SEDF. */
 int main_sched_sedf(int argc, char **argv)
 {
-    const char *dom = NULL, *val[4] = { NULL };     /* period, slice, latency, extra */
+    static const struct option opts[] = {
+        { "domain", required_argument, NULL, 'd' }, { "period", required_argument, NULL, 'p' },
+        { "slice", required_argument, NULL, 's' }, { "latency", required_argument, NULL, 'l' },
+        { "extra", required_argument, NULL, 'e' }, { "cpupool", required_argument, NULL, 'c' },
+        XL_LONG_HELP,
+    };
+    const char *dom = NULL, *pool = NULL;
+    const char *val[4] = { NULL };      /* period, slice, latency, extra */
     struct kumo_domctl_sched_sedf p;
     unsigned long ms[4];
     uint32_t domid;
     int opt, rc;
 
-    while ((opt = getopt(argc, argv, "d:p:s:l:e:")) != -1) {
+    while ((opt = xl_getopt(argc, argv, "d:p:s:l:e:c:", opts, "sched-sedf", 0, &rc)) != -1) {
         const char *which = strchr("psle", opt);
 
+        if (opt == XL_OPT_EXIT)
+            return rc;
         if (opt == 'd')
             dom = optarg;
-        else if (which && opt)
+        else if (opt == 'c')
+            pool = optarg;
+        else if (which)
             val[which - "psle"] = optarg;
-        else
-            return xl_usage("sched-sedf");
     }
-    if (optind != argc)
-        return xl_usage("sched-sedf");
+    if (pool && (dom || val[0] || val[1] || val[2] || val[3]))
+        return xl_error("Specifying a cpupool is not allowed with other options.");
+    if (!dom && (val[0] || val[1] || val[2] || val[3]))
+        return xl_error("Must specify a domain.");
     for (int i = 0; i < 4; i++)
         if (val[i] && number(val[i], i == 3 ? 1 : 1000000, &ms[i]))
             return xl_error("invalid SEDF parameter '%s'", val[i]);
-    if ((rc = need_sched(KUMO_SCHEDULER_SEDF)))
+    if ((rc = pool_ok(pool)))
         return rc;
-    if (!dom) {
-        if (val[0] || val[1] || val[2] || val[3])
-            return xl_error("must specify a domain");
-        return list_pool(fmt_sedf_pool, fmt_sedf_header, sedf_row);
-    }
+    if (!dom)
+        return list_pool(KUMO_SCHEDULER_SEDF, fmt_sedf_pool, fmt_sedf_header, sedf_row);
     if ((rc = xl_find_domain(dom, &domid)))
         return rc;
     if (!val[0] && !val[1] && !val[2] && !val[3]) {
         fmt_sedf_header();
-        sedf_row(domid);
-        return 0;
+        return sedf_row(domid);
     }
-    if ((rc = ctl_sched_sedf(domid, &p, false)))
-        return xl_error("cannot read domain %u's parameters: %s", domid, strerror(-rc));
+    if (sched_is(KUMO_SCHEDULER_SEDF) <= 0 || ctl_sched_sedf(domid, &p, false))
+        return xl_error("libxl_domain_sched_params_set failed.");
     if (val[0])
         p.period = ms[0] * 1000000ULL;
     if (val[1])

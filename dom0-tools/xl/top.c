@@ -5,7 +5,6 @@
  * -b kumo redraws the summary and table on the terminal (no curses, no keys). kumo has no
  * PV network or block statistics yet: those columns read 0.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -173,14 +172,14 @@ int main_top(int argc, char **argv)
     int opt, rc;
 
     memset(&t, 0, sizeof(t));
-    while ((opt = getopt(argc, argv, "bi:d:fz")) != -1) {
+    while ((opt = xl_getopt(argc, argv, "bi:d:fz", NULL, "top", 0, &rc)) != -1) {
         switch (opt) {
+        case XL_OPT_EXIT: return rc;
         case 'b': batch = true; break;
         case 'i': iterations = atol(optarg); break;
         case 'd': delay = atol(optarg); break;
         case 'f': t.full_name = true; break;
         case 'z': t.dom0_first = true; break;
-        default: return xl_usage("top");
         }
     }
     if (optind != argc || delay < 0)

@@ -1,14 +1,23 @@
 /*
- * xl's entry: global options (-v is accepted and ignored, as kumo's xl logs nothing more),
- * the platform opened, then the command from the table.
+ * xl's entry: the output streams set up, then xl_main (cmdtable.c) with the global options
+ * and the command; the platform is opened only once a command needs it.
  */
 #include <string.h>
-#include <unistd.h>
 
 #include "xl.h"
 
 FILE *xl_out;
 FILE *xl_errout;
+
+int xl_platform_open(void)
+{
+    int rc = ctl_open();
+
+    if (rc < 0)
+        return xl_error("cannot reach the hypervisor through /dev/xen/privcmd: %s",
+                        strerror(-rc));
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -21,13 +30,7 @@ int main(int argc, char **argv)
      * between the pieces of an unbuffered stderr line would cut it in two.
      */
     setvbuf(stderr, NULL, _IOLBF, 0);
-    argc--, argv++;
-    while (argc > 0 && !strcmp(argv[0], "-v"))
-        argc--, argv++;
-    if (argc > 0 && strcmp(argv[0], "help") && (rc = ctl_open()) < 0)
-        return xl_error("cannot reach the hypervisor through /dev/xen/privcmd: %s",
-                        strerror(-rc));
-    rc = xl_run(argc, argv);
+    rc = xl_main(argc, argv);
     fflush(xl_out);
     return rc;
 }

@@ -1,7 +1,8 @@
 /*
- * Runs xl's command table in-process for the host tests that include xl's sources: one
- * command line (words split at spaces) in, its exit status out, with what it printed in
- * out and err (freed by the next call).
+ * Runs xl's command table in-process for the host tests that include xl's sources (a line
+ * starting with "xl" goes through xl_main, global options and all): one command line
+ * (words split at spaces) in, its exit status out, with what it printed in out and err
+ * (freed by the next call).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -11,6 +12,12 @@
 FILE *xl_out;
 FILE *xl_errout;
 static char *out, *err;
+
+/* The fake platform is always open. */
+int xl_platform_open(void)
+{
+    return 0;
+}
 
 static int xl(const char *cmdline)
 {
@@ -25,9 +32,11 @@ static int xl(const char *cmdline)
         argv[argc++] = w;
     argv[argc] = NULL;
     optind = 0;     /* each command parses its options afresh, as in a new process */
+    xl_dryrun = false;
     xl_out = open_memstream(&out, &out_len);
     xl_errout = open_memstream(&err, &err_len);
-    rc = xl_run(argc, argv);
+    /* "xl ..." runs the whole front door (global options); else the command alone. */
+    rc = argc && !strcmp(argv[0], "xl") ? xl_main(argc, argv) : xl_run(argc, argv);
     fclose(xl_out);
     fclose(xl_errout);
     return rc;

@@ -40,6 +40,7 @@ void fake_reset(void)
     memset(&fake_hv, 0, sizeof(fake_hv));
     fake_hv.nr_cpus = 2;
     fake_hv.sched_id = XEN_SCHEDULER_CREDIT;
+    fake_hv.capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
     fake_hv.total_pages = fake_hv.free_pages = 262144;
     fake_add_domain(0, "Domain-0", 512, 1);
 }
@@ -571,7 +572,7 @@ static long fake_sysctl(struct xen_sysctl *op)
         op->u.physinfo.cores_per_socket = fake_hv.nr_cpus;
         op->u.physinfo.threads_per_core = op->u.physinfo.nr_nodes = 1;
         op->u.physinfo.cpu_khz = 2097172;
-        op->u.physinfo.capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
+        op->u.physinfo.capabilities = fake_hv.capabilities;
         op->u.physinfo.total_pages = fake_hv.total_pages;
         op->u.physinfo.free_pages = fake_hv.free_pages;
         return 0;
@@ -609,7 +610,10 @@ static long fake_version(unsigned int cmd, void *arg)
         strcpy(arg, ".0-kumo");
         return 0;
     case XENVER_capabilities:
-        strcpy(arg, "hvm-3.0-x86_64");
+        strcpy(arg, "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 ");
+        return 0;
+    case XENVER_platform_parameters:
+        ((xen_platform_parameters_t *)arg)->virt_start = 0xFFFF800000000000ULL;
         return 0;
     case XENVER_commandline:
         strcpy(arg, "console=com1 dom0_mem=512M");

@@ -71,29 +71,36 @@ static bool all_digits(const char *s)
     return true;
 }
 
-int ts_find_domain(const char *name_or_id, uint32_t *domid)
+int ts_domain_by_name(const char *name, uint32_t *domid)
 {
     xen_domctl_getdomaininfo_t info[64];
-    char name[TS_NAME_MAX];
+    char found[TS_NAME_MAX];
     uint32_t next = 0;
     int n;
 
-    if (all_digits(name_or_id)) {
-        unsigned long id = strtoul(name_or_id, NULL, 10);
-
-        if (id >= DOMID_FIRST_RESERVED || ctl_domain_info((uint32_t)id, &info[0]))
-            return -ESRCH;
-        *domid = (uint32_t)id;
-        return 0;
-    }
     while ((n = ctl_domain_list(next, info, 64)) > 0) {
         for (int i = 0; i < n; i++)
-            if (!ts_domain_name(info[i].domain, name, sizeof(name)) &&
-                !strcmp(name, name_or_id)) {
+            if (!ts_domain_name(info[i].domain, found, sizeof(found)) &&
+                !strcmp(found, name)) {
                 *domid = info[i].domain;
                 return 0;
             }
         next = info[n - 1].domain + 1u;
     }
     return n < 0 ? n : -ESRCH;
+}
+
+int ts_find_domain(const char *name_or_id, uint32_t *domid)
+{
+    xen_domctl_getdomaininfo_t info;
+
+    if (all_digits(name_or_id)) {
+        unsigned long id = strtoul(name_or_id, NULL, 10);
+
+        if (id >= DOMID_FIRST_RESERVED || ctl_domain_info((uint32_t)id, &info))
+            return -ESRCH;
+        *domid = (uint32_t)id;
+        return 0;
+    }
+    return ts_domain_by_name(name_or_id, domid);
 }

@@ -26,6 +26,8 @@ void ts_format_cpumap(uint64_t mask, unsigned int nr_cpus, char *buf, size_t len
 int ts_domain_name(uint32_t domid, char *name, size_t len);
 /* A domain given by name or by number, as xl's find_domain(); -ESRCH when none is. */
 int ts_find_domain(const char *name_or_id, uint32_t *domid);
+/* The domain with that name only (libxl_name_to_domid); -ESRCH when none has it. */
+int ts_domain_by_name(const char *name, uint32_t *domid);
 /*
  * Destroys domid as libxl does: the hypervisor's destroy, then a bounded wait (10 s) until
  * the domain is gone and its memory back, then its xenstore nodes removed. 0 or -errno

@@ -164,6 +164,24 @@ static void test_platform_parameters(void)
     CHECK_EQ("platform_parameters at a page end",
              HYPERCALL2(__HYPERVISOR_xen_version, XENVER_platform_parameters,
                         EDGE(xen_platform_parameters_t)), 0);
+#ifndef __i386__
+    /* What xl info shows as platform_params on Xen 4.17: virt_start=0xffff800000000000. */
+    if (out.pp.virt_start != 0xFFFF800000000000ULL)
+        xtf_failure("platform_parameters: virt_start %#lx, Xen's is 0xffff800000000000",
+                    (unsigned long)out.pp.virt_start);
+#endif
+}
+
+/* xl info's xen_caps: Xen 4.17's words for an HVM-only build, in its order. */
+static void test_capabilities(void)
+{
+    static const char want[] = "hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64 ";
+    static xen_capabilities_info_t caps;
+
+    CHECK_EQ("capabilities", HYPERCALL2(__HYPERVISOR_xen_version, XENVER_capabilities, caps),
+             0);
+    if (memcmp(caps, want, sizeof(want)))
+        xtf_failure("capabilities \"%s\", Xen's are \"%s\"", caps, want);
 }
 
 /* The entries XENMEM_memory_map writes: Xen's e820 layout, packed (no public header). */
@@ -222,6 +240,7 @@ void test_main(void)
     if (!shared->vcpu_info[0].time.tsc_to_system_mul)
         return;                         /* no clock to bound the waits below */
     test_platform_parameters();
+    test_capabilities();
     test_memory_map();
     test_singleshot_and_selector();
     rs = register_runstate();
