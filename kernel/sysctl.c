@@ -113,6 +113,27 @@ static long getdomainname(struct kumo_sysctl_domainname *n)
     return 0;
 }
 
+/* Pool-0 is the only pool; its policy answers for its own sched_id only, as in Xen. */
+static long scheduler_op(struct xen_sysctl_scheduler_op *s)
+{
+    struct xen_sysctl_credit_schedule *c = &s->u.sched_credit;
+    struct sched_global g = { c->tslice_ms, c->ratelimit_us, c->vcpu_migr_delay_us };
+    int rc;
+
+    if (s->cpupool_id != 0)
+        return -XEN_ESRCH;
+    if (s->sched_id != sched_policy->sched_id ||
+        (s->cmd != XEN_SYSCTL_SCHEDOP_putinfo && s->cmd != XEN_SYSCTL_SCHEDOP_getinfo))
+        return -XEN_EINVAL;
+    rc = sched_global_params(&g, s->cmd == XEN_SYSCTL_SCHEDOP_putinfo);
+    if (rc)
+        return rc;
+    c->tslice_ms = g.tslice_ms;
+    c->ratelimit_us = g.ratelimit_us;
+    c->vcpu_migr_delay_us = g.migr_delay_us;
+    return 0;
+}
+
 long do_sysctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5)
 {
     struct xen_sysctl op;
@@ -136,6 +157,9 @@ long do_sysctl(struct vcpu *v, uint64_t arg, uint64_t a2, uint64_t a3, uint64_t 
         break;
     case XEN_SYSCTL_readconsole:
         rc = readconsole(v, &op.u.readconsole);
+        break;
+    case XEN_SYSCTL_scheduler_op:
+        rc = scheduler_op(&op.u.scheduler_op);
         break;
     case XEN_SYSCTL_debug_keys:
         return debug_keys(v, &op.u.debug_keys);     /* nothing to copy back, as in Xen */

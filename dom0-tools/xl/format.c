@@ -159,10 +159,16 @@ void fmt_uptime_short(const char *name, uint32_t domid, unsigned long seconds, t
     fprintf(xl_out, ", %s (%d)\n", name, (int)domid);
 }
 
-/* kumo has no sysctl for the pool's credit parameters: Xen's words for that case. */
+/* With the pool's parameters unreadable, Xen's words for that case. */
 void fmt_credit_pool(const char *pool)
 {
-    fprintf(xl_out, "Cpupool %s: [sched params unavailable]\n", pool);
+    struct xen_sysctl_credit_schedule p = { 0 };
+
+    if (ctl_sched_credit_pool(&p, false))
+        fprintf(xl_out, "Cpupool %s: [sched params unavailable]\n", pool);
+    else
+        fprintf(xl_out, "Cpupool %s: tslice=%dms ratelimit=%dus migration-delay=%dus\n", pool,
+                (int)p.tslice_ms, (int)p.ratelimit_us, (int)p.vcpu_migr_delay_us);
 }
 
 void fmt_credit_header(void)

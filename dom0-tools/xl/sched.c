@@ -105,7 +105,7 @@ static int list_pool(uint32_t sched, void (*pool)(const char *), void (*header)(
 
 struct credit_args {
     const char *dom, *pool;
-    long weight, cap;
+    long weight, cap, tslice, ratelimit, migr_delay;
     bool w, c, s, t, r, m;
 };
 
@@ -131,9 +131,9 @@ static int credit_options(int argc, char **argv, struct credit_args *a)
         case 'c': a->cap = strtol(optarg, NULL, 10), a->c = true; break;
         case 'p': a->pool = optarg; break;
         case 's': a->s = true; break;
-        case 't': a->t = true; break;
-        case 'r': a->r = true; break;
-        case 'm': a->m = true; break;
+        case 't': a->tslice = strtol(optarg, NULL, 10), a->t = true; break;
+        case 'r': a->ratelimit = strtol(optarg, NULL, 10), a->r = true; break;
+        case 'm': a->migr_delay = strtol(optarg, NULL, 10), a->m = true; break;
         }
     }
     if ((a->pool || a->s) && (a->dom || a->w || a->c))
@@ -171,11 +171,38 @@ static int credit_set(uint32_t domid, const struct credit_args *a)
     return 0;
 }
 
-/*
- * xl sched-credit [-d <Domain> [-w W] [-c C]] [-s [-t ms] [-r us] [-m us]] [-p pool].
- * kumo's hypervisor does not answer the pool-wide parameters (tslice, ratelimit,
- * migration delay): -s prints Xen's line for that case and setting them fails as it would.
- */
+/* The pool's parameters changed as libxl_sched_credit_params_set() checks them. */
+static int credit_pool_set(const struct credit_args *a)
+{
+    struct xen_sysctl_credit_schedule p;
+
+    if (ctl_sched_credit_pool(&p, false))
+        return xl_error("libxl_sched_credit_params_get failed.");
+    if (a->t)
+        p.tslice_ms = (uint32_t)a->tslice;
+    if (a->r)
+        p.ratelimit_us = (uint32_t)a->ratelimit;
+    if (a->m)
+        p.vcpu_migr_delay_us = (uint32_t)a->migr_delay;
+    if ((a->t && (a->tslice < XEN_SYSCTL_CSCHED_TSLICE_MIN ||
+                  a->tslice > XEN_SYSCTL_CSCHED_TSLICE_MAX)))
+        return xl_error("Time slice out of range, valid range is from %d to %d",
+                        XEN_SYSCTL_CSCHED_TSLICE_MIN, XEN_SYSCTL_CSCHED_TSLICE_MAX);
+    if (a->r && a->ratelimit && (a->ratelimit < XEN_SYSCTL_SCHED_RATELIMIT_MIN ||
+                                 a->ratelimit > XEN_SYSCTL_SCHED_RATELIMIT_MAX))
+        return xl_error("Ratelimit out of range, valid range is from %d to %d",
+                        XEN_SYSCTL_SCHED_RATELIMIT_MIN, XEN_SYSCTL_SCHED_RATELIMIT_MAX);
+    if ((uint64_t)p.ratelimit_us > (uint64_t)p.tslice_ms * 1000)
+        return xl_error("Ratelimit cannot be greater than timeslice");
+    if (a->m && (a->migr_delay < 0 || a->migr_delay > XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US))
+        return xl_error("vcpu migration delay should be >= 0 and <= %dus",
+                        XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US);
+    if (ctl_sched_credit_pool(&p, true))
+        return xl_error("libxl_sched_credit_params_set failed.");
+    return 0;
+}
+
+/* xl sched-credit [-d <Domain> [-w W] [-c C]] [-s [-t ms] [-r us] [-m us]] [-p pool]. */
 int main_sched_credit(int argc, char **argv)
 {
     struct credit_args a = { 0 };
@@ -187,7 +214,7 @@ int main_sched_credit(int argc, char **argv)
     if ((rc = pool_ok(a.pool)))
         return rc;
     if (a.s && (a.t || a.r || a.m))
-        return xl_error("libxl_sched_credit_params_get failed.");
+        return credit_pool_set(&a);
     if (a.s) {
         fmt_credit_pool("Pool-0");
         return 0;

@@ -65,6 +65,9 @@ int sched_item_init(struct vcpu *v);
 void sched_item_destroy(struct vcpu *v);
 /* Applies new parameters (weight, cap, period, slice, latency, extra) or -EINVAL. */
 int sched_adjust(struct domain *d, const struct sched_dom *want);
+/* The policy's host-wide parameters (XEN_SYSCTL_scheduler_op): read, or checked and set;
+ * 0, -EINVAL (out of range, or a policy without any). */
+int sched_global_params(struct sched_global *g, bool set);
 extern const struct sched_policy *sched_policy;
 /*
  * d is shut down: takes its vCPUs off the run queues and, once none is left on a pCPU,

@@ -47,6 +47,11 @@ struct sched_decision {
     s_time_t slice;                 /* run at most this long before pick() is called again */
 };
 
+/* A policy's host-wide parameters, in XEN_SYSCTL_scheduler_op's units (credit's). */
+struct sched_global {
+    uint32_t tslice_ms, ratelimit_us, migr_delay_us;
+};
+
 struct sched_policy {
     const char *name;               /* "SMP Credit Scheduler" */
     const char *opt_name;           /* "credit", as in sched= */
@@ -83,6 +88,11 @@ struct sched_policy {
                            s_time_t now);
     /* Checks and applies new domain parameters (already copied into d by the caller). */
     int (*adjust)(struct sched_dom *d);
+    /*
+     * Optional: with set, checks g as Xen does (-EINVAL) and applies it; then (or without
+     * set) fills g with the parameters in force.
+     */
+    int (*global)(struct sched_global *g, bool set);
     /* Optional, for debug keys: prints each pCPU's running item and queue through out. */
     void (*dump)(void (*out)(const char *fmt, ...));
 };

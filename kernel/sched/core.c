@@ -19,11 +19,13 @@
 #include <kumo/lock_order.h>
 #include <kumo/mm.h>
 #include <kumo/panic.h>
+#include <kumo/param.h>
 #include <kumo/sched.h>
 #include <kumo/sched_policy.h>
 #include <kumo/smp.h>
 #include <kumo/softirq.h>
 #include <kumo/xen_abi.h>
+#include <kumo/xen_ctl_abi.h>
 
 static const struct sched_policy *const policies[] = { &sched_credit, &sched_sedf };
 const struct sched_policy *sched_policy;
@@ -603,6 +605,55 @@ int sched_adjust(struct domain *d, const struct sched_dom *want)
     return rc;
 }
 
+int sched_global_params(struct sched_global *g, bool set)
+{
+    unsigned long flags;
+    int rc;
+
+    if (!sched_policy->global)
+        return -XEN_EINVAL;
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    rc = sched_policy->global(g, set);
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    return rc;
+}
+
+/* Xen's boot options for them, with Xen's defaults and its checks (a bad value is reset). */
+static unsigned int opt_tslice_ms = 30, opt_ratelimit_us = 1000, opt_migr_delay_us;
+integer_param("sched_credit_tslice_ms", opt_tslice_ms);
+integer_param("sched_ratelimit_us", opt_ratelimit_us);
+integer_param("vcpu_migration_delay", opt_migr_delay_us);
+
+static void sched_boot_params(void)
+{
+    struct sched_global g = { opt_tslice_ms, opt_ratelimit_us, opt_migr_delay_us };
+
+    if (!sched_policy->global)
+        return;
+    if (g.ratelimit_us && (g.ratelimit_us > XEN_SYSCTL_SCHED_RATELIMIT_MAX ||
+                           g.ratelimit_us < XEN_SYSCTL_SCHED_RATELIMIT_MIN)) {
+        printk("WARNING: sched_ratelimit_us outside of valid range [%d,%d]; using %u\n",
+               XEN_SYSCTL_SCHED_RATELIMIT_MIN, XEN_SYSCTL_SCHED_RATELIMIT_MAX, 1000);
+        g.ratelimit_us = 1000;
+    }
+    if (g.tslice_ms > XEN_SYSCTL_CSCHED_TSLICE_MAX || g.tslice_ms < XEN_SYSCTL_CSCHED_TSLICE_MIN) {
+        printk("WARNING: sched_credit_tslice_ms outside of valid range [%d,%d]; using %u\n",
+               XEN_SYSCTL_CSCHED_TSLICE_MIN, XEN_SYSCTL_CSCHED_TSLICE_MAX, 30);
+        g.tslice_ms = 30;
+    }
+    if ((uint64_t)g.ratelimit_us > (uint64_t)g.tslice_ms * 1000) {
+        printk("WARNING: sched_ratelimit_us > sched_credit_tslice_ms is undefined; "
+               "ratelimit set to the slice\n");
+        g.ratelimit_us = g.tslice_ms * 1000;
+    }
+    if (g.migr_delay_us > XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US) {
+        printk("WARNING: vcpu_migration_delay outside of valid range [0,%d]us; using 0\n",
+               XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US);
+        g.migr_delay_us = 0;
+    }
+    sched_policy->global(&g, true);
+}
+
 static void slice_end(void *unused)
 {
     (void)unused;
@@ -622,6 +673,7 @@ void sched_init(void)
             sched_policy = policies[i];
     if (sched_policy->init(SCHED_MAX_CPUS))
         panic("scheduler %s failed to initialise", sched_policy->opt_name);
+    sched_boot_params();
     printk("Using scheduler: %s (%s)\n", sched_policy->name, sched_policy->opt_name);
     open_softirq(SCHEDULE_SOFTIRQ, schedule_softirq);
     timer_init(&account_timer, account, NULL, 0);

@@ -6,11 +6,21 @@
  * point, so it takes no lock of its own.
  */
 #include <kumo/sched_policy.h>
+#include <kumo/xen_ctl_abi.h>
 #include <kumo/xmalloc.h>
 
 #define CSCHED_EINVAL 22                /* XEN_EINVAL */
 #define CSCHED_ENOMEM 12                /* XEN_ENOMEM */
-#define CSCHED_TSLICE       MILLISECS(30)
+/*
+ * Host-wide, as Xen's credit has them (XEN_SYSCTL_scheduler_op, boot options
+ * sched_credit_tslice_ms, sched_ratelimit_us, vcpu_migration_delay): the slice; how long a
+ * vCPU that was just picked runs before anything but a yield or its own block takes its
+ * pCPU; how long after it ran a vCPU counts as cache-hot there, so idle pCPUs leave it.
+ */
+static s_time_t csched_tslice = MILLISECS(30);
+static s_time_t csched_ratelimit = MICROSECS(1000);
+static s_time_t csched_migr_delay;
+#define CSCHED_TSLICE       csched_tslice
 #define CSCHED_ACCT_PERIOD  MILLISECS(10)
 /* 1 credit = 1 us of pCPU time: an item running for 1 ms burns 1000 credits. */
 #define CSCHED_NS_PER_CREDIT MICROSECS(1)
@@ -51,6 +61,8 @@ struct csched_item {
     unsigned int pri;                   /* CSCHED_PRI_*: the queue it is (or would be) on */
     int queued_on;                      /* pCPU whose run queue holds it, -1 if none */
     int running_on;                     /* pCPU it runs on (as far as we know), -1 if none */
+    s_time_t run_start;                 /* when it was last picked afresh (ratelimit) */
+    s_time_t run_end;                   /* when it last stopped running (migration delay) */
     bool ran;                           /* burnt credit in this accounting period */
     /* Scratch for csched_account(), valid only while it runs: */
     struct list_head claim_link;        /* on csched_claims: it gets a share this period */
@@ -176,7 +188,7 @@ static void csched_start_running(struct csched_item *ci, unsigned int cpu, s_tim
     csched_curr[cpu] = ci;
     if (!new_slice)
         return;                                 /* start keeps the sub-credit remainder */
-    ci->start = now;
+    ci->start = ci->run_start = now;
     csched_slice_end[cpu] = now + CSCHED_TSLICE;
 }
 
@@ -184,6 +196,7 @@ static void csched_start_running(struct csched_item *ci, unsigned int cpu, s_tim
 static void csched_stop_running(struct csched_item *ci, s_time_t now)
 {
     csched_burn(ci, now);
+    ci->run_end = now;
     if (ci->running_on >= 0 && csched_curr[ci->running_on] == ci)
         csched_curr[ci->running_on] = NULL;
     ci->running_on = -1;
@@ -234,6 +247,12 @@ static bool csched_may_continue(const struct csched_item *ci, unsigned int cpu, 
            (!best || best->pri >= ci->pri);
 }
 
+/* Picked less than the rate limit ago, still runnable and allowed here: it stays on. */
+static bool csched_rate_limited(const struct csched_item *ci, unsigned int cpu, s_time_t now)
+{
+    return csched_ratelimit && CSCHED_ELIGIBLE(ci, cpu) && now - ci->run_start < csched_ratelimit;
+}
+
 /* Runs to the end of the slice, or until a capped domain's budget for this period is used. */
 static s_time_t csched_slice(const struct csched_item *ci, unsigned int cpu, s_time_t now)
 {
@@ -255,6 +274,12 @@ static struct sched_decision csched_pick(unsigned int cpu, struct sched_item *pr
     if (ci) {
         csched_stop_running(ci, now);
         /* A yielder goes behind its equals in the queue, as in Xen's credit1. */
+        if (prev_runnable && !prev->yielded && csched_rate_limited(ci, cpu, now)) {
+            csched_start_running(ci, cpu, now, false);
+            dec.next = prev;
+            dec.slice = MIN(ci->run_start + csched_ratelimit - now, csched_slice(ci, cpu, now));
+            return dec;
+        }
         if (prev_runnable && !prev->yielded && csched_may_continue(ci, cpu, now))
             new_slice = false;                  /* keeps the rest of its slice */
         else if (prev_runnable && prev->yielded)
@@ -288,6 +313,8 @@ static struct sched_item *csched_steal(unsigned int cpu, s_time_t now)
         for (unsigned int i = 1; i < csched_nr_cpus; i++) {
             struct csched_item *ci = csched_first((cpu + i) % csched_nr_cpus, pri, cpu);
 
+            if (ci && csched_migr_delay && now - ci->run_end < csched_migr_delay)
+                continue;                       /* cache-hot where it ran: left there */
             if (ci) {
                 csched_dequeue(ci);
                 ci->it->processor = cpu;
@@ -582,6 +609,26 @@ static int csched_init(unsigned int nr_cpus)
     return 0;
 }
 
+static int csched_global(struct sched_global *g, bool set)
+{
+    if (set) {
+        if (g->tslice_ms > XEN_SYSCTL_CSCHED_TSLICE_MAX ||
+            g->tslice_ms < XEN_SYSCTL_CSCHED_TSLICE_MIN ||
+            (g->ratelimit_us && (g->ratelimit_us > XEN_SYSCTL_SCHED_RATELIMIT_MAX ||
+                                 g->ratelimit_us < XEN_SYSCTL_SCHED_RATELIMIT_MIN)) ||
+            MICROSECS(g->ratelimit_us) > MILLISECS(g->tslice_ms) ||
+            g->migr_delay_us > XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US)
+            return -CSCHED_EINVAL;
+        csched_tslice = MILLISECS(g->tslice_ms);
+        csched_ratelimit = MICROSECS(g->ratelimit_us);
+        csched_migr_delay = MICROSECS(g->migr_delay_us);
+    }
+    g->tslice_ms = (uint32_t)(csched_tslice / MILLISECS(1));
+    g->ratelimit_us = (uint32_t)(csched_ratelimit / MICROSECS(1));
+    g->migr_delay_us = (uint32_t)(csched_migr_delay / MICROSECS(1));
+    return 0;
+}
+
 static int csched_dom_init(struct sched_dom *d)
 {
     struct csched_dom *cd = xzalloc(struct csched_dom);
@@ -669,5 +716,6 @@ const struct sched_policy sched_credit = {
     .item_init = csched_item_init, .item_destroy = csched_item_destroy,
     .wake = csched_wake, .sleep = csched_sleep, .pick = csched_pick,
     .account = csched_account, .steal = csched_steal,
-    .should_preempt = csched_should_preempt, .adjust = csched_adjust, .dump = csched_dump,
+    .should_preempt = csched_should_preempt, .adjust = csched_adjust, .global = csched_global,
+    .dump = csched_dump,
 };

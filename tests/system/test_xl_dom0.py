@@ -75,6 +75,21 @@ def check_credit_shares(m):
     xl_ok(m, "xl sched-credit -d witness -w 256")
 
 
+def check_pool_params(m):
+    """The pool's credit parameters through XEN_SYSCTL_scheduler_op: the boot option's
+    rate limit, then a change xl makes and one Xen's checks refuse."""
+    pool = lambda: xl_ok(m, "xl sched-credit -s")
+    expect(pool() == ["Cpupool Pool-0: tslice=30ms ratelimit=500us migration-delay=0us"],
+           "sched_ratelimit_us=500 not in force: %s" % pool())
+    xl_ok(m, "xl sched-credit -s -t 10 -r 1000 -m 100")
+    expect(pool() == ["Cpupool Pool-0: tslice=10ms ratelimit=1000us migration-delay=100us"],
+           "xl sched-credit -s -t 10 -r 1000 -m 100 not applied: %s" % pool())
+    rc, out = run(m, "xl sched-credit -s -r 20000")
+    expect(rc != 0 and out == ["xl: Ratelimit cannot be greater than timeslice"],
+           "a rate limit above the slice: %s %s" % (rc, out))
+    xl_ok(m, "xl sched-credit -s -t 30 -r 500 -m 0")
+
+
 def check_pause(m):
     xl_ok(m, "xl pause witness")
     expect(list_rows(m)["witness"][3][2] == "p", "paused witness not shown paused")
@@ -111,6 +126,7 @@ def check_one_cpu(m):
 def check_xl_commands(m):
     check_agrees_with_kumo(m, m.text())
     check_vcpu_pin(m)
+    check_pool_params(m)
     check_pause(m)
     check_credit_shares(m)
     check_destroy(m)
@@ -121,8 +137,9 @@ def check_xl_commands(m):
 
 
 def boot():
-    return qemu_at_prompt(make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1",
-                                   modules()), BOOT_TIMEOUT, "QEMU, 1 Dom0 vCPU, 2 DomUs")
+    return qemu_at_prompt(make_iso(DEFAULT_CMDLINE + " dom0_mem=512M dom0_max_vcpus=1"
+                                   " sched_ratelimit_us=500", modules()),
+                          BOOT_TIMEOUT, "QEMU, 1 Dom0 vCPU, 2 DomUs")
 
 
 # The one boot's checks, each reported by its own test.

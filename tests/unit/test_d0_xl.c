@@ -136,7 +136,7 @@ TEST(xl_sched_credit_lists_and_sets)
     fake_hv.dom[3].cap = 50;
     CHECK_EQ(xl("sched-credit"), 0);
     CHECK(!strcmp(out,
-        "Cpupool Pool-0: [sched params unavailable]\n"
+        "Cpupool Pool-0: tslice=30ms ratelimit=1000us migration-delay=0us\n"
         "Name                                ID Weight  Cap\n"
         "Domain-0                             0    256    0\n"
         "web                                  1    256    0\n"

@@ -302,7 +302,7 @@ TEST(xl_sched_credit_takes_xens_options_and_ranges)
 {
     setup();
     CHECK_EQ(xl("sched-credit -s"), 0);
-    CHECK(!strcmp(out, "Cpupool Pool-0: [sched params unavailable]\n"));
+    CHECK(!strcmp(out, "Cpupool Pool-0: tslice=30ms ratelimit=1000us migration-delay=0us\n"));
     CHECK_EQ(xl("sched-credit -s -d web"), 1);
     CHECK(error_is("xl: Specifying a cpupool or schedparam is not allowed with domain "
                    "options.\n"));
@@ -311,7 +311,8 @@ TEST(xl_sched_credit_takes_xens_options_and_ranges)
     CHECK_EQ(xl("sched-credit -w 5"), 1);
     CHECK(error_is("xl: Must specify a domain.\n"));
     CHECK_EQ(xl("sched-credit -p Pool-0"), 0);
-    CHECK(!strncmp(out, "Cpupool Pool-0: [sched params unavailable]\nName ", 48));
+    CHECK(!strncmp(out, "Cpupool Pool-0: tslice=30ms ratelimit=1000us migration-delay=0us\nName ",
+                   70));
     CHECK_EQ(xl("sched-credit -p nosuch"), 1);
     CHECK(error_is("xl: unknown cpupool 'nosuch'\n"));
     CHECK_EQ(xl("sched-credit -d web -c 201"), 1);   /* two vCPUs: 200 at most */
@@ -323,6 +324,34 @@ TEST(xl_sched_credit_takes_xens_options_and_ranges)
     CHECK(error_is("xl: Cpu weight out of range, valid values are within range from 1 to "
                    "65535\n"));
     CHECK_EQ(fake_hv.dom[1].weight, 256);
+}
+
+/* -s with -t/-r/-m changes the pool's parameters as libxl checks them; -s alone shows them,
+ * and an unreadable pool gets Xen's words for that. */
+TEST(xl_sched_credit_pool_parameters_set_and_shown_as_xen)
+{
+    setup();
+    CHECK_EQ(xl("sched-credit -s -t 10 -r 500"), 0);
+    CHECK(!out[0]);
+    CHECK_EQ(xl("sched-credit -s -m 2000"), 0);
+    CHECK_EQ(xl("sched-credit -s"), 0);
+    CHECK(!strcmp(out, "Cpupool Pool-0: tslice=10ms ratelimit=500us migration-delay=2000us\n"));
+    CHECK_EQ(xl("sched-credit -s -r 0"), 0);            /* 0 turns the rate limit off */
+    CHECK_EQ(fake_hv.credit.ratelimit_us, 0);
+    CHECK_EQ(xl("sched-credit -s -t 0"), 1);
+    CHECK(error_is("xl: Time slice out of range, valid range is from 1 to 1000\n"));
+    CHECK_EQ(xl("sched-credit -s -r 50"), 1);
+    CHECK(error_is("xl: Ratelimit out of range, valid range is from 100 to 500000\n"));
+    CHECK_EQ(xl("sched-credit -s -r 20000"), 1);        /* above the 10 ms slice */
+    CHECK(error_is("xl: Ratelimit cannot be greater than timeslice\n"));
+    CHECK_EQ(xl("sched-credit -s -m 100001"), 1);
+    CHECK(error_is("xl: vcpu migration delay should be >= 0 and <= 100000us\n"));
+    CHECK_EQ(fake_hv.credit.tslice_ms, 10);             /* nothing refused was applied */
+    fake_hv.sched_id = 4;                               /* the pool runs another scheduler */
+    CHECK_EQ(xl("sched-credit -s"), 0);
+    CHECK(!strcmp(out, "Cpupool Pool-0: [sched params unavailable]\n"));
+    CHECK_EQ(xl("sched-credit -s -t 20"), 1);
+    CHECK(error_is("xl: libxl_sched_credit_params_get failed.\n"));
 }
 
 TEST(xl_sched_lists_only_the_pools_its_scheduler_runs)
@@ -422,6 +451,7 @@ int main(void)
     RUN(xl_uptime_short_mode_prints_xens_line);
     RUN(xl_domid_takes_names_and_domname_reads_ids_as_xen);
     RUN(xl_sched_credit_takes_xens_options_and_ranges);
+    RUN(xl_sched_credit_pool_parameters_set_and_shown_as_xen);
     RUN(xl_sched_lists_only_the_pools_its_scheduler_runs);
     RUN(xl_vcpu_pin_parses_cpu_lists_as_xen);
     RUN(xl_vcpu_list_prints_the_header_before_a_bad_domain);

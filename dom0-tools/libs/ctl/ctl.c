@@ -51,6 +51,21 @@ static long sysctl(uint32_t cmd, struct xen_sysctl *op)
     return bounce_call(__HYPERVISOR_sysctl, op, sizeof(*op));
 }
 
+int ctl_sched_credit_pool(struct xen_sysctl_credit_schedule *p, bool set)
+{
+    struct xen_sysctl op = { 0 };
+    long rc;
+
+    op.u.scheduler_op.cpupool_id = 0;
+    op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+    op.u.scheduler_op.cmd = set ? XEN_SYSCTL_SCHEDOP_putinfo : XEN_SYSCTL_SCHEDOP_getinfo;
+    op.u.scheduler_op.u.sched_credit = *p;
+    rc = sysctl(XEN_SYSCTL_scheduler_op, &op);
+    if (!rc)
+        *p = op.u.scheduler_op.u.sched_credit;
+    return (int)rc;
+}
+
 int ctl_physinfo(struct xen_sysctl_physinfo *pi)
 {
     struct xen_sysctl op = { 0 };

@@ -21,6 +21,8 @@ int ctl_open(void);
 
 int ctl_physinfo(struct xen_sysctl_physinfo *pi);
 int ctl_sched_id(uint32_t *sched_id);
+/* Pool-0's credit parameters (XEN_SYSCTL_scheduler_op): read, or set and read back. */
+int ctl_sched_credit_pool(struct xen_sysctl_credit_schedule *p, bool set);
 
 /* Domains with id >= first, at most max, in id order: the count, or -errno. */
 int ctl_domain_list(uint32_t first, xen_domctl_getdomaininfo_t *info, unsigned int max);

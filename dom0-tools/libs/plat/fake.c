@@ -40,6 +40,8 @@ void fake_reset(void)
     memset(&fake_hv, 0, sizeof(fake_hv));
     fake_hv.nr_cpus = 2;
     fake_hv.sched_id = XEN_SCHEDULER_CREDIT;
+    fake_hv.credit.tslice_ms = 30;
+    fake_hv.credit.ratelimit_us = 1000;
     fake_hv.capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_hap;
     fake_hv.total_pages = fake_hv.free_pages = 262144;
     fake_add_domain(0, "Domain-0", 512, 1);
@@ -557,6 +559,31 @@ static long fake_readconsole(struct xen_sysctl_readconsole *r)
     return 0;
 }
 
+/* Xen's checks (credit's csched_sys_cntl), on the one pool. */
+static long fake_sched_pool_op(struct xen_sysctl_scheduler_op *s)
+{
+    struct xen_sysctl_credit_schedule *c = &s->u.sched_credit;
+
+    if (s->cpupool_id)
+        return -ESRCH;
+    if (s->sched_id != fake_hv.sched_id || s->sched_id != XEN_SCHEDULER_CREDIT)
+        return -EINVAL;
+    if (s->cmd == XEN_SYSCTL_SCHEDOP_putinfo) {
+        if (c->tslice_ms < XEN_SYSCTL_CSCHED_TSLICE_MIN ||
+            c->tslice_ms > XEN_SYSCTL_CSCHED_TSLICE_MAX ||
+            (c->ratelimit_us && (c->ratelimit_us < XEN_SYSCTL_SCHED_RATELIMIT_MIN ||
+                                 c->ratelimit_us > XEN_SYSCTL_SCHED_RATELIMIT_MAX)) ||
+            (uint64_t)c->ratelimit_us > (uint64_t)c->tslice_ms * 1000 ||
+            c->vcpu_migr_delay_us > XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US)
+            return -EINVAL;
+        fake_hv.credit = *c;
+    } else if (s->cmd != XEN_SYSCTL_SCHEDOP_getinfo) {
+        return -EINVAL;
+    }
+    *c = fake_hv.credit;
+    return 0;
+}
+
 static long fake_sysctl(struct xen_sysctl *op)
 {
     struct xen_sysctl_getdomaininfolist *l = &op->u.getdomaininfolist;
@@ -587,6 +614,8 @@ static long fake_sysctl(struct xen_sysctl *op)
         return 0;
     case XEN_SYSCTL_readconsole:
         return fake_readconsole(&op->u.readconsole);
+    case XEN_SYSCTL_scheduler_op:
+        return fake_sched_pool_op(&op->u.scheduler_op);
     case XEN_SYSCTL_debug_keys:
         strncat(fake_hv.keys, op->u.debug_keys.keys.p,
                 MIN(op->u.debug_keys.nr_keys, sizeof(fake_hv.keys) - 1 - strlen(fake_hv.keys)));

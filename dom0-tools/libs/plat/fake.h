@@ -54,6 +54,7 @@ struct fake_port {
 struct fake_hv {
     unsigned int nr_cpus;
     uint32_t sched_id;
+    struct xen_sysctl_credit_schedule credit;   /* Pool-0's, as XEN_SYSCTL_scheduler_op has them */
     uint32_t capabilities;              /* physinfo's XEN_SYSCTL_PHYSCAP_* */
     uint64_t total_pages, free_pages;
     struct fake_domain dom[FAKE_MAX_DOMAINS];
