@@ -80,37 +80,61 @@ static long getdomaininfo(struct xen_domctl *op)
     return 0;
 }
 
+/* A 64-bit cpumap from the caller (at most 64 pCPUs; bits beyond nr_bits read 0). */
+static long map_in(struct vcpu *caller, const struct xenctl_bitmap *m, uint64_t *mask)
+{
+    uint8_t bits[8] = { 0 };
+    size_t bytes = MIN((size_t)(m->nr_bits + 7) / 8, sizeof(bits));
+
+    if (copy_from_guest_virt(caller, bits, (uint64_t)(uintptr_t)m->bitmap.p, bytes))
+        return -XEN_EFAULT;
+    memcpy(mask, bits, sizeof(*mask));
+    return 0;
+}
+
+static long map_out(struct vcpu *caller, const struct xenctl_bitmap *m, uint64_t mask)
+{
+    uint8_t bits[8];
+    size_t bytes = MIN((size_t)(m->nr_bits + 7) / 8, sizeof(bits));
+
+    memcpy(bits, &mask, sizeof(bits));
+    return copy_to_guest_virt(caller, (uint64_t)(uintptr_t)m->bitmap.p, bits, bytes) ?
+           -XEN_EFAULT : 0;
+}
+
+/*
+ * Xen's answers: set returns the hard affinity within the online pCPUs and the effective
+ * soft one (within hard and online); get returns each as it was set.
+ */
 static long vcpuaffinity(struct vcpu *caller, struct domain *d, struct xen_domctl *op)
 {
     struct xen_domctl_vcpuaffinity *a = &op->u.vcpuaffinity;
-    uint8_t bits[8] = { 0 };
-    size_t bytes = MIN((size_t)(a->cpumap_hard.nr_bits + 7) / 8, sizeof(bits));
+    bool set = op->cmd == XEN_DOMCTL_setvcpuaffinity;
+    bool hard = a->flags & XEN_VCPUAFFINITY_HARD, soft = a->flags & XEN_VCPUAFFINITY_SOFT;
+    uint64_t hard_mask = 0, soft_mask = 0;
     struct vcpu *v;
-    uint64_t mask;
     long rc;
 
-    /* Xen's answers: beyond the domain's limit -EINVAL, a vCPU not made yet -ESRCH. */
+    /* Beyond the domain's limit -EINVAL, a vCPU not made yet -ESRCH. */
     if (a->vcpu >= MAX(d->max_vcpus, d->nr_vcpus))
         return -XEN_EINVAL;
     if (a->vcpu >= d->nr_vcpus)
         return -XEN_ESRCH;
     v = d->vcpus[a->vcpu];
-    if (!(a->flags & (XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT)))
+    if (!hard && !soft)
         return -XEN_EINVAL;
-    if (op->cmd == XEN_DOMCTL_setvcpuaffinity && (a->flags & XEN_VCPUAFFINITY_HARD)) {
-        if (copy_from_guest_virt(caller, bits, (uint64_t)(uintptr_t)a->cpumap_hard.bitmap.p, bytes))
-            return -XEN_EFAULT;
-        memcpy(&mask, bits, sizeof(mask));
-        rc = vcpu_set_affinity(v, mask);
-        if (rc)
-            return rc;
-    }
-    /* Soft affinity is accepted and reported as "everywhere": the policies ignore it. */
-    mask = v->sched.affinity;
-    memcpy(bits, &mask, sizeof(bits));
-    if ((a->flags & XEN_VCPUAFFINITY_HARD) &&
-        copy_to_guest_virt(caller, (uint64_t)(uintptr_t)a->cpumap_hard.bitmap.p, bits, bytes))
-        return -XEN_EFAULT;
+    if (set && ((hard && (rc = map_in(caller, &a->cpumap_hard, &hard_mask))) ||
+                (soft && (rc = map_in(caller, &a->cpumap_soft, &soft_mask)))))
+        return rc;
+    if (set && hard && (rc = vcpu_set_affinity(v, hard_mask)))
+        return rc;
+    if (set && soft)
+        vcpu_set_soft_affinity(v, soft_mask);
+    hard_mask = v->sched.affinity;                  /* kept within the online pCPUs */
+    soft_mask = v->sched.soft_affinity & (set ? hard_mask : ~0ULL);
+    if ((hard && (rc = map_out(caller, &a->cpumap_hard, hard_mask))) ||
+        (soft && (rc = map_out(caller, &a->cpumap_soft, soft_mask))))
+        return rc;
     return 0;
 }
 

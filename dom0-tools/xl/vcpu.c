@@ -1,7 +1,6 @@
 /*
- * xl's vCPU family (Xen's xl_vcpu.c): vcpu-list, vcpu-pin (Xen's cpu-list syntax) and
- * vcpu-set. kumo keeps soft affinity out of scheduling: it is shown as "all", and a soft
- * affinity given to vcpu-pin is checked as Xen checks it, then left unused.
+ * xl's vCPU family (Xen's xl_vcpu.c): vcpu-list, vcpu-pin (Xen's cpu-list syntax, hard and
+ * soft affinity) and vcpu-set.
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,16 +32,17 @@ static int list_domain_vcpus(uint32_t domid, unsigned int nr_cpus)
         return xl_error("Domain %u does not exist.", domid);
     if (ts_domain_name(domid, name, sizeof(name)))
         snprintf(name, sizeof(name), "(null)");
-    ts_format_cpumap(~0ULL, nr_cpus, soft, sizeof(soft));
     for (uint32_t v = 0; v <= d.max_vcpu_id && d.max_vcpu_id != XEN_INVALID_MAX_VCPU_ID;
          v++) {
         struct xen_domctl_getvcpuinfo info;
-        uint64_t mask = 0;
+        uint64_t mask = 0, soft_mask = ~0ULL;
 
         if (ctl_vcpu_info(domid, v, &info))
             continue;                   /* a vCPU id the domain never made */
         ctl_vcpu_affinity(domid, v, &mask, false);
+        ctl_vcpu_soft_affinity(domid, v, &soft_mask, false);
         ts_format_cpumap(mask, nr_cpus, hard, sizeof(hard));
+        ts_format_cpumap(soft_mask, nr_cpus, soft, sizeof(soft));
         fmt_vcpu_row(name, domid, v, &info, hard, soft);
     }
     return 0;
@@ -121,8 +121,8 @@ static int vcpupin_dryrun(const uint64_t *hard, const uint64_t *soft, unsigned i
     return 0;
 }
 
-/* Hard affinity of vCPU first..last; kumo keeps soft affinity out of scheduling. */
-static int vcpupin_set(uint32_t domid, long vcpu, uint64_t hard)
+/* The affinities given (NULL: left alone) of vCPU first..last, as libxl sets them. */
+static int vcpupin_set(uint32_t domid, long vcpu, const uint64_t *hard, const uint64_t *soft)
 {
     xen_domctl_getdomaininfo_t d;
     uint32_t first = (uint32_t)vcpu, last = (uint32_t)vcpu;
@@ -134,9 +134,10 @@ static int vcpupin_set(uint32_t domid, long vcpu, uint64_t hard)
         last = d.max_vcpu_id;
     }
     for (uint32_t v = first; v <= last; v++) {
-        uint64_t m = hard;
+        uint64_t h = hard ? *hard : 0, s = soft ? *soft : 0;
 
-        if (ctl_vcpu_affinity(domid, v, &m, true))
+        if ((hard && ctl_vcpu_affinity(domid, v, &h, true)) ||
+            (soft && ctl_vcpu_soft_affinity(domid, v, &s, true)))
             return vcpu < 0 ? xl_error("Could not set affinity.") :
                               xl_error("Could not set affinity for vcpu `%ld'.", vcpu);
     }
@@ -184,7 +185,7 @@ int main_vcpupin(int argc, char **argv)
         return rc;
     if (xl_dryrun)
         return vcpupin_dryrun(have_hard ? &hard : NULL, have_soft ? &soft : NULL, nr_cpus);
-    return have_hard ? vcpupin_set(domid, vcpu, hard) : 0;
+    return vcpupin_set(domid, vcpu, have_hard ? &hard : NULL, have_soft ? &soft : NULL);
 }
 
 /* xl vcpu-set [--ignore-host] <Domain> <vCPUs> (xl_vcpu.c vcpuset()). */

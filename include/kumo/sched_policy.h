@@ -36,11 +36,21 @@ struct sched_item {
     struct sched_dom *dom;
     unsigned int processor;         /* pCPU whose queue holds it / that runs it (core-owned) */
     uint64_t affinity;              /* hard affinity: pCPUs it may run on (core-owned) */
+    uint64_t soft_affinity;         /* soft affinity: pCPUs it prefers (core-owned) */
     bool is_running;                /* core-owned: currently on a pCPU */
     bool yielded;                   /* core-owned: asked to yield (SCHEDOP_yield) since the
                                        last pick; pick() must not keep it on by preference */
     void *priv;                     /* policy's per-item data */
 };
+
+/* Where it would rather run: its soft affinity within its hard one, or the hard one when
+ * the two do not meet (Xen's rule: a soft affinity outside the hard one is no preference). */
+static inline uint64_t sched_preferred(const struct sched_item *it)
+{
+    uint64_t both = it->affinity & it->soft_affinity;
+
+    return both ? both : it->affinity;
+}
 
 struct sched_decision {
     struct sched_item *next;        /* NULL: the pCPU idles */

@@ -116,6 +116,7 @@ void vcpu_place(struct vcpu *v)
     uint64_t allowed = v->domain->cpumask & online_mask();
 
     v->sched.affinity = allowed ? allowed : online_mask();
+    v->sched.soft_affinity = ~0ULL;
     v->sched.processor = nth_allowed(v->sched.affinity, v->id + v->domain->domid);
     v->pcpu = v->sched.processor;
 }
@@ -150,8 +151,9 @@ static bool wake_locked(struct vcpu *v, bool from_offline, s_time_t now)
         return false;
     }
     set_state(v, VCPU_RUNNABLE);
-    if (!(v->sched.affinity & (1ULL << v->sched.processor)))
-        place_allowed(v);                           /* never queued where it may not run */
+    /* Never queued where it may not run; moved where it prefers to when it wakes. */
+    if (!(sched_preferred(&v->sched) & (1ULL << v->sched.processor)))
+        place_allowed(v);
     sched_policy->wake(&v->sched, now);
     tickle(&v->sched, now);
     return true;
@@ -318,6 +320,26 @@ int vcpu_set_affinity(struct vcpu *v, uint64_t mask)
     return 0;
 }
 
+void vcpu_set_soft_affinity(struct vcpu *v, uint64_t mask)
+{
+    unsigned long flags;
+
+    lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
+    v->sched.soft_affinity = mask;
+    /* A queued or sleeping vCPU goes where it prefers now; a running one when it wakes next. */
+    if (!v->sched.is_running && !(sched_preferred(&v->sched) & (1ULL << v->sched.processor))) {
+        if (v->state == VCPU_RUNNABLE) {
+            sched_policy->sleep(&v->sched);
+            place_allowed(v);
+            sched_policy->wake(&v->sched, NOW());
+            tickle(&v->sched, NOW());
+        } else {
+            place_allowed(v);
+        }
+    }
+    unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
+}
+
 int domain_ctl_pause(struct domain *d)
 {
     unsigned long flags;
@@ -380,7 +402,7 @@ int domain_ctl_unpause(struct domain *d)
 /* v's pCPU (and its timer's) is one its affinity allows. sched_lock held. */
 static void place_allowed(struct vcpu *v)
 {
-    v->sched.processor = nth_allowed(v->sched.affinity, v->id);
+    v->sched.processor = nth_allowed(sched_preferred(&v->sched), v->id);
     v->pcpu = v->sched.processor;
     timer_migrate(&v->singleshot_timer, v->pcpu);
 }

@@ -301,27 +301,43 @@ static struct sched_decision csched_pick(unsigned int cpu, struct sched_item *pr
     return dec;
 }
 
+/* The first item on queue qcpu at priority pri that cpu may take: allowed, not cache-hot
+ * where it ran, and with soft_only one that prefers cpu. */
+static struct csched_item *csched_first_to_steal(unsigned int qcpu, unsigned int pri,
+                                                 unsigned int cpu, bool soft_only, s_time_t now)
+{
+    struct csched_item *ci;
+
+    list_for_each_entry(ci, &csched_runq[qcpu][pri], run_link)
+        if (CSCHED_ELIGIBLE(ci, cpu) &&
+            (!soft_only || (sched_preferred(ci->it) & (1ULL << cpu))) &&
+            !(csched_migr_delay && now - ci->run_end < csched_migr_delay))
+            return ci;
+    return NULL;
+}
+
 /*
- * An idle cpu takes the best item queued elsewhere that it may run: the highest priority
- * over all other queues first (an OVER item never goes ahead of an UNDER one), scanning
- * the queues from cpu + 1 so idle pCPUs do not all raid the same one.
+ * An idle cpu takes the best item queued elsewhere that it may run, in Xen's two balance
+ * steps: first work that prefers cpu (soft affinity), then any it may run. Within a step
+ * the highest priority over all other queues first (an OVER item never goes ahead of an
+ * UNDER one), scanning the queues from cpu + 1 so idle pCPUs do not all raid the same one.
  */
 static struct sched_item *csched_steal(unsigned int cpu, s_time_t now)
 {
     csched_seen_cpus |= 1ULL << cpu;
-    for (unsigned int pri = 0; pri < CSCHED_NR_PRI; pri++)
-        for (unsigned int i = 1; i < csched_nr_cpus; i++) {
-            struct csched_item *ci = csched_first((cpu + i) % csched_nr_cpus, pri, cpu);
+    for (int step = 0; step < 2; step++)
+        for (unsigned int pri = 0; pri < CSCHED_NR_PRI; pri++)
+            for (unsigned int i = 1; i < csched_nr_cpus; i++) {
+                struct csched_item *ci = csched_first_to_steal((cpu + i) % csched_nr_cpus,
+                                                               pri, cpu, step == 0, now);
 
-            if (ci && csched_migr_delay && now - ci->run_end < csched_migr_delay)
-                continue;                       /* cache-hot where it ran: left there */
-            if (ci) {
-                csched_dequeue(ci);
-                ci->it->processor = cpu;
-                csched_start_running(ci, cpu, now, true);
-                return ci->it;
+                if (ci) {
+                    csched_dequeue(ci);
+                    ci->it->processor = cpu;
+                    csched_start_running(ci, cpu, now, true);
+                    return ci->it;
+                }
             }
-        }
     return NULL;
 }
 

@@ -235,6 +235,24 @@ TEST(cpus_string_pins_every_vcpu_with_or_without_vcpus)
     CHECK_EQ(fake_hv.dom[domid].vcpu[0].affinity, 0x2);
 }
 
+/* cpus_soft as xl reads it: a string for every vCPU or a list one per vCPU, applied after
+ * the hard affinity, each vCPU's left alone when the list is short. */
+TEST(cpus_soft_sets_each_vcpus_soft_affinity)
+{
+    struct ts_create_error e = { 0 };
+    uint32_t domid = 0;
+
+    setup();
+    CHECK_EQ(create_cfg("cpus_soft=\"1\"", true, &domid, &e), 0);
+    CHECK_EQ(fake_hv.dom[domid].vcpu[0].soft_affinity, 0x2);
+    CHECK_EQ(fake_hv.dom[domid].vcpu[1].soft_affinity, 0x2);
+    CHECK_EQ(fake_hv.dom[domid].vcpu[0].affinity, 0x3);    /* hard untouched */
+    setup();
+    CHECK_EQ(create_cfg("cpus_soft=[\"0\"]", true, &domid, &e), 0);
+    CHECK_EQ(fake_hv.dom[domid].vcpu[0].soft_affinity, 0x1);
+    CHECK_EQ(fake_hv.dom[domid].vcpu[1].soft_affinity, ~0ULL);
+}
+
 TEST(built_domain_holds_kernel_start_info_acpi_and_rings)
 {
     struct ts_create_error e = { 0 };
@@ -457,6 +475,7 @@ int main(void)
     fs_start();
     RUN(built_domain_holds_kernel_start_info_acpi_and_rings);
     RUN(cpus_string_pins_every_vcpu_with_or_without_vcpus);
+    RUN(cpus_soft_sets_each_vcpus_soft_affinity);
     RUN(built_domain_has_xens_xenstore_nodes_and_kept_config);
     RUN(failure_at_any_step_undoes_everything_and_names_the_step);
     RUN(bzimage_payloads_xz_gzip_zstd_and_raw_unpack_to_the_elf);

@@ -295,6 +295,21 @@ TEST(xl_sched_credit_takes_xens_options_and_ranges)
 
 /* -s with -t/-r/-m changes the pool's parameters as libxl checks them; -s alone shows them,
  * and an unreadable pool gets Xen's words for that. */
+/* vcpu-pin's soft affinity is set, and vcpu-list shows both as Xen's "hard / soft". */
+TEST(xl_vcpu_pin_sets_soft_affinity_and_vcpu_list_shows_it)
+{
+    setup();
+    CHECK_EQ(xl("vcpu-pin web 0 all 1"), 0);
+    CHECK_EQ(fake_hv.dom[1].vcpu[0].affinity, 0x3);
+    CHECK_EQ(fake_hv.dom[1].vcpu[0].soft_affinity, 0x2);
+    CHECK_EQ(xl("vcpu-pin web 1 0 -"), 0);          /* "-": the soft one stays */
+    CHECK_EQ(xl("vcpu-list web"), 0);
+    CHECK(strstr(out, "web                                  1     0    0   r--       1.5  all / 1\n"));
+    CHECK(strstr(out, "web                                  1     1    0   -b-       3.0  0 / all\n"));
+    CHECK_EQ(xl("vcpu-pin web all - all"), 0);
+    CHECK_EQ(fake_hv.dom[1].vcpu[0].soft_affinity, 0x3);          /* every pCPU there is */
+}
+
 TEST(xl_sched_credit_pool_parameters_set_and_shown_as_xen)
 {
     setup();
@@ -350,6 +365,7 @@ TEST(xl_vcpu_pin_parses_cpu_lists_as_xen)
     CHECK_EQ(xl("vcpu-pin web 0 1"), 0);
     CHECK_EQ(xl("vcpu-pin web 0 - 0"), 0);       /* soft only: hard stays */
     CHECK_EQ(fake_hv.dom[1].vcpu[0].affinity, 0x2);
+    CHECK_EQ(fake_hv.dom[1].vcpu[0].soft_affinity, 0x1);
     CHECK_EQ(xl("vcpu-pin web 0 1 x"), 1);       /* a bad soft affinity fails too */
     CHECK(error_is("xl: Invalid pcpu range: x.\n"));
     CHECK_EQ(xl("vcpu-pin -f web all 0"), 1);
@@ -418,6 +434,7 @@ int main(void)
     RUN(xl_uptime_short_mode_prints_xens_line);
     RUN(xl_domid_takes_names_and_domname_reads_ids_as_xen);
     RUN(xl_sched_credit_takes_xens_options_and_ranges);
+    RUN(xl_vcpu_pin_sets_soft_affinity_and_vcpu_list_shows_it);
     RUN(xl_sched_credit_pool_parameters_set_and_shown_as_xen);
     RUN(xl_sched_lists_only_the_pools_its_scheduler_runs);
     RUN(xl_vcpu_pin_parses_cpu_lists_as_xen);

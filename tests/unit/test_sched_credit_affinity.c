@@ -209,10 +209,34 @@ TEST(credit_wake_queues_only_where_the_item_may_run)
     sim_fini();
 }
 
+/* Xen's two balance steps: an idle pCPU first takes queued work that prefers it (soft
+ * affinity), and work preferring another pCPU only when there is no other. */
+TEST(credit_idle_pcpu_takes_soft_affine_work_first)
+{
+    struct sim_item *busy, *elsewhere, *anywhere;
+
+    sim_init(3);
+    busy = sim_item(sim_dom(256, 0), 0, 7);
+    elsewhere = sim_item(sim_dom(256, 0), 0, 7);
+    anywhere = sim_item(sim_dom(256, 0), 0, 7);
+    elsewhere->si.soft_affinity = 1ULL << 2;
+    anywhere->si.soft_affinity = ~0ULL;
+    busy->si.soft_affinity = ~0ULL;
+    sim.pol->wake(&busy->si, 0);
+    CHECK_EQ(sim.pol->pick(0, NULL, false, 0).next, &busy->si);
+    sim.pol->wake(&elsewhere->si, 0);               /* first in pCPU 0's queue */
+    sim.pol->wake(&anywhere->si, 0);
+    CHECK(sim.pol->steal(1, MICROSECS(10)) == &anywhere->si);
+    CHECK(sim.pol->pick(1, &anywhere->si, false, MICROSECS(20)).next == NULL);
+    CHECK(sim.pol->steal(1, MICROSECS(30)) == &elsewhere->si);  /* nothing else: step 2 */
+    sim_fini();
+}
+
 int main(void)
 {
     RUN(credit_weights_hold_when_pinned_to_one_of_two);
     RUN(credit_wake_queues_only_where_the_item_may_run);
+    RUN(credit_idle_pcpu_takes_soft_affine_work_first);
     RUN(credit_weights_hold_unpinned_over_host);
     RUN(credit_idle_pcpu_goes_to_unpinned_third);
     RUN(credit_cap_exact_when_pinned);

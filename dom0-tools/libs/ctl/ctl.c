@@ -135,9 +135,13 @@ int ctl_vcpu_info(uint32_t domid, uint32_t vcpu, struct xen_domctl_getvcpuinfo *
     return (int)rc;
 }
 
-int ctl_vcpu_affinity(uint32_t domid, uint32_t vcpu, uint64_t *mask, bool set)
+/* One of the two affinities (XEN_VCPUAFFINITY_HARD or _SOFT) through a 64-bit cpumap. */
+static int vcpu_affinity(uint32_t domid, uint32_t vcpu, uint32_t which, uint64_t *mask,
+                         bool set)
 {
     struct xen_domctl op = { 0 };
+    struct xenctl_bitmap *map = which == XEN_VCPUAFFINITY_HARD ? &op.u.vcpuaffinity.cpumap_hard
+                                                               : &op.u.vcpuaffinity.cpumap_soft;
     uint64_t *b = plat_buf_alloc(sizeof(*b));
     long rc;
 
@@ -145,14 +149,24 @@ int ctl_vcpu_affinity(uint32_t domid, uint32_t vcpu, uint64_t *mask, bool set)
         return -ENOMEM;
     *b = set ? *mask : 0;
     op.u.vcpuaffinity.vcpu = vcpu;
-    op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD;
-    op.u.vcpuaffinity.cpumap_hard.bitmap.p = (uint8_t *)b;
-    op.u.vcpuaffinity.cpumap_hard.nr_bits = 64;
+    op.u.vcpuaffinity.flags = which;
+    map->bitmap.p = (uint8_t *)b;
+    map->nr_bits = 64;
     rc = domctl(set ? XEN_DOMCTL_setvcpuaffinity : XEN_DOMCTL_getvcpuaffinity, domid, &op);
     if (!rc)
         *mask = *b;
     plat_buf_free(b, sizeof(*b));
     return (int)rc;
+}
+
+int ctl_vcpu_affinity(uint32_t domid, uint32_t vcpu, uint64_t *mask, bool set)
+{
+    return vcpu_affinity(domid, vcpu, XEN_VCPUAFFINITY_HARD, mask, set);
+}
+
+int ctl_vcpu_soft_affinity(uint32_t domid, uint32_t vcpu, uint64_t *mask, bool set)
+{
+    return vcpu_affinity(domid, vcpu, XEN_VCPUAFFINITY_SOFT, mask, set);
 }
 
 #define SCHED_PARAMS_OFFSET offsetof(struct xen_domctl, u.scheduler_op.u)

@@ -31,6 +31,8 @@ int ctl_domain_info(uint32_t domid, xen_domctl_getdomaininfo_t *info);
 int ctl_vcpu_info(uint32_t domid, uint32_t vcpu, struct xen_domctl_getvcpuinfo *info);
 /* Hard affinity as a mask of pCPUs (kumo has at most 64): read, or set and read back. */
 int ctl_vcpu_affinity(uint32_t domid, uint32_t vcpu, uint64_t *mask, bool set);
+/* Soft affinity: set returns the effective one (within hard), get the one set. */
+int ctl_vcpu_soft_affinity(uint32_t domid, uint32_t vcpu, uint64_t *mask, bool set);
 
 /* Scheduler parameters: read into *p, or write *p (credit: a zero weight keeps it). */
 int ctl_sched_credit(uint32_t domid, struct xen_domctl_sched_credit *p, bool set);

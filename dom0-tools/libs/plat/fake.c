@@ -63,7 +63,8 @@ void fake_add_domain(uint32_t domid, const char *name, unsigned int mib, unsigne
         d->vcpu[i] = (struct fake_vcpu){ .online = true, .blocked = i > 0, .running = i == 0,
                                          .cpu = i % fake_hv.nr_cpus,
                                          .time_ns = 1500000000ULL * (i + 1),
-                                         .affinity = (1ULL << fake_hv.nr_cpus) - 1 };
+                                         .affinity = (1ULL << fake_hv.nr_cpus) - 1,
+                                         .soft_affinity = ~0ULL };
 }
 
 void fake_console_write(const char *s)
@@ -153,7 +154,9 @@ static long fake_sched_op(struct fake_domain *d, struct xen_domctl_scheduler_op 
 static long fake_vcpu_op(struct fake_domain *d, struct xen_domctl *op)
 {
     struct xen_domctl_vcpuaffinity *a = &op->u.vcpuaffinity;
+    bool hard = a->flags & XEN_VCPUAFFINITY_HARD, soft = a->flags & XEN_VCPUAFFINITY_SOFT;
     uint64_t *map = (uint64_t *)a->cpumap_hard.bitmap.p;
+    uint64_t *soft_map = (uint64_t *)a->cpumap_soft.bitmap.p;
     struct fake_vcpu *v;
 
     if (op->cmd == XEN_DOMCTL_getvcpuinfo) {
@@ -167,10 +170,12 @@ static long fake_vcpu_op(struct fake_domain *d, struct xen_domctl *op)
         op->u.getvcpuinfo.cpu = v->cpu;
         return 0;
     }
-    if (a->vcpu >= d->nr_vcpus || !map || a->cpumap_hard.nr_bits < 64)
+    if (a->vcpu >= d->nr_vcpus || (!hard && !soft) ||
+        (hard && (!map || a->cpumap_hard.nr_bits < 64)) ||
+        (soft && (!soft_map || a->cpumap_soft.nr_bits < 64)))
         return -EINVAL;
     v = &d->vcpu[a->vcpu];
-    if (op->cmd == XEN_DOMCTL_setvcpuaffinity) {
+    if (op->cmd == XEN_DOMCTL_setvcpuaffinity && hard) {
         uint64_t m = *map & ((1ULL << fake_hv.nr_cpus) - 1);
 
         if (!m)
@@ -179,7 +184,13 @@ static long fake_vcpu_op(struct fake_domain *d, struct xen_domctl *op)
         if (!(m >> v->cpu & 1))
             v->cpu = (unsigned int)__builtin_ctzll(m);
     }
-    *map = v->affinity;
+    if (op->cmd == XEN_DOMCTL_setvcpuaffinity && soft)
+        v->soft_affinity = *soft_map;
+    if (hard)
+        *map = v->affinity;
+    if (soft)       /* set: the effective one, within hard; get: as set */
+        *soft_map = v->soft_affinity &
+                    (op->cmd == XEN_DOMCTL_setvcpuaffinity ? v->affinity : ~0ULL);
     return 0;
 }
 
@@ -220,6 +231,7 @@ static void fake_add_vcpus(struct fake_domain *d)
     d->nr_vcpus = d->max_vcpus;
     for (unsigned int i = 0; i < d->nr_vcpus; i++)
         d->vcpu[i] = (struct fake_vcpu){ .affinity = (1ULL << fake_hv.nr_cpus) - 1,
+                                         .soft_affinity = ~0ULL,
                                          .cpu = i % fake_hv.nr_cpus };
     fake_hvm_ctx_init(d);
 }

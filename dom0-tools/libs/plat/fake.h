@@ -20,7 +20,7 @@
 struct fake_vcpu {
     bool online, running, blocked;
     unsigned int cpu;
-    uint64_t time_ns, affinity;
+    uint64_t time_ns, affinity, soft_affinity;
 };
 
 struct fake_domain {

@@ -15,13 +15,13 @@
 /* Keys kumo reads. */
 static const char *const known_keys[] = {
     "name", "type", "builder", "kernel", "ramdisk", "cmdline", "extra", "root", "memory",
-    "maxmem", "vcpus", "maxvcpus", "cpus", "cpu_weight", "cap", "on_poweroff", "on_reboot",
+    "maxmem", "vcpus", "maxvcpus", "cpus", "cpus_soft", "cpu_weight", "cap", "on_poweroff", "on_reboot",
     "on_crash", "on_watchdog", "on_soft_reset", "uuid", "disk", "vif", "bootloader",
 };
 
 /* Keys Xen's xl reads that kumo does not apply (a different warning: not a typo). */
 static const char *const xen_only_keys[] = {
-    "pool", "cpus_soft", "max_event_channels", "nomigrate", "vnuma", "hap", "oos",
+    "pool", "max_event_channels", "nomigrate", "vnuma", "hap", "oos",
     "shadow_memory", "nestedhvm", "timer_mode", "tsc_mode", "cpuid", "vpmu", "pvshim",
     "pvshim_path", "pvshim_cmdline", "pvshim_extra", "pci", "channel", "vtpm", "p9", "vfb",
     "vkb", "seclabel", "driver_domain", "bootloader_args", "max_grant_frames",
@@ -211,10 +211,14 @@ static int read_sizes(const struct reader *r, struct ts_domain_config *cfg)
     return 0;
 }
 
-/* cpus: one cpu list for every vCPU, or a list holding one per vCPU (parse_vcpu_affinity). */
-static int read_cpus(const struct reader *r, unsigned int nr_cpus, struct ts_domain_config *cfg)
+/*
+ * cpus (hard) or cpus_soft: one cpu list for every vCPU, or a list holding one per vCPU
+ * (xl's parse_vcpu_affinity()), into masks and *n.
+ */
+static int read_affinity(const struct reader *r, const char *key, unsigned int nr_cpus,
+                         struct ts_domain_config *cfg, uint64_t *masks, unsigned int *n_masks)
 {
-    const struct cfg_setting *s = cfg_find(r->c, "cpus");
+    const struct cfg_setting *s = cfg_find(r->c, key);
     /* Without vcpus the domain gets libxl's one: cpus still pins it. */
     unsigned int nv = cfg->max_vcpus ? cfg->max_vcpus : 1;
     const struct cfg_value *v;
@@ -235,11 +239,18 @@ static int read_cpus(const struct reader *r, unsigned int nr_cpus, struct ts_dom
             return bad(r, s, "\"%s\" is not a cpu list of this host's %u CPUs", item->str,
                        nr_cpus);
         for (unsigned int j = i; j < nv && (j == i || !v->is_list); j++)
-            cfg->hard_affinity[j] = mask;
+            masks[j] = mask;
     }
-    cfg->n_hard_affinity = v->is_list && n < nv ? n : nv;
-    cfg->numa_placement_off = v->is_list;
+    *n_masks = v->is_list && n < nv ? n : nv;
+    cfg->numa_placement_off |= v->is_list;
     return 0;
+}
+
+static int read_cpus(const struct reader *r, unsigned int nr_cpus, struct ts_domain_config *cfg)
+{
+    return read_affinity(r, "cpus", nr_cpus, cfg, cfg->hard_affinity, &cfg->n_hard_affinity) ?:
+           read_affinity(r, "cpus_soft", nr_cpus, cfg, cfg->soft_affinity,
+                         &cfg->n_soft_affinity);
 }
 
 static int read_actions(const struct reader *r, struct ts_domain_config *cfg)

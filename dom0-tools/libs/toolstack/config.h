@@ -110,8 +110,8 @@ struct ts_domain_config {
     char *kernel, *ramdisk, *cmdline;
     uint64_t target_memkb, max_memkb;
     unsigned int vcpus, max_vcpus;      /* vcpus: the avail_vcpus bitmap's first bits */
-    uint64_t hard_affinity[TS_MAX_VCPUS];
-    unsigned int n_hard_affinity;
+    uint64_t hard_affinity[TS_MAX_VCPUS], soft_affinity[TS_MAX_VCPUS];
+    unsigned int n_hard_affinity, n_soft_affinity;
     bool numa_placement_off;
     int weight, cap;
     enum ts_action on_poweroff, on_reboot, on_watchdog, on_crash, on_soft_reset;

@@ -121,6 +121,19 @@ static void j_empty_map(struct json *j, const char *key)
     j_close(j, '}');
 }
 
+/* libxl's vcpu_{hard,soft}_affinity: one bitmap a vCPU, absent when none was given. */
+static void affinity_json(struct json *j, const char *key, const uint64_t *masks,
+                          unsigned int n)
+{
+    if (!n)
+        return;
+    j_key(j, key);
+    j_open(j, '[');
+    for (unsigned int i = 0; i < n; i++)
+        j_bitmap(j, NULL, masks[i]);
+    j_close(j, ']');
+}
+
 static void print_b_info(struct json *j, const struct ts_domain_config *cfg)
 {
     j_key(j, "b_info");
@@ -128,13 +141,8 @@ static void print_b_info(struct json *j, const struct ts_domain_config *cfg)
     j_int(j, "max_vcpus", cfg->max_vcpus);
     if (cfg->vcpus)
         j_bitmap(j, "avail_vcpus", cfg->vcpus >= 64 ? ~0ULL : (1ULL << cfg->vcpus) - 1);
-    if (cfg->n_hard_affinity) {
-        j_key(j, "vcpu_hard_affinity");
-        j_open(j, '[');
-        for (unsigned int i = 0; i < cfg->n_hard_affinity; i++)
-            j_bitmap(j, NULL, cfg->hard_affinity[i]);
-        j_close(j, ']');
-    }
+    affinity_json(j, "vcpu_hard_affinity", cfg->hard_affinity, cfg->n_hard_affinity);
+    affinity_json(j, "vcpu_soft_affinity", cfg->soft_affinity, cfg->n_soft_affinity);
     if (cfg->numa_placement_off)
         j_str(j, "numa_placement", "False");
     j_int(j, "max_memkb", cfg->max_memkb);

@@ -52,6 +52,13 @@ static int limits(struct build *b)
         if (rc)
             snprintf(b->why, sizeof(b->why), "vCPU %u affinity: %s", i, strerror(-rc));
     }
+    for (unsigned int i = 0; !rc && i < c->n_soft_affinity && i < c->max_vcpus; i++) {
+        uint64_t mask = c->soft_affinity[i];
+
+        rc = ctl_vcpu_soft_affinity(b->domid, i, &mask, true);
+        if (rc)
+            snprintf(b->why, sizeof(b->why), "vCPU %u soft affinity: %s", i, strerror(-rc));
+    }
     if (!rc && (rc = ctl_max_mem(b->domid, c->max_memkb + BUILD_MAXMEM_SLACK_KB)))
         snprintf(b->why, sizeof(b->why), "max_mem: %s", strerror(-rc));
     if (!rc && (c->weight >= 0 || c->cap >= 0)) {

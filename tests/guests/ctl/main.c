@@ -1,7 +1,8 @@
 /*
- * The control interface, from Dom0: sysctl sched_id and physinfo, domctl getdomaininfo,
- * scheduler_op get/put, and pinning: a DomU vCPU pinned to a pCPU is only ever seen there,
- * and pinning it elsewhere moves it. Needs a DomU (domid 1) running beside it. With
+ * The control interface, from Dom0: sysctl sched_id, physinfo and the pool's credit
+ * parameters, domctl getdomaininfo, scheduler_op get/put, soft affinity as Xen returns it,
+ * and pinning: a DomU vCPU pinned to a pCPU is only ever seen there, and pinning it
+ * elsewhere moves it. Needs a DomU (domid 1) running beside it. With
  * "pin-load" it only pins domid 1's vCPU to pCPU 2, then unpins it and, sleeping between
  * looks so the other pCPUs idle, waits to see it move off pCPU 2 (where a second
  * CPU-bound DomU keeps it waiting) by an idle pCPU's stealing.
@@ -101,6 +102,69 @@ static void test_sysctl(void)
     CHECK_EQ("unknown sysctl", sysctl(&op), -XEN_ENOSYS);
 }
 
+/* Pool-0's credit parameters: Xen's defaults, its ranges, a change read back. */
+static void test_pool_params(void)
+{
+    struct xen_sysctl op = { .cmd = XEN_SYSCTL_scheduler_op };
+    struct xen_sysctl_credit_schedule *c = &op.u.scheduler_op.u.sched_credit;
+
+    op.u.scheduler_op.sched_id = XEN_SCHEDULER_CREDIT;
+    op.u.scheduler_op.cmd = XEN_SYSCTL_SCHEDOP_getinfo;
+    CHECK_EQ("pool params", sysctl(&op), 0);
+    if (c->tslice_ms != 30 || c->ratelimit_us != 1000 || c->vcpu_migr_delay_us != 0)
+        xtf_failure("pool params %u ms, %u us, %u us: not Xen's defaults", c->tslice_ms,
+                    c->ratelimit_us, c->vcpu_migr_delay_us);
+    op.u.scheduler_op.cmd = XEN_SYSCTL_SCHEDOP_putinfo;
+    *c = (struct xen_sysctl_credit_schedule){ 5, 6000, 0 };
+    CHECK_EQ("rate limit above the slice", sysctl(&op), -XEN_EINVAL);
+    *c = (struct xen_sysctl_credit_schedule){ 1001, 0, 0 };
+    CHECK_EQ("slice above 1 s", sysctl(&op), -XEN_EINVAL);
+    *c = (struct xen_sysctl_credit_schedule){ 20, 500, 100 };
+    CHECK_EQ("new pool params", sysctl(&op), 0);
+    op.u.scheduler_op.cmd = XEN_SYSCTL_SCHEDOP_getinfo;
+    *c = (struct xen_sysctl_credit_schedule){ 0 };
+    sysctl(&op);
+    if (c->tslice_ms != 20 || c->ratelimit_us != 500 || c->vcpu_migr_delay_us != 100)
+        xtf_failure("pool params read back %u, %u, %u", c->tslice_ms, c->ratelimit_us,
+                    c->vcpu_migr_delay_us);
+    op.u.scheduler_op.cmd = XEN_SYSCTL_SCHEDOP_putinfo;
+    *c = (struct xen_sysctl_credit_schedule){ 30, 1000, 0 };
+    CHECK_EQ("pool params back", sysctl(&op), 0);
+    op.u.scheduler_op.cpupool_id = 1;
+    CHECK_EQ("no pool 1", sysctl(&op), -XEN_ESRCH);
+    op.u.scheduler_op.cpupool_id = 0;
+    op.u.scheduler_op.sched_id = 4;
+    CHECK_EQ("not the pool's scheduler", sysctl(&op), -XEN_EINVAL);
+}
+
+/* Soft affinity: set returns it within the hard affinity, get as it was set. */
+static void test_soft_affinity(void)
+{
+    static uint8_t hard[8], soft[8];
+    struct xen_domctl op = { .cmd = XEN_DOMCTL_setvcpuaffinity, .domain = 1 };
+
+    memset(hard, 0, sizeof(hard));
+    memset(soft, 0, sizeof(soft));
+    hard[0] = 0x1;                      /* pCPU 0 */
+    soft[0] = 0x3;                      /* pCPUs 0 and 1 */
+    op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT;
+    op.u.vcpuaffinity.cpumap_hard.bitmap.p = hard;
+    op.u.vcpuaffinity.cpumap_hard.nr_bits = 64;
+    op.u.vcpuaffinity.cpumap_soft.bitmap.p = soft;
+    op.u.vcpuaffinity.cpumap_soft.nr_bits = 64;
+    CHECK_EQ("set hard and soft", domctl(&op), 0);
+    CHECK_EQ("effective soft affinity", soft[0], 0x1);
+    op.cmd = XEN_DOMCTL_getvcpuaffinity;
+    op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_SOFT;
+    CHECK_EQ("get soft", domctl(&op), 0);
+    CHECK_EQ("soft affinity as set", soft[0], 0x3);
+    memset(hard, 0xFF, sizeof(hard));
+    memset(soft, 0xFF, sizeof(soft));
+    op.cmd = XEN_DOMCTL_setvcpuaffinity;
+    op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD | XEN_VCPUAFFINITY_SOFT;
+    CHECK_EQ("unpin", domctl(&op), 0);
+}
+
 static void test_domaininfo_and_sched(void)
 {
     struct xen_domctl op = { .cmd = XEN_DOMCTL_getdomaininfo, .domain = 1 };
@@ -198,7 +262,9 @@ void test_main(void)
     }
     test_max_vcpus();
     test_sysctl();
+    test_pool_params();
     test_domaininfo_and_sched();
+    test_soft_affinity();
     CHECK_EQ("pin to pCPU 1", pin(1, 1), 0);
     check_only_on(1, 1);
     CHECK_EQ("pin to pCPU 0", pin(1, 0), 0);
