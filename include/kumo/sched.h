@@ -49,8 +49,9 @@ bool sched_off_pcpu_locked(const struct vcpu *v);
 void sched_wake_offline_locked(struct vcpu *v);
 /* Hard affinity (pinning): mask of pCPUs; a vCPU outside it moves. 0 or -EINVAL. */
 int vcpu_set_affinity(struct vcpu *v, uint64_t mask);
-/* Soft affinity: where it prefers to run, within its hard affinity (placement, and which
- * queued work an idle pCPU takes first). Any mask, as in Xen. */
+/* Soft affinity: where it prefers to run, within its hard affinity: the pCPU it is placed
+ * on when it must move, the idle pCPU woken to take it, and which queued work an idle
+ * pCPU takes first. Any mask, as in Xen. */
 void vcpu_set_soft_affinity(struct vcpu *v, uint64_t mask);
 /*
  * The toolstack's pause (XEN_DOMCTL_pausedomain), counted as in Xen: while the count is

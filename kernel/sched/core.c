@@ -132,12 +132,17 @@ static void tickle(struct sched_item *it, s_time_t now)
         cpu_raise_softirq(cpu, SCHEDULE_SOFTIRQ);
         return;
     }
-    /* Busy: an idle pCPU the item may use can take it (policies that steal). */
-    for (unsigned int c = 0; c < nr_cpu_ids && sched_policy->steal; c++)
-        if ((it->affinity & (1ULL << c)) && per_cpu(c)->online && !per_cpu(c)->curr_vcpu) {
-            cpu_raise_softirq(c, SCHEDULE_SOFTIRQ);
-            return;
-        }
+    /* Busy: an idle pCPU the item may use can take it (policies that steal), one it
+     * prefers (soft affinity) first, as Xen's credit1 tickles. */
+    for (int step = 0; step < 2 && sched_policy->steal; step++) {
+        uint64_t where = step ? it->affinity : sched_preferred(it);
+
+        for (unsigned int c = 0; c < nr_cpu_ids; c++)
+            if ((where & (1ULL << c)) && per_cpu(c)->online && !per_cpu(c)->curr_vcpu) {
+                cpu_raise_softirq(c, SCHEDULE_SOFTIRQ);
+                return;
+            }
+    }
 }
 
 /* Makes a blocked (or, if allowed, offline) vCPU runnable. sched_lock held. */
@@ -151,9 +156,8 @@ static bool wake_locked(struct vcpu *v, bool from_offline, s_time_t now)
         return false;
     }
     set_state(v, VCPU_RUNNABLE);
-    /* Never queued where it may not run; moved where it prefers to when it wakes. */
-    if (!(sched_preferred(&v->sched) & (1ULL << v->sched.processor)))
-        place_allowed(v);
+    if (!(v->sched.affinity & (1ULL << v->sched.processor)))
+        place_allowed(v);                           /* never queued where it may not run */
     sched_policy->wake(&v->sched, now);
     tickle(&v->sched, now);
     return true;
@@ -320,23 +324,13 @@ int vcpu_set_affinity(struct vcpu *v, uint64_t mask)
     return 0;
 }
 
+/* Only stored, as in Xen: it steers the next placement, tickle and balance step. */
 void vcpu_set_soft_affinity(struct vcpu *v, uint64_t mask)
 {
     unsigned long flags;
 
     lock_level_irqsave(&sched_lock, flags, LOCK_LEVEL_SCHED);
     v->sched.soft_affinity = mask;
-    /* A queued or sleeping vCPU goes where it prefers now; a running one when it wakes next. */
-    if (!v->sched.is_running && !(sched_preferred(&v->sched) & (1ULL << v->sched.processor))) {
-        if (v->state == VCPU_RUNNABLE) {
-            sched_policy->sleep(&v->sched);
-            place_allowed(v);
-            sched_policy->wake(&v->sched, NOW());
-            tickle(&v->sched, NOW());
-        } else {
-            place_allowed(v);
-        }
-    }
     unlock_level_irqrestore(&sched_lock, flags, LOCK_LEVEL_SCHED);
 }
 

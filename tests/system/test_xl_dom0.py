@@ -58,7 +58,11 @@ def check_vcpu_pin(m):
             break
     else:
         raise AssertionError("witness not moved to pCPU 0: %s" % row)
-    xl_ok(m, "xl vcpu-pin witness 0 1")
+    # A soft affinity goes through to the hypervisor and back (its use: unit tests).
+    xl_ok(m, "xl vcpu-pin witness 0 all 1")
+    row = xl_ok(m, "xl vcpu-list witness")[1]
+    expect(re.match(r"witness +1 +0 +\d .*  all / 1$", row), "soft affinity not shown: %s" % row)
+    xl_ok(m, "xl vcpu-pin witness 0 1 all")
 
 
 def check_credit_shares(m):
