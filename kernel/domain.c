@@ -66,7 +66,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     d->shared_info = alloc_xenheap_pages(0);
     if (d->shared_info)
         page_assign(maddr_to_page(__pa(d->shared_info)), d, PGT_SPECIAL);
-    if (!d->shared_info || p2m_init(d) || evtchn_init(d))
+    if (!d->shared_info || p2m_init(d) || evtchn_init(d) || gnttab_init(d, 0))
         goto fail;
     memset(d->shared_info, 0, PAGE_SIZE);
     domain_set_wallclock(d);
@@ -84,6 +84,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
 
 fail:
     p2m_teardown(d);
+    gnttab_free(d);
     xfree(d->evtchn);
     if (d->shared_info)
         put_page(maddr_to_page(__pa(d->shared_info)));
@@ -99,6 +100,7 @@ void domain_free(struct domain *d)
     pages_relinquish(&d->page_list);
     p2m_teardown(d);
     put_page(maddr_to_page(__pa(d->shared_info)));
+    gnttab_free(d);
     xfree(d->evtchn);
     sched_dom_destroy(d);
     xfree(d);

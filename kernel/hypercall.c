@@ -10,6 +10,7 @@
 #include <kumo/domain.h>
 #include <kumo/event.h>
 #include <kumo/hvm_exits.h>
+#include <kumo/grant_table.h>
 #include <kumo/hypercall.h>
 #include <kumo/sched.h>
 #include <kumo/softirq.h>
@@ -32,6 +33,7 @@ static const struct hypercall_entry hypercall_table[64] = {
     [__HYPERVISOR_platform_op] = { do_platform_op, true, NULL },
     [__HYPERVISOR_mca] = { do_mca, true, NULL },
     [__HYPERVISOR_memory_op] = { do_memory_op, false, compat_memory_op },
+    [__HYPERVISOR_grant_table_op] = { do_grant_table_op, false, do_grant_table_op },
     [__HYPERVISOR_multicall] = { do_multicall, false, do_multicall },  /* reads either layout */
     [__HYPERVISOR_xen_version] = { do_xen_version, false, compat_xen_version },
     [__HYPERVISOR_console_io] = { do_console_io, false, do_console_io },

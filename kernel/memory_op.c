@@ -6,6 +6,7 @@
  */
 #include <asm/irq.h>
 #include <asm/p2m.h>
+#include <kumo/grant_table.h>
 #include <kumo/domain.h>
 #include <kumo/hvm_exits.h>
 #include <kumo/hypercall.h>
@@ -68,6 +69,8 @@ static long add_to_physmap(struct vcpu *v, unsigned long start, uint64_t arg)
         return rc;
     if (xatp.space == XENMAPSPACE_shared_info && xatp.idx == 0)
         rc = map_shared_info(d, xatp.gpfn);
+    else if (xatp.space == XENMAPSPACE_grant_table)
+        rc = gnttab_map_frame(d, xatp.idx, xatp.gpfn);
     else
         rc = -XEN_EINVAL;               /* Xen finds no frame for an unknown space or index */
     domain_put(d);

@@ -145,6 +145,16 @@ void physmap_seal(struct domain *d)
         d->p2m_limit = d->p2m_pages + 256UL * d->nr_vcpus + d->max_pages / 128;
 }
 
+/* The special page that was at gfn (shared_info or a grant frame) is mapped nowhere now. */
+static void forget_special_at(struct domain *d, unsigned long gfn)
+{
+    if (d->shared_info_gfn == gfn)
+        d->shared_info_gfn = ~0UL;
+    for (unsigned int i = 0; i < d->gnttab.nr_frames; i++)
+        if (d->gnttab.gfn[i] == gfn)
+            d->gnttab.gfn[i] = ~0UL;
+}
+
 bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken)
 {
     unsigned long mfn = 0;
@@ -155,10 +165,10 @@ bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken
     case p2m_foreign:
         return physmap_remove_foreign(d, gfn);
     case p2m_special:
-        /* Only shared_info is mapped as special: the domain keeps the page itself. */
+        /* shared_info or a grant frame: the domain keeps the page itself. */
         if (p2m_clear_entry(d, gfn))
             return false;
-        d->shared_info_gfn = ~0UL;
+        forget_special_at(d, gfn);
         return true;
     case p2m_ram_rw:
     case p2m_ram_ro:
@@ -178,22 +188,28 @@ bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken
     return true;
 }
 
-int physmap_set_shared_info(struct domain *d, unsigned long gpfn)
+int physmap_set_special(struct domain *d, unsigned long mfn, unsigned long *at,
+                        unsigned long gpfn)
 {
     struct list_head taken = LIST_HEAD_INIT(taken);
     int rc = 0;
 
-    if (d->shared_info_gfn == gpfn)
+    if (*at == gpfn)
         return 0;
-    if (d->shared_info_gfn != ~0UL && p2m_clear_entry(d, d->shared_info_gfn))
+    if (*at != ~0UL && p2m_clear_entry(d, *at))
         return -XEN_ENOMEM;
     /* Whatever the new home held goes, as in Xen (RAM back to the heap once unmapped). */
     physmap_remove(d, gpfn, &taken);
-    if (p2m_map_range(d, gpfn, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT), 1,
-                      p2m_special))
+    if (p2m_map_range(d, gpfn, mfn, 1, p2m_special))
         rc = -XEN_ENOMEM;               /* the old home is unmapped: keep the record of it */
     else
-        d->shared_info_gfn = gpfn;
+        *at = gpfn;
     domain_put_taken(d, &taken);
     return rc;
+}
+
+int physmap_set_shared_info(struct domain *d, unsigned long gpfn)
+{
+    return physmap_set_special(d, (unsigned long)(__pa(d->shared_info) >> PAGE_SHIFT),
+                               &d->shared_info_gfn, gpfn);
 }

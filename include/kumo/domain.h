@@ -10,6 +10,7 @@
 #include <asm/hvm.h>
 #include <asm/vlapic.h>
 #include <asm/vmce.h>
+#include <kumo/grant_table.h>
 #include <kumo/list.h>
 #include <kumo/pit_channel2.h>
 #include <kumo/spinlock.h>
@@ -136,6 +137,7 @@ struct domain {
     unsigned long shared_info_gfn;  /* ~0 until placed */
     void *shared_info;              /* allocated with the domain, mapped when asked */
     bool compat_shinfo;             /* shared_info, vcpu_info, runstate in the 32-bit layout */
+    struct domain_gnttab gnttab;    /* its grant table's frames (kernel/grant_table.c) */
 
     /* Event channels and HVM parameters. */
     spinlock_t event_lock;

@@ -53,6 +53,9 @@ bool physmap_remove(struct domain *d, unsigned long gfn, struct list_head *taken
  * holds it), its old home becomes a hole. 0 or -ENOMEM (the p2m's pool is spent).
  */
 int physmap_set_shared_info(struct domain *d, unsigned long gpfn);
+/* The same for any page the hypervisor shares with d (mfn), *at its gfn (~0: nowhere). */
+int physmap_set_special(struct domain *d, unsigned long mfn, unsigned long *at,
+                        unsigned long gpfn);
 
 /*
  * Foreign mappings (kernel/physmap_foreign.c): a privileged domain maps another domain's

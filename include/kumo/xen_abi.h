@@ -28,6 +28,7 @@
 #include <xen/elfnote.h>
 #include <xen/features.h>
 #include <xen/event_channel.h>
+#include <xen/grant_table.h>
 #include <xen/arch-x86/hvm/start_info.h>
 #include <xen/arch-x86/cpuid.h>
 #include <xen/platform.h>

@@ -14,8 +14,9 @@ BOCHS_TIMEOUT = 480
 PROPERTIES = ["memory_map_hypercall", "balloon_out_and_back", "multicall_results_per_entry",
               "evtchn_fifo_answers_like_xen", "add_to_physmap_unknown_space_einval",
               "vcpu_and_hvm_ops_answer_like_xen", "runstate_padding_zeroed",
-              "balloon_beside_a_running_vcpu"]
-NAMES = ["mm", "balloon", "multicall", "fifo", "physmap", "subops", "runstate", "smpballoon"]
+              "grant_table_frames_set_up_like_xen", "balloon_beside_a_running_vcpu"]
+NAMES = ["mm", "balloon", "multicall", "fifo", "physmap", "subops", "runstate", "gnttab",
+         "smpballoon"]
 MODULES = [(guest("memory"), "domU name=%s memory=16M vcpus=1 cpus=%d -- %s" % (n, i % 2, p))
            for i, (n, p) in enumerate(zip(NAMES[:-1], PROPERTIES[:-1]))]
 # vCPU 1 spins on pCPU 1 while vCPU 0 balloons on pCPU 0.

@@ -1,7 +1,8 @@
 /*
  * The calls stock kernels make besides the basics, answered as Xen 4.17 answers a PVH
  * guest: the memory map, the balloon (decrease then populate), multicall, the FIFO
- * event-channel calls, add_to_physmap's spaces and a few vcpu_op/hvm_op sub-ops. The
+ * event-channel calls, add_to_physmap's spaces, setting up a grant table and a few
+ * vcpu_op/hvm_op sub-ops. The
  * command line names one property; with none, all run but the one needing two vCPUs.
  * Needs a 16 MiB DomU whose RAM from 8 MiB up is free (the test's own stretches).
  */
@@ -484,6 +485,72 @@ static void add_to_physmap_unknown_space_einval(void)
     CHECK_EQ("shared_info", MEMOP(XENMEM_add_to_physmap, &x), 0);
 }
 
+#define GNTTABOP(cmd, arg, n) HYPERCALL3(__HYPERVISOR_grant_table_op, (cmd), (arg), (n))
+
+static int16_t query_status(domid_t dom, struct gnttab_query_size *q)
+{
+    *q = (struct gnttab_query_size){ .dom = dom };
+    CHECK_EQ("query_size", GNTTABOP(GNTTABOP_query_size, q, 1), 0);
+    return q->status;
+}
+
+/*
+ * What Linux's grant-table driver does on a PVH guest, answered as Xen 4.17 answers it: the
+ * sizes (one frame to start, 64 at most), version 1, and the frames mapped where the guest
+ * asks (the table growing to the index), moved when mapped again; status frames (v2) and
+ * indices past the maximum -EINVAL; the ops for other domains' grants -ENOSYS for now.
+ */
+static void grant_table_frames_set_up_like_xen(void)
+{
+    struct gnttab_query_size q;
+    struct gnttab_set_version sv = { .version = 2 };
+    struct gnttab_get_version gv = { .dom = DOMID_SELF };
+    struct xen_add_to_physmap x = { .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table };
+    volatile uint32_t *frame0 = (volatile uint32_t *)(HOLE_GFN << 12);
+    volatile uint32_t *moved = (volatile uint32_t *)((HOLE_GFN + 8) << 12);
+    unsigned int denied = 0, own = 0;
+
+    CHECK_EQ("query own size", query_status(DOMID_SELF, &q), GNTST_okay);
+    CHECK_EQ("frames to start", q.nr_frames, 1);
+    CHECK_EQ("frames at most", q.max_nr_frames, 64);
+    CHECK_EQ("query of two at once", GNTTABOP(GNTTABOP_query_size, &q, 2), -XEN_EINVAL);
+    /* The other DomUs of this boot: their sizes are not a DomU's to read. */
+    for (domid_t id = 0; id < 16; id++) {
+        int16_t s = query_status(id, &q);
+
+        denied += s == GNTST_permission_denied;
+        own += s == GNTST_okay;
+    }
+    if (!denied || own > 1)
+        xtf_failure("other domains' sizes: %u refused, %u answered", denied, own);
+    CHECK_EQ("no such domain", query_status(77, &q), GNTST_bad_domain);
+    CHECK_EQ("version 2", GNTTABOP(GNTTABOP_set_version, &sv, 1), -XEN_ENOSYS);
+    CHECK_EQ("version after refusing 2", sv.version, 1);
+    sv.version = 1;
+    CHECK_EQ("version 1", GNTTABOP(GNTTABOP_set_version, &sv, 1), 0);
+    CHECK_EQ("get_version", GNTTABOP(GNTTABOP_get_version, &gv, 1), 0);
+    CHECK_EQ("the version", gv.version, 1);
+    x.idx = 3;                          /* Linux maps the last frame first: the table grows once */
+    x.gpfn = HOLE_GFN + 3;
+    CHECK_EQ("frame 3", MEMOP(XENMEM_add_to_physmap, &x), 0);
+    query_status(DOMID_SELF, &q);
+    CHECK_EQ("frames after growing", q.nr_frames, 4);
+    x.idx = 0;
+    x.gpfn = HOLE_GFN;
+    CHECK_EQ("frame 0", MEMOP(XENMEM_add_to_physmap, &x), 0);
+    CHECK_EQ("a new frame is zeroed", frame0[0], 0);
+    frame0[0] = 0x12345678;             /* grant entry 0's flags and domid */
+    x.gpfn = HOLE_GFN + 8;
+    CHECK_EQ("frame 0 moved", MEMOP(XENMEM_add_to_physmap, &x), 0);
+    CHECK_EQ("the entry moved with it", moved[0], 0x12345678);
+    CHECK_EQ("its old home a hole", frame0[0], 0xFFFFFFFF);
+    x.idx = 64;
+    CHECK_EQ("frame past the maximum", MEMOP(XENMEM_add_to_physmap, &x), -XEN_EINVAL);
+    x.idx = XENMAPIDX_grant_table_status;
+    CHECK_EQ("a status frame (v2)", MEMOP(XENMEM_add_to_physmap, &x), -XEN_EINVAL);
+    CHECK_EQ("map_grant_ref (later)", GNTTABOP(GNTTABOP_map_grant_ref, page, 1), -XEN_ENOSYS);
+}
+
 /* The NMI stub is 64-bit code: a 64-bit build only. */
 #ifndef __i386__
 static volatile unsigned long nmis;
@@ -576,6 +643,7 @@ static const struct named_test tests[] = {
     { "multicall_results_per_entry", multicall_results_per_entry },
     { "evtchn_fifo_answers_like_xen", evtchn_fifo_answers_like_xen },
     { "add_to_physmap_unknown_space_einval", add_to_physmap_unknown_space_einval },
+    { "grant_table_frames_set_up_like_xen", grant_table_frames_set_up_like_xen },
     { "runstate_padding_zeroed", runstate_padding_zeroed },
 #ifndef __i386__
     { "vcpu_and_hvm_ops_answer_like_xen", vcpu_and_hvm_ops_answer_like_xen },

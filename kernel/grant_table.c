@@ -1,0 +1,147 @@
+/*
+ * Grant tables, as far as a guest sets its own up (Xen 4.17, v1 layout): each domain's
+ * shared frames, grown on demand up to its maximum and placed in its physmap through
+ * XENMEM_add_to_physmap (XENMAPSPACE_grant_table), and GNTTABOP_query_size, set_version and
+ * get_version. With those, Linux's grant-table driver initialises as under Xen. Mapping,
+ * copying and transferring other domains' grants (map_grant_ref, copy, ...) is a later
+ * issue: -ENOSYS (docs/hypercalls.md).
+ */
+#include <asm/p2m.h>
+#include <kumo/domain.h>
+#include <kumo/grant_table.h>
+#include <kumo/hvm_exits.h>
+#include <kumo/mm.h>
+#include <kumo/page_ref.h>
+#include <kumo/physmap.h>
+#include <kumo/xen_abi.h>
+
+static int grow(struct domain *d, unsigned int want)
+{
+    while (d->gnttab.nr_frames < want) {
+        void *f = alloc_xenheap_pages(0);
+        unsigned long flags;
+
+        if (!f)
+            return -XEN_ENOMEM;
+        memset(f, 0, PAGE_SIZE);
+        page_assign(maddr_to_page(__pa(f)), d, PGT_SPECIAL);
+        spin_lock_irqsave(&d->page_lock, flags);
+        if (d->gnttab.nr_frames < want) {
+            d->gnttab.gfn[d->gnttab.nr_frames] = ~0UL;
+            d->gnttab.frame[d->gnttab.nr_frames++] = f;
+            f = NULL;
+        }
+        spin_unlock_irqrestore(&d->page_lock, flags);
+        if (f)                          /* another vCPU grew it meanwhile */
+            put_page(maddr_to_page(__pa(f)));
+    }
+    return 0;
+}
+
+int gnttab_init(struct domain *d, unsigned int max_frames)
+{
+    d->gnttab.max_frames = max_frames && max_frames < GNTTAB_MAX_FRAMES ? max_frames
+                                                                         : GNTTAB_MAX_FRAMES;
+    return grow(d, 1);
+}
+
+void gnttab_free(struct domain *d)
+{
+    for (unsigned int i = 0; i < d->gnttab.nr_frames; i++)
+        put_page(maddr_to_page(__pa(d->gnttab.frame[i])));
+    d->gnttab.nr_frames = 0;
+}
+
+long gnttab_map_frame(struct domain *d, unsigned long idx, unsigned long gpfn)
+{
+    unsigned long flags;
+    long rc;
+
+    /* v1 has no status frames; beyond the maximum Xen finds no frame either. */
+    if ((idx & XENMAPIDX_grant_table_status) || idx >= d->gnttab.max_frames ||
+        gpfn >= P2M_MAX_GFN)
+        return -XEN_EINVAL;
+    rc = grow(d, (unsigned int)idx + 1);
+    if (rc)
+        return rc;
+    spin_lock_irqsave(&d->page_lock, flags);
+    rc = physmap_set_special(d, __pa(d->gnttab.frame[idx]) >> PAGE_SHIFT, &d->gnttab.gfn[idx],
+                             gpfn);
+    spin_unlock_irqrestore(&d->page_lock, flags);
+    return rc;
+}
+
+/* Any domain's sizes for the privileged, a domain's own for itself (Xen's XSM_TARGET). */
+static long query_size(struct vcpu *v, uint64_t uop, uint64_t count)
+{
+    struct gnttab_query_size q;
+    struct domain *d;
+
+    if (count != 1)
+        return -XEN_EINVAL;
+    if (copy_from_guest_virt(v, &q, uop, sizeof(q)))
+        return -XEN_EFAULT;
+    d = domain_lookup_or_self(v->domain, q.dom);
+    if (!d) {
+        q.status = GNTST_bad_domain;
+    } else if (d != v->domain && !v->domain->privileged) {
+        q.status = GNTST_permission_denied;
+    } else {
+        q.nr_frames = d->gnttab.nr_frames;
+        q.max_nr_frames = d->gnttab.max_frames;
+        q.status = GNTST_okay;
+    }
+    if (d)
+        domain_put(d);
+    return copy_to_guest_virt(v, uop, &q, sizeof(q)) ? -XEN_EFAULT : 0;
+}
+
+/* Version 1 only, as Xen answers for a domain whose maximum is 1; the version is returned. */
+static long set_version(struct vcpu *v, uint64_t uop)
+{
+    struct gnttab_set_version s;
+    long rc;
+
+    if (copy_from_guest_virt(v, &s, uop, sizeof(s)))
+        return -XEN_EFAULT;
+    rc = s.version == 1 ? 0 : s.version == 2 ? -XEN_ENOSYS : -XEN_EINVAL;
+    s.version = 1;
+    if (copy_to_guest_virt(v, uop, &s, sizeof(s)))
+        return -XEN_EFAULT;
+    return rc;
+}
+
+static long get_version(struct vcpu *v, uint64_t uop)
+{
+    struct gnttab_get_version g;
+    struct domain *d;
+
+    if (copy_from_guest_virt(v, &g, uop, sizeof(g)))
+        return -XEN_EFAULT;
+    d = domain_lookup_or_self(v->domain, g.dom);
+    if (!d)
+        return -XEN_ESRCH;
+    if (d != v->domain && !v->domain->privileged) {
+        domain_put(d);
+        return -XEN_EPERM;
+    }
+    domain_put(d);
+    g.version = 1;
+    return copy_to_guest_virt(v, uop, &g, sizeof(g)) ? -XEN_EFAULT : 0;
+}
+
+long do_grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count,
+                       uint64_t a4, uint64_t a5)
+{
+    (void)a4, (void)a5;
+    switch (cmd) {
+    case GNTTABOP_query_size:
+        return query_size(v, uop, count);
+    case GNTTABOP_set_version:
+        return set_version(v, uop);
+    case GNTTABOP_get_version:
+        return get_version(v, uop);
+    default:
+        return -XEN_ENOSYS;
+    }
+}
