@@ -1,8 +1,8 @@
 /*
  * Grant tables, as far as a guest sets its own up (Xen 4.17, v1 layout): each domain's
  * shared frames, grown on demand up to its maximum and placed in its physmap through
- * XENMEM_add_to_physmap (XENMAPSPACE_grant_table), and GNTTABOP_query_size, set_version and
- * get_version. With those, Linux's grant-table driver initialises as under Xen. Mapping,
+ * XENMEM_add_to_physmap (XENMAPSPACE_grant_table), and GNTTABOP_query_size, setup_table,
+ * set_version and get_version. With those, Linux's grant-table driver initialises as under Xen. Mapping,
  * copying and transferring other domains' grants (map_grant_ref, copy, ...) is a later
  * issue: -ENOSYS (docs/hypercalls.md).
  */
@@ -96,6 +96,54 @@ static long query_size(struct vcpu *v, uint64_t uop, uint64_t count)
     return copy_to_guest_virt(v, uop, &q, sizeof(q)) ? -XEN_EFAULT : 0;
 }
 
+/* The 32-bit caller's layout: its frame list handle is 32 bits, its frames too. */
+struct compat_gnttab_setup_table {
+    domid_t dom;
+    uint32_t nr_frames;
+    int16_t status;
+    uint32_t frame_list;
+};
+
+/*
+ * As Xen answers an HVM guest: the table grown to nr_frames (more than the maximum, or no
+ * memory: GNTST_general_error), then the gfn each frame is mapped at, ~0 for none.
+ */
+static long setup_table(struct vcpu *v, uint64_t uop, uint64_t count, bool compat)
+{
+    struct gnttab_setup_table n;
+    struct compat_gnttab_setup_table c;
+    uint64_t list;
+    struct domain *d;
+    int16_t status = GNTST_okay;
+    size_t width = compat ? 4 : 8;
+
+    if (count != 1)
+        return -XEN_EINVAL;
+    if (compat ? copy_from_guest_virt(v, &c, uop, sizeof(c))
+               : copy_from_guest_virt(v, &n, uop, sizeof(n)))
+        return -XEN_EFAULT;
+    if (compat)
+        n = (struct gnttab_setup_table){ .dom = c.dom, .nr_frames = c.nr_frames };
+    list = compat ? c.frame_list : (uint64_t)(uintptr_t)n.frame_list.p;
+    d = domain_lookup_or_self(v->domain, n.dom);
+    if (!d)
+        status = GNTST_bad_domain;
+    else if (d != v->domain && !v->domain->privileged)
+        status = GNTST_permission_denied;
+    else if (n.nr_frames > d->gnttab.max_frames || grow(d, n.nr_frames))
+        status = GNTST_general_error;
+    for (uint32_t i = 0; status == GNTST_okay && i < n.nr_frames; i++) {
+        uint64_t gfn = d->gnttab.gfn[i];
+
+        if (copy_to_guest_virt(v, list + i * width, &gfn, width))
+            status = GNTST_bad_virt_addr;
+    }
+    if (d)
+        domain_put(d);
+    return copy_to_guest_virt(v, uop + offsetof(struct gnttab_setup_table, status), &status,
+                              sizeof(status)) ? -XEN_EFAULT : 0;
+}
+
 /* Version 1 only, as Xen answers for a domain whose maximum is 1; the version is returned. */
 static long set_version(struct vcpu *v, uint64_t uop)
 {
@@ -130,13 +178,14 @@ static long get_version(struct vcpu *v, uint64_t uop)
     return copy_to_guest_virt(v, uop, &g, sizeof(g)) ? -XEN_EFAULT : 0;
 }
 
-long do_grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count,
-                       uint64_t a4, uint64_t a5)
+static long grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count,
+                           bool compat)
 {
-    (void)a4, (void)a5;
     switch (cmd) {
     case GNTTABOP_query_size:
         return query_size(v, uop, count);
+    case GNTTABOP_setup_table:
+        return setup_table(v, uop, count, compat);
     case GNTTABOP_set_version:
         return set_version(v, uop);
     case GNTTABOP_get_version:
@@ -144,4 +193,19 @@ long do_grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t coun
     default:
         return -XEN_ENOSYS;
     }
+}
+
+long do_grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count,
+                       uint64_t a4, uint64_t a5)
+{
+    (void)a4, (void)a5;
+    return grant_table_op(v, cmd, uop, count, false);
+}
+
+/* query_size and the version calls have one layout for both; setup_table does not. */
+long compat_grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count,
+                           uint64_t a4, uint64_t a5)
+{
+    (void)a4, (void)a5;
+    return grant_table_op(v, cmd, uop, count, true);
 }

@@ -59,9 +59,14 @@ static void key_domains(void)
 
     printk("'q' pressed -> dumping domain info\n");
     for (; (d = domain_next(&id)) != NULL; id++) {
-        printk("d%u (%s): %lu pages, %u vCPUs%s; %lu p2m changes (last gfn %#lx)\n", id,
-               d->name, d->tot_pages, d->nr_vcpus, d->is_shutdown ? ", shut down" : "",
-               d->p2m_changes, d->p2m_last_gfn);
+        unsigned int mapped = 0;
+
+        for (unsigned int i = 0; i < d->gnttab.nr_frames; i++)
+            mapped += d->gnttab.gfn[i] != ~0UL;
+        printk("d%u (%s): %lu pages, %u vCPUs%s; %lu p2m changes (last gfn %#lx); "
+               "grant frames %u (%u mapped)\n", id, d->name, d->tot_pages, d->nr_vcpus,
+               d->is_shutdown ? ", shut down" : "", d->p2m_changes, d->p2m_last_gfn,
+               d->gnttab.nr_frames, mapped);
         for (unsigned int i = 0; i < d->nr_vcpus; i++) {
             struct vcpu *v = d->vcpus[i];
 

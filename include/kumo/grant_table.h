@@ -25,5 +25,7 @@ void gnttab_free(struct domain *d);
 long gnttab_map_frame(struct domain *d, unsigned long idx, unsigned long gpfn);
 long do_grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count,
                        uint64_t a4, uint64_t a5);
+long compat_grant_table_op(struct vcpu *v, uint64_t cmd, uint64_t uop, uint64_t count,
+                           uint64_t a4, uint64_t a5);
 
 #endif

@@ -135,11 +135,12 @@ def bochs_32bit_event_channels_timers_ping_pong():
             os.unlink(iso)
 
 
-COMPAT_PROPS = (("balloon", "balloon_out_and_back"), ("mcall", "multicall_results_per_entry"))
+COMPAT_PROPS = (("balloon", "balloon_out_and_back"), ("mcall", "multicall_results_per_entry"),
+                ("gnttab", "grant_table_frames_set_up_like_xen"))
 
 
 def memory_modules(modes):
-    """The memory test kernel's balloon and multicall properties, built 32-bit: the same
+    """The memory test kernel's balloon, multicall and grant-table properties, built 32-bit: the same
     checks the 64-bit run (test_memops) passes, so the answers match it."""
     return [(guest32("memory", m), "domU name=%s-%s memory=16M cpus=%d -- %s" % (n, m, i % 2, p))
             for i, (m, (n, p)) in enumerate((m, np) for m in modes for np in COMPAT_PROPS)]
@@ -174,6 +175,12 @@ def qemu_compat_balloon_out_and_back():
     check_memory(log, MODES)
 
 
+def qemu_compat_grant_table_setup_in_the_32bit_layout():
+    """setup_table's frame list in 32-bit entries behind a 32-bit handle; the rest as for
+    64-bit guests (same boot as above)."""
+    check_memory(_memory_boot(), MODES)
+
+
 def qemu_compat_multicall_results_per_entry():
     """32-byte entries, 32-bit results per entry, nested calls translated, a 99-entry batch
     continued in the guest's own layout."""
@@ -198,4 +205,5 @@ TESTS = [qemu_32bit_guests_hypercall_smoke_nonpae_pse_pae,
          qemu_32bit_hostile_hypercalls_contained,
          bochs_32bit_guests_smoke_and_layouts, bochs_32bit_event_channels_timers_ping_pong,
          qemu_compat_balloon_out_and_back, qemu_compat_multicall_results_per_entry,
+         qemu_compat_grant_table_setup_in_the_32bit_layout,
          bochs_compat_balloon_and_multicall]

@@ -19,6 +19,7 @@ const char test_title[] = "Memory ops, multicall and FIFO answers";
 #define BIG_GFN       0x800UL           /* 8 MiB: a free, 2 MiB-aligned stretch of RAM */
 #define SHARED_GFN    0x900UL
 #define VCPU_INFO_GFN 0xA00UL
+#define GNT_GFN       0xB00UL           /* 11 MiB: RAM the grant frames replace */
 
 static uint8_t page[4096] __attribute__((aligned(4096)));
 static domid_t self = DOMID_SELF;
@@ -506,9 +507,11 @@ static void grant_table_frames_set_up_like_xen(void)
     struct gnttab_set_version sv = { .version = 2 };
     struct gnttab_get_version gv = { .dom = DOMID_SELF };
     struct xen_add_to_physmap x = { .domid = DOMID_SELF, .space = XENMAPSPACE_grant_table };
-    volatile uint32_t *frame0 = (volatile uint32_t *)(HOLE_GFN << 12);
-    volatile uint32_t *moved = (volatile uint32_t *)((HOLE_GFN + 8) << 12);
+    volatile uint32_t *frame0 = (volatile uint32_t *)(GNT_GFN << 12);
+    volatile uint32_t *moved = (volatile uint32_t *)((GNT_GFN + 8) << 12);
     unsigned int denied = 0, own = 0;
+    static xen_pfn_t frames[4];
+    struct gnttab_setup_table st = { .dom = DOMID_SELF, .nr_frames = 4 };
 
     CHECK_EQ("query own size", query_status(DOMID_SELF, &q), GNTST_okay);
     CHECK_EQ("frames to start", q.nr_frames, 1);
@@ -531,19 +534,29 @@ static void grant_table_frames_set_up_like_xen(void)
     CHECK_EQ("get_version", GNTTABOP(GNTTABOP_get_version, &gv, 1), 0);
     CHECK_EQ("the version", gv.version, 1);
     x.idx = 3;                          /* Linux maps the last frame first: the table grows once */
-    x.gpfn = HOLE_GFN + 3;
+    x.gpfn = GNT_GFN + 3;
     CHECK_EQ("frame 3", MEMOP(XENMEM_add_to_physmap, &x), 0);
     query_status(DOMID_SELF, &q);
     CHECK_EQ("frames after growing", q.nr_frames, 4);
     x.idx = 0;
-    x.gpfn = HOLE_GFN;
+    x.gpfn = GNT_GFN;
     CHECK_EQ("frame 0", MEMOP(XENMEM_add_to_physmap, &x), 0);
     CHECK_EQ("a new frame is zeroed", frame0[0], 0);
     frame0[0] = 0x12345678;             /* grant entry 0's flags and domid */
-    x.gpfn = HOLE_GFN + 8;
+    x.gpfn = GNT_GFN + 8;
     CHECK_EQ("frame 0 moved", MEMOP(XENMEM_add_to_physmap, &x), 0);
     CHECK_EQ("the entry moved with it", moved[0], 0x12345678);
     CHECK_EQ("its old home a hole", frame0[0], 0xFFFFFFFF);
+    /* setup_table: where each frame is mapped, ~0 for none (as Xen answers HVM guests). */
+    set_xen_guest_handle(st.frame_list, frames);
+    CHECK_EQ("setup_table", GNTTABOP(GNTTABOP_setup_table, &st, 1), 0);
+    CHECK_EQ("setup_table status", st.status, GNTST_okay);
+    if (frames[0] != GNT_GFN + 8 || frames[1] != (xen_pfn_t)~0UL || frames[3] != GNT_GFN + 3)
+        xtf_failure("setup_table frames %#lx %#lx %#lx", (unsigned long)frames[0],
+                    (unsigned long)frames[1], (unsigned long)frames[3]);
+    st.nr_frames = 65;
+    GNTTABOP(GNTTABOP_setup_table, &st, 1);
+    CHECK_EQ("setup_table past the maximum", st.status, GNTST_general_error);
     x.idx = 64;
     CHECK_EQ("frame past the maximum", MEMOP(XENMEM_add_to_physmap, &x), -XEN_EINVAL);
     x.idx = XENMAPIDX_grant_table_status;
