@@ -8,16 +8,6 @@
 
 #include "xl_run.h"
 
-/* The usual host: Dom0, "web" (domid 1, 256 MiB, 2 vCPUs), "db" (domid 3, 64 MiB). */
-static void setup(void)
-{
-    setenv("XENSTORED_PATH", "/nonexistent/kumo-test/socket", 1);
-    ts_store_close();
-    fake_reset();
-    fake_add_domain(1, "web", 256, 2);
-    fake_add_domain(3, "db", 64, 1);
-}
-
 static bool one_error_line(void)
 {
     return !out[0] && !strncmp(err, "xl: ", 4) && strchr(err, '\n') == err + strlen(err) - 1;
@@ -25,7 +15,7 @@ static bool one_error_line(void)
 
 TEST(xl_list_prints_xens_columns)
 {
-    setup();
+    setup_usual_host();
     fake_hv.dom[3].pause_count = 1;
     CHECK_EQ(xl("list"), 0);
     CHECK(!strcmp(out,
@@ -39,7 +29,7 @@ TEST(xl_list_prints_xens_columns)
 
 TEST(xl_list_verbose_adds_uuid_and_reason)
 {
-    setup();
+    setup_usual_host();
     fake_hv.dom[3].shutdown = true;
     fake_hv.dom[3].reason = 3;              /* crash: letter c, reason code 3 */
     CHECK_EQ(xl("list -v 3"), 0);
@@ -52,7 +42,7 @@ TEST(xl_list_verbose_adds_uuid_and_reason)
 
 TEST(xl_list_unknown_domain_is_one_error_line)
 {
-    setup();
+    setup_usual_host();
     CHECK(xl("list nosuch") != 0);
     CHECK(one_error_line());
     CHECK(xl("list 7") != 0);
@@ -63,7 +53,7 @@ TEST(xl_list_unknown_domain_is_one_error_line)
 
 TEST(xl_vcpu_list_prints_xens_columns)
 {
-    setup();
+    setup_usual_host();
     fake_hv.dom[1].vcpu[1].affinity = 0x2;
     fake_hv.dom[1].vcpu[1].cpu = 1;
     CHECK_EQ(xl("vcpu-list web"), 0);
@@ -78,7 +68,7 @@ TEST(xl_vcpu_list_prints_xens_columns)
 
 TEST(xl_vcpu_pin_takes_xens_cpu_lists)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("vcpu-pin web 0 1"), 0);
     CHECK_EQ(fake_hv.dom[1].vcpu[0].affinity, 0x2);
     CHECK_EQ(fake_hv.dom[1].vcpu[0].cpu, 1);
@@ -98,7 +88,7 @@ TEST(xl_vcpu_pin_takes_xens_cpu_lists)
 
 TEST(xl_sched_credit_lists_and_sets)
 {
-    setup();
+    setup_usual_host();
     fake_hv.dom[3].weight = 512;
     fake_hv.dom[3].cap = 50;
     CHECK_EQ(xl("sched-credit"), 0);
@@ -127,7 +117,7 @@ TEST(xl_sched_credit_lists_and_sets)
 
 TEST(xl_sched_sedf_lists_and_sets_in_ms)
 {
-    setup();
+    setup_usual_host();
     fake_hv.sched_id = KUMO_SCHEDULER_SEDF;
     CHECK_EQ(xl("sched-sedf -d db -p 100 -s 30 -l 10 -e 1"), 0);
     CHECK_EQ(fake_hv.dom[3].sedf.period, 100000000);
@@ -147,7 +137,7 @@ TEST(xl_pause_unpause_destroy_change_the_domain)
 {
     uint64_t before;
 
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("pause web"), 0);
     CHECK_EQ(fake_hv.dom[1].pause_count, 1);
     xl("list web");
@@ -170,7 +160,7 @@ TEST(xl_pause_unpause_destroy_change_the_domain)
 
 TEST(xl_domid_and_domname_convert)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("domid db"), 0);
     CHECK(!strcmp(out, "3\n"));
     CHECK_EQ(xl("domname 1"), 0);
@@ -197,7 +187,7 @@ TEST(xl_info_prints_xens_keys_in_order)
         "cc_compile_domain", "cc_compile_date", "build_id", "xend_config_format" };
     const char *p;
 
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("info"), 0);
     p = out;
     for (unsigned int i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -223,7 +213,7 @@ TEST(xl_info_prints_xens_keys_in_order)
 
 TEST(xl_dmesg_reads_and_clears_the_ring)
 {
-    setup();
+    setup_usual_host();
     fake_console_write("(kumo) first line\n(kumo) second line\n");
     CHECK_EQ(xl("dmesg"), 0);
     CHECK(!strcmp(out, "(kumo) first line\n(kumo) second line\n"));
@@ -240,7 +230,7 @@ TEST(xl_dmesg_reads_and_clears_the_ring)
 
 TEST(xl_debug_keys_and_help)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("debug-keys qh"), 0);
     CHECK(!strcmp(fake_hv.keys, "qh"));
     CHECK(!out[0]);
@@ -254,7 +244,7 @@ TEST(xl_debug_keys_and_help)
 
 TEST(xl_uptime_has_xens_header)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("uptime"), 0);
     CHECK(!strncmp(out, "Name                                ID Uptime\nDomain-0                             0 ", 85));
     CHECK(!strstr(out, "web"));             /* no start time without xenstored: skipped */

@@ -8,16 +8,6 @@
 
 #include "xl_run.h"
 
-/* The usual host: Dom0, "web" (domid 1, 256 MiB, 2 vCPUs), "db" (domid 3, 64 MiB). */
-static void setup(void)
-{
-    setenv("XENSTORED_PATH", "/nonexistent/kumo-test/socket", 1);
-    ts_store_close();
-    fake_reset();
-    fake_add_domain(1, "web", 256, 2);
-    fake_add_domain(3, "db", 64, 1);
-}
-
 static bool error_is(const char *line)
 {
     return !strcmp(err, line);
@@ -25,7 +15,7 @@ static bool error_is(const char *line)
 
 TEST(xl_help_lists_the_commands_in_xens_words)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("help"), 0);
     CHECK(!strncmp(out, "Usage xl [-vfNtT] <subcommand> [args]\n\nxl full list of subcommands:"
                         "\n\n create              Create a domain from config file <filename>\n"
@@ -51,7 +41,7 @@ TEST(xl_command_help_prints_xens_usage_and_options_and_succeeds)
         "-c, --cpupool           Prints the cpupool the domain is in\n"
         "-n, --numa              Prints out NUMA node affinity\n";
 
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("list -h"), 0);
     CHECK(!strcmp(out, list_help) && !err[0]);
     CHECK_EQ(xl("list --help"), 0);
@@ -68,21 +58,21 @@ TEST(xl_command_help_prints_xens_usage_and_options_and_succeeds)
 
 TEST(xl_without_a_command_prints_help_and_fails)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("xl"), 1);
     CHECK(!strncmp(out, "Usage xl [-vfNtT] <subcommand> [args]\n", 38));
 }
 
 TEST(xl_unknown_command_is_not_implemented)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("frobnicate"), 1);
     CHECK(error_is("xl: command not implemented\n") && !out[0]);
 }
 
 TEST(xl_runs_a_command_named_by_an_unambiguous_prefix)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("li"), 0);
     CHECK(!strncmp(out, "Name                                        ID", 46));
     CHECK_EQ(xl("sched-cr -d web"), 1);          /* Xen's sched-credit2 too */
@@ -100,7 +90,7 @@ TEST(xl_runs_a_command_named_by_an_unambiguous_prefix)
 
 TEST(xl_unknown_option_fails_with_status_2)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("list -q"), 2);
     CHECK(error_is("xl: option `q' not supported.\n") && !out[0]);
     CHECK_EQ(xl("sched-credit -d"), 2);          /* its argument missing */
@@ -111,7 +101,7 @@ TEST(xl_unknown_option_fails_with_status_2)
 
 TEST(xl_missing_arguments_fail_with_status_2_and_the_help)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("pause"), 2);
     CHECK(error_is("xl: 'xl pause' requires at least 1 argument.\n"));
     CHECK(!strcmp(out, "Usage: xl [-vtTf] pause <Domain>\n\nPause execution of a domain.\n\n"));
@@ -124,7 +114,7 @@ TEST(xl_missing_arguments_fail_with_status_2_and_the_help)
 
 TEST(xl_takes_xens_global_options)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("xl -v -t list db"), 0);
     CHECK(strstr(out, "\ndb "));
     CHECK_EQ(xl("xl -x list"), 1);
@@ -141,14 +131,14 @@ TEST(xl_takes_xens_global_options)
 
 TEST(xl_list_takes_at_most_one_domain)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("list web db"), 1);
     CHECK(!strncmp(out, "Usage: xl [-vtT] list [options] [Domain]\n", 41));
 }
 
 TEST(xl_list_of_an_unknown_domain_fails_in_xens_words)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("list nosuch"), 1);
     CHECK(error_is("xl: nosuch is an invalid domain identifier (rc=-6)\n") && !out[0]);
     CHECK_EQ(xl("list 7"), 1);
@@ -157,7 +147,7 @@ TEST(xl_list_of_an_unknown_domain_fails_in_xens_words)
 
 TEST(xl_list_prints_the_context_cpupool_and_numa_columns)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("list -Z -c -n db"), 0);
     CHECK(!strcmp(out,
         "Name                                        ID   Mem VCPUs\tState\tTime(s)"
@@ -171,7 +161,7 @@ TEST(xl_list_prints_the_context_cpupool_and_numa_columns)
 
 TEST(xl_info_name_prints_each_key_it_begins_as_xen)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("info xen_ver"), 0);
     CHECK(!strcmp(out, "4.17.0-kumo\n"));
     CHECK_EQ(xl("info xen_m"), 0);
@@ -187,7 +177,7 @@ TEST(xl_info_name_prints_each_key_it_begins_as_xen)
 
 TEST(xl_info_shows_the_hypervisors_caps_and_platform_as_xen)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("info"), 0);
     CHECK(strstr(out, "\nxen_caps               : hvm-3.0-x86_32 hvm-3.0-x86_32p "
                       "hvm-3.0-x86_64 \n"));
@@ -200,7 +190,7 @@ TEST(xl_info_shows_the_hypervisors_caps_and_platform_as_xen)
 
 TEST(xl_info_virt_caps_has_xens_words)
 {
-    setup();
+    setup_usual_host();
     fake_hv.capabilities = XEN_SYSCTL_PHYSCAP_hvm | XEN_SYSCTL_PHYSCAP_pv |
                            XEN_SYSCTL_PHYSCAP_directio | XEN_SYSCTL_PHYSCAP_hap |
                            XEN_SYSCTL_PHYSCAP_shadow | XEN_SYSCTL_PHYSCAP_iommu_hap_pt_share |
@@ -213,7 +203,7 @@ TEST(xl_info_virt_caps_has_xens_words)
 
 TEST(xl_info_numa_prints_xens_topology_tables)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("info -n"), 0);
     CHECK(strstr(out, "\nfree_cpus              : 0\n"
                       "cpu_topology           :\n"
@@ -244,7 +234,7 @@ TEST(xl_uptime_short_mode_prints_xens_line)
     CHECK(!strcmp(buf, " 01:02:03 up 2 days,  3:04, web (1)\n"
                        " 00:00:00 up  0:59, x (12)\n"));
     free(buf);
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("uptime -s 0"), 0);
     CHECK(strlen(out) > 9 && !strncmp(out + 9, " up ", 4) && strstr(out, ", Domain-0 (0)\n"));
     CHECK(!strstr(out, "Name"));
@@ -252,7 +242,7 @@ TEST(xl_uptime_short_mode_prints_xens_line)
 
 TEST(xl_domid_takes_names_and_domname_reads_ids_as_xen)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("domid 0"), 1);                  /* Dom0 is "Domain-0" by name */
     CHECK(error_is("xl: Can't get domid of domain name '0', maybe this domain does not "
                    "exist.\n"));
@@ -267,7 +257,7 @@ TEST(xl_domid_takes_names_and_domname_reads_ids_as_xen)
 
 TEST(xl_sched_credit_takes_xens_options_and_ranges)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("sched-credit -s"), 0);
     CHECK(!strcmp(out, "Cpupool Pool-0: tslice=30ms ratelimit=1000us migration-delay=0us\n"));
     CHECK_EQ(xl("sched-credit -s -d web"), 1);
@@ -298,7 +288,7 @@ TEST(xl_sched_credit_takes_xens_options_and_ranges)
 /* vcpu-pin's soft affinity is set, and vcpu-list shows both as Xen's "hard / soft". */
 TEST(xl_vcpu_pin_sets_soft_affinity_and_vcpu_list_shows_it)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("vcpu-pin web 0 all 1"), 0);
     CHECK_EQ(fake_hv.dom[1].vcpu[0].affinity, 0x3);
     CHECK_EQ(fake_hv.dom[1].vcpu[0].soft_affinity, 0x2);
@@ -312,7 +302,7 @@ TEST(xl_vcpu_pin_sets_soft_affinity_and_vcpu_list_shows_it)
 
 TEST(xl_sched_credit_pool_parameters_set_and_shown_as_xen)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("sched-credit -s -t 10 -r 500"), 0);
     CHECK(!out[0]);
     CHECK_EQ(xl("sched-credit -s -m 2000"), 0);
@@ -338,7 +328,7 @@ TEST(xl_sched_credit_pool_parameters_set_and_shown_as_xen)
 
 TEST(xl_sched_lists_only_the_pools_its_scheduler_runs)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("sched-sedf"), 0);
     CHECK(!out[0] && !err[0]);
     CHECK_EQ(xl("sched-sedf -d web"), 1);
@@ -352,7 +342,7 @@ TEST(xl_sched_lists_only_the_pools_its_scheduler_runs)
 
 TEST(xl_vcpu_pin_parses_cpu_lists_as_xen)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("vcpu-pin web 0 ^all"), 1);
     CHECK(error_is("xl: Can't combine \"^\" and \"all\".\n"));
     CHECK_EQ(xl("vcpu-pin web 0 0-x"), 1);
@@ -380,7 +370,7 @@ TEST(xl_vcpu_pin_parses_cpu_lists_as_xen)
 
 TEST(xl_vcpu_list_prints_the_header_before_a_bad_domain)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("vcpu-list db nosuch"), 1);
     CHECK(!strncmp(out, "Name                                ID  VCPU   CPU", 50));
     CHECK(strstr(out, "\ndb                                   3     0"));
@@ -389,7 +379,7 @@ TEST(xl_vcpu_list_prints_the_header_before_a_bad_domain)
 
 TEST(xl_destroy_and_shutdown_fail_in_xens_words)
 {
-    setup();
+    setup_usual_host();
     CHECK_EQ(xl("destroy 0"), 1);
     CHECK(error_is("xl: Not destroying domain 0; use -f to force.\n"));
     CHECK_EQ(xl("destroy 7"), 1);
@@ -406,7 +396,7 @@ TEST(xl_destroy_and_shutdown_fail_in_xens_words)
 
 TEST(xl_dmesg_takes_the_long_clear_option)
 {
-    setup();
+    setup_usual_host();
     fake_console_write("(kumo) one\n");
     CHECK_EQ(xl("dmesg --clear"), 0);
     CHECK(!strcmp(out, "(kumo) one\n"));

@@ -40,4 +40,15 @@
 #include "../../dom0-tools/xl/top.c"
 #include "../../dom0-tools/xl/console.c"
 
+/* The usual host for xl's tests: Dom0, "web" (domid 1, 256 MiB, 2 vCPUs), "db" (domid 3,
+ * 64 MiB), and no xenstored. */
+static inline void setup_usual_host(void)
+{
+    setenv("XENSTORED_PATH", "/nonexistent/kumo-test/socket", 1);
+    ts_store_close();
+    fake_reset();
+    fake_add_domain(1, "web", 256, 2);
+    fake_add_domain(3, "db", 64, 1);
+}
+
 #endif
