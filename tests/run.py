@@ -138,16 +138,23 @@ def attempt(test):
         return False, lines, emu_fault.recognise(str(e), console)
 
 
+# Runs after QEMU's known fault: about 1 Linux-Dom0 boot in 8 meets it under load (two in
+# one suite run has been seen), so one rerun alone would still fail ~1 suite run in 10.
+EMULATOR_FAULT_RERUNS = 2
+
+
 def run_system_test(test, results, times):
     """A failure that is QEMU's known fault (tests/system/emu_fault.py) is reported and the
-    test run once more; any other failure, or a second one, fails it."""
+    test run again, at most EMULATOR_FAULT_RERUNS times; any other failure fails it."""
     t0 = time.time()
     ok, lines, fault = attempt(test)
-    if not ok and fault:
+    for _ in range(EMULATOR_FAULT_RERUNS):
+        if ok or not fault:
+            break
         emulator_faults.append(test.__name__)
         report(results, [], ["EMULATOR FAULT system/%s: %s; running it again (docs/security.md)"
                              % (test.__name__, fault)] + lines[1:])
-        ok, lines, _ = attempt(test)
+        ok, lines, fault = attempt(test)
     times.append((time.time() - t0, test.__name__))
     report(results, ok, lines)
 
