@@ -66,7 +66,7 @@ struct domain *domain_create(uint16_t domid, const char *name, bool privileged, 
     d->shared_info = alloc_xenheap_pages(0);
     if (d->shared_info)
         page_assign(maddr_to_page(__pa(d->shared_info)), d, PGT_SPECIAL);
-    if (!d->shared_info || p2m_init(d) || evtchn_init(d) || gnttab_init(d, 0))
+    if (!d->shared_info || p2m_init(d) || evtchn_init(d) || gnttab_init(d))
         goto fail;
     memset(d->shared_info, 0, PAGE_SIZE);
     domain_set_wallclock(d);

@@ -2,9 +2,9 @@
  * Grant tables, as far as a guest sets its own up (Xen 4.17, v1 layout): each domain's
  * shared frames, grown on demand up to its maximum and placed in its physmap through
  * XENMEM_add_to_physmap (XENMAPSPACE_grant_table), and GNTTABOP_query_size, setup_table,
- * set_version and get_version. With those, Linux's grant-table driver initialises as under Xen. Mapping,
- * copying and transferring other domains' grants (map_grant_ref, copy, ...) is a later
- * issue: -ENOSYS (docs/hypercalls.md).
+ * set_version and get_version. With those, Linux's grant-table driver initialises as under
+ * Xen. Mapping, copying and transferring other domains' grants (map_grant_ref, copy, ...)
+ * is a later issue: -ENOSYS (docs/hypercalls.md).
  */
 #include <asm/p2m.h>
 #include <kumo/domain.h>
@@ -38,10 +38,9 @@ static int grow(struct domain *d, unsigned int want)
     return 0;
 }
 
-int gnttab_init(struct domain *d, unsigned int max_frames)
+int gnttab_init(struct domain *d)
 {
-    d->gnttab.max_frames = max_frames && max_frames < GNTTAB_MAX_FRAMES ? max_frames
-                                                                         : GNTTAB_MAX_FRAMES;
+    d->gnttab.max_frames = GNTTAB_MAX_FRAMES;
     return grow(d, 1);
 }
 
@@ -71,7 +70,23 @@ long gnttab_map_frame(struct domain *d, unsigned long idx, unsigned long gpfn)
     return rc;
 }
 
-/* Any domain's sizes for the privileged, a domain's own for itself (Xen's XSM_TARGET). */
+/*
+ * The domain an op names, counted: any for the privileged, only its own for a DomU (Xen's
+ * XSM_TARGET). NULL with *status GNTST_bad_domain or GNTST_permission_denied.
+ */
+static struct domain *target(struct vcpu *v, domid_t dom, int16_t *status)
+{
+    struct domain *d = domain_lookup_or_self(v->domain, dom);
+
+    *status = d ? GNTST_okay : GNTST_bad_domain;
+    if (d && d != v->domain && !v->domain->privileged) {
+        domain_put(d);
+        *status = GNTST_permission_denied;
+        return NULL;
+    }
+    return d;
+}
+
 static long query_size(struct vcpu *v, uint64_t uop, uint64_t count)
 {
     struct gnttab_query_size q;
@@ -81,18 +96,12 @@ static long query_size(struct vcpu *v, uint64_t uop, uint64_t count)
         return -XEN_EINVAL;
     if (copy_from_guest_virt(v, &q, uop, sizeof(q)))
         return -XEN_EFAULT;
-    d = domain_lookup_or_self(v->domain, q.dom);
-    if (!d) {
-        q.status = GNTST_bad_domain;
-    } else if (d != v->domain && !v->domain->privileged) {
-        q.status = GNTST_permission_denied;
-    } else {
+    d = target(v, q.dom, &q.status);
+    if (d) {
         q.nr_frames = d->gnttab.nr_frames;
         q.max_nr_frames = d->gnttab.max_frames;
-        q.status = GNTST_okay;
-    }
-    if (d)
         domain_put(d);
+    }
     return copy_to_guest_virt(v, uop, &q, sizeof(q)) ? -XEN_EFAULT : 0;
 }
 
@@ -114,7 +123,7 @@ static long setup_table(struct vcpu *v, uint64_t uop, uint64_t count, bool compa
     struct compat_gnttab_setup_table c;
     uint64_t list;
     struct domain *d;
-    int16_t status = GNTST_okay;
+    int16_t status;
     size_t width = compat ? 4 : 8;
 
     if (count != 1)
@@ -125,12 +134,8 @@ static long setup_table(struct vcpu *v, uint64_t uop, uint64_t count, bool compa
     if (compat)
         n = (struct gnttab_setup_table){ .dom = c.dom, .nr_frames = c.nr_frames };
     list = compat ? c.frame_list : (uint64_t)(uintptr_t)n.frame_list.p;
-    d = domain_lookup_or_self(v->domain, n.dom);
-    if (!d)
-        status = GNTST_bad_domain;
-    else if (d != v->domain && !v->domain->privileged)
-        status = GNTST_permission_denied;
-    else if (n.nr_frames > d->gnttab.max_frames || grow(d, n.nr_frames))
+    d = target(v, n.dom, &status);
+    if (d && (n.nr_frames > d->gnttab.max_frames || grow(d, n.nr_frames)))
         status = GNTST_general_error;
     for (uint32_t i = 0; status == GNTST_okay && i < n.nr_frames; i++) {
         uint64_t gfn = d->gnttab.gfn[i];
@@ -163,16 +168,13 @@ static long get_version(struct vcpu *v, uint64_t uop)
 {
     struct gnttab_get_version g;
     struct domain *d;
+    int16_t status;
 
     if (copy_from_guest_virt(v, &g, uop, sizeof(g)))
         return -XEN_EFAULT;
-    d = domain_lookup_or_self(v->domain, g.dom);
+    d = target(v, g.dom, &status);
     if (!d)
-        return -XEN_ESRCH;
-    if (d != v->domain && !v->domain->privileged) {
-        domain_put(d);
-        return -XEN_EPERM;
-    }
+        return status == GNTST_bad_domain ? -XEN_ESRCH : -XEN_EPERM;
     domain_put(d);
     g.version = 1;
     return copy_to_guest_virt(v, uop, &g, sizeof(g)) ? -XEN_EFAULT : 0;

@@ -18,8 +18,8 @@ struct domain_gnttab {
     unsigned int nr_frames, max_frames;
 };
 
-/* A new domain's table: one frame, at most max_frames (0: Xen's default). 0 or -ENOMEM. */
-int gnttab_init(struct domain *d, unsigned int max_frames);
+/* A new domain's table: one frame, at most Xen's default 64. 0 or -ENOMEM. */
+int gnttab_init(struct domain *d);
 void gnttab_free(struct domain *d);
 /* XENMAPSPACE_grant_table: frame idx (the table grown to it) at gpfn of d. */
 long gnttab_map_frame(struct domain *d, unsigned long idx, unsigned long gpfn);
