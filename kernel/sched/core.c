@@ -133,16 +133,16 @@ static void tickle(struct sched_item *it, s_time_t now)
         return;
     }
     /* Busy: an idle pCPU the item may use can take it (policies that steal), one it
-     * prefers (soft affinity) first, as Xen's credit1 tickles. */
-    for (int step = 0; step < 2 && sched_policy->steal; step++) {
-        uint64_t where = step ? it->affinity : sched_preferred(it);
+     * prefers (soft affinity) first, as Xen's credit1 tickles; then the rest it may use. */
+    uint64_t preferred = sched_preferred(it);
+    uint64_t steps[2] = { preferred, it->affinity & ~preferred };
 
-        for (unsigned int c = 0; c < nr_cpu_ids; c++)
-            if ((where & (1ULL << c)) && per_cpu(c)->online && !per_cpu(c)->curr_vcpu) {
+    for (int step = 0; step < 2 && sched_policy->steal; step++)
+        for (unsigned int c = 0; c < nr_cpu_ids && steps[step]; c++)
+            if ((steps[step] & (1ULL << c)) && per_cpu(c)->online && !per_cpu(c)->curr_vcpu) {
                 cpu_raise_softirq(c, SCHEDULE_SOFTIRQ);
                 return;
             }
-    }
 }
 
 /* Makes a blocked (or, if allowed, offline) vCPU runnable. sched_lock held. */

@@ -302,15 +302,15 @@ static struct sched_decision csched_pick(unsigned int cpu, struct sched_item *pr
 }
 
 /* The first item on queue qcpu at priority pri that cpu may take: allowed, not cache-hot
- * where it ran, and with soft_only one that prefers cpu. */
+ * where it ran, and preferring cpu (soft affinity) or not, as the balance step asks. */
 static struct csched_item *csched_first_to_steal(unsigned int qcpu, unsigned int pri,
-                                                 unsigned int cpu, bool soft_only, s_time_t now)
+                                                 unsigned int cpu, bool prefers, s_time_t now)
 {
     struct csched_item *ci;
 
     list_for_each_entry(ci, &csched_runq[qcpu][pri], run_link)
         if (CSCHED_ELIGIBLE(ci, cpu) &&
-            (!soft_only || (sched_preferred(ci->it) & (1ULL << cpu))) &&
+            !!(sched_preferred(ci->it) & (1ULL << cpu)) == prefers &&
             !(csched_migr_delay && now - ci->run_end < csched_migr_delay))
             return ci;
     return NULL;
@@ -318,7 +318,8 @@ static struct csched_item *csched_first_to_steal(unsigned int qcpu, unsigned int
 
 /*
  * An idle cpu takes the best item queued elsewhere that it may run, in Xen's two balance
- * steps: first work that prefers cpu (soft affinity), then any it may run. Within a step
+ * steps: first work that prefers cpu (soft affinity), then work that would rather run
+ * elsewhere but may run here. Within a step
  * the highest priority over all other queues first (an OVER item never goes ahead of an
  * UNDER one), scanning the queues from cpu + 1 so idle pCPUs do not all raid the same one.
  */
